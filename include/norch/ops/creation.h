@@ -1,0 +1,23 @@
+// norch/ops/creation.h — tensors made from nothing (or from a shape).
+#pragma once
+#include "norch/tensor/tensor.h"
+
+namespace norch {
+
+Tensor zeros(const Shape& sizes, TensorOptions opts = {});
+Tensor ones(const Shape& sizes, TensorOptions opts = {});
+Tensor full(const Shape& sizes, const Scalar& value, TensorOptions opts = {});
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+Tensor full_like(const Tensor& t, const Scalar& value);
+Tensor empty_like(const Tensor& t);
+// [start, end) in steps of `step`; the length follows PyTorch: ceil((end-start)/step).
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions opts);
+Tensor linspace(double start, double end, int64_t steps, TensorOptions opts = {});
+Tensor eye(int64_t n, int64_t m, TensorOptions opts = {});
+
+// In place: every element becomes `value`. Bumps the version counter.
+Tensor& fill_(Tensor& self, const Scalar& value);
+Tensor& zero_(Tensor& self);
+
+}  // namespace norch

@@ -1,0 +1,18 @@
+// norch/ops/linalg.h — the matmul family.
+#pragma once
+#include "norch/tensor/tensor.h"
+
+namespace norch {
+
+// PyTorch's matmul: 1-d/2-d cases, and batch dims broadcast for >= 3-d.
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);    // [n, k] @ [k, m]
+Tensor bmm(const Tensor& a, const Tensor& b);   // [B, n, k] @ [B, k, m]
+Tensor mv(const Tensor& a, const Tensor& v);
+Tensor dot(const Tensor& a, const Tensor& b);   // 1-d · 1-d
+Tensor outer(const Tensor& a, const Tensor& b);
+// beta * input + alpha * (m1 @ m2)
+Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta = Scalar(1),
+             const Scalar& alpha = Scalar(1));
+
+}  // namespace norch

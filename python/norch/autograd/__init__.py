@@ -1,0 +1,74 @@
+"""norch.autograd: grad mode, backward, grad."""
+import functools
+
+from .. import _C
+
+_ag = _C._autograd
+
+
+def is_grad_enabled():
+    return _ag.is_grad_enabled()
+
+
+class _GradModeContext:
+    """Base of no_grad / enable_grad: a context manager and a decorator."""
+
+    _mode = True
+
+    def __enter__(self):
+        self._prev = _ag.is_grad_enabled()
+        _ag.set_grad_enabled(self._mode)
+        return None
+
+    def __exit__(self, *exc):
+        _ag.set_grad_enabled(self._prev)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Sets grad mode on construction (like PyTorch); restores it on exit."""
+
+    def __init__(self, mode):
+        self._prev = _ag.is_grad_enabled()
+        self._mode = bool(mode)
+        _ag.set_grad_enabled(self._mode)
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        _ag.set_grad_enabled(self._prev)
+        return False
+
+    def __call__(self, fn):
+        _ag.set_grad_enabled(self._prev)
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    _ag.backward(tensors, grad_tensors, retain_graph, create_graph, inputs)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    return _ag.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)

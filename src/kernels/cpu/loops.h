@@ -1,0 +1,77 @@
+// CPU loop patterns (STYLE habit 4): a kernel is a scalar functor run by one of
+// these. Each has a contiguous fast path, which the compiler vectorizes, and one
+// strided path. Never throw from inside a functor: it runs in OpenMP threads.
+#pragma once
+#include <type_traits>
+
+#include "norch/tensor/iterator.h"
+
+namespace norch::cpu {
+
+// out = f(a)
+template <typename out_t, typename in_t, typename F>
+void unary_loop(const TensorIterator& iter, F f) {
+  iter.for_each([&](char** ptrs, const int64_t* strides, int64_t n) {
+    out_t* out = reinterpret_cast<out_t*>(ptrs[0]);
+    const in_t* a = reinterpret_cast<const in_t*>(ptrs[1]);
+    if (strides[0] == sizeof(out_t) && strides[1] == sizeof(in_t)) {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i]);
+    } else if (strides[0] == sizeof(out_t) && strides[1] == 0) {
+      const out_t v = f(a[0]);
+      for (int64_t i = 0; i < n; ++i) out[i] = v;
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        *reinterpret_cast<out_t*>(ptrs[0] + i * strides[0]) =
+            f(*reinterpret_cast<const in_t*>(ptrs[1] + i * strides[1]));
+    }
+  });
+}
+
+// out = f(a, b)
+template <typename out_t, typename in_t, typename F>
+void binary_loop(const TensorIterator& iter, F f) {
+  iter.for_each([&](char** ptrs, const int64_t* strides, int64_t n) {
+    out_t* out = reinterpret_cast<out_t*>(ptrs[0]);
+    const in_t* a = reinterpret_cast<const in_t*>(ptrs[1]);
+    const in_t* b = reinterpret_cast<const in_t*>(ptrs[2]);
+    if (strides[0] == sizeof(out_t) && strides[1] == sizeof(in_t) && strides[2] == sizeof(in_t)) {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+    } else if (strides[0] == sizeof(out_t) && strides[1] == sizeof(in_t) && strides[2] == 0) {
+      const in_t bv = b[0];
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], bv);
+    } else if (strides[0] == sizeof(out_t) && strides[1] == 0 && strides[2] == sizeof(in_t)) {
+      const in_t av = a[0];
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) out[i] = f(av, b[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        *reinterpret_cast<out_t*>(ptrs[0] + i * strides[0]) =
+            f(*reinterpret_cast<const in_t*>(ptrs[1] + i * strides[1]),
+              *reinterpret_cast<const in_t*>(ptrs[2] + i * strides[2]));
+    }
+  });
+}
+
+// out = f(a, b, c)
+template <typename out_t, typename in_t, typename F>
+void ternary_loop(const TensorIterator& iter, F f) {
+  iter.for_each([&](char** ptrs, const int64_t* strides, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+      *reinterpret_cast<out_t*>(ptrs[0] + i * strides[0]) =
+          f(*reinterpret_cast<const in_t*>(ptrs[1] + i * strides[1]),
+            *reinterpret_cast<const in_t*>(ptrs[2] + i * strides[2]),
+            *reinterpret_cast<const in_t*>(ptrs[3] + i * strides[3]));
+  });
+}
+
+// Converts between the six dtypes as PyTorch does (bool is "!= 0").
+template <typename To, typename From>
+inline To cast(From v) {
+  if constexpr (std::is_same_v<To, bool>) return v != From(0);
+  else return static_cast<To>(v);
+}
+
+}  // namespace norch::cpu

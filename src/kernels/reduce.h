@@ -1,0 +1,22 @@
+// Kernel signatures for reductions (private to the core).
+//
+// Note [Reduction layout]: ops hand kernels a 2-d problem. `in` is either
+// [M, K] (inner: reduce each contiguous row) or [K, M] (outer: reduce down
+// columns, rows contiguous), and `out` is a contiguous [M]. The op permutes and,
+// only when neither layout fits, copies the input to reach one of them.
+#pragma once
+#include "norch/dispatch.h"
+#include "norch/tensor/tensor.h"
+
+namespace norch {
+
+enum class ReduceOp { Sum, Prod, Max, Min, All, Any };
+
+using ReduceKernel = void (*)(ReduceOp op, const Tensor& in, bool inner, const Tensor& out);
+extern DispatchStub<ReduceKernel> reduce_stub;
+
+// Views `a` as the 2-d problem of Note [Reduction layout] for reducing the
+// dims in `mask`; sets `inner` and returns the (possibly copied) 2-d tensor.
+Tensor reduction_2d(const Tensor& a, const std::vector<bool>& mask, bool& inner);
+
+}  // namespace norch

@@ -1,0 +1,135 @@
+// Copies, casts, device moves, detach — and their backward formulas.
+#include "norch/ops/copy.h"
+
+#include <cstring>
+
+#include "kernels/copy.h"
+#include "norch/autograd/function.h"
+#include "norch/backend.h"
+#include "norch/ops/shape.h"
+
+namespace norch {
+
+DispatchStub<CopyKernel> copy_stub("copy_");
+
+namespace {
+
+// Raw elementwise copy on one device; no autograd, no version bump.
+void copy_same_device(const Tensor& dst, const Tensor& src) {
+  TensorIterator::Config cfg;
+  cfg.promote_inputs = false;
+  cfg.has_output_dtype = true;
+  cfg.output_dtype = dst.dtype();
+  cfg.op_name = "copy_";
+  TensorIterator it = TensorIterator::build(dst, {src}, cfg);
+  copy_stub(dst.device())(it);
+}
+
+void copy_impl(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0) return;
+  if (dst.device() == src.device()) {
+    copy_same_device(dst, src);
+    return;
+  }
+  // Across devices: bring src over as a dense block of the destination's dtype,
+  // then scatter it into dst's layout on dst's device.
+  Tensor s = src;
+  if (s.sizes() != dst.sizes()) s = expand(s, dst.sizes()).contiguous();
+  if (s.dtype() != dst.dtype()) s = to_dtype(s, dst.dtype());
+  s = s.contiguous();
+  Tensor staging = dst.is_contiguous() ? dst : empty(dst.sizes(), TensorOptions(dst.dtype(), dst.device()));
+  cuda::memcpy(staging.data_ptr(), staging.device(), s.data_ptr(), s.device(),
+               static_cast<size_t>(s.numel()) * s.element_size());
+  if (!staging.is_same(dst)) copy_same_device(dst, staging);
+}
+
+}  // namespace
+
+Tensor& copy_(Tensor& self, const Tensor& src) {
+  NORCH_CHECK(self.defined() && src.defined(), "copy_: undefined tensor");
+  // The destination must hold the broadcast result exactly.
+  Shape b = broadcast_shapes(self.sizes(), src.sizes(), "copy_");
+  NORCH_CHECK(b == self.sizes(), "copy_: the source of shape ", src.sizes(),
+              " cannot be broadcast to the destination of shape ", self.sizes());
+  autograd::check_inplace(self, "copy_");
+  if (self.impl()->storage == src.impl()->storage && self.storage_offset() == src.storage_offset() &&
+      self.sizes() == src.sizes() && self.strides() == src.strides() && self.dtype() == src.dtype()) {
+    // copying a tensor onto itself: nothing moves
+  } else if (self.impl()->storage == src.impl()->storage) {
+    copy_impl(self, clone(detach(src)));  // overlapping memory: read everything before writing
+  } else {
+    copy_impl(self, src);
+  }
+  self.bump_version();
+  if (autograd::needs_grad(self, src)) {
+    // self's old values are overwritten: their gradient is zero. src gets the
+    // incoming gradient, reduced to its shape and cast by the engine.
+    Tensor result = alias(self);
+    const Device src_device = src.device();
+    auto node = autograd::record("CopyBackwards", {self.requires_grad() ? self : Tensor(), src}, {result}, {},
+                                 [src_device](autograd::BackwardContext& ctx, const TensorList& g) -> TensorList {
+                                   Tensor gs;
+                                   if (ctx.needs_input_grad(1)) gs = to_device(g[0], src_device);
+                                   return {Tensor(), gs};
+                                 });
+    autograd::rebase_history(self, result);
+  }
+  return self;
+}
+
+void copy_data(const Tensor& dst, const Tensor& src) { copy_impl(dst, src); }
+
+Tensor contiguous(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  return clone(t);
+}
+
+Tensor clone(const Tensor& t) {
+  Tensor out = empty(t.sizes(), TensorOptions(t.dtype(), t.device()));
+  copy_impl(out, t);
+  if (autograd::needs_grad(t))
+    autograd::record("CloneBackward0", {t}, {out}, {},
+                     [](autograd::BackwardContext&, const TensorList& g) -> TensorList { return {g[0]}; });
+  return out;
+}
+
+Tensor to_dtype(const Tensor& t, ScalarType dtype, bool copy) {
+  if (t.dtype() == dtype && !copy) return t;
+  Tensor out = empty(t.sizes(), TensorOptions(dtype, t.device()));
+  copy_impl(out, t);
+  if (autograd::needs_grad(t) && is_floating_point(dtype)) {
+    const ScalarType src_dtype = t.dtype();
+    autograd::record("ToCopyBackward0", {t}, {out}, {},
+                     [src_dtype](autograd::BackwardContext&, const TensorList& g) -> TensorList {
+                       return {to_dtype(g[0], src_dtype)};
+                     });
+  }
+  return out;
+}
+
+Tensor to_device(const Tensor& t, Device device, bool copy) {
+  if (t.device() == device && !copy) return t;
+  if (device.is_cuda())
+    NORCH_CHECK(cuda::is_compiled(), "Torch not compiled with CUDA enabled: norch was built without CUDA, so ",
+                "tensors cannot be moved to ", device.str());
+  Tensor out = empty(t.sizes(), TensorOptions(t.dtype(), device));
+  copy_impl(out, t);
+  if (autograd::needs_grad(t)) {
+    const Device src = t.device();
+    autograd::record("ToCopyBackward0", {t}, {out}, {},
+                     [src](autograd::BackwardContext&, const TensorList& g) -> TensorList {
+                       return {to_device(g[0], src)};
+                     });
+  }
+  return out;
+}
+
+Tensor detach(const Tensor& t) { return alias(t); }
+
+Tensor alias(const Tensor& t) {
+  Tensor v = make_view(t, t.sizes(), t.strides(), t.storage_offset());
+  v.impl()->is_view = t.impl()->is_view;
+  return v;
+}
+
+}  // namespace norch

@@ -1,0 +1,77 @@
+// Creation ops. None records autograd history: results are leaves.
+#include "norch/ops/creation.h"
+
+#include <cmath>
+
+#include "kernels/fill.h"
+#include "norch/autograd/function.h"
+#include "norch/ops/copy.h"
+
+namespace norch {
+
+DispatchStub<FillKernel> fill_stub("fill_");
+DispatchStub<RangeKernel> range_stub("arange");
+
+Tensor& fill_(Tensor& self, const Scalar& value) {
+  autograd::check_inplace(self, "fill_");
+  fill_stub(self.device())(self, value);
+  self.bump_version();
+  return self;
+}
+Tensor& zero_(Tensor& self) { return fill_(self, Scalar(0)); }
+
+Tensor full(const Shape& sizes, const Scalar& value, TensorOptions opts) {
+  bool rg = opts.requires_grad;
+  opts.requires_grad = false;
+  Tensor t = empty(sizes, opts);
+  fill_stub(t.device())(t, value);
+  if (rg) t.set_requires_grad(true);
+  return t;
+}
+Tensor zeros(const Shape& sizes, TensorOptions opts) { return full(sizes, Scalar(0), opts); }
+Tensor ones(const Shape& sizes, TensorOptions opts) { return full(sizes, Scalar(1), opts); }
+Tensor empty_like(const Tensor& t) { return empty(t.sizes(), TensorOptions(t.dtype(), t.device())); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.sizes(), TensorOptions(t.dtype(), t.device())); }
+Tensor ones_like(const Tensor& t) { return ones(t.sizes(), TensorOptions(t.dtype(), t.device())); }
+Tensor full_like(const Tensor& t, const Scalar& value) {
+  return full(t.sizes(), value, TensorOptions(t.dtype(), t.device()));
+}
+
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions opts) {
+  const double s = start.to_double(), e = end.to_double(), st = step.to_double();
+  NORCH_CHECK(st != 0, "arange: step must be nonzero");
+  NORCH_CHECK(std::isfinite(s) && std::isfinite(e), "arange: unsupported range: ", s, " -> ", e);
+  NORCH_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), "arange: upper bound and larger bound inconsistent with step sign");
+  const int64_t n = static_cast<int64_t>(std::ceil((e - s) / st));
+  bool rg = opts.requires_grad;
+  Tensor cpu = empty({n}, TensorOptions(opts.dtype));
+  range_stub(Device())(cpu, s, st, e, false);
+  Tensor t = opts.device.is_cpu() ? cpu : to_device(cpu, opts.device);
+  if (rg) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor linspace(double start, double end, int64_t steps, TensorOptions opts) {
+  NORCH_CHECK(steps >= 0, "linspace: number of steps must be non-negative, got ", steps);
+  Tensor cpu = empty({steps}, TensorOptions(opts.dtype));
+  const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  if (steps > 0) range_stub(Device())(cpu, start, step, end, steps > 1);
+  Tensor t = opts.device.is_cpu() ? cpu : to_device(cpu, opts.device);
+  if (opts.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor eye(int64_t n, int64_t m, TensorOptions opts) {
+  if (m < 0) m = n;
+  NORCH_CHECK(n >= 0 && m >= 0, "eye: n and m must be non-negative, got n=", n, ", m=", m);
+  Tensor cpu = zeros({n, m}, TensorOptions(opts.dtype));
+  NORCH_DISPATCH_ALL_TYPES(opts.dtype, "eye", [&] {
+    scalar_t* p = cpu.data<scalar_t>();
+    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = scalar_t(1);
+  });
+  Tensor t = opts.device.is_cpu() ? cpu : to_device(cpu, opts.device);
+  if (opts.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+}  // namespace norch

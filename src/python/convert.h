@@ -1,0 +1,57 @@
+// Conversions between Python objects and core types, shared by every binding
+// file. The binding layer converts and forwards; it holds no op logic.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+
+#include "norch/norch.h"
+
+namespace py = pybind11;
+
+namespace norch::python {
+
+// The Python-visible dtype object (norch.float32, ...).
+struct PyDType {
+  ScalarType type;
+};
+
+ScalarType to_scalar_type(py::handle obj);  // norch.dtype, numpy dtype, or Python type
+py::object dtype_object(ScalarType t);
+Device to_device(py::handle obj);           // "cuda:0", norch.device, or None -> cpu
+bool is_scalar_like(py::handle obj);        // bool, int, float (and numpy scalars)
+Scalar to_scalar(py::handle obj);
+// Tensor, or a Python number as a wrapped-number tensor on `device`.
+// Returns nullopt when obj is neither (the caller returns NotImplemented).
+std::optional<Tensor> as_tensor_arg(py::handle obj, Device device = Device());
+Tensor to_tensor_arg(py::handle obj, const char* what, Device device = Device());
+// A shape from ints, a sequence, or a norch.Size; `args` may be (2, 3) or ((2, 3),).
+Shape to_shape(py::handle obj);
+Shape shape_from_args(const py::args& args);
+// dim arguments: None -> {}, int -> {d}, sequence -> dims.
+Shape to_dims(py::handle obj);
+// norch.tensor(data): nested lists, scalars, NumPy arrays, tensors.
+Tensor tensor_from_data(py::handle data, std::optional<ScalarType> dtype, Device device, bool requires_grad);
+// Zero-copy NumPy <-> Tensor (CPU only).
+Tensor from_numpy(py::array arr);
+py::array to_numpy(const Tensor& t);
+py::object shape_object(const Shape& s);  // a norch.Size
+
+// Binding areas; each adds module functions and Tensor methods.
+using TensorClass = py::class_<Tensor>;
+void init_tensor(py::module_& m, TensorClass& cls);
+void init_creation(py::module_& m, TensorClass& cls);
+void init_elementwise(py::module_& m, TensorClass& cls);
+void init_reduce(py::module_& m, TensorClass& cls);
+void init_shape(py::module_& m, TensorClass& cls);
+void init_index(py::module_& m, TensorClass& cls);
+void init_linalg(py::module_& m, TensorClass& cls);
+void init_autograd(py::module_& m, TensorClass& cls);
+void init_nn(py::module_& m, TensorClass& cls);
+void init_optim(py::module_& m, TensorClass& cls);
+void init_random(py::module_& m, TensorClass& cls);
+void init_cuda(py::module_& m, TensorClass& cls);
+
+}  // namespace norch::python

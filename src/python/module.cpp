@@ -1,0 +1,39 @@
+// norch._C: the extension module. Creates the Tensor class and calls each
+// binding area's init function (STYLE: bindings split by area).
+#include "convert.h"
+
+namespace norch::python {
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "norch C++ core";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Error& e) {
+      switch (e.kind()) {
+        case ErrorKind::Type: PyErr_SetString(PyExc_TypeError, e.what()); return;
+        case ErrorKind::Index: PyErr_SetString(PyExc_IndexError, e.what()); return;
+        case ErrorKind::Value: PyErr_SetString(PyExc_ValueError, e.what()); return;
+        case ErrorKind::NotImplemented: PyErr_SetString(PyExc_NotImplementedError, e.what()); return;
+        case ErrorKind::Runtime: PyErr_SetString(PyExc_RuntimeError, e.what()); return;
+      }
+    } catch (const std::bad_alloc&) {
+      PyErr_SetString(PyExc_MemoryError, "norch: out of memory");
+    }
+  });
+  TensorClass cls(m, "Tensor");
+  init_tensor(m, cls);
+  init_creation(m, cls);
+  init_elementwise(m, cls);
+  init_reduce(m, cls);
+  init_shape(m, cls);
+  init_index(m, cls);
+  init_linalg(m, cls);
+  init_autograd(m, cls);
+  init_nn(m, cls);
+  init_optim(m, cls);
+  init_random(m, cls);
+  init_cuda(m, cls);
+}
+
+}  // namespace norch::python

@@ -1,0 +1,8 @@
+// Bindings for the optim area.
+#include "convert.h"
+
+namespace norch::python {
+
+void init_optim(py::module_& m, TensorClass& cls) {}
+
+}  // namespace norch::python

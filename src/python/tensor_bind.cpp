@@ -1,0 +1,205 @@
+// The Tensor class: construction, metadata, conversion, NumPy interop, dtype and device objects.
+#include "convert.h"
+
+namespace norch::python {
+
+void init_tensor(py::module_& m, TensorClass& cls) {
+  py::class_<PyDType>(m, "dtype")
+      .def_property_readonly("is_floating_point", [](const PyDType& d) { return is_floating_point(d.type); })
+      .def_property_readonly("itemsize", [](const PyDType& d) { return element_size(d.type); })
+      .def_property_readonly("is_signed", [](const PyDType& d) { return d.type != ScalarType::Bool && d.type != ScalarType::UInt8; })
+      .def("__repr__", [](const PyDType& d) { return std::string("norch.") + dtype_name(d.type); })
+      .def("__eq__", [](const PyDType& a, py::object b) {
+        return py::isinstance<PyDType>(b) && b.cast<PyDType>().type == a.type;
+      })
+      .def("__hash__", [](const PyDType& d) { return static_cast<int>(d.type) + 1000; })
+      .def("__reduce__", [](const PyDType& d) {
+        return py::make_tuple(py::module_::import("norch").attr("_dtype_by_name"), py::make_tuple(dtype_name(d.type)));
+      });
+  for (int i = 0; i < kNumScalarTypes; ++i) {
+    ScalarType t = static_cast<ScalarType>(i);
+    m.attr(dtype_name(t)) = dtype_object(t);
+  }
+  m.def("get_default_dtype", [] { return dtype_object(default_dtype()); });
+  m.def("set_default_dtype", [](py::handle d) { set_default_dtype(to_scalar_type(d)); });
+  m.def("promote_types", [](py::handle a, py::handle b) {
+    return dtype_object(promote_types(to_scalar_type(a), to_scalar_type(b)));
+  });
+  m.def("result_type", [](py::handle a, py::handle b) {
+    return dtype_object(result_type({to_tensor_arg(a, "result_type"), to_tensor_arg(b, "result_type")}));
+  });
+
+  py::class_<Device>(m, "device")
+      .def(py::init([](py::object spec, std::optional<int> index) {
+             Device d = to_device(spec);
+             if (index) {
+               NORCH_CHECK(d.index < 0, "device(): type (string) must not include an index because index was passed "
+                           "explicitly: ", d.str());
+               d.index = static_cast<int8_t>(*index);
+             }
+             return d;
+           }),
+           py::arg("type"), py::arg("index") = py::none())
+      .def_property_readonly("type", [](const Device& d) { return d.is_cpu() ? "cpu" : "cuda"; })
+      .def_property_readonly("index", [](const Device& d) -> py::object {
+        return d.index < 0 ? py::object(py::none()) : py::object(py::int_(d.index));
+      })
+      .def("__repr__", [](const Device& d) {
+        return d.index < 0 ? "device(type='" + std::string(d.is_cpu() ? "cpu" : "cuda") + "')"
+                           : "device(type='cuda', index=" + std::to_string(d.index) + ")";
+      })
+      .def("__str__", &Device::str)
+      .def("__eq__", [](const Device& a, py::object b) {
+        if (py::isinstance<py::str>(b)) return a == Device(b.cast<std::string>()) && a.index == Device(b.cast<std::string>()).index;
+        return py::isinstance<Device>(b) && a == b.cast<Device>() && a.index == b.cast<Device>().index;
+      })
+      .def("__hash__", [](const Device& d) { return static_cast<int>(d.type) * 100 + d.index; });
+  py::implicitly_convertible<py::str, Device>();
+
+  cls.def(py::init([](py::args args) {
+            // norch.Tensor(data) or norch.Tensor(*sizes): PyTorch's legacy constructor, float32 by default.
+            if (args.size() == 0) return empty({0}, TensorOptions(default_dtype()));
+            if (args.size() == 1 && py::isinstance<Tensor>(args[0])) return alias(args[0].cast<Tensor>());
+            if (args.size() == 1 && !PyLong_Check(args[0].ptr()))
+              return tensor_from_data(args[0], default_dtype(), Device(), false);
+            return empty(shape_from_args(args), TensorOptions(default_dtype()));
+          }))
+      .def_property_readonly("shape", [](const Tensor& t) { return shape_object(t.sizes()); })
+      .def("size", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) return shape_object(t.sizes());
+        return py::int_(t.size(dim.cast<int64_t>()));
+      }, py::arg("dim") = py::none())
+      .def("dim", &Tensor::dim)
+      .def("ndimension", &Tensor::dim)
+      .def_property_readonly("ndim", &Tensor::dim)
+      .def("numel", &Tensor::numel)
+      .def("nelement", &Tensor::numel)
+      .def("__len__", [](const Tensor& t) {
+        NORCH_CHECK_TYPE(t.dim() > 0, "len() of a 0-d tensor");
+        return t.sizes()[0];
+      })
+      .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t.dtype()); })
+      .def_property_readonly("device", &Tensor::device)
+      .def_property_readonly("is_cuda", &Tensor::is_cuda)
+      .def_property_readonly("is_cpu", [](const Tensor& t) { return t.device().is_cpu(); })
+      .def("stride", [](const Tensor& t, py::object dim) -> py::object {
+        if (dim.is_none()) return py::tuple(py::cast(t.strides()));
+        return py::int_(t.stride(dim.cast<int64_t>()));
+      }, py::arg("dim") = py::none())
+      .def("storage_offset", &Tensor::storage_offset)
+      .def("is_contiguous", [](const Tensor& t) { return t.is_contiguous(); })
+      .def("element_size", &Tensor::element_size)
+      .def_property_readonly("itemsize", &Tensor::element_size)
+      .def_property_readonly("nbytes", [](const Tensor& t) { return t.numel() * static_cast<int64_t>(t.element_size()); })
+      .def("is_floating_point", &Tensor::is_floating_point)
+      .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
+      .def("_version", &Tensor::version)
+      .def_property_readonly("_version", &Tensor::version)
+      .def("_storage_id", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage.get()); })
+      .def("_is_view", [](const Tensor& t) { return t.impl()->is_view; })
+      .def("item", [](const Tensor& t) -> py::object {
+        Scalar s = t.item();
+        if (s.is_bool()) return py::bool_(s.to_int() != 0);
+        if (s.is_integral()) return py::int_(s.to_int());
+        return py::float_(s.to_double());
+      })
+      .def("numpy", [](const Tensor& t, bool force) {
+        NORCH_CHECK(force || !t.requires_grad(), "Can't call numpy() on Tensor that requires grad. Use "
+                    "tensor.detach().numpy() instead.");
+        Tensor c = force ? t.detach().to(Device()) : t;
+        return to_numpy(c);
+      }, py::arg("force") = false)
+      .def("contiguous", [](const Tensor& t) { return contiguous(t); })
+      .def("clone", [](const Tensor& t) { return clone(t); })
+      .def("detach", [](const Tensor& t) { return detach(t); })
+      .def("detach_", [](Tensor& t) {
+        auto& m = t.impl()->autograd();
+        NORCH_CHECK(!t.impl()->is_view || !m.grad_fn, "Can't detach views in-place. Use detach() instead.");
+        m.grad_fn = nullptr;
+        m.requires_grad = false;
+        m.output_nr = 0;
+        return t;
+      })
+      .def("copy_", [](Tensor& t, const Tensor& src, bool) -> Tensor& { return copy_(t, src); }, py::arg("src"),
+           py::arg("non_blocking") = false)
+      .def("cpu", [](const Tensor& t) { return to_device(t, Device()); })
+      .def("cuda", [](const Tensor& t, py::object device) {
+        Device d = device.is_none() ? Device(DeviceType::CUDA, 0) : to_device(device);
+        if (!d.is_cuda()) d = Device(DeviceType::CUDA, d.index);
+        return to_device(t, d);
+      }, py::arg("device") = py::none())
+      .def("to", [](const Tensor& t, py::args args, py::kwargs kwargs) {
+        // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=, device=, copy=)
+        std::optional<ScalarType> dtype;
+        std::optional<Device> device;
+        bool copy = false;
+        for (auto a : args) {
+          if (py::isinstance<Tensor>(a)) {
+            dtype = a.cast<Tensor>().dtype();
+            device = a.cast<Tensor>().device();
+          } else if (py::isinstance<PyDType>(a)) {
+            dtype = a.cast<PyDType>().type;
+          } else if (py::isinstance<py::bool_>(a)) {
+            // non_blocking positional: accepted and ignored (copies are synchronous)
+          } else {
+            device = to_device(a);
+          }
+        }
+        if (kwargs.contains("dtype") && !kwargs["dtype"].is_none()) dtype = to_scalar_type(kwargs["dtype"]);
+        if (kwargs.contains("device") && !kwargs["device"].is_none()) device = to_device(kwargs["device"]);
+        if (kwargs.contains("copy")) copy = kwargs["copy"].cast<bool>();
+        Tensor r = t;
+        if (device && *device != r.device()) { r = to_device(r, *device); copy = false; }
+        if (dtype && (*dtype != r.dtype() || copy)) { r = to_dtype(r, *dtype, copy); copy = false; }
+        if (copy) r = clone(r);
+        return r;
+      })
+      .def("type", [](const Tensor& t, py::object dtype) -> py::object {
+        if (dtype.is_none()) {
+          static const char* names[] = {"BoolTensor", "ByteTensor", "IntTensor", "LongTensor", "FloatTensor", "DoubleTensor"};
+          return py::str(std::string("norch.") + names[static_cast<int>(t.dtype())]);
+        }
+        return py::cast(to_dtype(t, to_scalar_type(dtype)));
+      }, py::arg("dtype") = py::none())
+      .def("float", [](const Tensor& t) { return to_dtype(t, ScalarType::Float32); })
+      .def("double", [](const Tensor& t) { return to_dtype(t, ScalarType::Float64); })
+      .def("long", [](const Tensor& t) { return to_dtype(t, ScalarType::Int64); })
+      .def("int", [](const Tensor& t) { return to_dtype(t, ScalarType::Int32); })
+      .def("byte", [](const Tensor& t) { return to_dtype(t, ScalarType::UInt8); })
+      .def("bool", [](const Tensor& t) { return to_dtype(t, ScalarType::Bool); })
+      .def("__bool__", [](const Tensor& t) {
+        NORCH_CHECK(t.numel() == 1, "Boolean value of Tensor with more than one value is ambiguous");
+        return t.item().to_double() != 0.0;
+      })
+      .def("__float__", [](const Tensor& t) {
+        NORCH_CHECK_TYPE(t.numel() == 1, "only one element tensors can be converted to Python scalars");
+        return t.item().to_double();
+      })
+      .def("__int__", [](const Tensor& t) {
+        NORCH_CHECK_TYPE(t.numel() == 1, "only one element tensors can be converted to Python scalars");
+        return t.item().to_int();
+      })
+      .def("__index__", [](const Tensor& t) {
+        NORCH_CHECK_TYPE(t.numel() == 1 && !t.is_floating_point(),
+                         "only integer tensors of a single element can be converted to an index");
+        return t.item().to_int();
+      })
+      .def("__array__", [](const Tensor& t, py::object dtype, py::object copy) {
+        py::array a = to_numpy(t.detach().to(Device()));
+        if (!dtype.is_none()) return py::array(a.attr("astype")(dtype));
+        return a;
+      }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
+      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); });
+
+  m.def("from_numpy", [](py::array arr) { return from_numpy(arr); });
+  m.def("tensor", [](py::object data, py::object dtype, py::object device, bool requires_grad) {
+    std::optional<ScalarType> dt;
+    if (!dtype.is_none()) dt = to_scalar_type(dtype);
+    return tensor_from_data(data, dt, to_device(device), requires_grad);
+  }, py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+        py::arg("requires_grad") = false);
+  m.def("set_num_threads", [](int n) { set_num_threads(n); });
+  m.def("get_num_threads", [] { return get_num_threads(); });
+}
+
+}  // namespace norch::python

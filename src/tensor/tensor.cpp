@@ -1,0 +1,168 @@
+// TensorImpl and Tensor basics: construction, geometry, printing helpers.
+#include "norch/tensor/tensor.h"
+
+#include <sstream>
+
+#include "norch/autograd/node.h"
+#include "norch/ops/copy.h"
+#include "norch/ops/reduce.h"
+#include "norch/ops/shape.h"
+
+namespace norch {
+
+namespace {
+ScalarType g_default_dtype = ScalarType::Float32;
+}
+ScalarType default_dtype() { return g_default_dtype; }
+void set_default_dtype(ScalarType t) {
+  NORCH_CHECK_TYPE(is_floating_point(t), "only floating-point types are supported as the default type, got ",
+                   dtype_name(t));
+  g_default_dtype = t;
+}
+
+TensorImpl::TensorImpl() = default;
+TensorImpl::~TensorImpl() = default;
+
+autograd::AutogradMeta& TensorImpl::autograd() {
+  if (!autograd_meta) autograd_meta = std::make_unique<autograd::AutogradMeta>();
+  return *autograd_meta;
+}
+
+Shape contiguous_strides(const Shape& sizes) {
+  Shape strides(sizes.size());
+  int64_t s = 1;
+  for (int64_t i = static_cast<int64_t>(sizes.size()) - 1; i >= 0; --i) {
+    strides[i] = s;
+    s *= std::max<int64_t>(sizes[i], 1);
+  }
+  return strides;
+}
+
+std::string shape_str(const Shape& s) { return str(s); }
+
+int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_ok) {
+  int64_t n = ndim;
+  if (n == 0 && scalar_ok) n = 1;  // a 0-d tensor accepts dim 0 and -1
+  NORCH_CHECK_INDEX(n > 0, "dimension specified as ", dim, " but tensor has no dimensions");
+  NORCH_CHECK_INDEX(dim >= -n && dim < n, "Dimension out of range (expected to be in range of [", -n, ", ",
+                    n - 1, "], but got ", dim, ")");
+  return dim < 0 ? dim + n : dim;
+}
+
+int64_t Tensor::size(int64_t d) const { return impl_->sizes[wrap_dim(d, dim(), false)]; }
+int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, dim(), false)]; }
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  for (int64_t i = dim() - 1; i >= 0; --i) {
+    if (impl_->sizes[i] == 1) continue;
+    if (impl_->strides[i] != expected) return false;
+    expected *= impl_->sizes[i];
+  }
+  return true;
+}
+
+static void check_sizes(const Shape& sizes) {
+  for (auto s : sizes)
+    NORCH_CHECK(s >= 0, "Trying to create tensor with negative dimension ", s, ": ", shape_str(sizes));
+}
+
+Tensor empty(const Shape& sizes, TensorOptions opts) {
+  check_sizes(sizes);
+  auto impl = std::make_shared<TensorImpl>();
+  int64_t n = 1;
+  for (auto s : sizes) n *= s;
+  impl->storage = allocate_storage(static_cast<size_t>(n) * element_size(opts.dtype), opts.device);
+  impl->sizes = sizes;
+  impl->strides = contiguous_strides(sizes);
+  impl->dtype = opts.dtype;
+  impl->device = opts.device;
+  Tensor t(std::move(impl));
+  if (opts.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor empty_strided(const Shape& sizes, const Shape& strides, TensorOptions opts) {
+  check_sizes(sizes);
+  NORCH_CHECK(sizes.size() == strides.size(), "empty_strided: mismatch in length of strides and shape");
+  int64_t extent = 1;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == 0) { extent = 0; break; }
+    extent += (sizes[i] - 1) * strides[i];
+  }
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = allocate_storage(static_cast<size_t>(extent) * element_size(opts.dtype), opts.device);
+  impl->sizes = sizes;
+  impl->strides = strides;
+  impl->dtype = opts.dtype;
+  impl->device = opts.device;
+  return Tensor(std::move(impl));
+}
+
+Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t storage_offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = base.impl()->storage;
+  impl->sizes = std::move(sizes);
+  impl->strides = std::move(strides);
+  impl->storage_offset = storage_offset;
+  impl->dtype = base.dtype();
+  impl->device = base.device();
+  impl->version_counter = base.impl()->version_counter;
+  impl->is_view = true;
+  return Tensor(std::move(impl));
+}
+
+Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device,
+                 std::function<void(void*)> deleter) {
+  auto impl = std::make_shared<TensorImpl>();
+  int64_t extent = 1;
+  for (size_t i = 0; i < sizes.size(); ++i) extent += (sizes[i] - 1) * strides[i];
+  impl->storage = std::make_shared<StorageImpl>(data, static_cast<size_t>(extent) * element_size(dtype), device,
+                                                std::move(deleter));
+  impl->sizes = sizes;
+  impl->strides = strides;
+  impl->dtype = dtype;
+  impl->device = device;
+  return Tensor(std::move(impl));
+}
+
+Tensor scalar_tensor(const Scalar& s, TensorOptions opts) {
+  Tensor t = empty({}, TensorOptions(opts.dtype, Device()));
+  NORCH_DISPATCH_ALL_TYPES(opts.dtype, "scalar_tensor", [&] { *t.data<scalar_t>() = s.to<scalar_t>(); });
+  if (!opts.device.is_cpu()) t = t.to(opts.device);
+  if (opts.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor scalar_to_tensor(const Scalar& s, Device device) {
+  Tensor t = scalar_tensor(s, TensorOptions(s.natural_dtype(), device));
+  t.impl()->is_wrapped_number = true;
+  return t;
+}
+
+Tensor Tensor::contiguous() const { return norch::contiguous(*this); }
+Tensor Tensor::clone() const { return norch::clone(*this); }
+Tensor Tensor::detach() const { return norch::detach(*this); }
+Tensor Tensor::to(ScalarType t) const { return norch::to_dtype(*this, t); }
+Tensor Tensor::to(Device d) const { return norch::to_device(*this, d); }
+Tensor Tensor::view(const Shape& shape) const { return norch::view(*this, shape); }
+Tensor Tensor::reshape(const Shape& shape) const { return norch::reshape(*this, shape); }
+Tensor Tensor::sum() const { return norch::sum(*this); }
+
+Scalar Tensor::item() const {
+  NORCH_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
+  Tensor c = device().is_cpu() ? *this : to(Device());
+  return NORCH_DISPATCH_ALL_TYPES(dtype(), "item", [&]() -> Scalar {
+    scalar_t v = *c.data<scalar_t>();
+    if constexpr (std::is_same_v<scalar_t, bool>) return Scalar(v);
+    else if constexpr (std::is_floating_point_v<scalar_t>) return Scalar(static_cast<double>(v));
+    else return Scalar(static_cast<int64_t>(v));
+  });
+}
+
+std::string Tensor::str() const {
+  if (!defined()) return "Tensor(undefined)";
+  return norch::str("Tensor(shape=", sizes(), ", dtype=", dtype_name(dtype()), ", device=", device().str(), ")");
+}
+
+}  // namespace norch
