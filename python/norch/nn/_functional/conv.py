@@ -1,0 +1,2 @@
+"""nn.functional: conv ops."""
+__all__ = []

@@ -1,0 +1,9 @@
+"""norch.nn.functional: stateless ops behind the layers.
+
+The heavy ops (convolution, pooling, softmax, losses, norms) are fused C++ ops in
+norch._C._nn; the modules below wrap them with PyTorch's signatures. Each family
+lives in its own file under nn/_functional/.
+"""
+from ._functional.activation import *  # noqa: F401,F403
+from ._functional.conv import *  # noqa: F401,F403
+from ._functional.loss import *  # noqa: F401,F403
