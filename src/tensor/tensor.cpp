@@ -135,7 +135,9 @@ Tensor scalar_tensor(const Scalar& s, TensorOptions opts) {
 }
 
 Tensor scalar_to_tensor(const Scalar& s, Device device) {
-  Tensor t = scalar_tensor(s, TensorOptions(s.natural_dtype(), device));
+  // Stored in full precision; result_type treats a wrapped float as the default dtype.
+  ScalarType dt = s.is_floating_point() ? ScalarType::Float64 : s.natural_dtype();
+  Tensor t = scalar_tensor(s, TensorOptions(dt, device));
   t.impl()->is_wrapped_number = true;
   return t;
 }

@@ -72,3 +72,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     return _ag.grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused)
+
+
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
