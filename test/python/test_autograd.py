@@ -651,3 +651,14 @@ def test_memory_is_steady_over_many_training_steps():
     growth = _rss_bytes() - before
     # One leaked 16x16 float32 tensor per step would already be 10 MB.
     assert growth < 4 * 1024 * 1024, f"RSS grew by {growth / 1e6:.1f} MB over 10,000 steps"
+
+
+def test_extending_doc_python_example_runs(capsys):
+    import re
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "extending.md")
+    blocks = re.findall(r"```python\n(.*?)```", open(path).read(), re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/extending.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "MySoftplusBackward" in out
