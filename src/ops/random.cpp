@@ -42,8 +42,7 @@ Tensor& fill_random(Tensor& self, Generator* gen, const char* op, Fn fn) {
   autograd::check_inplace(self, op);
   const int64_t n = self.numel();
   Generator& g = get(gen);
-  const uint64_t key = g.initial_seed();
-  const uint64_t offset = g.reserve(uint64_t(n));
+  const auto [key, offset] = g.reserve(uint64_t(n));
   const bool direct = self.device().is_cpu() && self.is_contiguous();
   Tensor buf = direct ? self : empty(self.sizes(), TensorOptions(self.dtype()));
   fn(buf, n, offset, key);
@@ -216,8 +215,7 @@ Tensor randperm(int64_t n, TensorOptions opts, Generator* gen) {
   std::vector<int64_t> perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), int64_t{0});
   Generator& g = get(gen);
-  const uint64_t key = g.initial_seed();
-  const uint64_t offset = g.reserve(uint64_t(n));
+  const auto [key, offset] = g.reserve(uint64_t(n));
   // Fisher-Yates: position i swaps with a uniform j in [0, i].
   for (int64_t i = n - 1; i > 0; --i) {
     const Block b = philox4x32(offset + uint64_t(i), 0, key);
@@ -267,9 +265,8 @@ Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, G
   Tensor out = empty(out_shape, TensorOptions(ScalarType::Int64));
   int64_t* po = out.data<int64_t>();
   Generator& g = get(gen);
-  const uint64_t key = g.initial_seed();
   const uint64_t per_row = uint64_t(replacement ? num_samples : cats);
-  const uint64_t offset = g.reserve(uint64_t(rows) * per_row);
+  const auto [key, offset] = g.reserve(uint64_t(rows) * per_row);
   std::vector<double> cdf(static_cast<size_t>(cats));
   std::vector<std::pair<double, int64_t>> keys(static_cast<size_t>(cats));
   for (int64_t r = 0; r < rows; ++r) {

@@ -44,11 +44,11 @@ uint64_t Generator::seed() {
   return s;
 }
 
-uint64_t Generator::reserve(uint64_t n) {
+Generator::Slot Generator::reserve(uint64_t n) {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t start = offset_;
+  Slot slot{seed_, offset_};
   offset_ += (n + 3) / 4 * 4;
-  return start;
+  return slot;
 }
 
 std::array<uint8_t, 16> Generator::get_state() const {

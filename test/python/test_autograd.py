@@ -662,3 +662,31 @@ def test_extending_doc_python_example_runs(capsys):
         exec(compile(block, "docs/extending.md", "exec"), {})
     out = capsys.readouterr().out
     assert "MySoftplusBackward" in out
+
+
+def test_anomaly_mode_names_the_failing_node_and_its_forward(capfd):
+    x = leaf([1.0, 2.0])
+    with norch.autograd.set_detect_anomaly(True):
+        h = x * 1
+        y = h * h  # saves h
+        h.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation") as e:
+            y.sum().backward()
+    msg = str(e.value)
+    assert "Error detected in MulBackward0" in msg and "y = h * h" in msg
+
+    class Fails(Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            raise KeyError("from backward")
+
+    with norch.autograd.set_detect_anomaly(True):
+        out = Fails.apply(x)
+        with pytest.raises(KeyError, match="from backward"):
+            out.sum().backward()
+    err = capfd.readouterr().err
+    assert "Error detected in FailsBackward" in err and "out = Fails.apply(x)" in err

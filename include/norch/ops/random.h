@@ -31,8 +31,13 @@ class Generator {
   uint64_t initial_seed() const;
   // Picks a fresh non-deterministic seed (std::random_device) and returns it.
   uint64_t seed();
-  // Reserves `n` counters and returns the first one (Note [Philox streams]).
-  uint64_t reserve(uint64_t n);
+  // Reserves `n` counters (Note [Philox streams]): the key (seed) and first
+  // counter to use, read together so a concurrent manual_seed cannot split them.
+  struct Slot {
+    uint64_t key;
+    uint64_t offset;
+  };
+  Slot reserve(uint64_t n);
   // State: 16 bytes, little-endian seed then offset.
   std::array<uint8_t, 16> get_state() const;
   void set_state(const uint8_t* bytes, size_t size);
