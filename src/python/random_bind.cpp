@@ -7,7 +7,12 @@ namespace norch::python {
 
 namespace {
 
-Generator* to_generator(py::handle obj) { return obj.is_none() ? nullptr : obj.cast<Generator*>(); }
+Generator* to_generator(py::handle obj) {
+  if (obj.is_none()) return nullptr;
+  NORCH_CHECK_TYPE(py::isinstance<Generator>(obj), "generator must be a norch.Generator, got ",
+                   std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+  return obj.cast<Generator*>();
+}
 
 // Python ints of any sign become a 64-bit seed (negative seeds wrap, as in PyTorch).
 uint64_t to_seed(py::handle obj) {

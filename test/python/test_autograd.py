@@ -690,3 +690,30 @@ def test_anomaly_mode_names_the_failing_node_and_its_forward(capfd):
             out.sum().backward()
     err = capfd.readouterr().err
     assert "Error detected in FailsBackward" in err and "out = Fails.apply(x)" in err
+
+
+def test_function_ctx_is_freed_with_its_graph():
+    import weakref
+    refs = []
+
+    class Track(Function):
+        @staticmethod
+        def forward(ctx, x):
+            refs.append(weakref.ref(ctx))
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = leaf([1.0])
+    y = Track.apply(x)
+    assert refs[0]() is not None
+    del y
+    assert refs[0]() is None  # node -> ctx only; ctx refers back weakly, so no cycle
+    y = Track.apply(x)
+    y.sum().backward()
+    del y
+    gc.collect()
+    assert refs[1]() is None

@@ -247,3 +247,14 @@ def test_empty_and_zero_dim():
     assert norch.randn(()).shape == ()
     assert norch.randint(0, 2, ()).shape == ()
     assert norch.multinomial(norch.ones(0, 3), 2).shape == (0, 2)
+
+
+def test_random_module_and_fork_rng():
+    norch.random.manual_seed(11)
+    assert norch.random.initial_seed() == 11
+    before = norch.get_rng_state()
+    with norch.random.fork_rng():
+        norch.rand(10)
+    np.testing.assert_array_equal(_np(norch.get_rng_state()), _np(before))
+    with pytest.raises(TypeError, match="norch.Generator"):
+        norch.rand(3, generator=5)
