@@ -10,6 +10,9 @@
 #include <numeric>
 
 #include "norch/autograd/function.h"
+#include "norch/ops/binary.h"
+#include "norch/ops/unary.h"
+#include "norch/tensor/iterator.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
 #include "norch/ops/shape.h"
@@ -109,6 +112,14 @@ void check_probabilities(const Tensor& p64, const char* op) {
   bool ok = true;
   for (int64_t i = 0; i < p64.numel(); ++i) ok = ok && p[i] >= 0.0 && p[i] <= 1.0;
   NORCH_CHECK(ok, op, ": expected all probabilities p to be in [0, 1] (0 <= p <= 1)");
+}
+
+double to_vector_min(const Tensor& t) {
+  Tensor c = contiguous(to_dtype(to_device(t, Device()), ScalarType::Float64));
+  const double* p = c.data<double>();
+  double lo = p[0];
+  for (int64_t i = 1; i < c.numel(); ++i) lo = std::min(lo, p[i]);
+  return lo;
 }
 
 }  // namespace
@@ -231,6 +242,18 @@ Tensor bernoulli(const Tensor& p, Generator* gen) {
   NORCH_CHECK(p.is_floating_point(), "bernoulli: expected a floating point tensor of probabilities, got ",
               dtype_name(p.dtype()));
   return fresh(p.sizes(), TensorOptions(p.dtype(), p.device()), [&](Tensor& t) { bernoulli_(t, p, gen); });
+}
+
+Tensor normal(const Tensor& mean, const Tensor& std, Generator* gen) {
+  NORCH_CHECK(mean.device() == std.device(), "normal: mean is on ", mean.device().str(), " but std is on ",
+              std.device().str());
+  autograd::NoGradGuard no_grad;
+  Tensor s = detach(std), m = detach(mean);
+  NORCH_CHECK(s.numel() == 0 || to_vector_min(s) >= 0.0, "normal expects all elements of std >= 0.0");
+  ScalarType dt = result_type({m, s});  // a Python number for std keeps mean's dtype
+  if (!is_floating_point(dt)) dt = default_dtype();
+  Tensor z = randn(broadcast_shapes(m.sizes(), s.sizes(), "normal"), TensorOptions(dt, m.device()), gen);
+  return add(mul(z, s), m);
 }
 
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator* gen) {

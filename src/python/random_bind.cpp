@@ -133,14 +133,24 @@ void init_random(py::module_& m, TensorClass& cls) {
     return multinomial(p, n, replacement, to_generator(gen));
   }, py::arg("input"), py::arg("num_samples"), py::arg("replacement") = false, py::kw_only(),
         py::arg("generator") = py::none());
-  m.def("normal", [](double mean, double std, py::object size, py::object gen, py::object dtype, py::object device,
-                     bool rg) {
+  m.def("normal", [](py::object mean, py::object std, py::object size, py::object gen, py::object dtype,
+                     py::object device, bool rg) {
+    // normal(mean, std, size) with numbers, or normal(mean, std) with tensors (broadcast).
+    if (py::isinstance<Tensor>(mean) || py::isinstance<Tensor>(std)) {
+      NORCH_CHECK_TYPE(size.is_none(), "normal: size is only accepted with float mean and std");
+      Device d = py::isinstance<Tensor>(mean) ? mean.cast<Tensor>().device() : std.cast<Tensor>().device();
+      Tensor out = normal(to_tensor_arg(mean, "mean", d), to_tensor_arg(std, "std", d), to_generator(gen));
+      if (rg) out.set_requires_grad(true);
+      return out;
+    }
+    NORCH_CHECK_TYPE(!size.is_none(), "normal() with float mean and std needs a size");
     Tensor t = empty(to_shape(size), options(dtype, device, false, default_dtype()));
-    normal_(t, mean, std, to_generator(gen));
+    normal_(t, mean.cast<double>(), std.cast<double>(), to_generator(gen));
     if (rg) t.set_requires_grad(true);
     return t;
-  }, py::arg("mean"), py::arg("std"), py::arg("size"), py::kw_only(), py::arg("generator") = py::none(),
-        py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("requires_grad") = false);
+  }, py::arg("mean"), py::arg("std") = 1.0, py::arg("size") = py::none(), py::kw_only(),
+        py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+        py::arg("requires_grad") = false);
 
   cls.def("uniform_", [](Tensor& t, double from, double to, py::object gen) -> Tensor& {
         return uniform_(t, from, to, to_generator(gen));

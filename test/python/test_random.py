@@ -258,3 +258,19 @@ def test_random_module_and_fork_rng():
     np.testing.assert_array_equal(_np(norch.get_rng_state()), _np(before))
     with pytest.raises(TypeError, match="norch.Generator"):
         norch.rand(3, generator=5)
+
+
+def test_normal_with_tensor_mean_and_std():
+    mean = norch.tensor([[0.0], [10.0]], dtype=norch.float64)
+    std = norch.tensor([1.0, 2.0, 0.0], dtype=norch.float64)
+    draws = np.stack([_np(norch.normal(mean, std)) for _ in range(3000)])
+    assert draws.shape == (3000, 2, 3)
+    np.testing.assert_allclose(draws.mean(0), [[0, 0, 0], [10, 10, 10]], atol=0.15)
+    np.testing.assert_allclose(draws.std(0), [[1, 2, 0], [1, 2, 0]], atol=0.1)
+    m = norch.zeros(4, requires_grad=True)
+    out = norch.normal(m, 1.0)
+    assert out.grad_fn is None and out.shape == (4,) and out.dtype == norch.float32
+    with pytest.raises(RuntimeError, match="std >= 0"):
+        norch.normal(norch.zeros(2), norch.tensor([1.0, -1.0]))
+    with pytest.raises(TypeError, match="size"):
+        norch.normal(0.0, 1.0)

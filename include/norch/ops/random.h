@@ -62,6 +62,9 @@ Tensor randint(int64_t low, int64_t high, const Shape& sizes, TensorOptions opts
 Tensor randperm(int64_t n, TensorOptions opts = ScalarType::Int64, Generator* gen = nullptr);
 // out[i] = 1 with probability p[i] (p in [0, 1]); same dtype as p.
 Tensor bernoulli(const Tensor& p, Generator* gen = nullptr);
+// Elementwise normal draws with broadcast mean and std (a leaf: no gradient
+// flows to mean or std, as in PyTorch).
+Tensor normal(const Tensor& mean, const Tensor& std, Generator* gen = nullptr);
 // Category indices drawn from each row of `probs` (1-D or 2-D, non-negative weights).
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false, Generator* gen = nullptr);
 
