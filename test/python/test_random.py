@@ -274,3 +274,29 @@ def test_normal_with_tensor_mean_and_std():
         norch.normal(norch.zeros(2), norch.tensor([1.0, -1.0]))
     with pytest.raises(TypeError, match="size"):
         norch.normal(0.0, 1.0)
+
+
+@pytest.mark.skipif(not norch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_draws_match_cpu_draws():
+    # Values are computed on the CPU from the Philox stream and copied, so a seed
+    # gives the same numbers on every device.
+    for make in (lambda **kw: norch.rand(5, 3, **kw), lambda **kw: norch.randn(7, **kw),
+                 lambda **kw: norch.randint(0, 9, (6,), **kw), lambda **kw: norch.randperm(8, **kw)):
+        norch.manual_seed(5)
+        cpu = make()
+        norch.manual_seed(5)
+        gpu = make(device="cuda")
+        assert gpu.device.type == "cuda"
+        np.testing.assert_array_equal(_np(gpu.cpu()), _np(cpu))
+    t = norch.empty(4, device="cuda").uniform_(2, 3)
+    assert t.device.type == "cuda" and (_np(t.cpu()) >= 2).all()
+
+
+def test_random_doc_example_runs():
+    import os
+    import re
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "random.md")
+    blocks = re.findall(r"```python\n(.*?)```", open(path).read(), re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/random.md", "exec"), {})
