@@ -52,10 +52,10 @@ struct PyNode : autograd::Node {
     size_t got = result.size();
     // Trailing Nones beyond the number of inputs are allowed, as in PyTorch.
     while (got > n && result[got - 1].is_none()) --got;
-    NORCH_CHECK(got == n || (got < n && result.size() == n), "function ", name_,
+    NORCH_CHECK(got == n, "function ", name_,
                 " returned an incorrect number of gradients (expected ", n, ", got ", result.size(), ")");
     TensorList out(n);
-    for (size_t i = 0; i < n && i < result.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       py::handle item = result[i];
       if (item.is_none()) continue;
       NORCH_CHECK_TYPE(py::isinstance<Tensor>(item), "function ", name_, " returned a gradient of type ",

@@ -404,3 +404,29 @@ def test_extending_doc_python_example_runs(capsys):
         exec(compile(block, "docs/extending.md", "exec"), {})
     out = capsys.readouterr().out
     assert "MySoftplusBackward" in out
+
+
+def test_extra_trailing_none_gradients_are_accepted():
+    class Extra(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, None, None
+
+    class ExtraTensor(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    x = leaf([1.0])
+    Extra.apply(x).sum().backward()
+    np.testing.assert_allclose(npg(x), [2])
+    with pytest.raises(RuntimeError, match=r"incorrect number of gradients \(expected 1, got 2\)"):
+        ExtraTensor.apply(x).sum().backward()
