@@ -92,3 +92,14 @@ TEST(Random, SeedsReproduceAndGeneratorsAreIndependent) {
   for (int i = 0; i < 50; ++i) EXPECT_EQ(sorted[i], i);
   EXPECT_THROW(randint(3, 3, {2}), Error);
 }
+
+TEST(Random, PhiloxMatchesRandom123KnownAnswers) {
+  // Known-answer vectors of Philox4x32-10 from the Random123 distribution (kat_vectors).
+  auto zero = philox4x32(0, 0, 0);
+  EXPECT_EQ(zero, (std::array<uint32_t, 4>{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}));
+  auto ones = philox4x32(~0ULL, ~0ULL, ~0ULL);
+  EXPECT_EQ(ones, (std::array<uint32_t, 4>{0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}));
+  // ctr = (243f6a88 85a308d3 13198a2e 03707344), key = (a4093822 299f31d0): words are little-endian halves.
+  auto pi = philox4x32(0x85a308d3243f6a88ULL, 0x0370734413198a2eULL, 0x299f31d0a4093822ULL);
+  EXPECT_EQ(pi, (std::array<uint32_t, 4>{0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}));
+}
