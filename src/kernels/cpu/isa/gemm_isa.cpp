@@ -239,7 +239,7 @@ void edge_tile(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc
     for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
 }
 
-// ---- one matrix, run by a team of nt threads (or by one thread alone) ------------------
+// ---- one matrix (or one thread's rectangle of it) --------------------------------------
 template <typename T>
 struct Mat {
   const T* a;
@@ -250,61 +250,25 @@ struct Mat {
   int64_t c_rs;
 };
 
-inline void team_barrier(int nt) {
-  if (nt > 1) {
-#pragma omp barrier
-  }
-}
-
-// Splits n items into nt nearly equal ranges.
-inline void split(int64_t n, int parts, int idx, int64_t& lo, int64_t& hi) {
-  const int64_t q = n / parts, r = n % parts;
-  lo = idx * q + (idx < r ? idx : r);
-  hi = lo + q + (idx < r ? 1 : 0);
-}
-
-// Factor nt = tm * tn to minimise the largest per-thread tile count.
-inline void thread_grid(int nt, int64_t mp, int64_t np, int& tm, int& tn) {
-  int64_t best = -1;
-  for (int d = nt; d >= 1; --d) {
-    if (nt % d) continue;
-    const int64_t cost = ceil_div(mp, d) * ceil_div(np, nt / d);
-    if (best < 0 || cost < best) {
-      best = cost;
-      tm = d;
-      tn = nt / d;
-    }
-  }
-}
-
 template <typename T>
-void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, int tid, int nt) {
+void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
   using Bk = Blocking<T>;
   constexpr int64_t NR = kNRV * Vec<T>::W;
   for (int64_t ic = 0; ic < M; ic += Bk::MCO) {
     const int64_t mc = min64(Bk::MCO, M - ic), mp = ceil_div(mc, kMR);
     for (int64_t jc = 0; jc < N; jc += Bk::NC) {
       const int64_t nc = min64(Bk::NC, N - jc), np = ceil_div(nc, NR);
-      int tm = 1, tn = 1;
-      thread_grid(nt, mp, np, tm, tn);
-      int64_t ir0, ir1, jr0, jr1;
-      split(mp, tm, tid / tn, ir0, ir1);
-      split(np, tn, tid % tn, jr0, jr1);
       for (int64_t pc = 0; pc < K; pc += Bk::KC) {
         const int64_t kc = min64(Bk::KC, K - pc);
-        int64_t lo, hi;
         const T* ablk = m.a + ic * m.a_rs + pc * m.a_cs;
-        split(mp, nt, tid, lo, hi);
-        if (m.a_cs == 1) pack_a_panels<T, true>(ablk, m.a_rs, 1, mc, kc, Ap, lo, hi);
-        else pack_a_panels<T, false>(ablk, m.a_rs, m.a_cs, mc, kc, Ap, lo, hi);
-        split(np, nt, tid, lo, hi);
-        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp, lo, hi);
-        team_barrier(nt);
+        if (m.a_cs == 1) pack_a_panels<T, true>(ablk, m.a_rs, 1, mc, kc, Ap, 0, mp);
+        else pack_a_panels<T, false>(ablk, m.a_rs, m.a_cs, mc, kc, Ap, 0, mp);
+        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp, 0, np);
         const bool accumulate = pc > 0;
-        for (int64_t ir = ir0; ir < ir1; ++ir) {
+        for (int64_t ir = 0; ir < mp; ++ir) {
           const int64_t rows = min64(kMR, mc - ir * kMR);
           const T* ap = Ap + ir * kMR * kc;
-          for (int64_t jr = jr0; jr < jr1; ++jr) {
+          for (int64_t jr = 0; jr < np; ++jr) {
             const int64_t cols = min64(NR, nc - jr * NR);
             T* c = m.c + (ic + ir * kMR) * m.c_rs + jc + jr * NR;
             const T* bp = Bp + jr * NR * kc;
@@ -312,7 +276,6 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, in
             else edge_tile<T>(kc, ap, bp, c, m.c_rs, accumulate, rows, cols);
           }
         }
-        team_barrier(nt);  // the next slice overwrites the packed panels
       }
     }
   }
@@ -340,17 +303,14 @@ T dot_strided(const T* x, int64_t xs, const T* y, int64_t ys, int64_t n) {
 
 // c[i] = A[i, :] . b[:, 0]   (N == 1)
 template <typename T>
-void gemv_rows(const Mat<T>& m, int64_t M, int64_t K, int tid, int nt) {
-  int64_t lo, hi;
-  split(M, nt, tid, lo, hi);
-  for (int64_t i = lo; i < hi; ++i) m.c[i * m.c_rs] = dot_strided<T>(m.a + i * m.a_rs, m.a_cs, m.b, m.b_rs, K);
+void gemv_rows(const Mat<T>& m, int64_t M, int64_t K) {
+  for (int64_t i = 0; i < M; ++i) m.c[i * m.c_rs] = dot_strided<T>(m.a + i * m.a_rs, m.a_cs, m.b, m.b_rs, K);
 }
 
 // c[0, j] = sum_k a[0, k] * B[k, j]   (M == 1): rows of B are added in, vectorised over j.
 template <typename T>
-void gemv_cols(const Mat<T>& m, int64_t N, int64_t K, int tid, int nt) {
-  int64_t lo, hi;
-  split(N, nt, tid, lo, hi);
+void gemv_cols(const Mat<T>& m, int64_t N, int64_t K) {
+  const int64_t lo = 0, hi = N;
   if (m.b_cs != 1) {
     for (int64_t j = lo; j < hi; ++j) m.c[j] = dot_strided<T>(m.a, m.a_cs, m.b + j * m.b_cs, m.b_rs, K);
     return;
@@ -365,10 +325,10 @@ void gemv_cols(const Mat<T>& m, int64_t N, int64_t K, int tid, int nt) {
 }
 
 template <typename T>
-void run_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, int tid, int nt) {
-  if (N == 1) gemv_rows<T>(m, M, K, tid, nt);
-  else if (M == 1) gemv_cols<T>(m, N, K, tid, nt);
-  else gemm_one<T>(m, M, N, K, Ap, Bp, tid, nt);
+void run_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
+  if (N == 1) gemv_rows<T>(m, M, K);
+  else if (M == 1) gemv_cols<T>(m, N, K);
+  else gemm_one<T>(m, M, N, K, Ap, Bp);
 }
 
 template <typename T>
@@ -376,6 +336,34 @@ Mat<T> matrix(const GemmArgs& g, int64_t i) {
   return Mat<T>{static_cast<const T*>(g.a) + i * g.a_batch, g.a_rs, g.a_cs,
                 static_cast<const T*>(g.b) + i * g.b_batch, g.b_rs, g.b_cs,
                 static_cast<T*>(g.c) + i * g.c_batch, g.c_rs};
+}
+
+// Note [GEMM threading]: each thread computes its own rectangle of C from start to end,
+// packing its own panels, with no barrier in between. Sharing one packed B block would
+// save some packing but costs two barriers per KC slice, and on a busy machine a thread
+// that loses its core stalls every other thread at each barrier.
+inline void split(int64_t n, int parts, int idx, int64_t& lo, int64_t& hi) {
+  const int64_t q = n / parts, r = n % parts;
+  lo = idx * q + (idx < r ? idx : r);
+  hi = lo + q + (idx < r ? 1 : 0);
+}
+
+// nt = tm * tn threads over mp x np tiles of MR x NR: balance the tiles, then prefer the
+// split that repacks less (a row split makes every thread pack all of B, and vice versa).
+template <typename T>
+void thread_grid(int nt, int64_t mp, int64_t np, int& tm, int& tn) {
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  double best = -1;
+  for (int d = 1; d <= nt; ++d) {
+    if (nt % d) continue;
+    const int64_t rows = ceil_div(mp, d), cols = ceil_div(np, nt / d);
+    const double cost = double(rows * cols) * kMR * NR + 16.0 * double(rows * kMR + cols * NR);
+    if (best < 0 || cost < best) {
+      best = cost;
+      tm = d;
+      tn = nt / d;
+    }
+  }
 }
 
 template <typename T>
@@ -396,36 +384,42 @@ bool gemm(const GemmArgs& g) {
   const double total = work * double(g.batch);
   int nt = g.threads < 1 ? 1 : g.threads;
   if (total < kPerThread * nt) nt = total < kPerThread ? 1 : int(total / kPerThread);
-  // Panel sizes rounded to whole cache lines so every thread's slice starts aligned.
+  // Per-thread slices rounded to whole cache lines.
   const size_t a_elems = size_t((ceil_div(min64(M, Bk::MCO), kMR) * kMR * min64(K, Bk::KC) * sizeof(T) + 63) / 64 * 64 / sizeof(T));
   const size_t b_elems = size_t((ceil_div(min64(N, Bk::NC), NR) * NR * min64(K, Bk::KC) * sizeof(T) + 63) / 64 * 64 / sizeof(T));
-
-  // Many small matrices: one thread per matrix, each with its own slice of the buffer.
-  if (g.batch > 1 && nt > 1 && work < kPerThread * 4) {
-    T* buf = static_cast<T*>(tl_pack.get(size_t(nt) * (a_elems + b_elems) * sizeof(T)));
-    if (!buf) return false;
-#pragma omp parallel num_threads(nt)
-    {
-      T* Ap = buf + size_t(omp_get_thread_num()) * (a_elems + b_elems);
-      T* Bp = Ap + a_elems;
-#pragma omp for schedule(static)
-      for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp, 0, 1);
-    }
-    return true;
-  }
-  T* Ap = static_cast<T*>(tl_pack.get((a_elems + b_elems) * sizeof(T)));
-  if (!Ap) return false;
-  T* Bp = Ap + a_elems;
+  T* buf = static_cast<T*>(tl_pack.get(size_t(nt) * (a_elems + b_elems) * sizeof(T)));
+  if (!buf) return false;
   if (nt == 1) {
-    for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp, 0, 1);
+    for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, buf, buf + a_elems);
     return true;
   }
+  // Many small matrices: whole matrices per thread. Otherwise each matrix is split.
+  const bool per_matrix = g.batch >= nt && work < kPerThread * 4;
+  const int64_t mp = ceil_div(M, kMR), np = ceil_div(N, NR);
+  int tm = 1, tn = 1;
+  if (!per_matrix) thread_grid<T>(nt, mp, np, tm, tn);
 #pragma omp parallel num_threads(nt)
   {
-    const int tid = omp_get_thread_num(), team = omp_get_num_threads();
-    for (int64_t i = 0; i < g.batch; ++i) {
-      run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp, tid, team);
-      team_barrier(team);  // the gemv paths have no barrier of their own
+    const int tid = omp_get_thread_num();
+    T* Ap = buf + size_t(tid) * (a_elems + b_elems);
+    T* Bp = Ap + a_elems;
+    if (per_matrix) {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp);
+    } else if (tid < tm * tn) {
+      int64_t ir0, ir1, jr0, jr1;
+      split(mp, tm, tid / tn, ir0, ir1);
+      split(np, tn, tid % tn, jr0, jr1);
+      const int64_t r0 = ir0 * kMR, r1 = min64(M, ir1 * kMR), c0 = jr0 * NR, c1 = min64(N, jr1 * NR);
+      if (r0 < r1 && c0 < c1) {
+        for (int64_t i = 0; i < g.batch; ++i) {
+          Mat<T> m = matrix<T>(g, i);
+          m.a += r0 * m.a_rs;
+          m.b += c0 * m.b_cs;
+          m.c += r0 * m.c_rs + c0;
+          run_one<T>(m, r1 - r0, c1 - c0, K, Ap, Bp);
+        }
+      }
     }
   }
   return true;
