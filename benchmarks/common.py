@@ -1,0 +1,123 @@
+"""Benchmark harness: times norch, NumPy and (when importable) PyTorch side by side.
+
+Every case runs its implementations interleaved (norch, numpy, torch, norch, ...), so
+a burst of load from elsewhere on the machine hits them all alike; each sample times a
+batch of calls sized to take about `target_s`, and the table reports per-call medians.
+Ratios are time ratios: norch/torch = 2.0 means norch takes twice as long as PyTorch.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+
+import numpy as np  # noqa: E402
+
+import norch  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional
+    torch = None
+
+IMPLS = ("norch", "numpy", "torch")
+
+
+def parse_args(description, **extra):
+    """Common flags: --repeat (samples per implementation), --threads, --target-ms."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--repeat", type=int, default=15, help="samples per implementation (median reported)")
+    p.add_argument("--threads", type=int, default=2, help="intra-op threads for norch and torch")
+    p.add_argument("--target-ms", type=float, default=20.0, help="approximate duration of one sample")
+    for name, kw in extra.items():
+        p.add_argument("--" + name.replace("_", "-"), **kw)
+    args = p.parse_args()
+    norch.set_num_threads(args.threads)
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    return args
+
+
+def _calls_per_sample(fn, target_s):
+    fn()  # warm up: first-touch allocation, thread pool start, lazy dispatch tables
+    n, elapsed = 1, 0.0
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - t0
+        if elapsed >= target_s / 4 or n >= 1 << 20:
+            break
+        n *= 4
+    return max(1, int(n * target_s / max(elapsed, 1e-9)))
+
+
+def time_interleaved(fns, repeat=15, target_s=0.02):
+    """fns: {impl name: callable}. Returns {impl name: median seconds per call}."""
+    counts = {name: _calls_per_sample(fn, target_s) for name, fn in fns.items()}
+    samples = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            n = counts[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / n)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def _fmt_time(s):
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+class Table:
+    """Collects rows and prints them; `rate` turns a time into e.g. GFLOP/s or GB/s."""
+
+    def __init__(self, title):
+        self.title = title
+        self.rows = []
+
+    def add(self, case, fns, repeat, target_s, work=None, unit=""):
+        fns = {k: v for k, v in fns.items() if v is not None}
+        med = time_interleaved(fns, repeat, target_s)
+        self.rows.append((case, med, work, unit))
+        return med
+
+    def print(self, file=sys.stdout):
+        head = ["case", "norch", "numpy", "torch", "norch/torch", "norch/numpy", "norch rate", "torch rate"]
+        lines = []
+        for case, med, work, unit in self.rows:
+            n, np_, t = med.get("norch"), med.get("numpy"), med.get("torch")
+            ratio_t = f"{n / t:.2f}" if n and t else "-"
+            ratio_n = f"{n / np_:.2f}" if n and np_ else "-"
+            rate_n = f"{work / n / 1e9:.1f} {unit}" if work and n else "-"
+            rate_t = f"{work / t / 1e9:.1f} {unit}" if work and t else "-"
+            lines.append([case, _fmt_time(n), _fmt_time(np_), _fmt_time(t), ratio_t, ratio_n, rate_n, rate_t])
+        widths = [max(len(r[i]) for r in [head] + lines) for i in range(len(head))]
+        print(f"\n{self.title}", file=file)
+        print("  ".join(h.ljust(w) for h, w in zip(head, widths)), file=file)
+        print("  ".join("-" * w for w in widths), file=file)
+        for r in lines:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)), file=file)
+        print("(times are per-call medians; ratios are norch time / other time, lower is better for norch)",
+              file=file)
+
+
+def header(args):
+    """One line naming the machine state the numbers came from."""
+    parts = [f"norch threads={args.threads}", f"simd={norch._C._simd_level()}"]
+    if torch is not None:
+        parts.append(f"torch {torch.__version__}")
+    parts.append(f"numpy {np.__version__}")
+    try:
+        parts.append("load avg " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
+    except OSError:
+        pass
+    return ", ".join(parts)
