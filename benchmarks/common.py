@@ -13,6 +13,22 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
+
+def _threads_from_argv(default=2):
+    for i, arg in enumerate(sys.argv):
+        if arg == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return str(default)
+
+
+# NumPy's BLAS reads its thread count when it loads, so it is set before the import:
+# all three libraries then get the same number of threads, and idle BLAS threads do not
+# spin on cores that the other libraries are being timed on.
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, _threads_from_argv())
+
 import numpy as np  # noqa: E402
 
 import norch  # noqa: E402
@@ -23,6 +39,7 @@ except ImportError:  # PyTorch is optional
     torch = None
 
 IMPLS = ("norch", "numpy", "torch")
+_clock = time.perf_counter
 
 
 def parse_args(description, **extra):
@@ -31,9 +48,14 @@ def parse_args(description, **extra):
     p.add_argument("--repeat", type=int, default=15, help="samples per implementation (median reported)")
     p.add_argument("--threads", type=int, default=2, help="intra-op threads for norch and torch")
     p.add_argument("--target-ms", type=float, default=20.0, help="approximate duration of one sample")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time with process CPU time (all threads summed) instead of wall time: steadier "
+                        "on a busy machine, but it counts threads' spinning and not their parallel speed-up")
     for name, kw in extra.items():
         p.add_argument("--" + name.replace("_", "-"), **kw)
     args = p.parse_args()
+    global _clock
+    _clock = time.process_time if args.cpu_time else time.perf_counter
     norch.set_num_threads(args.threads)
     if torch is not None:
         torch.set_num_threads(args.threads)
@@ -44,10 +66,10 @@ def _calls_per_sample(fn, target_s):
     fn()  # warm up: first-touch allocation, thread pool start, lazy dispatch tables
     n, elapsed = 1, 0.0
     while True:
-        t0 = time.perf_counter()
+        t0 = _clock()
         for _ in range(n):
             fn()
-        elapsed = time.perf_counter() - t0
+        elapsed = _clock() - t0
         if elapsed >= target_s / 4 or n >= 1 << 20:
             break
         n *= 4
@@ -61,10 +83,10 @@ def time_interleaved(fns, repeat=15, target_s=0.02):
     for _ in range(repeat):
         for name, fn in fns.items():
             n = counts[name]
-            t0 = time.perf_counter()
+            t0 = _clock()
             for _ in range(n):
                 fn()
-            samples[name].append((time.perf_counter() - t0) / n)
+            samples[name].append((_clock() - t0) / n)
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
@@ -112,7 +134,8 @@ class Table:
 
 def header(args):
     """One line naming the machine state the numbers came from."""
-    parts = [f"norch threads={args.threads}", f"simd={norch._C._simd_level()}"]
+    parts = [f"norch threads={args.threads}", f"simd={norch._C._simd_level()}",
+             "clock=cpu time" if args.cpu_time else "clock=wall"]
     if torch is not None:
         parts.append(f"torch {torch.__version__}")
     parts.append(f"numpy {np.__version__}")

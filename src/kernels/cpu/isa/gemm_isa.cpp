@@ -196,15 +196,17 @@ void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T
   }
 }
 
-// ---- micro-kernel: C[MR x NR] (+)= Ap[MR x kc] @ Bp[kc x NR] ----------------------------
-template <typename T>
+// ---- micro-kernel: C[R x NR] (+)= Ap[R x kc] @ Bp[kc x NR], R <= MR ---------------------
+// R is a template argument so the last row panel of an M that is not a multiple of MR
+// (M = 64 with MR = 12, say) runs a shorter kernel instead of multiplying padding.
+template <typename T, int R>
 void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* __restrict c, int64_t ldc,
                   bool accumulate) {
   using V = Vec<T>;
   constexpr int W = V::W, NR = kNRV * W;
-  typename V::R acc[kMR][kNRV];
+  typename V::R acc[R][kNRV];
 #pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i)
+  for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < kNRV; ++j) acc[i][j] = V::zero();
   for (int64_t k = 0; k < kc; ++k) {
@@ -212,7 +214,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
 #pragma GCC unroll 4
     for (int j = 0; j < kNRV; ++j) bv[j] = V::load(bp + j * W);
 #pragma GCC unroll 16
-    for (int i = 0; i < kMR; ++i) {
+    for (int i = 0; i < R; ++i) {
       const typename V::R av = V::set1(ap[i]);
 #pragma GCC unroll 4
       for (int j = 0; j < kNRV; ++j) acc[i][j] = V::fma(av, bv[j], acc[i][j]);
@@ -221,7 +223,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
     bp += NR;
   }
 #pragma GCC unroll 16
-  for (int i = 0; i < kMR; ++i)
+  for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < kNRV; ++j) {
       T* p = c + i * ldc + j * W;
@@ -230,11 +232,22 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
 }
 
 template <typename T>
+using KernelFn = void (*)(int64_t, const T*, const T*, T*, int64_t, bool);
+
+// The kernel for 1 <= rows <= MR (a short chain of compares, once per tile).
+template <typename T, int R = 1>
+KernelFn<T> kernel_for_rows(int64_t rows) {
+  if constexpr (R >= kMR) return micro_kernel<T, kMR>;
+  else return rows == R ? micro_kernel<T, R> : kernel_for_rows<T, R + 1>(rows);
+}
+
+// A tile cut by the right edge of C: computed whole into a scratch tile, stored in part.
+template <typename T>
 void edge_tile(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool accumulate, int64_t rows,
                int64_t cols) {
   constexpr int NR = kNRV * Vec<T>::W;
   alignas(64) T tile[kMR * NR];
-  micro_kernel<T>(kc, ap, bp, tile, NR, false);
+  kernel_for_rows<T>(rows)(kc, ap, bp, tile, NR, false);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
 }
@@ -272,7 +285,8 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
             const int64_t cols = min64(NR, nc - jr * NR);
             T* c = m.c + (ic + ir * kMR) * m.c_rs + jc + jr * NR;
             const T* bp = Bp + jr * NR * kc;
-            if (rows == kMR && cols == NR) micro_kernel<T>(kc, ap, bp, c, m.c_rs, accumulate);
+            if (rows == kMR && cols == NR) micro_kernel<T, kMR>(kc, ap, bp, c, m.c_rs, accumulate);
+            else if (cols == NR) kernel_for_rows<T>(rows)(kc, ap, bp, c, m.c_rs, accumulate);
             else edge_tile<T>(kc, ap, bp, c, m.c_rs, accumulate, rows, cols);
           }
         }
