@@ -148,15 +148,22 @@ def test_matmul_empty(sa, sb, dtype):
     assert_close(out, np.matmul(a, b))  # k == 0 gives zeros
 
 
-def test_bmm_many_small_and_threads():
+def test_thread_counts():
+    # Many small matrices go one per thread; a large one is cut into per-thread rectangles
+    # (rows, columns, or both for 4 threads), and a 2-d/1-d product into row ranges.
     a, b = rand((64, 17, 33), norch.float32), rand((64, 33, 19), norch.float32)
-    expected = a.astype(np.float64) @ b
+    big_a, big_b = rand((100, 200), norch.float64), rand((200, 90), norch.float64)
+    wide_a, wide_b = rand((40, 300), norch.float32), rand((300, 700), norch.float32)
+    vec = rand((200,), norch.float64)
     old = norch.get_num_threads()
     try:
-        for threads in (1, 2, 3):
+        for threads in (1, 2, 3, 4):
             norch.set_num_threads(threads)
-            assert_close(norch.bmm(T(a), T(b)), expected, k=33)
-            assert_close(norch.mm(T(a[0]), T(b[0])), expected[0], k=33)
+            assert_close(norch.bmm(T(a), T(b)), a.astype(np.float64) @ b, k=33)
+            assert_close(norch.mm(T(big_a), T(big_b)), big_a @ big_b, k=200)
+            assert_close(norch.mm(T(wide_a), T(wide_b)), wide_a.astype(np.float64) @ wide_b, k=300)
+            assert_close(norch.mv(T(big_a), T(vec)), big_a @ vec, k=200)
+            assert_close(norch.matmul(T(vec), T(big_b)), vec @ big_b, k=200)
     finally:
         norch.set_num_threads(old)
 
@@ -283,6 +290,16 @@ def test_fast_kernel_matches_reference(level):
 
 def test_simd_level_reported():
     assert norch._C._simd_level() in ("baseline", "avx2", "avx512")
+
+
+def test_simd_env_unknown_value_is_ignored():
+    env = dict(os.environ, NORCH_SIMD="sse9")
+    code = "import norch; print(norch._C._simd_level(), float((norch.ones(3, 4) @ norch.ones(4, 5)).sum()))"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "ignoring NORCH_SIMD=sse9" in proc.stderr
+    level, total = proc.stdout.split()
+    assert level in ("baseline", "avx2", "avx512") and float(total) == 60.0
 
 
 def test_reference_matches_numpy():
