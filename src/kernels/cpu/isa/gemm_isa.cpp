@@ -196,28 +196,30 @@ void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T
   }
 }
 
-// ---- micro-kernel: C[R x NR] (+)= Ap[R x kc] @ Bp[kc x NR], R <= MR ---------------------
-// R is a template argument so the last row panel of an M that is not a multiple of MR
-// (M = 64 with MR = 12, say) runs a shorter kernel instead of multiplying padding.
-template <typename T, int R>
+// ---- micro-kernel: C[R x NV*W] (+)= Ap[R x kc] @ Bp[kc x NV*W] ------------------------
+// R <= MR rows and NV <= NRV vectors are template arguments, so the last row panel of an
+// M that is not a multiple of MR (M = 64 with MR = 12), or a narrow N (16 columns with
+// NR = 32), runs a smaller kernel instead of multiplying padding. Panels keep their
+// full MR / NR strides either way.
+template <typename T, int R, int NV>
 void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* __restrict c, int64_t ldc,
                   bool accumulate) {
   using V = Vec<T>;
   constexpr int W = V::W, NR = kNRV * W;
-  typename V::R acc[R][kNRV];
+  typename V::R acc[R][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
-    for (int j = 0; j < kNRV; ++j) acc[i][j] = V::zero();
+    for (int j = 0; j < NV; ++j) acc[i][j] = V::zero();
   for (int64_t k = 0; k < kc; ++k) {
-    typename V::R bv[kNRV];
+    typename V::R bv[NV];
 #pragma GCC unroll 4
-    for (int j = 0; j < kNRV; ++j) bv[j] = V::load(bp + j * W);
+    for (int j = 0; j < NV; ++j) bv[j] = V::load(bp + j * W);
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
       const typename V::R av = V::set1(ap[i]);
 #pragma GCC unroll 4
-      for (int j = 0; j < kNRV; ++j) acc[i][j] = V::fma(av, bv[j], acc[i][j]);
+      for (int j = 0; j < NV; ++j) acc[i][j] = V::fma(av, bv[j], acc[i][j]);
     }
     ap += kMR;
     bp += NR;
@@ -225,7 +227,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
 #pragma GCC unroll 16
   for (int i = 0; i < R; ++i)
 #pragma GCC unroll 4
-    for (int j = 0; j < kNRV; ++j) {
+    for (int j = 0; j < NV; ++j) {
       T* p = c + i * ldc + j * W;
       V::store(p, accumulate ? V::add(V::load(p), acc[i][j]) : acc[i][j]);
     }
@@ -235,19 +237,30 @@ template <typename T>
 using KernelFn = void (*)(int64_t, const T*, const T*, T*, int64_t, bool);
 
 // The kernel for 1 <= rows <= MR (a short chain of compares, once per tile).
-template <typename T, int R = 1>
+template <typename T, int NV, int R = 1>
 KernelFn<T> kernel_for_rows(int64_t rows) {
-  if constexpr (R >= kMR) return micro_kernel<T, kMR>;
-  else return rows == R ? micro_kernel<T, R> : kernel_for_rows<T, R + 1>(rows);
+  if constexpr (R >= kMR) return micro_kernel<T, kMR, NV>;
+  else return rows == R ? micro_kernel<T, R, NV> : kernel_for_rows<T, NV, R + 1>(rows);
 }
 
-// A tile cut by the right edge of C: computed whole into a scratch tile, stored in part.
+// Vectors of B a tile of `cols` columns needs: one when it fits in one, else all.
+template <typename T>
+int vectors_for(int64_t cols) {
+  return cols <= Vec<T>::W ? 1 : kNRV;
+}
+
+template <typename T>
+KernelFn<T> kernel_for(int64_t rows, int nv) {
+  return nv == 1 ? kernel_for_rows<T, 1>(rows) : kernel_for_rows<T, kNRV>(rows);
+}
+
+// A tile cut by the right edge of C: computed into a scratch tile, stored in part.
 template <typename T>
 void edge_tile(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool accumulate, int64_t rows,
                int64_t cols) {
   constexpr int NR = kNRV * Vec<T>::W;
   alignas(64) T tile[kMR * NR];
-  kernel_for_rows<T>(rows)(kc, ap, bp, tile, NR, false);
+  kernel_for<T>(rows, vectors_for<T>(cols))(kc, ap, bp, tile, NR, false);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
 }
@@ -285,8 +298,9 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
             const int64_t cols = min64(NR, nc - jr * NR);
             T* c = m.c + (ic + ir * kMR) * m.c_rs + jc + jr * NR;
             const T* bp = Bp + jr * NR * kc;
-            if (rows == kMR && cols == NR) micro_kernel<T, kMR>(kc, ap, bp, c, m.c_rs, accumulate);
-            else if (cols == NR) kernel_for_rows<T>(rows)(kc, ap, bp, c, m.c_rs, accumulate);
+            const int nv = vectors_for<T>(cols);
+            if (rows == kMR && cols == NR) micro_kernel<T, kMR, kNRV>(kc, ap, bp, c, m.c_rs, accumulate);
+            else if (cols == nv * Vec<T>::W) kernel_for<T>(rows, nv)(kc, ap, bp, c, m.c_rs, accumulate);
             else edge_tile<T>(kc, ap, bp, c, m.c_rs, accumulate, rows, cols);
           }
         }
