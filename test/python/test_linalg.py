@@ -243,13 +243,15 @@ def test_errors(fn, match):
 
 # ---- fast kernel against the reference loop, under each SIMD level ---------------------
 
-# Shapes cross the kernel's register tiles (up to 12 x 32) and its cache blocks (KC up to
-# 256, NC up to 512, MCO 1152), with every operand layout the packing routines read.
+# Shapes cross the kernel's register tiles (up to 12 x 32; N of exactly one vector, 2 to
+# 16 elements, takes the narrow kernels) and its cache blocks (KC up to 256, NC up to 512,
+# MCO 1152), with every operand layout the packing routines read.
 SIMD_CHECK = textwrap.dedent("""
     import numpy as np, norch
     rng = np.random.default_rng(0)
     shapes = [(1, 1, 1, 1), (1, 5, 7, 1), (3, 13, 7, 33), (2, 1, 300, 70), (2, 70, 300, 1),
-              (1, 1200, 300, 530), (1, 64, 784, 256), (1, 129, 513, 65), (64, 17, 33, 19)]
+              (1, 1200, 300, 530), (1, 64, 784, 256), (1, 129, 513, 65), (64, 17, 33, 19),
+              (2, 13, 40, 16), (1, 30, 20, 8), (3, 7, 9, 4), (1, 25, 11, 2)]
     for dtype in (np.float32, np.float64):
         for (bs, m, k, n) in shapes:
             a = rng.uniform(-1, 1, (bs, m, k)).astype(dtype)
