@@ -27,7 +27,7 @@ def main():
         x, y = sanity_check(lib)
         # micrograd's expected values: y = -20, dy/dx = 46.
         assert abs(y.item() + 20.0) < 1e-6 and abs(x.grad.item() - 46.0) < 1e-6, (name, y, x.grad)
-    tab = Table("autograd")
+    tab = Table("autograd", others=("torch",))
     tab.add("micrograd sanity check, fwd+bwd", {"norch": lambda: sanity_check(norch),
                                                 "torch": (lambda: sanity_check(torch)) if torch else None},
             args.repeat, args.target_ms / 1000)

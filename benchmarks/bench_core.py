@@ -31,10 +31,10 @@ def main():
     (na, nb), (pa, pb), tt = trio(rng.random(n16, dtype=np.float32), rng.random(n16, dtype=np.float32))
     tab.add("add 16M float32", {"norch": lambda: na + nb, "numpy": lambda: pa + pb,
                                 "torch": (lambda: tt[0] + tt[1]) if tt else None},
-            args.repeat, target, work=3 * 4 * n16, unit="GB/s")
+            args.repeat, target, work=3 * 4 * n16, unit="B")
     tab.add("sum 16M float32", {"norch": lambda: na.sum(), "numpy": lambda: pa.sum(),
                                 "torch": (lambda: tt[0].sum()) if tt else None},
-            args.repeat, target, work=4 * n16, unit="GB/s")
+            args.repeat, target, work=4 * n16, unit="B")
     del na, nb, pa, pb, tt
 
     # Matmul: a square one that the packed GEMM's throughput decides, and an MLP batch
@@ -43,8 +43,19 @@ def main():
         (na, nb), (pa, pb), tt = trio(rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32))
         tab.add(f"matmul {m}x{k} @ {k}x{n} float32", {"norch": lambda: na @ nb, "numpy": lambda: pa @ pb,
                                                      "torch": (lambda: tt[0] @ tt[1]) if tt else None},
-                args.repeat, target, work=2 * m * k * n, unit="GFLOP/s")
+                args.repeat, target, work=2 * m * k * n, unit="FLOP")
     tab.print()
+
+    # The packed GEMM against the plain loop it is tested against (STYLE: keep the simple
+    # kernel beside the fast one, and measure the difference).
+    ref = Table("matmul: fast kernel vs the reference loop", others=("reference",))
+    for m, k, n in ((256, 256, 256), (64, 784, 256)):
+        na = norch.from_numpy(rng.random((1, m, k), dtype=np.float32))
+        nb = norch.from_numpy(rng.random((1, k, n), dtype=np.float32))
+        ref.add(f"bmm 1x{m}x{k} @ 1x{k}x{n} float32",
+                {"norch": lambda: norch.bmm(na, nb), "reference": lambda: norch._C._bmm_reference(na, nb)},
+                args.repeat, target, work=2 * m * k * n, unit="FLOP")
+    ref.print()
 
 
 if __name__ == "__main__":

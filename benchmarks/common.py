@@ -100,10 +100,13 @@ def _fmt_time(s):
 
 
 class Table:
-    """Collects rows and prints them; `rate` turns a time into e.g. GFLOP/s or GB/s."""
+    """Collects rows and prints them. `others` names the implementations norch is compared
+    with (a column each, and a norch/<other> ratio each); `work` per call (FLOPs, bytes)
+    with its `unit` adds norch's and the first other's rate in G<unit>/s."""
 
-    def __init__(self, title):
+    def __init__(self, title, others=("numpy", "torch")):
         self.title = title
+        self.others = list(others)
         self.rows = []
 
     def add(self, case, fns, repeat, target_s, work=None, unit=""):
@@ -113,15 +116,18 @@ class Table:
         return med
 
     def print(self, file=sys.stdout):
-        head = ["case", "norch", "numpy", "torch", "norch/torch", "norch/numpy", "norch rate", "torch rate"]
+        rated = self.others[-1]
+        head = (["case", "norch"] + self.others + [f"norch/{o}" for o in self.others] +
+                ["norch rate", f"{rated} rate"])
         lines = []
         for case, med, work, unit in self.rows:
-            n, np_, t = med.get("norch"), med.get("numpy"), med.get("torch")
-            ratio_t = f"{n / t:.2f}" if n and t else "-"
-            ratio_n = f"{n / np_:.2f}" if n and np_ else "-"
-            rate_n = f"{work / n / 1e9:.1f} {unit}" if work and n else "-"
-            rate_t = f"{work / t / 1e9:.1f} {unit}" if work and t else "-"
-            lines.append([case, _fmt_time(n), _fmt_time(np_), _fmt_time(t), ratio_t, ratio_n, rate_n, rate_t])
+            n = med.get("norch")
+            row = [case, _fmt_time(n)] + [_fmt_time(med.get(o)) for o in self.others]
+            row += [f"{n / med[o]:.2f}" if n and med.get(o) else "-" for o in self.others]
+            for impl in ("norch", rated):
+                t = med.get(impl)
+                row.append(f"{work / t / 1e9:.1f} G{unit}/s" if work and t else "-")
+            lines.append(row)
         widths = [max(len(r[i]) for r in [head] + lines) for i in range(len(head))]
         print(f"\n{self.title}", file=file)
         print("  ".join(h.ljust(w) for h, w in zip(head, widths)), file=file)
