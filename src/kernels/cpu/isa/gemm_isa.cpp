@@ -154,8 +154,8 @@ thread_local Buffer tl_pack;
 // ---- packing -------------------------------------------------------------------------
 // A panel p: kc steps of MR values (rows p*MR .. p*MR+MR-1, zero past mc).
 template <typename T, bool kUnitCol>
-void pack_a_panels(const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, T* dst, int64_t p0, int64_t p1) {
-  for (int64_t p = p0; p < p1; ++p) {
+void pack_a_panels(const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, T* dst) {
+  for (int64_t p = 0; p * kMR < mc; ++p) {
     const int64_t rows = min64(kMR, mc - p * kMR);
     const T* src = a + p * kMR * rs;
     T* d = dst + p * kMR * kc;
@@ -173,9 +173,9 @@ void pack_a_panels(const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, T
 
 // B panel q: kc steps of NR values (columns q*NR .., zero past nc).
 template <typename T>
-void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T* dst, int64_t q0, int64_t q1) {
+void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T* dst) {
   constexpr int64_t NR = kNRV * Vec<T>::W;
-  for (int64_t q = q0; q < q1; ++q) {
+  for (int64_t q = 0; q * NR < nc; ++q) {
     const int64_t cols = min64(NR, nc - q * NR);
     const T* src = b + q * NR * cs;
     T* d = dst + q * NR * kc;
@@ -287,9 +287,9 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
       for (int64_t pc = 0; pc < K; pc += Bk::KC) {
         const int64_t kc = min64(Bk::KC, K - pc);
         const T* ablk = m.a + ic * m.a_rs + pc * m.a_cs;
-        if (m.a_cs == 1) pack_a_panels<T, true>(ablk, m.a_rs, 1, mc, kc, Ap, 0, mp);
-        else pack_a_panels<T, false>(ablk, m.a_rs, m.a_cs, mc, kc, Ap, 0, mp);
-        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp, 0, np);
+        if (m.a_cs == 1) pack_a_panels<T, true>(ablk, m.a_rs, 1, mc, kc, Ap);
+        else pack_a_panels<T, false>(ablk, m.a_rs, m.a_cs, mc, kc, Ap);
+        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp);
         const bool accumulate = pc > 0;
         for (int64_t ir = 0; ir < mp; ++ir) {
           const int64_t rows = min64(kMR, mc - ir * kMR);
@@ -332,23 +332,32 @@ T dot_strided(const T* x, int64_t xs, const T* y, int64_t ys, int64_t n) {
 // c[i] = A[i, :] . b[:, 0]   (N == 1)
 template <typename T>
 void gemv_rows(const Mat<T>& m, int64_t M, int64_t K) {
+  if (m.a_cs != 1 && m.a_rs == 1) {  // A transposed: add in its columns, each contiguous
+    T* __restrict c = m.c;
+    for (int64_t i = 0; i < M; ++i) c[i * m.c_rs] = T(0);
+    for (int64_t k = 0; k < K; ++k) {
+      const T bv = m.b[k * m.b_rs];
+      const T* __restrict col = m.a + k * m.a_cs;
+      for (int64_t i = 0; i < M; ++i) c[i * m.c_rs] += bv * col[i];
+    }
+    return;
+  }
   for (int64_t i = 0; i < M; ++i) m.c[i * m.c_rs] = dot_strided<T>(m.a + i * m.a_rs, m.a_cs, m.b, m.b_rs, K);
 }
 
 // c[0, j] = sum_k a[0, k] * B[k, j]   (M == 1): rows of B are added in, vectorised over j.
 template <typename T>
 void gemv_cols(const Mat<T>& m, int64_t N, int64_t K) {
-  const int64_t lo = 0, hi = N;
-  if (m.b_cs != 1) {
-    for (int64_t j = lo; j < hi; ++j) m.c[j] = dot_strided<T>(m.a, m.a_cs, m.b + j * m.b_cs, m.b_rs, K);
+  if (m.b_cs != 1) {  // B transposed: one dot product per column, each contiguous
+    for (int64_t j = 0; j < N; ++j) m.c[j] = dot_strided<T>(m.a, m.a_cs, m.b + j * m.b_cs, m.b_rs, K);
     return;
   }
   T* __restrict c = m.c;
-  for (int64_t j = lo; j < hi; ++j) c[j] = T(0);
+  for (int64_t j = 0; j < N; ++j) c[j] = T(0);
   for (int64_t k = 0; k < K; ++k) {
     const T av = m.a[k * m.a_cs];
     const T* __restrict brow = m.b + k * m.b_rs;
-    for (int64_t j = lo; j < hi; ++j) c[j] += av * brow[j];
+    for (int64_t j = 0; j < N; ++j) c[j] += av * brow[j];
   }
 }
 
