@@ -119,6 +119,16 @@ def test_mm_odd_sizes(m, k, n, dtype):
     assert_close(norch.mm(T(a), T(b)), a.astype(np.float64) @ b, k=k)
 
 
+@pytest.mark.parametrize("dtype", [norch.float32, norch.float64, norch.int64])
+@pytest.mark.parametrize("batch", ODD)
+def test_bmm_odd_batches(batch, dtype):
+    # Small matrices in many batches run one matrix per thread; a broadcast batch operand
+    # (stride 0 after expand) is read in place.
+    a, b = rand((batch, 3, 17), dtype), rand((batch, 17, 65), dtype)
+    assert_close(norch.bmm(T(a), T(b)), np.matmul(a, b), k=17)
+    assert_close(norch.matmul(T(a), T(b[:1])), np.matmul(a, b[:1]), k=17)
+
+
 @pytest.mark.parametrize("ta,tb", [(False, True), (True, False), (True, True)])
 @pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
 def test_mm_transposed_and_strided(ta, tb, dtype):
