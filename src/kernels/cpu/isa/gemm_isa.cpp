@@ -262,7 +262,8 @@ void edge_tile(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool acc
   alignas(64) T tile[kMR * NR];
   kernel_for<T>(rows, vectors_for<T>(cols))(kc, ap, bp, tile, NR, false);
   for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+    for (int64_t j = 0; j < cols; ++j)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
 }
 
 // ---- one matrix (or one thread's rectangle of it) --------------------------------------
@@ -422,8 +423,9 @@ bool gemm(const GemmArgs& g) {
   int nt = g.threads < 1 ? 1 : g.threads;
   if (total < kPerThread * nt) nt = total < kPerThread ? 1 : int(total / kPerThread);
   // Per-thread slices rounded to whole cache lines.
-  const size_t a_elems = size_t((ceil_div(min64(M, Bk::MCO), kMR) * kMR * min64(K, Bk::KC) * sizeof(T) + 63) / 64 * 64 / sizeof(T));
-  const size_t b_elems = size_t((ceil_div(min64(N, Bk::NC), NR) * NR * min64(K, Bk::KC) * sizeof(T) + 63) / 64 * 64 / sizeof(T));
+  constexpr int64_t kLine = 64 / int64_t(sizeof(T));
+  const size_t a_elems = size_t(ceil_div(ceil_div(min64(M, Bk::MCO), kMR) * kMR * min64(K, Bk::KC), kLine) * kLine);
+  const size_t b_elems = size_t(ceil_div(ceil_div(min64(N, Bk::NC), NR) * NR * min64(K, Bk::KC), kLine) * kLine);
   T* buf = static_cast<T*>(tl_pack.get(size_t(nt) * (a_elems + b_elems) * sizeof(T)));
   if (!buf) return false;
   if (nt == 1) {
