@@ -134,6 +134,9 @@ class DataLoader:
         return self.collate_fn(self.dataset[indices])
 
     def _single_process_iter(self):
+        # PyTorch draws the workers' base seed from the generator even without workers, so a seeded
+        # shuffle gives the same batches for any num_workers.
+        _random.new_seed(self.generator)
         if self._is_iterable:
             it = iter(self.dataset)
             while True:

@@ -15,10 +15,10 @@ def _stack(tensors):
     if stack is not None:
         return stack(tensors, 0)
     first = tensors[0]
-    for t in tensors:
-        if t.shape != first.shape:
+    for i, t in enumerate(tensors):
+        if tuple(t.shape) != tuple(first.shape):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first.shape)} at entry 0 "
-                               f"and {list(t.shape)} at entry {tensors.index(t)}")
+                               f"and {list(t.shape)} at entry {i}")
     arr = np.stack([t.detach().cpu().numpy() for t in tensors])
     return _C.from_numpy(arr).to(first.device)
 
