@@ -32,7 +32,7 @@ def default_convert(data):
     if isinstance(data, Tensor):
         return data
     if isinstance(data, np.ndarray) and not _is_string_array(data):
-        return _C.from_numpy(np.ascontiguousarray(data))
+        return _C.from_numpy(np.ascontiguousarray(data).reshape(data.shape))
     if isinstance(data, np.generic) and not _is_string_array(np.asarray(data)):
         return _C.tensor(data.item(), dtype=_C.from_numpy(np.asarray(data).reshape(1)).dtype)
     if isinstance(data, collections.abc.Mapping):
@@ -56,7 +56,7 @@ def default_collate(batch):
     if isinstance(elem, np.ndarray):
         if _is_string_array(elem):
             raise TypeError(_NP_ERR.format(elem.dtype))
-        return default_collate([_C.from_numpy(np.ascontiguousarray(b)) for b in batch])
+        return default_collate([_C.from_numpy(np.ascontiguousarray(b).reshape(b.shape)) for b in batch])
     if isinstance(elem, np.generic):
         if _is_string_array(np.asarray(elem)):
             raise TypeError(_NP_ERR.format(elem.dtype))
