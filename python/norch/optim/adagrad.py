@@ -34,16 +34,11 @@ class Adagrad(Optimizer):
             params, grads = _params_with_grad(group)
             fused = _fused("adagrad_step_")
             if fused is not None and _use_fused(group, params):
-                by_step = {}
-                for p, g in zip(params, grads):
-                    state = self.state[p]
-                    lists = by_step.setdefault(_bump_step(state), ([], [], []))
-                    lists[0].append(p)
-                    lists[1].append(g)
-                    lists[2].append(state["sum"])
-                for step, (ps, gs, sums) in by_step.items():
-                    fused(ps, gs, sums, step, group["lr"], group["lr_decay"], group["weight_decay"],
-                          group["eps"], group["maximize"])
+                states = [self.state[p] for p in params]
+                steps = [_bump_step(st) for st in states]
+                fused(params, grads, [st["sum"] for st in states], steps, lr=group["lr"],
+                      lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+                      maximize=group["maximize"])
             else:
                 self._reference_step(group, params, grads)
         return loss

@@ -80,18 +80,9 @@ class Adam(Optimizer):
     def _fused_step(self, fused, group, params, grads):
         beta1, beta2 = group["betas"]
         amsgrad = group["amsgrad"]
-        # Parameters added at different times have different step counts: one call per count.
-        by_step = {}
-        for p, g in zip(params, grads):
-            state = self._init_state(p, amsgrad)
-            step = _bump_step(state)
-            lists = by_step.setdefault(step, ([], [], [], [], []))
-            lists[0].append(p)
-            lists[1].append(g)
-            lists[2].append(state["exp_avg"])
-            lists[3].append(state["exp_avg_sq"])
-            if amsgrad:
-                lists[4].append(state["max_exp_avg_sq"])
-        for step, (ps, gs, m, v, vmax) in by_step.items():
-            fused(ps, gs, m, v, vmax, step, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-                  amsgrad, group["maximize"], group["decoupled_weight_decay"])
+        states = [self._init_state(p, amsgrad) for p in params]
+        steps = [_bump_step(s) for s in states]
+        fused(params, grads, [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+              [s["max_exp_avg_sq"] for s in states] if amsgrad else [], steps, lr=group["lr"], beta1=beta1,
+              beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
+              maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])

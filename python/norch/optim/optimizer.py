@@ -3,25 +3,22 @@
 Note [Fused optimizer steps]
 ----------------------------
 Each optimizer has a plain step written with in-place norch ops under no_grad (the
-reference) and, when the core was built with ``norch._C._optim``, a fused C++ step that
-updates a whole list of parameters in one call. Python owns the state: it allocates every
-state tensor (zeros) before calling the fused step, bumps the step counters, and handles
-the first-step special cases, so the C++ side is a pure elementwise update. The fused
-functions take lists of tensors and plain scalars, positionally:
+reference) and, when the core provides ``norch._C._optim``, a fused C++ step that updates
+a whole list of parameters in one call (src/nn/optim_step.cpp). Python owns the state: it
+allocates the state tensors (except SGD's momentum buffers, which the fused step creates
+from the first gradient and returns), increments the step counters and passes them in:
 
-    sgd_step_(params, grads, momentum_buffers, lr, momentum, dampening, nesterov,
-              weight_decay, maximize)                   # momentum_buffers == [] if momentum == 0
-    adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, lr, beta1, beta2,
-               eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
-               # step is the step number after increment (1 on the first step);
-               # max_exp_avg_sqs == [] unless amsgrad; decoupled_weight_decay=True is AdamW
-    rmsprop_step_(params, grads, square_avgs, grad_avgs, momentum_buffers, lr, alpha, eps,
+    sgd_step_(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov,
+              weight_decay, maximize) -> momentum_buffers     # None entries: no buffer yet
+    adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, lr, beta1,
+               beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
+    rmsprop_step_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps,
                   weight_decay, momentum, centered, maximize)
-               # grad_avgs == [] unless centered; momentum_buffers == [] if momentum == 0
-    adagrad_step_(params, grads, state_sums, step, lr, lr_decay, weight_decay, eps, maximize)
+    adagrad_step_(params, grads, state_sums, steps, *, lr, lr_decay, weight_decay, eps, maximize)
 
-The fused path is used only for dense CPU/CUDA tensors with ``foreach`` not False; the
-reference path is what tests compare it against.
+``steps`` are the per-parameter counts after this step's increment. The fused path is
+skipped when a group sets ``foreach=False``; the reference path is what tests compare the
+fused one against.
 """
 import copy
 import warnings

@@ -45,8 +45,8 @@ class RMSprop(Optimizer):
                 fused(params, grads, [s["square_avg"] for s in states],
                       [s["grad_avg"] for s in states] if group["centered"] else [],
                       [s["momentum_buffer"] for s in states] if group["momentum"] > 0 else [],
-                      group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"],
-                      group["centered"], group["maximize"])
+                      lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                      momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
             else:
                 self._reference_step(group, params, grads)
         return loss

@@ -50,23 +50,10 @@ class SGD(Optimizer):
             p.add_(g, alpha=-lr)
 
     def _fused_step(self, fused, group, params, grads):
-        momentum = group["momentum"]
-        if momentum == 0:
-            fused(params, grads, [], group["lr"], 0.0, group["dampening"], group["nesterov"],
-                  group["weight_decay"], group["maximize"])
-            return
-        # A fresh buffer starts as the gradient itself: with zero buffers that is one update with
-        # dampening 0, so new and existing buffers go in separate calls.
-        fresh, old = ([], [], []), ([], [], [])
-        for p, g in zip(params, grads):
-            state = self.state[p]
-            target = old if state.get("momentum_buffer") is not None else fresh
-            if target is fresh:
-                state["momentum_buffer"] = p.detach().new_zeros(p.shape)
-            target[0].append(p)
-            target[1].append(g)
-            target[2].append(state["momentum_buffer"])
-        for (ps, gs, bufs), dampening in ((fresh, 0.0), (old, group["dampening"])):
-            if ps:
-                fused(ps, gs, bufs, group["lr"], momentum, dampening, group["nesterov"],
-                      group["weight_decay"], group["maximize"])
+        with_momentum = group["momentum"] != 0
+        bufs = [self.state[p].get("momentum_buffer") for p in params] if with_momentum else []
+        bufs = fused(params, grads, bufs, lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                     nesterov=group["nesterov"], weight_decay=group["weight_decay"], maximize=group["maximize"])
+        if with_momentum:
+            for p, buf in zip(params, bufs):
+                self.state[p]["momentum_buffer"] = buf
