@@ -71,7 +71,8 @@ class _Encoder:
         if isinstance(obj, _C.device):
             return {"__device__": str(obj)}
         if isinstance(obj, dict):
-            tag = "__odict__" if isinstance(obj, collections.OrderedDict) else "__dict__"
+            tag = "__odict__" if isinstance(obj, collections.OrderedDict) else \
+                "__counter__" if isinstance(obj, collections.Counter) else "__dict__"
             items = [[self.encode(k, path), self.encode(v, path + (str(k),))] for k, v in obj.items()]
             return {tag: items}
         if isinstance(obj, tuple):
@@ -101,11 +102,12 @@ def _decode(obj, tensors, where, place):
         return _C.device(obj["__device__"])
     if "__tuple__" in obj:
         return tuple(_decode(v, tensors, where, place) for v in obj["__tuple__"])
-    if "__dict__" in obj or "__odict__" in obj:
-        cls = collections.OrderedDict if "__odict__" in obj else dict
-        items = obj.get("__dict__", obj.get("__odict__"))
-        return cls((_hashable(_decode(k, tensors, where, place)), _decode(v, tensors, where, place))
-                   for k, v in items)
+    for tag, cls in (("__dict__", dict), ("__odict__", collections.OrderedDict), ("__counter__", collections.Counter)):
+        if tag not in obj:
+            continue
+        items = obj[tag]
+        return cls(dict((_hashable(_decode(k, tensors, where, place)), _decode(v, tensors, where, place))
+                        for k, v in items))
     raise RuntimeError(f"norch.load: {where} has an unknown entry {sorted(obj)[:3]}")
 
 
