@@ -1,5 +1,6 @@
 """Adagrad with learning-rate decay and an initial accumulator value (torch.optim.Adagrad)."""
-from .optimizer import Optimizer, no_grad, _fused, _use_fused, _params_with_grad, _bump_step
+from ..autograd import no_grad
+from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad, _bump_step
 from .. import _C
 
 

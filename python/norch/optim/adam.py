@@ -1,7 +1,8 @@
 """Adam (torch.optim.Adam); AdamW reuses it with decoupled weight decay."""
 import math
 
-from .optimizer import Optimizer, no_grad, _fused, _use_fused, _params_with_grad, _bump_step
+from ..autograd import no_grad
+from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad, _bump_step
 from .. import _C
 
 

@@ -27,7 +27,7 @@ from itertools import chain
 
 from .. import _C
 from .._C import Tensor
-from ..autograd import no_grad, enable_grad
+from ..autograd import enable_grad
 
 
 class _RequiredParameter:

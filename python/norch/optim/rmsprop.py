@@ -1,5 +1,6 @@
 """RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
-from .optimizer import Optimizer, no_grad, _fused, _use_fused, _params_with_grad, _bump_step
+from ..autograd import no_grad
+from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad, _bump_step
 from .. import _C
 
 

@@ -1,5 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize (torch.optim.SGD)."""
-from .optimizer import Optimizer, no_grad, _fused, _use_fused, _params_with_grad
+from ..autograd import no_grad
+from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad
 
 
 class SGD(Optimizer):
