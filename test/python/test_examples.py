@@ -60,7 +60,7 @@ def test_sine_regression_loss_falls():
 
 @needs_layers
 def test_train_digits_few_steps(tmp_path):
-    out = _run([os.path.join(EXAMPLES, "train_digits.py"), "--epochs", "1", "--max-steps", "40",
+    out = _run([os.path.join(EXAMPLES, "train_digits.py"), "--epochs", "3", "--max-steps", "45",
                 "--train-samples", "1000", "--test-samples", "200", "--save", str(tmp_path / "w.safetensors")])
     acc = float(re.search(r"test accuracy: (\d+\.\d+)%", out).group(1))
     assert acc > 30.0, out      # chance is 10%
