@@ -305,3 +305,29 @@ def test_pin_memory_and_persistent_workers_accepted():
 def test_loader_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         DataLoader(_tensor_dataset(4), **kwargs)
+
+
+class _Slow(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        import time
+        time.sleep(30)
+        return i
+
+
+class _Dies(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        import os
+        os._exit(3)
+
+
+def test_worker_timeout_and_death_are_errors_not_hangs():
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 1 seconds"):
+        list(DataLoader(_Slow(), batch_size=2, num_workers=1, timeout=1))
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid \d+\) exited unexpectedly with exit code 3"):
+        list(DataLoader(_Dies(), batch_size=2, num_workers=1))

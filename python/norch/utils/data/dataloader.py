@@ -210,11 +210,11 @@ class _MultiProcessIter:
             except queue.Empty:
                 waited += 1.0
                 if not self._workers[wid].is_alive():
-                    self._shutdown_workers()
+                    self._shutdown_workers(force=True)
                     raise RuntimeError(f"DataLoader worker (pid {self._workers[wid].pid}) exited unexpectedly "
                                        f"with exit code {self._workers[wid].exitcode}")
                 if timeout and waited >= timeout:
-                    self._shutdown_workers()
+                    self._shutdown_workers(force=True)
                     raise RuntimeError(f"DataLoader timed out after {timeout} seconds")
 
     def __next__(self):
@@ -236,16 +236,20 @@ class _MultiProcessIter:
                 data.reraise()
             return _worker.unpack(data)
 
-    def _shutdown_workers(self):
+    def _shutdown_workers(self, force=False):
+        # force: a worker is stuck or gone, so waiting for the others to finish politely is pointless.
         if self._shutdown:
             return
         self._shutdown = True
         for q in self._index_queues:
             q.put(None)
         for w in self._workers:
+            if force:
+                w.terminate()
             w.join(timeout=5.0)
             if w.is_alive():
                 w.terminate()
+                w.join(timeout=1.0)
         for q in self._index_queues + self._result_queues:
             q.cancel_join_thread()
             q.close()
