@@ -50,6 +50,13 @@ CASES = [
                                                            anneal_strategy="linear", three_phase=True)),
     ("SequentialLR", lambda m, o: m.SequentialLR(o, [m.LinearLR(o, start_factor=0.1, total_iters=3),
                                                      m.CosineAnnealingLR(o, T_max=6)], milestones=[3])),
+    ("ConstantLR", lambda m, o: m.ConstantLR(o, factor=0.5, total_iters=3)),
+    ("PolynomialLR", lambda m, o: m.PolynomialLR(o, total_iters=8, power=2.0)),
+    ("CosineAnnealingWarmRestarts", lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.01)),
+    ("ChainedScheduler", lambda m, o: m.ChainedScheduler([m.ConstantLR(o, factor=0.1, total_iters=2),
+                                                          m.ExponentialLR(o, gamma=0.9)])),
+    ("SequentialLR-poly", lambda m, o: m.SequentialLR(o, [m.ConstantLR(o, 0.2, 2), m.PolynomialLR(o, 6)],
+                                                      milestones=[4])),
     ("SequentialLR-3", lambda m, o: m.SequentialLR(o, [m.ExponentialLR(o, 0.5),
                                                        m.StepLR(o, 2, 0.1), m.ExponentialLR(o, 0.8)],
                                                    milestones=[2, 6])),
@@ -171,6 +178,10 @@ def test_initial_lr_and_resume_errors():
     (lambda o: ls.SequentialLR(o, [ls.StepLR(o, 2)], milestones=[3]), ValueError, "one more than the number"),
     (lambda o: ls.SequentialLR(o, [], milestones=[]), ValueError, "at least one scheduler"),
     (lambda o: ls.StepLR(object(), 2), TypeError, "is not an Optimizer"),
+    (lambda o: ls.ConstantLR(o, factor=1.5), ValueError, "Constant multiplicative factor"),
+    (lambda o: ls.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "positive integer T_0"),
+    (lambda o: ls.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=0), ValueError, "T_mult >= 1"),
+    (lambda o: ls.ChainedScheduler([]), ValueError, "at least one scheduler to be chained"),
 ])
 def test_bad_arguments(make, exc, match):
     opt, _ = _optimizers()
@@ -183,3 +194,13 @@ def test_onecycle_needs_momentum():
     with pytest.raises(ValueError, match="must support momentum"):
         ls.OneCycleLR(o, max_lr=1.0, total_steps=4)
     assert math.isclose(ls.OneCycleLR(o, max_lr=1.0, total_steps=4, cycle_momentum=False).get_last_lr()[0], 0.04)
+
+
+def test_warm_restarts_fractional_epochs_match_torch():
+    opt, topt = _optimizers()
+    s = ls.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    ts = tls.CosineAnnealingWarmRestarts(topt, T_0=2, T_mult=2)
+    for epoch in (0.5, 1.25, 2.0, 3.5, 6.1, 9.0):
+        s.step(epoch)
+        ts.step(epoch)
+        assert s.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-12)
