@@ -5,7 +5,9 @@
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
+#include "norch/ops/select.h"
 #include "norch/ops/shape.h"
+#include "norch/tensor/iterator.h"
 
 namespace norch {
 
@@ -81,12 +83,85 @@ Tensor basic_index_put(const Tensor& self, const std::vector<TensorIndex>& indic
   return out;
 }
 
-Tensor advanced_index(const Tensor& self, const std::vector<std::pair<int64_t, Tensor>>& tensor_indices) {
-  NORCH_NOT_IMPLEMENTED("indexing with tensors is not implemented yet");
+// Note [Advanced indexing as a gather on flat positions]
+// Tensor indices are turned into one int64 tensor P of the result's shape
+// holding, for each result element, its row-major position in the (basic-
+// indexed) source r. Then r[indices] = index_select(r.reshape(-1), 0, P) and
+// setitem is a scatter on the same positions, so both get their gradients
+// (and double gradients) from gather/scatter. Bool masks become their
+// nonzero() coordinates first, as in NumPy.
+//
+// Layout rule (NumPy/PyTorch): the broadcast index shape B replaces the
+// indexed dims in place when those dims are adjacent; otherwise B goes first
+// and the remaining dims follow in order.
+Tensor advanced_positions(Tensor& r, std::vector<std::pair<int64_t, Tensor>> tensor_indices) {
+  std::vector<std::pair<int64_t, Tensor>> idx;  // (dim of r, int64 index)
+  int64_t shift = 0;
+  for (auto& [dim0, t] : tensor_indices) {
+    int64_t dim = dim0 + shift;
+    NORCH_CHECK(t.device() == r.device(), "indices should be either on cpu or on the same device as the indexed "
+                "tensor (", r.device(), ")");
+    if (t.dtype() == ScalarType::Bool || t.dtype() == ScalarType::UInt8) {
+      Tensor mask = t;
+      if (mask.dim() == 0) {
+        // A 0-d bool index adds a dim of size 1 (True) or 0 (False).
+        r = unsqueeze(r, dim);
+        shift += 1;
+        mask = reshape(mask, {1});
+      }
+      for (int64_t k = 0; k < mask.dim(); ++k)
+        NORCH_CHECK_INDEX(mask.sizes()[k] == r.sizes()[dim + k], "The shape of the mask ", mask.sizes(),
+                          " at index ", k, " does not match the shape of the indexed tensor ", r.sizes(),
+                          " at index ", dim + k);
+      Tensor nz = nonzero(mask);
+      for (int64_t k = 0; k < mask.dim(); ++k) idx.emplace_back(dim + k, select(nz, 1, k));
+    } else {
+      const int64_t n = r.sizes()[dim];
+      std::optional<int64_t> bad;
+      Tensor wrapped = checked_index_cpu(t, n, true, bad);
+      NORCH_CHECK_INDEX(!bad, "index ", bad.value_or(0), " is out of bounds for dimension ", dim, " with size ", n);
+      idx.emplace_back(dim, to_device(wrapped, r.device()));
+    }
+  }
+  Shape b;
+  for (auto& [d, t] : idx) b = broadcast_shapes(b, t.sizes(), "index");
+  bool adjacent = true;
+  for (size_t k = 1; k < idx.size(); ++k) adjacent = adjacent && idx[k].first == idx[k - 1].first + 1;
+  std::vector<bool> indexed(r.dim(), false);
+  for (auto& [d, t] : idx) indexed[d] = true;
+  // Where each remaining dim of r lands in the result, and where B starts.
+  const int64_t b_at = adjacent ? idx.front().first : 0;
+  Shape result;
+  std::vector<std::pair<int64_t, int64_t>> rest;  // (dim of r, result position)
+  for (int64_t d = 0; d < r.dim(); ++d) {
+    if (indexed[d]) continue;
+    int64_t pos = static_cast<int64_t>(rest.size()) + ((!adjacent || d > b_at) ? static_cast<int64_t>(b.size()) : 0);
+    rest.emplace_back(d, pos);
+  }
+  const int64_t rank = static_cast<int64_t>(rest.size() + b.size());
+  result.assign(rank, 1);
+  for (size_t k = 0; k < b.size(); ++k) result[b_at + k] = b[k];
+  for (auto& [d, pos] : rest) result[pos] = r.sizes()[d];
+  const Shape cs = contiguous_strides(r.sizes());
+  TensorOptions opts(ScalarType::Int64, r.device());
+  Tensor p = zeros({}, opts);
+  for (auto& [d, t] : idx) {
+    Shape place(rank, 1);
+    for (size_t k = 0; k < b.size(); ++k) place[b_at + k] = b[k];
+    p = add(p, mul(reshape(expand(t, b), place), Scalar(cs[d])));
+  }
+  for (auto& [d, pos] : rest) {
+    Shape place(rank, 1);
+    place[pos] = r.sizes()[d];
+    Tensor ar = arange(Scalar(int64_t(0)), Scalar(r.sizes()[d]), Scalar(int64_t(1)), opts);
+    p = add(p, mul(reshape(ar, place), Scalar(cs[d])));
+  }
+  return contiguous(expand(p, result));
 }
 
-Tensor& advanced_index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value) {
-  NORCH_NOT_IMPLEMENTED("assignment through tensor indices is not implemented yet");
+Tensor advanced_index(Tensor r, const std::vector<std::pair<int64_t, Tensor>>& tensor_indices) {
+  Tensor p = advanced_positions(r, tensor_indices);
+  return view(index_select(reshape(r, {-1}), 0, reshape(p, {-1})), p.sizes());
 }
 
 }  // namespace
@@ -98,21 +173,21 @@ Tensor index(const Tensor& self, const std::vector<TensorIndex>& indices) {
   return advanced_index(r, tensor_indices);
 }
 
-Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value) {
+Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value, bool accumulate) {
   std::vector<std::pair<int64_t, Tensor>> tensor_indices;
   if (self.dim() == 0 && indices.size() == 1 && indices[0].kind == TensorIndex::Kind::Int) {
+    index(self, indices);  // checks the index (0 and -1 only)
     std::vector<TensorIndex> none;
-    return index_put_(self, none, value);
+    return index_put_(self, none, value, accumulate);
   }
   Tensor target = apply_basic(self.detach(), indices, tensor_indices);
-  if (tensor_indices.empty()) {
+  autograd::check_inplace(self, "index_put_");
+  if (tensor_indices.empty() && !accumulate) {
     if (!autograd::needs_grad(self, value)) {
-      autograd::check_inplace(self, "index_put_");
       copy_data(target, value);
       self.bump_version();
       return self;
     }
-    autograd::check_inplace(self, "index_put_");
     // Out of place with history: new = self with the view region replaced by value.
     Tensor result = basic_index_put(self, indices, value);
     copy_data(self, result);
@@ -120,7 +195,30 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
     autograd::rebase_history(self, result);
     return self;
   }
-  return advanced_index_put_(self, indices, value);
+  // Any other index: the positions of the selected elements in self, found by
+  // indexing a tensor of positions the same way (Note [Advanced indexing as a
+  // gather on flat positions]); costs one int64 tensor of self's size.
+  Tensor positions = view(arange(Scalar(int64_t(0)), Scalar(self.numel()), Scalar(int64_t(1)),
+                                 TensorOptions(ScalarType::Int64, self.device())), self.sizes());
+  Tensor p = index(positions, indices);
+  NORCH_CHECK(value.dim() <= p.dim() && broadcast_shapes(p.sizes(), value.sizes(), "index_put_") == p.sizes(),
+              "shape mismatch: value tensor of shape ", value.sizes(), " cannot be broadcast to indexing result of shape ",
+              p.sizes());
+  Tensor v = reshape(expand(to_dtype(value, self.dtype()), p.sizes()), {-1});
+  Tensor flat_p = reshape(p, {-1});
+  if (!autograd::needs_grad(self, value)) {
+    Tensor flat = reshape(self.detach(), {-1});
+    Tensor result = accumulate ? scatter_add(flat, 0, flat_p, v) : scatter(flat, 0, flat_p, v);
+    copy_data(self, view(result, self.sizes()));
+    self.bump_version();
+    return self;
+  }
+  Tensor flat = reshape(self.requires_grad() ? clone(self) : self, {-1});
+  Tensor result = view(accumulate ? scatter_add(flat, 0, flat_p, v) : scatter(flat, 0, flat_p, v), self.sizes());
+  copy_data(self, result);
+  self.bump_version();
+  autograd::rebase_history(self, result);
+  return self;
 }
 
 }  // namespace norch

@@ -1,0 +1,28 @@
+// Kernel signatures for gather/scatter, nonzero, sort and unique (private to the core).
+// Ops check shapes and index ranges before calling; kernels never raise.
+#pragma once
+#include "norch/dispatch.h"
+#include "norch/tensor/tensor.h"
+
+namespace norch {
+
+// out[..., j, ...] = self[..., index[..., j, ...], ...] along dim; out has index's shape.
+using GatherKernel = void (*)(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index);
+extern DispatchStub<GatherKernel> gather_stub;
+// self[..., index[..., j, ...], ...] = src[..., j, ...] (or += when accumulate), over index's shape.
+using ScatterKernel = void (*)(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                               bool accumulate);
+extern DispatchStub<ScatterKernel> scatter_stub;
+// Coordinates of the non-zero elements, shape (n, self.dim()), int64, row-major order.
+using NonzeroKernel = Tensor (*)(const Tensor& self);
+extern DispatchStub<NonzeroKernel> nonzero_stub;
+// Sorts every 1-d slice along dim into values/indices (preallocated, self's shape).
+// NaN sorts as the largest value, as in PyTorch. Always stable.
+using SortKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim,
+                            bool descending);
+extern DispatchStub<SortKernel> sort_stub;
+// Sorted distinct values of a flattened self, the inverse map (self's shape) and counts.
+using UniqueKernel = void (*)(const Tensor& self, Tensor& values, Tensor& inverse, Tensor& counts);
+extern DispatchStub<UniqueKernel> unique_stub;
+
+}  // namespace norch
