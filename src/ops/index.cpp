@@ -1,6 +1,8 @@
 // Indexing: basic indices become view ops; tensor indices are advanced indexing.
 #include "norch/ops/index.h"
 
+#include <algorithm>
+
 #include "norch/autograd/function.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
@@ -12,6 +14,20 @@
 namespace norch {
 
 namespace {
+
+// NumPy broadcasting of `a` with *out (empty: no shape yet); false when incompatible.
+bool broadcasts_to(const Shape& a, const Shape& b, Shape* out) {
+  const size_t n = std::max(a.size(), b.size());
+  Shape r(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t x = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    int64_t y = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (x != y && x != 1 && y != 1) return false;
+    r[i] = x == 1 ? y : x;
+  }
+  *out = r;
+  return true;
+}
 
 // Applies the basic indices and returns the view plus, for each remaining
 // tensor index, the dim of the view it applies to.
@@ -124,7 +140,13 @@ Tensor advanced_positions(Tensor& r, std::vector<std::pair<int64_t, Tensor>> ten
     }
   }
   Shape b;
-  for (auto& [d, t] : idx) b = broadcast_shapes(b, t.sizes(), "index");
+  bool broadcastable = true;
+  for (auto& [d, t] : idx) broadcastable = broadcastable && broadcasts_to(t.sizes(), b, &b);
+  if (!broadcastable) {
+    std::string shapes;
+    for (auto& [d, t] : idx) shapes += (shapes.empty() ? "" : ", ") + str(t.sizes());
+    NORCH_CHECK_INDEX(false, "shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes);
+  }
   bool adjacent = true;
   for (size_t k = 1; k < idx.size(); ++k) adjacent = adjacent && idx[k].first == idx[k - 1].first + 1;
   std::vector<bool> indexed(r.dim(), false);
@@ -201,10 +223,17 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
   Tensor positions = view(arange(Scalar(int64_t(0)), Scalar(self.numel()), Scalar(int64_t(1)),
                                  TensorOptions(ScalarType::Int64, self.device())), self.sizes());
   Tensor p = index(positions, indices);
-  NORCH_CHECK(value.dim() <= p.dim() && broadcast_shapes(p.sizes(), value.sizes(), "index_put_") == p.sizes(),
+  NORCH_CHECK(value.dtype() == self.dtype() || value.impl()->is_wrapped_number,
+              "Index put requires the source and destination dtypes match, got ", dtype_name(self.dtype()),
+              " for the destination and ", dtype_name(value.dtype()), " for the source.");
+  // Leading size-1 dims of value are dropped, as PyTorch does.
+  Tensor val = value;
+  while (val.dim() > p.dim() && val.sizes()[0] == 1) val = squeeze(val, {0});
+  Shape common;
+  NORCH_CHECK(val.dim() <= p.dim() && broadcasts_to(val.sizes(), p.sizes(), &common) && common == p.sizes(),
               "shape mismatch: value tensor of shape ", value.sizes(), " cannot be broadcast to indexing result of shape ",
               p.sizes());
-  Tensor v = reshape(expand(to_dtype(value, self.dtype()), p.sizes()), {-1});
+  Tensor v = reshape(expand(to_dtype(val, self.dtype()), p.sizes()), {-1});
   Tensor flat_p = reshape(p, {-1});
   if (!autograd::needs_grad(self, value)) {
     Tensor flat = reshape(self.detach(), {-1});
