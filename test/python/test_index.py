@@ -242,3 +242,164 @@ def test_index_put_accumulate():
     assert_same(out, torch.index_put(torch.tensor(a), (torch.tensor([1]),), torch.tensor(0.0, dtype=torch.float64)))
     assert gradcheck(lambda x, v: norch.index_put(x, (norch.tensor([1, 1, 3]),), v, accumulate=True),
                      (leaf(a), leaf(arr(3))))
+
+
+# ---------------------------------------------------------------------------
+# Selection and sorting ops: (id, input arrays, fn(L, *tensors)); the same
+# lambda runs on norch and on torch, and float64 inputs are gradchecked.
+I = np.array([[0, 2, 1], [2, 2, 0]])
+J = np.array([[0, 2, 1], [2, 1, 0]])  # no repeats within a column: scatter's gradient is defined
+SELECT = [
+    ("gather", [arr(2, 4)], lambda L, x: L.gather(x, 1, L.tensor([[0, 3, 3], [1, 0, 2]]))),
+    ("gather_dim0", [arr(3, 2)], lambda L, x: x.gather(0, L.tensor([[2, 0], [1, 1], [0, 2], [2, 2]])[:2])),
+    ("gather_0d", [arr()], lambda L, x: x.gather(0, L.tensor(0))),
+    ("gather_empty", [arr(2, 3)], lambda L, x: x.gather(1, L.zeros(2, 0, dtype=L.int64))),
+    ("scatter", [arr(3, 4), arr(2, 3)], lambda L, x, s: L.scatter(x, 0, L.tensor(J), s)),
+    ("scatter_value", [arr(3, 4)], lambda L, x: x.scatter(1, L.tensor(I), value=2.5)),
+    ("scatter_add", [arr(3, 4), arr(2, 3)], lambda L, x, s: L.scatter_add(x, 0, L.tensor(I), s)),
+    ("scatter_add_dim1", [arr(2, 5), arr(2, 3)], lambda L, x, s: x.scatter_add(1, L.tensor(I) + 1, s)),
+    ("index_select", [arr(4, 3)], lambda L, x: L.index_select(x, 0, L.tensor([3, 0, 3]))),
+    ("index_select_dim1", [arr(4, 3)], lambda L, x: x.index_select(-1, L.tensor([2, 1], dtype=L.int32))),
+    ("index_select_empty", [arr(4, 3)], lambda L, x: x.index_select(0, L.tensor([], dtype=L.int64))),
+    ("index_add", [arr(4, 3), arr(2, 3)], lambda L, x, s: x.index_add(0, L.tensor([1, 1]), s, alpha=2.0)),
+    ("masked_fill", [arr(3, 4)], lambda L, x: x.masked_fill(L.tensor([True, False, True, False]), -1.0)),
+    ("masked_fill_tensor_value", [arr(3, 4), arr()],
+     lambda L, x, v: L.masked_fill(x, L.tensor(np.eye(3, 4, dtype=bool)), v)),
+    ("masked_fill_broadcast_out", [arr(4)], lambda L, x: x.masked_fill(L.tensor([[True], [False]]), 0.0)),
+    ("masked_select", [arr(3, 4)], lambda L, x: L.masked_select(x, x > 0)),
+    ("masked_select_broadcast", [arr(3, 1)], lambda L, x: x.masked_select(L.tensor([True, False, True]))),
+    ("sort", [arr(3, 5)], lambda L, x: tuple(L.sort(x))),
+    ("sort_desc_dim0", [arr(4, 3)], lambda L, x: tuple(x.sort(0, descending=True))),
+    ("sort_stable_ties", [np.array([2.0, 1.0, 2.0, 1.0, 0.0])], lambda L, x: tuple(x.sort(stable=True))),
+    ("sort_nan", [np.array([1.0, np.nan, -1.0])], lambda L, x: tuple(L.sort(x, descending=True))),
+    ("sort_values_attr", [arr(2, 3)], lambda L, x: L.sort(x, 1).values * 2),
+    ("sort_0d", [arr()], lambda L, x: tuple(L.sort(x))),
+    ("argsort", [arr(3, 5)], lambda L, x: L.argsort(x, dim=0, descending=True)),
+    ("topk", [arr(3, 5)], lambda L, x: tuple(L.topk(x, 2))),
+    ("topk_smallest", [arr(4, 3)], lambda L, x: tuple(x.topk(3, dim=0, largest=False))),
+    ("topk_zero", [arr(4, 3)], lambda L, x: tuple(x.topk(0))),
+    ("topk_indices", [arr(6)], lambda L, x: x.topk(2).indices),
+    ("nonzero", [np.array([[0.0, 1.5], [2.0, 0.0]])], lambda L, x: L.nonzero(x)),
+    ("nonzero_tuple", [np.array([[0.0, 1.5], [2.0, 3.0]])], lambda L, x: L.nonzero(x, as_tuple=True)),
+    ("nonzero_0d", [np.array(3.0)], lambda L, x: x.nonzero()),
+    ("nonzero_empty", [np.zeros((0, 3))], lambda L, x: x.nonzero()),
+    ("unique", [np.array([3, 1, 3, 2, 1])], lambda L, x: L.unique(x)),
+    ("unique_all", [np.array([[3, 1], [3, 0]])],
+     lambda L, x: L.unique(x, return_inverse=True, return_counts=True)),
+    ("unique_counts", [np.array([2.0, 2.0, -1.0])], lambda L, x: x.unique(return_counts=True)),
+    ("one_hot", [np.array([0, 2, 1])], lambda L, x: (F if L is norch else torch.nn.functional).one_hot(x)),
+    ("one_hot_classes", [np.array([[0], [3]])],
+     lambda L, x: (F if L is norch else torch.nn.functional).one_hot(x, num_classes=5)),
+]
+
+
+@pytest.mark.parametrize("name,arrays,fn", SELECT, ids=[s[0] for s in SELECT])
+def test_select_forward(name, arrays, fn):
+    out, ref = run_both(fn, arrays)
+    assert_same(out, ref)
+
+
+@pytest.mark.parametrize("name,arrays,fn", SELECT, ids=[s[0] for s in SELECT])
+def test_select_noncontiguous(name, arrays, fn):
+    # Inputs laid out transposed in memory (same logical values).
+    def noncontig(L, a):
+        if a.ndim < 2:
+            return L.tensor(a)
+        return L.tensor(np.ascontiguousarray(a.T)).T
+    out = fn(norch, *[noncontig(norch, a) for a in arrays])
+    ref = fn(torch, *[torch.tensor(a) for a in arrays])
+    assert_same(out, ref)
+
+
+GRAD_ROWS = [s for s in SELECT if all(a.dtype == np.float64 for a in s[1]) and not s[0].startswith(
+    ("nonzero", "argsort", "topk_indices", "sort_nan", "sort_stable_ties", "unique"))]
+
+
+@pytest.mark.parametrize("name,arrays,fn", GRAD_ROWS, ids=[s[0] for s in GRAD_ROWS])
+def test_select_grad(name, arrays, fn):
+    assert gradcheck(lambda *xs: fn(norch, *xs), tuple(leaf(a) for a in arrays))
+
+
+@pytest.mark.parametrize("name,arrays,fn", GRAD_ROWS[::3], ids=[s[0] for s in GRAD_ROWS[::3]])
+def test_select_double_backward(name, arrays, fn):
+    assert gradgradcheck(lambda *xs: fn(norch, *xs), tuple(leaf(a) for a in arrays))
+
+
+def test_sort_returns_named_tuple():
+    r = norch.sort(norch.tensor([3.0, 1.0]))
+    values, indices = r
+    assert r.values is values and r.indices is indices
+    assert indices.dtype == norch.int64
+    assert norch.topk(norch.tensor([3.0, 1.0]), 1).values.item() == 3.0
+
+
+def test_inplace_selection_ops():
+    a = arr(3, 4)
+    n, t = norch.tensor(a), torch.tensor(a)
+    m = np.array([[True, False, False, True]])
+    n.masked_fill_(norch.tensor(m), 0.25)
+    t.masked_fill_(torch.tensor(m), 0.25)
+    assert_same(n, t)
+    n.scatter_(1, norch.tensor(I), norch.tensor(arr(2, 3) * 0 + 1.0))
+    t.scatter_(1, torch.tensor(I), torch.ones(2, 3, dtype=torch.float64))
+    assert_same(n, t)
+    n.scatter_add_(0, norch.tensor(I), norch.ones(2, 3, dtype=norch.float64))
+    t.scatter_add_(0, torch.tensor(I), torch.ones(2, 3, dtype=torch.float64))
+    assert_same(n, t)
+    n.index_add_(1, norch.tensor([0, 0]), norch.ones(3, 2, dtype=norch.float64))
+    t.index_add_(1, torch.tensor([0, 0]), torch.ones(3, 2, dtype=torch.float64))
+    assert_same(n, t)
+    v = n.masked_fill_(norch.tensor(m), 1.0)
+    assert v._storage_id() == n._storage_id()
+
+    def f(x, v):
+        y = x * 1.0
+        y.masked_fill_(norch.tensor(m), v)
+        y.scatter_add_(0, norch.tensor(I), x[:2, :3])
+        return y
+
+    assert gradcheck(f, (leaf(a), leaf(arr())))
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaf(a).masked_fill_(norch.tensor(m), 0.0)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        norch.zeros(4).masked_fill_(norch.tensor([[True], [False]]), 0.0)
+
+
+SELECT_ERRORS = [
+    (lambda: norch.zeros(2, 3).gather(1, norch.tensor([[0, 3]])), RuntimeError,
+     "index 3 is out of bounds for dimension 1 with size 3"),
+    (lambda: norch.zeros(2, 3).gather(1, norch.tensor([[-1]])), RuntimeError, "out of bounds"),
+    (lambda: norch.zeros(2, 3).gather(1, norch.tensor([[0]], dtype=norch.int32)), RuntimeError,
+     "Expected dtype int64 for index"),
+    (lambda: norch.zeros(2, 3).gather(1, norch.tensor([0])), RuntimeError, "same number of dimensions"),
+    (lambda: norch.zeros(2, 3).gather(1, norch.zeros(3, 1, dtype=norch.int64)), RuntimeError,
+     "Size does not match at dimension 0"),
+    (lambda: norch.zeros(2, 3).gather(2, norch.zeros(2, 1, dtype=norch.int64)), IndexError, "Dimension out of range"),
+    (lambda: norch.zeros(2, 3).scatter(0, norch.tensor([[0, 1]]), norch.zeros(1, 1)), RuntimeError,
+     "no larger than src"),
+    (lambda: norch.zeros(2, 3).scatter(0, norch.tensor([[0]]), norch.zeros(1, 1, dtype=norch.float64)), RuntimeError,
+     "Expected self.dtype to be equal to src.dtype"),
+    (lambda: norch.zeros(2, 3).scatter_add(0, norch.tensor([[2]]), norch.zeros(1, 1)), RuntimeError, "out of bounds"),
+    (lambda: norch.zeros(4).index_select(0, norch.tensor([4])), IndexError, "out of range"),
+    (lambda: norch.zeros(4).index_select(0, norch.tensor([[0]])), IndexError, "Index is supposed to be a vector"),
+    (lambda: norch.zeros(4).index_select(0, norch.tensor([0.0])), RuntimeError, "int32/int64"),
+    (lambda: norch.zeros(4, 2).index_add(0, norch.tensor([0]), norch.zeros(2, 2)), RuntimeError, "source"),
+    (lambda: norch.zeros(4).masked_fill(norch.tensor([1, 0, 1, 0]), 0.0), RuntimeError, "boolean masks"),
+    (lambda: norch.zeros(4).masked_fill(norch.tensor([True] * 4), norch.zeros(2)), RuntimeError,
+     "0-dimensional value tensor"),
+    (lambda: norch.zeros(4).masked_fill(norch.tensor([True] * 3), 1.0), RuntimeError, "size"),
+    (lambda: norch.zeros(4).masked_select(norch.tensor([1, 0, 1, 0])), RuntimeError, "BoolTensor"),
+    (lambda: norch.zeros(4).topk(5), RuntimeError, "selected index k out of range"),
+    (lambda: norch.zeros(4).sort(1), IndexError, "Dimension out of range"),
+    (lambda: F.one_hot(norch.tensor([0.0])), RuntimeError, "LongTensor"),
+    (lambda: F.one_hot(norch.tensor([-1])), RuntimeError, "non-negative"),
+    (lambda: F.one_hot(norch.tensor([3]), 3), RuntimeError, "smaller than num_classes"),
+    (lambda: F.one_hot(norch.tensor([], dtype=norch.int64)), RuntimeError, "empty tensor"),
+    (lambda: norch.unique(norch.zeros(3), dim=0), NotImplementedError, "dim=None"),
+]
+
+
+@pytest.mark.parametrize("fn,exc,match", SELECT_ERRORS)
+def test_select_errors(fn, exc, match):
+    with pytest.raises(exc, match=match):
+        fn()
