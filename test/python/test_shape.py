@@ -51,6 +51,12 @@ VIEWS = [
     ("chunk", (3, 7), lambda t: t.chunk(3, 1)[2], lambda a: a[:, 6:]),
     ("unbind", (3, 4), lambda t: t.unbind(1)[2], lambda a: a[:, 2]),
     ("empty_view", (0, 3), lambda t: t.view(3, 0), lambda a: a.reshape(3, 0)),
+    ("empty_transpose", (0, 3), lambda t: t.t(), lambda a: a.T),
+    ("view_0d", (), lambda t: t.view(1, 1), lambda a: a.reshape(1, 1)),
+    ("reshape_to_0d", (1, 1), lambda t: t.reshape(()), lambda a: a.reshape(())),
+    ("expand_0d", (), lambda t: t.expand(2, 3), lambda a: np.broadcast_to(a, (2, 3))),
+    ("squeeze_0d", (), lambda t: t.squeeze(0), lambda a: a),
+    ("transpose_0d", (), lambda t: t.transpose(0, -1), lambda a: a),
 ]
 
 
@@ -62,7 +68,7 @@ def test_view_forward_shares_storage_and_grad(name, shape, fn, ref):
     check(out, ref(a))
     assert out._storage_id() == t._storage_id()
     assert gradcheck(fn, (t,))
-    if out.numel() and name not in ("expand", "expand_as"):
+    if out.numel() and not name.startswith("expand"):
         # A write through the view lands in the base (detach keeps the storage).
         base = t.detach().clone()
         v = fn(base)
@@ -110,6 +116,12 @@ def test_view_errors():
         t.permute(0, 0)
     with pytest.raises(RuntimeError, match="exceeds dimension size"):
         t.narrow(1, 2, 2)
+    with pytest.raises(RuntimeError, match="is invalid for input of size 0"):
+        norch.zeros(0).view(-1, 0)  # -1 cannot be inferred from 0 elements
+    with pytest.raises(IndexError, match="start out of range"):
+        t.narrow(0, 3, 0)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        norch.tensor(1.0).unsqueeze(2)
     with pytest.raises(RuntimeError, match="t\\(\\) expects a tensor with <= 2 dimensions"):
         norch.zeros(1, 2, 3).t()
 

@@ -1,6 +1,6 @@
 // norch/ops/shape.h — views and shape ops. Every function here except
-// reshape-of-non-viewable, repeat, tile and flip returns a view: it shares storage
-// and the version counter with its input and never copies (STYLE habit 7).
+// reshape-of-non-viewable and the copying join ops listed below returns a view:
+// it shares storage and the version counter with its input (STYLE habit 7).
 #pragma once
 #include <optional>
 
