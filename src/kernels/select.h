@@ -16,10 +16,11 @@ extern DispatchStub<ScatterKernel> scatter_stub;
 // Coordinates of the non-zero elements, shape (n, self.dim()), int64, row-major order.
 using NonzeroKernel = Tensor (*)(const Tensor& self);
 extern DispatchStub<NonzeroKernel> nonzero_stub;
-// Sorts every 1-d slice along dim into values/indices (preallocated, self's shape).
-// NaN sorts as the largest value, as in PyTorch. Always stable.
+// Sorts every 1-d slice along dim and writes its first k entries into
+// values/indices (preallocated: self's shape with k along dim). NaN sorts as
+// the largest value, as in PyTorch. Ties keep their input order (stable).
 using SortKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim,
-                            bool descending);
+                            bool descending, int64_t k);
 extern DispatchStub<SortKernel> sort_stub;
 // Sorted distinct values of a flattened self, the inverse map (self's shape) and counts.
 using UniqueKernel = void (*)(const Tensor& self, Tensor& values, Tensor& inverse, Tensor& counts);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "kernels/select.h"
 #include "norch/autograd/function.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
@@ -27,6 +28,21 @@ bool broadcasts_to(const Shape& a, const Shape& b, Shape* out) {
   }
   *out = r;
   return true;
+}
+
+bool is_mask(const Tensor& t) { return t.dtype() == ScalarType::Bool || t.dtype() == ScalarType::UInt8; }
+
+// value broadcast to the indexing result's shape (leading size-1 dims of value
+// are dropped, as PyTorch does) in self's dtype.
+Tensor broadcast_value(const Tensor& self, const Tensor& value, const Shape& shape) {
+  Tensor val = value;
+  while (val.dim() > static_cast<int64_t>(shape.size()) && val.sizes()[0] == 1) val = squeeze(val, {0});
+  Shape common;
+  NORCH_CHECK(val.dim() <= static_cast<int64_t>(shape.size()) && broadcasts_to(val.sizes(), shape, &common) &&
+                  common == shape,
+              "shape mismatch: value tensor of shape ", value.sizes(), " cannot be broadcast to indexing result of shape ",
+              shape);
+  return expand(to_dtype(val, self.dtype()), shape);
 }
 
 // Applies the basic indices and returns the view plus, for each remaining
@@ -100,7 +116,8 @@ Tensor basic_index_put(const Tensor& self, const std::vector<TensorIndex>& indic
 }
 
 // Note [Advanced indexing as a gather on flat positions]
-// Tensor indices are turned into one int64 tensor P of the result's shape
+// A single index tensor is an index_select along its dim. Otherwise the tensor
+// indices are turned into one int64 tensor P of the result's shape
 // holding, for each result element, its row-major position in the (basic-
 // indexed) source r. Then r[indices] = index_select(r.reshape(-1), 0, P) and
 // setitem is a scatter on the same positions, so both get their gradients
@@ -110,7 +127,8 @@ Tensor basic_index_put(const Tensor& self, const std::vector<TensorIndex>& indic
 // Layout rule (NumPy/PyTorch): the broadcast index shape B replaces the
 // indexed dims in place when those dims are adjacent; otherwise B goes first
 // and the remaining dims follow in order.
-Tensor advanced_positions(Tensor& r, std::vector<std::pair<int64_t, Tensor>> tensor_indices) {
+// Returns the selected values (contiguous, any shape) and the result's shape.
+std::pair<Tensor, Shape> advanced_select(Tensor& r, std::vector<std::pair<int64_t, Tensor>> tensor_indices) {
   std::vector<std::pair<int64_t, Tensor>> idx;  // (dim of r, int64 index)
   int64_t shift = 0;
   for (auto& [dim0, t] : tensor_indices) {
@@ -138,6 +156,14 @@ Tensor advanced_positions(Tensor& r, std::vector<std::pair<int64_t, Tensor>> ten
       NORCH_CHECK_INDEX(!bad, "index ", bad.value_or(0), " is out of bounds for dimension ", dim, " with size ", n);
       idx.emplace_back(dim, to_device(wrapped, r.device()));
     }
+  }
+  if (idx.size() == 1) {
+    // One index tensor: index_select along its dim, no position tensor needed.
+    auto& [d, t] = idx.front();
+    Shape shape(r.sizes().begin(), r.sizes().begin() + d);
+    shape.insert(shape.end(), t.sizes().begin(), t.sizes().end());
+    shape.insert(shape.end(), r.sizes().begin() + d + 1, r.sizes().end());
+    return {index_select(r, d, reshape(t, {-1})), shape};
   }
   Shape b;
   bool broadcastable = true;
@@ -178,12 +204,13 @@ Tensor advanced_positions(Tensor& r, std::vector<std::pair<int64_t, Tensor>> ten
     Tensor ar = arange(Scalar(int64_t(0)), Scalar(r.sizes()[d]), Scalar(int64_t(1)), opts);
     p = add(p, mul(reshape(ar, place), Scalar(cs[d])));
   }
-  return contiguous(expand(p, result));
+  p = contiguous(expand(p, result));
+  return {index_select(reshape(r, {-1}), 0, reshape(p, {-1})), p.sizes()};
 }
 
 Tensor advanced_index(Tensor r, const std::vector<std::pair<int64_t, Tensor>>& tensor_indices) {
-  Tensor p = advanced_positions(r, tensor_indices);
-  return view(index_select(reshape(r, {-1}), 0, reshape(p, {-1})), p.sizes());
+  auto [values, shape] = advanced_select(r, tensor_indices);
+  return view(values, shape);
 }
 
 }  // namespace
@@ -217,25 +244,41 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
     autograd::rebase_history(self, result);
     return self;
   }
+  NORCH_CHECK(value.dtype() == self.dtype() || value.impl()->is_wrapped_number,
+              "Index put requires the source and destination dtypes match, got ", dtype_name(self.dtype()),
+              " for the destination and ", dtype_name(value.dtype()), " for the source.");
+  if (tensor_indices.size() == 1 && !is_mask(tensor_indices[0].second) && !autograd::needs_grad(self, value)) {
+    // One integer index tensor, no autograd: scatter along its dim straight into the view.
+    auto& [d, t] = tensor_indices[0];
+    const int64_t n = target.sizes()[d];
+    std::optional<int64_t> bad;
+    Tensor ix = to_device(checked_index_cpu(t, n, true, bad), self.device());
+    NORCH_CHECK_INDEX(!bad, "index ", bad.value_or(0), " is out of bounds for dimension ", d, " with size ", n);
+    Shape shape(target.sizes().begin(), target.sizes().begin() + d);
+    shape.insert(shape.end(), t.sizes().begin(), t.sizes().end());
+    shape.insert(shape.end(), target.sizes().begin() + d + 1, target.sizes().end());
+    Shape flat_shape = target.sizes(), pattern(target.dim(), 1);
+    flat_shape[d] = pattern[d] = ix.numel();
+    Tensor v = reshape(broadcast_value(self, value, shape), flat_shape);
+    scatter_stub(self.device())(target, d, expand(reshape(ix, pattern), flat_shape), v.detach(), accumulate);
+    self.bump_version();
+    return self;
+  }
   // Any other index: the positions of the selected elements in self, found by
   // indexing a tensor of positions the same way (Note [Advanced indexing as a
   // gather on flat positions]); costs one int64 tensor of self's size.
   Tensor positions = view(arange(Scalar(int64_t(0)), Scalar(self.numel()), Scalar(int64_t(1)),
                                  TensorOptions(ScalarType::Int64, self.device())), self.sizes());
   Tensor p = index(positions, indices);
-  NORCH_CHECK(value.dtype() == self.dtype() || value.impl()->is_wrapped_number,
-              "Index put requires the source and destination dtypes match, got ", dtype_name(self.dtype()),
-              " for the destination and ", dtype_name(value.dtype()), " for the source.");
-  // Leading size-1 dims of value are dropped, as PyTorch does.
-  Tensor val = value;
-  while (val.dim() > p.dim() && val.sizes()[0] == 1) val = squeeze(val, {0});
-  Shape common;
-  NORCH_CHECK(val.dim() <= p.dim() && broadcasts_to(val.sizes(), p.sizes(), &common) && common == p.sizes(),
-              "shape mismatch: value tensor of shape ", value.sizes(), " cannot be broadcast to indexing result of shape ",
-              p.sizes());
-  Tensor v = reshape(expand(to_dtype(val, self.dtype()), p.sizes()), {-1});
+  Tensor v = reshape(broadcast_value(self, value, p.sizes()), {-1});
   Tensor flat_p = reshape(p, {-1});
   if (!autograd::needs_grad(self, value)) {
+    if (self.is_contiguous()) {
+      // Positions come from self's own layout, so they are in range: write in place.
+      scatter_stub(self.device())(view(self.detach(), {-1}), 0, flat_p, v.detach(), accumulate);
+      self.bump_version();
+      return self;
+    }
     Tensor flat = reshape(self.detach(), {-1});
     Tensor result = accumulate ? scatter_add(flat, 0, flat_p, v) : scatter(flat, 0, flat_p, v);
     copy_data(self, view(result, self.sizes()));

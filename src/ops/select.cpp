@@ -22,17 +22,23 @@ DispatchStub<NonzeroKernel> nonzero_stub("nonzero");
 using autograd::BackwardContext;
 
 Tensor checked_index_cpu(const Tensor& index, int64_t size, bool allow_negative, std::optional<int64_t>& bad) {
-  Tensor c = clone(to_dtype(to_device(index.detach(), Device()), ScalarType::Int64));
-  int64_t* p = c.data<int64_t>();
+  Tensor c = contiguous(to_dtype(to_device(index.detach(), Device()), ScalarType::Int64));
+  const int64_t* p = c.data<int64_t>();
   const int64_t lo = allow_negative ? -size : 0;
+  bool negative = false;
   bad.reset();
   for (int64_t i = 0; i < c.numel(); ++i) {
     if (p[i] < lo || p[i] >= size) {
       bad = p[i];
-      break;
+      return c;
     }
-    if (p[i] < 0) p[i] += size;
+    negative = negative || p[i] < 0;
   }
+  if (!negative) return c;  // no copy in the common case
+  c = clone(c);
+  int64_t* w = c.data<int64_t>();
+  for (int64_t i = 0; i < c.numel(); ++i)
+    if (w[i] < 0) w[i] += size;
   return c;
 }
 

@@ -1,6 +1,5 @@
-// Sorting ops: sort/argsort/topk/unique. sort owns a kernel; topk is sort plus
-// narrow (simple, O(n log n) per slice; a partial-selection kernel can follow
-// when a benchmark asks for it). Values' gradient scatters back through the
+// Sorting ops: sort/argsort/topk/unique, on one sort kernel that can stop after
+// the first k entries (topk). Values' gradient scatters back through the
 // indices; indices and unique are not differentiable.
 #include "kernels/select.h"
 #include "norch/autograd/function.h"
@@ -14,24 +13,34 @@ namespace norch {
 DispatchStub<SortKernel> sort_stub("sort");
 DispatchStub<UniqueKernel> unique_stub("unique");
 
-std::tuple<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending, bool /*stable: always*/) {
-  const int64_t d = wrap_dim(dim, a.dim());
+namespace {
+// The first k entries of each slice along dim in sorted order, with the
+// gradient of the values scattered back through the indices.
+std::tuple<Tensor, Tensor> sorted_prefix(const char* name, const Tensor& a, int64_t d, bool descending, int64_t k) {
   Tensor a1 = a.dim() == 0 ? reshape(a.detach(), {1}) : a.detach();
-  Tensor values = empty(a1.sizes(), TensorOptions(a.dtype(), a.device()));
-  Tensor indices = empty(a1.sizes(), TensorOptions(ScalarType::Int64, a.device()));
-  sort_stub(a.device())(values, indices, a1, d, descending);
+  Shape shape = a1.sizes();
+  shape[d] = k;
+  Tensor values = empty(shape, TensorOptions(a.dtype(), a.device()));
+  Tensor indices = empty(shape, TensorOptions(ScalarType::Int64, a.device()));
+  sort_stub(a.device())(values, indices, a1, d, descending, k);
   if (a.dim() == 0) {
     values = view(values, {});
     indices = view(indices, {});
   }
   if (autograd::needs_grad(a)) {
-    autograd::record("SortBackward0", {a}, {values}, {}, [d, indices](autograd::BackwardContext& ctx,
-                                                                      const TensorList& g) -> TensorList {
+    autograd::record(name, {a}, {values}, {}, [d, indices](autograd::BackwardContext& ctx,
+                                                           const TensorList& g) -> TensorList {
       Tensor z = zeros(ctx.input(0).shape, TensorOptions(g[0].dtype(), g[0].device()));
       return {scatter_add(z, d, indices, g[0])};
     });
   }
   return {values, indices};
+}
+}  // namespace
+
+std::tuple<Tensor, Tensor> sort(const Tensor& a, int64_t dim, bool descending, bool /*stable: always*/) {
+  const int64_t d = wrap_dim(dim, a.dim());
+  return sorted_prefix("SortBackward0", a, d, descending, a.dim() == 0 ? 1 : a.sizes()[d]);
 }
 
 Tensor argsort(const Tensor& a, int64_t dim, bool descending, bool stable) {
@@ -43,9 +52,8 @@ std::tuple<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool la
   const int64_t n = a.dim() == 0 ? 1 : a.sizes()[d];
   NORCH_CHECK(k >= 0 && k <= n, "topk(): selected index k out of range (k = ", k, ", size along dim ", d, " = ", n,
               ")");
-  auto [values, indices] = sort(a, d, largest, true);
-  if (a.dim() == 0) return {values, indices};
-  return {clone(narrow(values, d, 0, k)), clone(narrow(indices, d, 0, k))};
+  if (a.dim() == 0) return sort(a, d, largest);
+  return sorted_prefix("TopkBackward0", a, d, largest, k);
 }
 
 std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& a, bool /*sorted: always*/) {

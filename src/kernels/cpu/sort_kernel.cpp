@@ -1,4 +1,4 @@
-// CPU sort along a dim and unique: std::stable_sort on each slice.
+// CPU sort along a dim (full or the first k, for topk) and unique.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -21,7 +21,8 @@ template <typename T>
 bool less_nan_last(T a, T b) { return (!is_nan(a) && is_nan(b)) || a < b; }
 
 template <typename T>
-void sort_impl(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim, bool descending) {
+void sort_impl(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim, bool descending,
+               int64_t k) {
   const int64_t n = self.sizes()[dim];
   const T* s = self.data<T>();
   T* v = values.data<T>();
@@ -34,23 +35,27 @@ void sort_impl(const Tensor& values, const Tensor& indices, const Tensor& self, 
                      [&](const std::array<int64_t, 3>& off) {
                        const T* row = s + off[0];
                        std::iota(order.begin(), order.end(), 0);
-                       if (descending)
-                         std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-                           return less_nan_last(row[b * ss], row[a * ss]);
-                         });
-                       else
-                         std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-                           return less_nan_last(row[a * ss], row[b * ss]);
-                         });
-                       for (int64_t i = 0; i < n; ++i) {
+                       // Ties broken by position: the same order as a stable sort.
+                       auto before = [&](int64_t a, int64_t b) {
+                         const T x = row[a * ss], y = row[b * ss];
+                         if (descending ? less_nan_last(y, x) : less_nan_last(x, y)) return true;
+                         if (descending ? less_nan_last(x, y) : less_nan_last(y, x)) return false;
+                         return a < b;
+                       };
+                       // Only the first k are needed (topk): a partial sort is O(n log k).
+                       if (k < n) std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+                       else std::sort(order.begin(), order.end(), before);
+                       for (int64_t i = 0; i < k; ++i) {
                          v[off[1] + i * vs] = row[order[i] * ss];
                          ix[off[2] + i * is] = order[i];
                        }
                      });
 }
 
-void sort_kernel(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim, bool descending) {
-  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "sort", [&] { sort_impl<scalar_t>(values, indices, self, dim, descending); });
+void sort_kernel(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim, bool descending,
+                 int64_t k) {
+  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "sort",
+                           [&] { sort_impl<scalar_t>(values, indices, self, dim, descending, k); });
 }
 
 template <typename T>

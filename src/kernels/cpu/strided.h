@@ -15,12 +15,23 @@ void for_each_offset(const Shape& sizes, const std::array<Shape, N>& strides, F 
   int64_t numel = 1;
   for (auto s : sizes) numel *= s;
   if (numel == 0) return;
-  const int64_t ndim = static_cast<int64_t>(sizes.size());
-  std::vector<int64_t> pos(ndim, 0);
+  if (sizes.empty()) {
+    f(std::array<int64_t, N>{});
+    return;
+  }
+  // The innermost dim runs as a tight loop; the outer dims carry like an odometer.
+  const int64_t last = static_cast<int64_t>(sizes.size()) - 1, inner = sizes[last];
+  std::array<int64_t, N> step{};
+  for (size_t k = 0; k < N; ++k) step[k] = strides[k][last];
+  std::vector<int64_t> pos(last, 0);
   std::array<int64_t, N> off{};
-  for (int64_t n = 0; n < numel; ++n) {
-    f(off);
-    for (int64_t d = ndim - 1; d >= 0; --d) {
+  for (int64_t row = 0; row < numel / inner; ++row) {
+    std::array<int64_t, N> o = off;
+    for (int64_t i = 0; i < inner; ++i) {
+      f(o);
+      for (size_t k = 0; k < N; ++k) o[k] += step[k];
+    }
+    for (int64_t d = last - 1; d >= 0; --d) {
       ++pos[d];
       for (size_t k = 0; k < N; ++k) off[k] += strides[k][d];
       if (pos[d] < sizes[d]) break;
