@@ -403,3 +403,35 @@ SELECT_ERRORS = [
 def test_select_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+def test_index_combinations_match_torch():
+    # Every ordered triple of index kinds (basic, integer lists, masks over one
+    # or two dims, 0-d bools) on a 3-d tensor, read and written, against torch.
+    import itertools
+    a = arr(3, 4, 5)
+    m4 = np.array([True, False, True, True])
+    m34 = rng.random((3, 4)) > 0.5
+    kinds = [slice(None), None, Ellipsis, 1, [0, 2], np.array([True, False, True]), m4, m34, True, False,
+             slice(0, 2)]
+    checked = 0
+    for combo in itertools.product(kinds, repeat=3):
+        if sum(k is Ellipsis for k in combo) > 1:
+            continue
+
+        def ix(L):
+            return tuple(L.tensor(k) if isinstance(k, (list, np.ndarray)) else k for k in combo)
+
+        try:
+            ref = torch.tensor(a)[ix(torch)]
+        except (IndexError, RuntimeError):
+            with pytest.raises((IndexError, RuntimeError)):
+                norch.tensor(a)[ix(norch)]
+            continue
+        assert_same(norch.tensor(a)[ix(norch)], ref)
+        n, t = norch.tensor(a), torch.tensor(a)
+        n[ix(norch)] = 7.0
+        t[ix(torch)] = 7.0
+        assert_same(n, t)
+        checked += 1
+    assert checked > 500
