@@ -435,3 +435,21 @@ def test_index_combinations_match_torch():
         assert_same(n, t)
         checked += 1
     assert checked > 500
+
+
+def noncontig_leaf(a):
+    """A float64 leaf whose memory is laid out transposed (2-d and up)."""
+    if a.ndim < 2:
+        return leaf(a)
+    return norch.tensor(np.ascontiguousarray(a.T)).T.detach().requires_grad_(True)
+
+
+@pytest.mark.parametrize("name,arrays,fn", GRAD_ROWS, ids=[s[0] for s in GRAD_ROWS])
+def test_select_grad_noncontiguous(name, arrays, fn):
+    assert gradcheck(lambda *xs: fn(norch, *xs), tuple(noncontig_leaf(a) for a in arrays))
+
+
+@pytest.mark.parametrize("name,shape,ix", GETITEM, ids=[g[0] for g in GETITEM])
+def test_getitem_grad_noncontiguous(name, shape, ix):
+    x = norch.tensor(arr(*shape[::-1])).permute(*range(len(shape))[::-1]).detach().requires_grad_(True)
+    assert gradcheck(lambda x: x[ix(norch)], (x,))

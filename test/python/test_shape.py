@@ -233,3 +233,16 @@ JOIN_ERRORS = [
 def test_join_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+def noncontig_leaf(a):
+    """A float64 leaf whose memory is laid out transposed (2-d and up)."""
+    if a.ndim < 2:
+        return leaf(a)
+    return norch.tensor(np.ascontiguousarray(a.T)).T.detach().requires_grad_(True)
+
+
+@pytest.mark.parametrize("name,shapes,fn,ref", JOINS, ids=[j[0] for j in JOINS])
+def test_join_grad_noncontiguous(name, shapes, fn, ref):
+    ts = tuple(noncontig_leaf(arr(*s)) for s in shapes)
+    assert gradcheck(fn, ts)
