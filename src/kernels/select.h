@@ -22,8 +22,9 @@ extern DispatchStub<NonzeroKernel> nonzero_stub;
 using SortKernel = void (*)(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim,
                             bool descending, int64_t k);
 extern DispatchStub<SortKernel> sort_stub;
-// Sorted distinct values of a flattened self, the inverse map (self's shape) and counts.
-using UniqueKernel = void (*)(const Tensor& self, Tensor& values, Tensor& inverse, Tensor& counts);
+// Distinct rows of a contiguous 2-d self (n, m), in lexicographic order: for each
+// the index of one row holding it (`first`), the inverse map (n,) and counts.
+using UniqueKernel = void (*)(const Tensor& self, Tensor& first, Tensor& inverse, Tensor& counts);
 extern DispatchStub<UniqueKernel> unique_stub;
 
 }  // namespace norch

@@ -56,10 +56,27 @@ std::tuple<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim, bool la
   return sorted_prefix("TopkBackward0", a, d, largest, k);
 }
 
-std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& a, bool /*sorted: always*/) {
-  Tensor values, inverse, counts;
-  unique_stub(Device())(to_device(a.detach(), Device()), values, inverse, counts);
-  return {to_device(values, a.device()), to_device(inverse, a.device()), to_device(counts, a.device())};
+std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& a, bool /*sorted: always*/, std::optional<int64_t> dim) {
+  // Rows to deduplicate: single elements (dim=None) or the slices along dim.
+  Tensor x = a.detach();
+  int64_t d = 0;
+  Tensor rows;
+  if (dim) {
+    d = wrap_dim(*dim, a.dim(), /*scalar_ok=*/false);
+    int64_t m = 1;
+    for (int64_t k = 0; k < x.dim(); ++k) m *= k == d ? 1 : x.sizes()[k];
+    NORCH_CHECK(m > 0 || x.sizes()[d] == 0,
+                "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied");
+    rows = reshape(movedim(x, d, 0), {x.sizes()[d], m});
+  } else {
+    rows = reshape(x, {x.numel(), 1});
+  }
+  Tensor first, inverse, counts;
+  unique_stub(Device())(contiguous(to_device(rows, Device())), first, inverse, counts);
+  first = to_device(first, a.device());
+  Tensor values = dim ? index_select(x, d, first) : index_select(reshape(x, {-1}), 0, first);
+  if (!dim) inverse = view(inverse, a.sizes());
+  return {values, to_device(inverse, a.device()), to_device(counts, a.device())};
 }
 
 }  // namespace norch

@@ -115,9 +115,8 @@ void init_select(py::module_& m, TensorClass& cls) {
   cls.def("topk", topk_fn, py::arg("k"), py::arg("dim") = -1, py::arg("largest") = true, py::arg("sorted") = true);
 
   auto unique_fn = [](const Tensor& a, bool sorted, bool return_inverse, bool return_counts,
-                      py::handle dim) -> py::object {
-    NORCH_CHECK_KIND(ErrorKind::NotImplemented, dim.is_none(), "unique: only dim=None is supported");
-    auto [values, inverse, counts] = unique(a, sorted);
+                      std::optional<int64_t> dim) -> py::object {
+    auto [values, inverse, counts] = unique(a, sorted, dim);
     if (!return_inverse && !return_counts) return py::cast(values);
     py::list out;
     out.append(values);

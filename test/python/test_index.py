@@ -287,6 +287,12 @@ SELECT = [
     ("unique_all", [np.array([[3, 1], [3, 0]])],
      lambda L, x: L.unique(x, return_inverse=True, return_counts=True)),
     ("unique_counts", [np.array([2.0, 2.0, -1.0])], lambda L, x: x.unique(return_counts=True)),
+    ("unique_dim0", [np.array([[1, 2, 1], [0, 5, 0], [1, 2, 1]])],
+     lambda L, x: L.unique(x, dim=0, return_inverse=True, return_counts=True)),
+    ("unique_dim1", [np.array([[1, 2, 1, 3], [0, 5, 0, 1]])],
+     lambda L, x: x.unique(dim=-1, return_inverse=True, return_counts=True)),
+    ("unique_dim_empty", [np.zeros((0, 3))], lambda L, x: x.unique(dim=0)),
+    ("unique_0d", [np.array(5.0)], lambda L, x: L.unique(x, return_inverse=True)),
     ("one_hot", [np.array([0, 2, 1])], lambda L, x: (F if L is norch else torch.nn.functional).one_hot(x)),
     ("one_hot_classes", [np.array([[0], [3]])],
      lambda L, x: (F if L is norch else torch.nn.functional).one_hot(x, num_classes=5)),
@@ -395,7 +401,8 @@ SELECT_ERRORS = [
     (lambda: F.one_hot(norch.tensor([-1])), RuntimeError, "non-negative"),
     (lambda: F.one_hot(norch.tensor([3]), 3), RuntimeError, "smaller than num_classes"),
     (lambda: F.one_hot(norch.tensor([], dtype=norch.int64)), RuntimeError, "empty tensor"),
-    (lambda: norch.unique(norch.zeros(3), dim=0), NotImplementedError, "dim=None"),
+    (lambda: norch.unique(norch.zeros(3, 0), dim=0), RuntimeError, "0 sized dimensions"),
+    (lambda: norch.unique(norch.zeros(3), dim=1), IndexError, "Dimension out of range"),
 ]
 
 

@@ -35,8 +35,9 @@ std::tuple<Tensor, Tensor> sort(const Tensor& a, int64_t dim = -1, bool descendi
 Tensor argsort(const Tensor& a, int64_t dim = -1, bool descending = false, bool stable = false);
 std::tuple<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true);
 // Distinct values of the flattened input (always sorted), the inverse map
-// (a's shape) and the count of each value.
-std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& a, bool sorted = true);
+// (a's shape) and the count of each value; with dim, distinct slices along dim
+// in lexicographic order, the inverse map (a.size(dim),) and counts.
+std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& a, bool sorted = true, std::optional<int64_t> dim = std::nullopt);
 
 // int64 tensor (..., num_classes); num_classes = -1 infers max(a) + 1.
 Tensor one_hot(const Tensor& a, int64_t num_classes = -1);

@@ -59,36 +59,45 @@ void sort_kernel(const Tensor& values, const Tensor& indices, const Tensor& self
 }
 
 template <typename T>
-void unique_impl(const Tensor& self, Tensor& values, Tensor& inverse, Tensor& counts) {
-  const Tensor c = contiguous(self);
-  const T* p = c.data<T>();
-  const int64_t n = c.numel();
-  std::vector<int64_t> order(n);
+void unique_impl(const Tensor& self, Tensor& first, Tensor& inverse, Tensor& counts) {
+  const T* p = self.data<T>();
+  const int64_t n = self.sizes()[0], m = self.sizes()[1];
+  auto row_less = [&](int64_t a, int64_t b) {
+    for (int64_t j = 0; j < m; ++j) {
+      const T x = p[a * m + j], y = p[b * m + j];
+      if (less_nan_last(x, y)) return true;
+      if (less_nan_last(y, x)) return false;
+    }
+    return false;
+  };
+  // NaNs compare unequal to everything, themselves included, as in PyTorch.
+  auto row_equal = [&](int64_t a, int64_t b) {
+    for (int64_t j = 0; j < m; ++j)
+      if (!(p[a * m + j] == p[b * m + j])) return false;
+    return true;
+  };
+  std::vector<int64_t> order(n), reps, cnt;
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return less_nan_last(p[a], p[b]); });
-  std::vector<T> uniq;
-  std::vector<int64_t> cnt;
-  inverse = empty(self.sizes(), TensorOptions(ScalarType::Int64, Device()));
+  std::stable_sort(order.begin(), order.end(), row_less);
+  inverse = empty({n}, TensorOptions(ScalarType::Int64, Device()));
   int64_t* inv = inverse.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
-    const T x = p[order[i]];
-    // NaNs are all distinct from each other, as in PyTorch.
-    if (uniq.empty() || !(uniq.back() == x)) {
-      uniq.push_back(x);
+    if (reps.empty() || !row_equal(reps.back(), order[i])) {
+      reps.push_back(order[i]);
       cnt.push_back(0);
     }
     cnt.back() += 1;
-    inv[order[i]] = static_cast<int64_t>(uniq.size()) - 1;
+    inv[order[i]] = static_cast<int64_t>(reps.size()) - 1;
   }
-  const int64_t u = static_cast<int64_t>(uniq.size());
-  values = empty({u}, TensorOptions(self.dtype(), Device()));
+  const int64_t u = static_cast<int64_t>(reps.size());
+  first = empty({u}, TensorOptions(ScalarType::Int64, Device()));
   counts = empty({u}, TensorOptions(ScalarType::Int64, Device()));
-  std::copy(uniq.begin(), uniq.end(), values.data<T>());
+  std::copy(reps.begin(), reps.end(), first.data<int64_t>());
   std::copy(cnt.begin(), cnt.end(), counts.data<int64_t>());
 }
 
-void unique_kernel(const Tensor& self, Tensor& values, Tensor& inverse, Tensor& counts) {
-  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "unique", [&] { unique_impl<scalar_t>(self, values, inverse, counts); });
+void unique_kernel(const Tensor& self, Tensor& first, Tensor& inverse, Tensor& counts) {
+  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "unique", [&] { unique_impl<scalar_t>(self, first, inverse, counts); });
 }
 
 }  // namespace
