@@ -460,3 +460,32 @@ def test_select_grad_noncontiguous(name, arrays, fn):
 def test_getitem_grad_noncontiguous(name, shape, ix):
     x = norch.tensor(arr(*shape[::-1])).permute(*range(len(shape))[::-1]).detach().requires_grad_(True)
     assert gradcheck(lambda x: x[ix(norch)], (x,))
+
+
+DTYPE_OPS = [
+    ("gather", lambda L, x: x.gather(1, L.tensor([[0, 2], [1, 1]]))),
+    ("scatter", lambda L, x: x.scatter(1, L.tensor([[2, 0]]), x[:1, :2])),
+    ("scatter_add", lambda L, x: x.scatter_add(0, L.tensor([[1, 0, 1]]), x[:1])),
+    ("index_select", lambda L, x: x.index_select(1, L.tensor([2, 0]))),
+    ("masked_fill", lambda L, x: x.masked_fill(L.tensor([True, False, True]), 1)),
+    ("masked_select", lambda L, x: x.masked_select(L.tensor([True, False, True]))),
+    ("sort", lambda L, x: tuple(x.sort(dim=1, stable=True))),
+    ("topk", lambda L, x: x.topk(2).values),
+    ("cat", lambda L, x: L.cat([x, x], 1)),
+    ("flip", lambda L, x: x.flip(0, 1)),
+    ("roll", lambda L, x: x.roll(1, 1)),
+    ("tril", lambda L, x: x.tril()),
+    ("getitem", lambda L, x: x[[1, 0], [2, 2]]),
+    ("unique", lambda L, x: L.unique(x, return_counts=True)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("name,fn", DTYPE_OPS, ids=[d[0] for d in DTYPE_OPS])
+def test_select_dtypes(name, fn, dtype):
+    if dtype == "bool" and name in ("scatter_add", "topk"):
+        pytest.skip("torch has no CPU kernel for this op on bool")
+    a = (np.array([[3, 0, 2], [1, 1, 0]]) * (1 if dtype == "bool" else 7)).astype(dtype)
+    out = fn(norch, norch.tensor(a))
+    ref = fn(torch, torch.tensor(a))
+    assert_same(out, ref)
