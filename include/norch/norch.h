@@ -15,3 +15,4 @@
 #include "norch/ops/select.h"
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
+#include "norch/ops/random.h"
