@@ -103,10 +103,20 @@ Tensor& assign_result(Tensor& self, const Tensor& result, const char* op) {
 
 }  // namespace
 
+namespace {
+// gather after the checks; index_select comes here directly, because checking
+// its expanded index would materialize it.
+Tensor gather_checked(const Tensor& a, int64_t d, const Tensor& index, const Tensor& ix);
+}  // namespace
+
 Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
   const int64_t d = wrap_dim(dim, a.dim());
+  return gather_checked(a, d, index, check_gather_scatter("gather", as_1d(a), d, as_1d(index), nullptr));
+}
+
+namespace {
+Tensor gather_checked(const Tensor& a, int64_t d, const Tensor& index, const Tensor& ix) {
   Tensor a1 = as_1d(a), i1 = as_1d(index);
-  Tensor ix = check_gather_scatter("gather", a1, d, i1, nullptr);
   Tensor out = empty(i1.sizes(), TensorOptions(a.dtype(), a.device()));
   gather_stub(a.device())(out, a1.detach(), d, ix);
   if (index.dim() == 0) out = view(out, {});
@@ -119,6 +129,7 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index) {
   }
   return out;
 }
+}  // namespace
 
 Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src) {
   Tensor out = scatter_raw(a, dim, index, src, false, "scatter");
@@ -197,7 +208,8 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
   const int64_t d = wrap_dim(dim, a.dim());
   Tensor ix = checked_select_index("index_select", a, d, index);
   if (a.dim() == 0) return reshape(gather(reshape(a, {1}), 0, reshape(ix, {-1})), index.sizes());
-  return gather(a, d, spread_index(ix, a.sizes(), d));
+  Tensor spread = spread_index(ix, a.sizes(), d);
+  return gather_checked(a, d, spread, spread);
 }
 
 Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {

@@ -13,8 +13,18 @@ void gather_impl(const Tensor& out, const Tensor& self, int64_t dim, const Tenso
   const T* s = self.data<T>();
   const int64_t* ix = index.data<int64_t>();
   const int64_t st = self.strides()[dim];
-  for_each_offset<3>(index.sizes(), {out.strides(), strides_without(self, dim), index.strides()},
-                     [&](const std::array<int64_t, 3>& off) { o[off[0]] = s[off[1] + ix[off[2]] * st]; });
+  for_each_row<3>(index.sizes(), {out.strides(), strides_without(self, dim), index.strides()},
+                  [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& step) {
+                    if (step[2] == 0) {
+                      // One index for the whole row (index_select, flip): a strided row copy.
+                      const T* src = s + off[1] + ix[off[2]] * st;
+                      T* dst = o + off[0];
+                      for (int64_t i = 0; i < n; ++i) dst[i * step[0]] = src[i * step[1]];
+                    } else {
+                      for (int64_t i = 0; i < n; ++i)
+                        o[off[0] + i * step[0]] = s[off[1] + i * step[1] + ix[off[2] + i * step[2]] * st];
+                    }
+                  });
 }
 
 void gather_kernel(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index) {
