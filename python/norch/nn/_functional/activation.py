@@ -1,2 +1,4 @@
 """nn.functional: activation ops."""
-__all__ = []
+from ..._C import one_hot  # noqa: F401  (C++ op, re-exported here as in torch.nn.functional)
+
+__all__ = ["one_hot"]
