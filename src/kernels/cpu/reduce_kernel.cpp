@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/cpu/loops.h"
 #include "kernels/reduce.h"
@@ -45,8 +46,13 @@ struct Reducer {
     switch (op) {
       case ReduceOp::Sum: return T(0);
       case ReduceOp::Prod: return T(1);
-      case ReduceOp::Max: return std::numeric_limits<T>::lowest();
-      case ReduceOp::Min: return std::numeric_limits<T>::max();
+      // -inf/+inf for floats: lowest() would beat an all -inf row.
+      case ReduceOp::Max:
+        return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                    : std::numeric_limits<T>::lowest();
+      case ReduceOp::Min:
+        return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity()
+                                                    : std::numeric_limits<T>::max();
       case ReduceOp::All: return T(1);
       case ReduceOp::Any: return T(0);
     }
@@ -151,6 +157,64 @@ void reduce_kernel(ReduceOp op, const Tensor& in, bool inner, const Tensor& out)
   });
 }
 
+// True when `cand` should replace `best` in a running max/min: NaN wins and stays.
+template <typename T>
+inline bool arg_better(bool is_max, T cand, T best) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (best != best) return false;
+    if (cand != cand) return true;
+  }
+  return is_max ? cand > best : cand < best;
+}
+
+template <typename T>
+void arg_reduce_typed(bool is_max, const Tensor& in, bool inner, const Tensor& values, const Tensor& indices) {
+  const int64_t M = inner ? in.sizes()[0] : in.sizes()[1];
+  const int64_t K = inner ? in.sizes()[1] : in.sizes()[0];
+  const T* src = in.data<T>();
+  T* vals = values.defined() ? values.data<T>() : nullptr;
+  int64_t* idx = indices.data<int64_t>();
+  const int threads = get_num_threads();
+  if (inner) {
+#pragma omp parallel for schedule(static) if (M * K > 32768 && M > 1 && threads > 1)
+    for (int64_t m = 0; m < M; ++m) {
+      const T* row = src + m * K;
+      T best = row[0];
+      int64_t bi = 0;
+      for (int64_t k = 1; k < K; ++k)
+        if (arg_better<T>(is_max, row[k], best)) { best = row[k]; bi = k; }
+      idx[m] = bi;
+      if (vals) vals[m] = best;
+    }
+  } else {
+    // Columns: keep a running best per column so each pass reads one contiguous row.
+#pragma omp parallel if (M * K > 32768 && threads > 1)
+    {
+      const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+      const int64_t b = M * tid / nt, e = M * (tid + 1) / nt;
+      if (b < e) {
+        std::vector<T> best(src + b, src + e);
+        std::vector<int64_t> bi(e - b, 0);
+        for (int64_t k = 1; k < K; ++k) {
+          const T* row = src + k * M;
+          for (int64_t m = b; m < e; ++m)
+            if (arg_better<T>(is_max, row[m], best[m - b])) { best[m - b] = row[m]; bi[m - b] = k; }
+        }
+        for (int64_t m = b; m < e; ++m) {
+          idx[m] = bi[m - b];
+          if (vals) vals[m] = best[m - b];
+        }
+      }
+    }
+  }
+}
+
+void arg_reduce_kernel(bool is_max, const Tensor& in, bool inner, const Tensor& values, const Tensor& indices) {
+  NORCH_DISPATCH_ALL_TYPES(in.dtype(), is_max ? "argmax" : "argmin",
+                           [&] { arg_reduce_typed<scalar_t>(is_max, in, inner, values, indices); });
+}
+
 }  // namespace
 NORCH_REGISTER_KERNEL(reduce_stub, CPU, reduce_kernel);
+NORCH_REGISTER_KERNEL(arg_reduce_stub, CPU, arg_reduce_kernel);
 }  // namespace norch::cpu
