@@ -154,10 +154,22 @@ Tensor cumprod(const Tensor& a, int64_t dim, std::optional<ScalarType> dtype) {
   Tensor out = run_scan(ScanOp::Prod, a, d, scan_dtype(a, dtype), false);
   if (autograd::needs_grad(a))
     autograd::record("CumprodBackward0", {a}, {out}, {a, out}, [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      // dy_j/dx_i = y_j / x_i for j >= i. Exact for nonzero inputs; a zero input
-      // gets a NaN or inf gradient, where PyTorch computes the limit.
-      Tensor x = ctx.saved(0);
-      return {div(reverse_cumsum(mul(g[0], ctx.saved(1)), d), x)};
+      // dy_j/dx_i = prod_{k <= j, k != i} x_k for j >= i. Before the first zero of
+      // a slice that is y_j / x_i; at the first zero z it is y_{z-1} times the
+      // product of x over (z, j]; after it, 0 (the product holds x_z = 0).
+      Tensor x = ctx.saved(0), y = ctx.saved(1);
+      Tensor is_zero = eq(x, s(0));
+      if (!any(is_zero).item().to_int()) return {div(reverse_cumsum(mul(g[0], y), d), x)};
+      Tensor zeros_so_far = cumsum(is_zero, d);
+      Tensor before = eq(zeros_so_far, s(0));
+      Tensor first = logical_and(is_zero, eq(zeros_so_far, s(1)));
+      Tensor one = ones_like(x);
+      Tensor x_before = where(before, x, one);
+      Tensor lead = cumprod(x_before, d);                         // y_{z-1} at z
+      Tensor tail = cumprod(where(logical_or(before, first), one, x), d);  // prod over (z, j]
+      Tensor at_first = mul(lead, reverse_cumsum(mul(g[0], tail), d));
+      Tensor safe = div(reverse_cumsum(mul(g[0], y), d), x_before);
+      return {where(before, safe, where(first, at_first, zeros_like(at_first)))};
     });
   return out;
 }
