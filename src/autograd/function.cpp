@@ -1,6 +1,7 @@
 // FunctionNode and record(): how every op of the core joins the graph.
 #include "norch/autograd/function.h"
 
+#include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
 
@@ -82,21 +83,70 @@ std::shared_ptr<FunctionNode> record(const char* name, const TensorList& inputs,
   return node;
 }
 
+void set_view_info(const Tensor& view, const Tensor& input, std::function<Tensor(const Tensor&)> replay) {
+  auto& m = view.impl()->autograd();
+  auto* im = input.impl()->autograd_meta.get();
+  if (im && im->view_base.defined()) {
+    m.view_base = im->view_base;
+    m.view_fn = [outer = im->view_fn, replay = std::move(replay)](const Tensor& t) { return replay(outer(t)); };
+  } else {
+    m.view_base = input;
+    m.view_fn = std::move(replay);
+  }
+}
+
 void check_inplace(const Tensor& self, const char* op_name) {
   if (!GradMode::is_enabled()) return;
   NORCH_CHECK(!(self.is_leaf() && self.requires_grad()),
               "a leaf Variable that requires grad is being used in an in-place operation (", op_name, ").");
+  auto* m = self.impl()->autograd_meta.get();
+  if (m && m->view_base.defined()) {
+    const Tensor& base = m->view_base;
+    NORCH_CHECK(!(base.is_leaf() && base.requires_grad()),
+                "a view of a leaf Variable that requires grad is being used in an in-place operation (", op_name,
+                ").");
+  }
 }
 
+// Note [In-place on views]: writing in place into a view also changes the
+// tensor it views, so the base's history must change too (PyTorch's
+// CopySlices). The base gets a node whose gradient passes through everywhere
+// except the view's region (masked out), where it flows to the in-place
+// result instead; the view's own history is then re-taken from the new base.
+// Views are only tracked when they were recorded with history.
 void rebase_history(const Tensor& self, const Tensor& result) {
   auto fn = result.grad_fn();
   if (!fn) return;
   auto& m = self.impl()->autograd();
+  if (m.view_base.defined() && GradMode::is_enabled()) {
+    Tensor base = m.view_base;
+    auto view_fn = m.view_fn;
+    Tensor mask;
+    {
+      NoGradGuard no_grad;
+      TensorOptions opts(base.dtype(), base.device());
+      mask = ones(base.sizes(), opts);
+      copy_data(view_fn(mask), zeros({}, opts));
+    }
+    Tensor new_base = alias(base);
+    record("CopySlices", {base, result}, {new_base}, {mask},
+           [view_fn](BackwardContext& ctx, const TensorList& g) -> TensorList {
+             return {ctx.needs_input_grad(0) ? mul(g[0], ctx.saved(0)) : Tensor(),
+                     ctx.needs_input_grad(1) ? view_fn(g[0]) : Tensor()};
+           });
+    auto& bm = base.impl()->autograd();
+    bm.grad_fn = new_base.grad_fn();
+    bm.output_nr = 0;
+    bm.requires_grad = false;
+    Tensor retaken = view_fn(base);
+    m.grad_fn = retaken.grad_fn();
+    m.output_nr = retaken.output_nr();
+    m.requires_grad = false;
+    return;
+  }
   m.grad_fn = fn;
   m.output_nr = result.output_nr();
   m.requires_grad = false;
-  // Saved copies of `result` (outputs) now live in `self`'s storage, which the
-  // caller is about to bump: nothing to fix, the formula saved clones where needed.
 }
 
 }  // namespace norch::autograd

@@ -16,6 +16,13 @@ Tensor& fill_(Tensor& self, const Scalar& value) {
   autograd::check_inplace(self, "fill_");
   fill_stub(self.device())(self, value);
   self.bump_version();
+  if (autograd::needs_grad(self)) {
+    // The old values no longer matter: their gradient is zero.
+    Tensor result = alias(self);
+    autograd::record("FillBackward0", {self}, {result}, {},
+                     [](autograd::BackwardContext&, const TensorList& g) -> TensorList { return {zeros_like(g[0])}; });
+    autograd::rebase_history(self, result);
+  }
   return self;
 }
 Tensor& zero_(Tensor& self) { return fill_(self, Scalar(0)); }

@@ -51,12 +51,16 @@ std::optional<Shape> compute_view_strides(const Shape& old_sizes, const Shape& o
 }
 
 // Records a view's backward: the formula maps the view's gradient to the input's.
-template <typename F>
-Tensor record_view(const char* name, const Tensor& input, Tensor out, F formula) {
-  if (autograd::needs_grad(input))
+// `replay` re-applies the same view to another tensor of the input's shape; the
+// view remembers it, composed from its base, for Note [In-place on views].
+template <typename F, typename R>
+Tensor record_view(const char* name, const Tensor& input, Tensor out, F formula, R replay) {
+  if (autograd::needs_grad(input)) {
     autograd::record(name, {input}, {out}, {}, [formula](BackwardContext& ctx, const TensorList& g) -> TensorList {
       return {formula(g[0], ctx.input(0).shape)};
     });
+    autograd::set_view_info(out, input, replay);
+  }
   return out;
 }
 
@@ -91,7 +95,8 @@ Tensor view(const Tensor& a, Shape shape) {
               "dimension spans across two contiguous subspaces). Use .reshape(...) instead. (view of shape ",
               a.sizes(), " with strides ", a.strides(), " as ", shape, ")");
   Tensor out = make_view(a, shape, *strides, a.storage_offset());
-  return record_view("ViewBackward0", a, out, [](const Tensor& g, const Shape& in) { return reshape(g, in); });
+  return record_view("ViewBackward0", a, out, [](const Tensor& g, const Shape& in) { return reshape(g, in); },
+                     [shape](const Tensor& t) { return view(t, shape); });
 }
 
 Tensor reshape(const Tensor& a, Shape shape) {
@@ -148,7 +153,8 @@ Tensor expand(const Tensor& a, const Shape& shape) {
   }
   if (sizes == a.sizes()) return a;
   Tensor out = make_view(a, sizes, strides, a.storage_offset());
-  return record_view("ExpandBackward0", a, out, [](const Tensor& g, const Shape& in) { return sum_to(g, in); });
+  return record_view("ExpandBackward0", a, out, [](const Tensor& g, const Shape& in) { return sum_to(g, in); },
+                     [sizes](const Tensor& t) { return expand(t, sizes); });
 }
 
 Tensor expand_as(const Tensor& a, const Tensor& other) { return expand(a, other.sizes()); }
@@ -172,7 +178,7 @@ Tensor permute(const Tensor& a, const Shape& dims) {
     Shape inverse(wrapped.size());
     for (size_t i = 0; i < wrapped.size(); ++i) inverse[wrapped[i]] = static_cast<int64_t>(i);
     return permute(g, inverse);
-  });
+  }, [wrapped](const Tensor& t) { return permute(t, wrapped); });
 }
 
 Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1) {
@@ -183,7 +189,8 @@ Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1) {
   std::swap(strides[d0], strides[d1]);
   Tensor out = make_view(a, sizes, strides, a.storage_offset());
   return record_view("TransposeBackward0", a, out,
-                     [d0, d1](const Tensor& g, const Shape&) { return transpose(g, d0, d1); });
+                     [d0, d1](const Tensor& g, const Shape&) { return transpose(g, d0, d1); },
+                     [d0, d1](const Tensor& t) { return transpose(t, d0, d1); });
 }
 
 Tensor t(const Tensor& a) {
@@ -216,7 +223,8 @@ Tensor squeeze(const Tensor& a, const Shape& dims) {
     strides.push_back(a.strides()[i]);
   }
   Tensor out = make_view(a, sizes, strides, a.storage_offset());
-  return record_view("SqueezeBackward0", a, out, [](const Tensor& g, const Shape& in) { return reshape(g, in); });
+  return record_view("SqueezeBackward0", a, out, [](const Tensor& g, const Shape& in) { return reshape(g, in); },
+                     [sizes](const Tensor& t) { return view(t, sizes); });
 }
 
 Tensor unsqueeze(const Tensor& a, int64_t dim) {
@@ -226,7 +234,8 @@ Tensor unsqueeze(const Tensor& a, int64_t dim) {
   sizes.insert(sizes.begin() + d, 1);
   strides.insert(strides.begin() + d, st);
   Tensor out = make_view(a, sizes, strides, a.storage_offset());
-  return record_view("UnsqueezeBackward0", a, out, [](const Tensor& g, const Shape& in) { return reshape(g, in); });
+  return record_view("UnsqueezeBackward0", a, out, [](const Tensor& g, const Shape& in) { return reshape(g, in); },
+                     [d](const Tensor& t) { return unsqueeze(t, d); });
 }
 
 Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start_opt, std::optional<int64_t> end_opt,
@@ -246,7 +255,7 @@ Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start_opt, std
   Tensor out = make_view(a, sizes, strides, a.storage_offset() + start * a.strides()[d]);
   return record_view("SliceBackward0", a, out, [d, start, end, step](const Tensor& g, const Shape& in) {
     return slice_backward(g, in, d, start, end, step);
-  });
+  }, [d, start, end, step](const Tensor& t) { return slice(t, d, start, end, step); });
 }
 
 Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length) {
@@ -273,7 +282,8 @@ Tensor select(const Tensor& a, int64_t dim, int64_t index) {
   strides.erase(strides.begin() + d);
   Tensor out = make_view(a, sizes, strides, offset);
   return record_view("SelectBackward0", a, out,
-                     [d, index](const Tensor& g, const Shape& in) { return select_backward(g, in, d, index); });
+                     [d, index](const Tensor& g, const Shape& in) { return select_backward(g, in, d, index); },
+                     [d, index](const Tensor& t) { return select(t, d, index); });
 }
 
 Tensor as_strided(const Tensor& a, const Shape& sizes, const Shape& strides, std::optional<int64_t> offset) {

@@ -73,6 +73,10 @@ void set_history(const std::shared_ptr<Node>& node, const TensorList& inputs, co
 
 // Refuses in-place modification of a leaf that requires grad (PyTorch's message).
 void check_inplace(const Tensor& self, const char* op_name);
+// Records that `view` was taken from `input` by `replay` (composed with input's
+// own view function when input is itself a view).
+void set_view_info(const Tensor& view, const Tensor& input, std::function<Tensor(const Tensor&)> replay);
+
 // After an in-place op wrote `result`'s values into `self`: `self` takes over
 // result's place in the graph (its grad_fn), so later ops see the new history.
 void rebase_history(const Tensor& self, const Tensor& result);

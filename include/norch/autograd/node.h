@@ -70,6 +70,10 @@ struct AutogradMeta {
   std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad, kept alive by graphs
   std::vector<TensorHook> leaf_hooks;    // run before accumulation into .grad
   bool retains_grad = false;
+  // Set on views recorded with history: the tensor they view (the root base)
+  // and how to re-take the view from it. See Note [In-place on views].
+  Tensor view_base;
+  std::function<Tensor(const Tensor&)> view_fn;
 };
 
 // The edge a gradient for `t` travels along: its grad_fn, or its leaf accumulator
