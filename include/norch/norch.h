@@ -14,3 +14,6 @@
 #include "norch/ops/reduce.h"
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
+#include "norch/nn/loss.h"
+#include "norch/nn/norm.h"
+#include "norch/nn/optim.h"
