@@ -84,8 +84,12 @@ Tensor row_norm(const char* node_name, const Tensor& input, const Tensor& weight
                                                                   {group_view(x).dim() - 1}, eps), x.sizes())
                                         : Tensor();
                          Tensor xhat = reshape(normalized(group_view(x), {group_view(x).dim() - 1}, eps), x.sizes());
-                         Tensor gW = nw ? reshape(sum(mul(g[0], xhat), param_sum_dims), wt.sizes()) : Tensor();
-                         Tensor gB = nb ? reshape(sum(g[0], param_sum_dims), ctx.input(2).shape) : Tensor();
+                         // sum over no dims would mean "all dims": skip it when there is no batch dim.
+                         auto batch_sum = [&](const Tensor& t) {
+                           return param_sum_dims.empty() ? t : sum(t, param_sum_dims);
+                         };
+                         Tensor gW = nw ? reshape(batch_sum(mul(g[0], xhat)), wt.sizes()) : Tensor();
+                         Tensor gB = nb ? reshape(batch_sum(g[0]), ctx.input(2).shape) : Tensor();
                          return {gx, gW, gB};
                        }
                        Tensor gx = nx ? empty(x.sizes(), TensorOptions(x.dtype(), x.device())) : Tensor();
@@ -94,10 +98,10 @@ Tensor row_norm(const char* node_name, const Tensor& input, const Tensor& weight
                                               TensorOptions(x.dtype(), x.device()))
                                       : Tensor();
                        if (x.numel() > 0)
-                         row_norm_backward_stub(x.device())(contiguous(to_dtype(g[0], x.dtype())),
-                                                            contiguous(x), mean_, rstd,
+                         row_norm_backward_stub(x.device())(contiguous(reshape(to_dtype(g[0], x.dtype()), {R, K})),
+                                                            contiguous(reshape(x, {R, K})), mean_, rstd,
                                                             wt.defined() ? flat(wt, x.dtype()) : Tensor(), G, S,
-                                                            gx, gW, gB);
+                                                            gx.defined() ? reshape(gx, {R, K}) : gx, gW, gB);
                        else {
                          if (gW.defined()) zero_(gW);
                          if (gB.defined()) zero_(gB);
