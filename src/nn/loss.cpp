@@ -37,9 +37,11 @@ Tensor reduce(const Tensor& l, Reduction r) {
   return l;
 }
 
-void check_target_dtype(const Tensor& target, const char* op) {
-  NORCH_CHECK(target.dtype() == ScalarType::Int64, op, ": expected scalar type Long but found ",
-              dtype_name(target.dtype()), " for the target (class indices must be int64)");
+// PyTorch accepts int64 and uint8 class indices; the kernels read int64.
+Tensor index_target(const Tensor& target, const char* op) {
+  NORCH_CHECK(target.dtype() == ScalarType::Int64 || target.dtype() == ScalarType::UInt8, op,
+              ": expected target dtype to be Long or Byte, but got ", dtype_name(target.dtype()));
+  return target.dtype() == ScalarType::Int64 ? target : to_dtype(target, ScalarType::Int64);
 }
 
 // weight[target] per target element (0 where ignored), in `dtype`, without history.
@@ -97,11 +99,11 @@ Tensor class_scatter(const Tensor& v, const Tensor& target, int64_t num_classes,
   return out;
 }
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
+Tensor nll_loss(const Tensor& input, const Tensor& target_in, const Tensor& weight, Reduction reduction,
                 int64_t ignore_index) {
   NORCH_CHECK_VALUE(input.dim() >= 1, "nll_loss: expected 1 or more dimensions (got ", input.dim(), ")");
   check_floating(input, "nll_loss", "input");
-  check_target_dtype(target, "nll_loss");
+  const Tensor target = index_target(target_in, "nll_loss");
   int64_t N = 1, C, S = 1;
   if (input.dim() == 1) {
     NORCH_CHECK(target.dim() == 0, "nll_loss: 1D input expects a 0D target, got target of shape ", target.sizes());
@@ -114,8 +116,11 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
     NORCH_CHECK_VALUE(target.size(0) == N, "Expected input batch_size (", N, ") to match target batch_size (",
                       target.size(0), ").");
     for (int64_t i = 2; i < input.dim(); ++i) {
-      NORCH_CHECK(input.size(i) == target.size(i - 1), "nll_loss: size mismatch (got input: ", input.sizes(),
-                  ", target: ", target.sizes(), ")");
+      if (input.size(i) != target.size(i - 1)) {
+        Shape expected = input.sizes();
+        expected.erase(expected.begin() + 1);
+        NORCH_CHECK(false, "Expected target size ", shape_str(expected), ", got ", shape_str(target.sizes()));
+      }
       S *= input.size(i);
     }
   }
@@ -163,8 +168,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
         return div(sum(l), s(static_cast<double>(input.numel()) / static_cast<double>(std::max<int64_t>(C, 1))));
     }
   }
-  NORCH_CHECK(!target.is_floating_point(), "cross_entropy: expected target of the same shape as input ",
-              input.sizes(), " for class probabilities, got ", target.sizes());
+  NORCH_CHECK(!target.is_floating_point() || target.dim() == input.dim() - 1,
+              "cross_entropy: expected target of the same shape as input ", input.sizes(),
+              " for class probabilities, got ", target.sizes());
   Tensor nll = nll_loss(logp, target, weight, reduction, ignore_index);
   if (label_smoothing <= 0) return nll;
   Tensor smooth = neg(sum(wb.defined() ? mul(logp, wb) : logp, {cdim}));
@@ -176,8 +182,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     case Reduction::Sum: ret = sum(smooth); break;
     case Reduction::Mean:
       if (wb.defined()) {
-        Tensor t2 = contiguous(reshape(target, {target.numel() ? -1 : 0}));
-        t2 = reshape(t2, {1, t2.numel()});
+        Tensor t2 = contiguous(reshape(index_target(target, "cross_entropy"), {1, target.numel()}));
         ret = div(sum(smooth), sum(target_weights(t2, weight, C, ignore_index, input.dtype())));
       } else {
         ret = div(sum(smooth), sum(keep));

@@ -35,8 +35,9 @@ Tensor softmax_impl(const Tensor& input, int64_t dim, std::optional<ScalarType> 
   NORCH_CHECK(input.defined(), name, ": undefined input");
   const int64_t d = wrap_dim(dim, input.dim());
   Tensor x = dtype ? to_dtype(input, *dtype) : input;
-  NORCH_CHECK(x.is_floating_point(), name, ": expected a floating point input, got ", dtype_name(x.dtype()),
-              " (pass dtype= to compute in a floating type)");
+  if (!x.is_floating_point())
+    NORCH_NOT_IMPLEMENTED(name, ": not implemented for dtype ", dtype_name(x.dtype()),
+                          " (pass dtype= to compute in a floating type)");
   Tensor xc = contiguous(x.detach());
   Tensor out = empty(x.sizes(), TensorOptions(x.dtype(), x.device()));
   const Layout l = layout_of(x, d);

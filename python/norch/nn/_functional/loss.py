@@ -100,6 +100,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
               sparse=False):
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported by norch")
+    if padding_idx is not None and not -weight.size(0) <= padding_idx < weight.size(0):
+        # PyTorch checks this with an assert, so its exception type is AssertionError.
+        raise AssertionError("Padding_idx must be within num_embeddings")
     return _nn.embedding(input, weight, padding_idx)
 
 
