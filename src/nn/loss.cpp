@@ -238,8 +238,10 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   NORCH_CHECK_VALUE(input.sizes() == target.sizes(), "Target size (", target.sizes(),
                     ") must be the same as input size (", input.sizes(), ")");
   check_floating(input, "binary_cross_entropy_with_logits", "input");
-  // softplus(-x) = max(-x, 0) + log1p(exp(-|x|)) never overflows.
-  Tensor sp = add(relu(neg(input)), log1p(exp(neg(abs(input)))));
+  // softplus(-x) = max(-x, 0) + log1p(exp(-|x|)) never overflows; max(-x, 0) is
+  // written (|x| - x) / 2 so that autograd gives the true slope -1/2 at x = 0
+  // (where zero-initialized logits sit), not relu's and abs's 0.
+  Tensor sp = add(mul(sub(abs(input), input), s(0.5)), log1p(exp(neg(abs(input)))));
   Tensor l;
   if (pos_weight.defined()) {
     Tensor lw = add(mul(sub(pos_weight, s(1.0)), target), s(1.0));

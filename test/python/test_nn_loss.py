@@ -13,6 +13,8 @@ from norch.autograd import gradcheck, gradgradcheck
 
 _optim = norch._C._optim
 rng = np.random.default_rng(0)
+# torch warns that kl_div(reduction="mean") will change meaning; norch follows today's behaviour.
+pytestmark = pytest.mark.filterwarnings("ignore:reduction. .mean. divides")
 
 
 def nt(a, grad=False, dtype=None):
@@ -266,6 +268,10 @@ def test_bce_with_logits_is_stable_and_checks_shape():
     y = np.array([1.0, 0.0, 0.5])
     close(F.binary_cross_entropy_with_logits(nt(x), nt(y), reduction="none"),
           TF.binary_cross_entropy_with_logits(tt(x), tt(y), reduction="none"))
+    # zero logits: the slope there is sigmoid(0) - y
+    a = nt(np.zeros(3), True)
+    F.binary_cross_entropy_with_logits(a, nt(y), reduction="sum").backward()
+    np.testing.assert_allclose(a.grad.numpy(), 0.5 - y)
     with pytest.raises(ValueError, match="must be the same as input size"):
         F.binary_cross_entropy_with_logits(nt(randn(2, 3)), nt(randn(3)))
 
@@ -381,6 +387,17 @@ def test_group_norm(shape, groups, affine):
     assert gradgradcheck(f, args)
 
 
+def test_kl_div_zero_dim_and_norm_empty():
+    a, b = np.array(-0.5), np.array(0.4)
+    for r in ["mean", "sum", "none", "batchmean"]:
+        close(F.kl_div(nt(a), nt(b), reduction=r), TF.kl_div(tt(a), tt(b), reduction=r))
+    assert F.layer_norm(nt(np.zeros((0, 4))), (4,)).shape == (0, 4)
+    assert F.group_norm(nt(np.zeros((0, 4))), 2).shape == (0, 4)
+    assert F.softmax(nt(np.zeros((0, 4))), 1).shape == (0, 4)
+    with pytest.raises(ValueError, match="reduction"):
+        F.kl_div(nt(a), nt(b), reduction="bad")
+
+
 def test_group_norm_errors():
     with pytest.raises(RuntimeError, match="divisible"):
         F.group_norm(nt(randn(2, 5)), 2)
@@ -453,6 +470,13 @@ def test_dropout_statistics_and_edge_cases():
     np.testing.assert_allclose(a.grad.numpy(), (y.detach().numpy() != 0) / 0.6)
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.dropout(x, 1.5)
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.dropout(nt(np.ones(3, dtype=np.int64)), 0.5)
+    y = nt(np.ones((100, 100)))
+    r = F.dropout(y, 0.5, inplace=True)
+    assert r._is_same(y) and 0.4 < (y.numpy() == 0).mean() < 0.6
+    assert F.dropout(nt(np.array(2.0)), 0.0).item() == 2.0
+    assert F.dropout(nt(np.zeros((0, 3))), 0.5).shape == (0, 3)
 
 
 def test_normalize():
