@@ -58,8 +58,9 @@ void init_nn_loss(py::module_& parent) {
   m.def("batch_norm",
         [](const Tensor& x, py::handle rm, py::handle rv, py::handle w, py::handle b, bool training, double momentum,
            double eps) {
+          Tensor rm_ = opt(rm), rv_ = opt(rv), w_ = opt(w), b_ = opt(b);
           py::gil_scoped_release release;
-          return nn::batch_norm(x, opt(rm), opt(rv), opt(w), opt(b), training, momentum, eps);
+          return nn::batch_norm(x, rm_, rv_, w_, b_, training, momentum, eps);
         },
         arg("input"), arg("running_mean"), arg("running_var"), arg("weight") = py::none(), arg("bias") = py::none(),
         arg("training") = false, arg("momentum") = 0.1, arg("eps") = 1e-5);

@@ -206,6 +206,15 @@ def test_pointwise_losses(name, kw, reduction):
           getattr(TF, name)(tt(np.array(0.3)), tt(np.array(-1.2)), reduction=reduction, **kw))
 
 
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_pointwise_losses_broadcast_target(name):
+    x, y = randn(3, 4), randn(4)
+    with pytest.warns(UserWarning):  # torch warns about the broadcast; norch follows it silently
+        ref = getattr(TF, name)(tt(x), tt(y))
+    close(getattr(F, name)(nt(x), nt(y)), ref)
+    assert gradcheck(lambda a, b: getattr(F, name)(a, b), (nt(x, True), nt(y, True)))
+
+
 def test_mse_double_backward_and_empty():
     x, y = randn(3, 4), randn(3, 4)
     assert gradgradcheck(lambda a, b: F.mse_loss(a, b), (nt(x, True), nt(y, True)))
@@ -331,6 +340,15 @@ def test_batch_norm_eval(affine):
         F.batch_norm(nt(randn(1, 3)), None, None, training=True)
     with pytest.raises(RuntimeError, match="channels"):
         F.batch_norm(nt(randn(4, 3)), nt(np.zeros(2)), nt(np.ones(2)), training=True)
+
+
+def test_batch_norm_noncontiguous():
+    x = randn(3, 5)  # [C, N] seen through .t() as [N, C]
+    rm, rv = nt(np.zeros(3)), nt(np.ones(3))
+    trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    close(F.batch_norm(nt(x).t(), rm, rv, training=True), TF.batch_norm(tt(x).t(), trm, trv, training=True))
+    close(rv, trv)
+    assert gradcheck(lambda a: F.batch_norm(a.t(), None, None, training=True), (nt(x, True),))
 
 
 LN_CASES = [((4, 5), (5,)), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((6,), (6,))]
