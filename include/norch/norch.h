@@ -14,10 +14,7 @@
 #include "norch/ops/reduce.h"
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
-<<<<<<< HEAD
+#include "norch/ops/random.h"
 #include "norch/nn/loss.h"
 #include "norch/nn/norm.h"
 #include "norch/nn/optim.h"
-=======
-#include "norch/ops/random.h"
->>>>>>> main
