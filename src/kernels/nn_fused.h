@@ -1,4 +1,4 @@
-// Kernel signatures for softmax, losses, norms, embedding, dropout and optimizer
+// Kernel signatures for softmax, losses, norms, embedding and optimizer
 // steps (private to the core). Ops hand kernels contiguous tensors of one
 // floating dtype; index tensors are contiguous int64. Shapes are in comments.
 #pragma once
@@ -59,11 +59,8 @@ using EmbeddingKernel = void (*)(const Tensor& weight, const Tensor& indices, co
 // grad [L, D], indices [L] -> out [V, D] (zero-filled by the kernel); rows at padding_idx (>= 0) stay 0.
 using EmbeddingBackwardKernel = void (*)(const Tensor& grad, const Tensor& indices, int64_t padding_idx,
                                          const Tensor& out);
-// out[i] = (uniform(seed, offset + i) < keep) ? scale : 0
-using DropoutMaskKernel = void (*)(const Tensor& out, double keep, double scale, uint64_t seed, uint64_t offset);
 extern DispatchStub<EmbeddingKernel> embedding_stub;
 extern DispatchStub<EmbeddingBackwardKernel> embedding_backward_stub;
-extern DispatchStub<DropoutMaskKernel> dropout_mask_stub;
 
 // Optimizer updates on one contiguous parameter (see norch/nn/optim.h).
 struct SgdArgs { double lr, momentum, dampening, weight_decay; bool nesterov, maximize, init_buffer; };

@@ -1,21 +1,18 @@
 // embedding (a row gather whose backward is an index_add-like scatter) and
-// dropout (a random keep-mask, scaled by 1/(1-p)).
-#include <atomic>
-#include <chrono>
-
+// dropout (a Bernoulli keep-mask from the default generator, scaled by 1/(1-p)).
 #include "kernels/nn_fused.h"
 #include "norch/autograd/function.h"
 #include "norch/nn/loss.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
+#include "norch/ops/random.h"
 #include "norch/ops/shape.h"
 
 namespace norch {
 
 DispatchStub<EmbeddingKernel> embedding_stub("embedding");
 DispatchStub<EmbeddingBackwardKernel> embedding_backward_stub("embedding_backward");
-DispatchStub<DropoutMaskKernel> dropout_mask_stub("dropout");
 
 namespace nn {
 namespace {
@@ -36,23 +33,7 @@ int64_t wrap_padding(std::optional<int64_t> padding_idx, int64_t V) {
   return p < 0 ? p + V : p;
 }
 
-// Dropout's stream state. Note: norch.manual_seed lives with the shared
-// generator in src/ops/random.cpp; until dropout draws from it, this is the
-// single place to reroute (dropout_philox_draw).
-std::atomic<uint64_t> g_seed{0x5eed5eedULL};
-std::atomic<uint64_t> g_offset{0};
-
 }  // namespace
-
-std::pair<uint64_t, uint64_t> dropout_philox_draw(int64_t n) {
-  const uint64_t off = g_offset.fetch_add(static_cast<uint64_t>(n));
-  return {g_seed.load(), off};
-}
-
-void dropout_manual_seed(uint64_t seed) {
-  g_seed.store(seed);
-  g_offset.store(0);
-}
 
 Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int64_t> padding_idx) {
   NORCH_CHECK(weight.dim() == 2, "embedding: 'weight' must be 2-D, got shape ", weight.sizes());
@@ -100,8 +81,11 @@ Tensor dropout(const Tensor& input, double p, bool training) {
   if (p == 1.0) return mul(input, zeros_like(input));
   // mask holds 0 or 1/(1-p), so forward and backward are one multiply each.
   Tensor mask = empty(input.sizes(), TensorOptions(input.dtype(), input.device()));
-  auto [seed, offset] = dropout_philox_draw(input.numel());
-  if (input.numel() > 0) dropout_mask_stub(input.device())(mask, 1.0 - p, 1.0 / (1.0 - p), seed, offset);
+  {
+    autograd::NoGradGuard no_grad;
+    bernoulli_(mask, 1.0 - p);
+    mask = mul(mask, scalar_to_tensor(Scalar(1.0 / (1.0 - p))));
+  }
   return mul(input, mask);
 }
 

@@ -79,7 +79,6 @@ void init_nn_loss(py::module_& parent) {
         [](const Tensor& idx, const Tensor& w, std::optional<int64_t> pad) { return nn::embedding(w, idx, pad); },
         arg("input"), arg("weight"), arg("padding_idx") = py::none());
   m.def("dropout", &nn::dropout, arg("input"), arg("p") = 0.5, arg("training") = true);
-  m.def("_dropout_manual_seed", [](uint64_t seed) { nn::dropout_manual_seed(seed); });
 }
 
 }  // namespace norch::python

@@ -480,6 +480,10 @@ def test_dropout_statistics_and_edge_cases():
     assert F.dropout(x, 0.3, training=False)._is_same(x)
     np.testing.assert_array_equal(F.dropout(x, 0.0).numpy(), x.numpy())
     np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), np.zeros((200, 500)))
+    norch.manual_seed(7)
+    first = F.dropout(x, 0.5).numpy()
+    norch.manual_seed(7)
+    np.testing.assert_array_equal(F.dropout(x, 0.5).numpy(), first)
     # two draws differ; the gradient is the same mask
     assert not np.array_equal(F.dropout(x, 0.5).numpy(), F.dropout(x, 0.5).numpy())
     a = nt(randn(50, 40), True)

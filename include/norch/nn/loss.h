@@ -51,11 +51,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
 Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
                           std::optional<int64_t> padding_idx);
 
-// Zeroes each element with probability p and scales the rest by 1/(1-p).
+// Zeroes each element with probability p and scales the rest by 1/(1-p); draws
+// from the default generator (norch.manual_seed makes it reproducible).
 Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
-// The one place dropout draws random bits: returns (seed, offset) for a
-// counter-based stream of n values (to be routed to the shared generator).
-std::pair<uint64_t, uint64_t> dropout_philox_draw(int64_t n);
-void dropout_manual_seed(uint64_t seed);
 
 }  // namespace norch::nn

@@ -1,4 +1,4 @@
-// CPU kernels for embedding lookup, its scatter-add backward, and dropout masks.
+// CPU kernels for embedding lookup and its scatter-add backward.
 #include <algorithm>
 #include <cstring>
 
@@ -38,35 +38,9 @@ void embedding_backward_kernel(const Tensor& grad, const Tensor& indices, int64_
   });
 }
 
-// splitmix64: a counter-based stream, so element i's draw does not depend on
-// how the loop is split across threads.
-inline uint64_t mix(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-template <typename T>
-void dropout_mask_impl(T* out, int64_t n, double keep, double scale, uint64_t seed, uint64_t offset) {
-  const uint64_t key = mix(seed);
-#pragma omp parallel for if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    const double u = static_cast<double>(mix(key ^ (offset + static_cast<uint64_t>(i))) >> 11) * 0x1.0p-53;
-    out[i] = u < keep ? static_cast<T>(scale) : T(0);
-  }
-}
-
-void dropout_mask_kernel(const Tensor& out, double keep, double scale, uint64_t seed, uint64_t offset) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "dropout", [&] {
-    dropout_mask_impl(out.data<scalar_t>(), out.numel(), keep, scale, seed, offset);
-  });
-}
-
 }  // namespace
 
 NORCH_REGISTER_KERNEL(embedding_stub, CPU, embedding_kernel);
 NORCH_REGISTER_KERNEL(embedding_backward_stub, CPU, embedding_backward_kernel);
-NORCH_REGISTER_KERNEL(dropout_mask_stub, CPU, dropout_mask_kernel);
 
 }  // namespace norch::cpu
