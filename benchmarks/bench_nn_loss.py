@@ -1,5 +1,5 @@
 """Times the loss side of a 784-256-10 MLP step (cross_entropy forward+backward,
-and the whole forward+backward) in norch and PyTorch, side by side.
+and the whole forward+backward) and the fused norms in norch and PyTorch, side by side.
 
     PYTHONPATH=python python3 benchmarks/bench_nn_loss.py
 """
@@ -48,6 +48,24 @@ def main():
         for name, fn_n, fn_t in rows:
             tn, tt_ = best(fn_n, 200), best(fn_t, 200)
             print(f"B={B:4d} {name:24s} norch {tn:9.1f} us  torch {tt_:9.1f} us  ratio {tn / tt_:5.2f}")
+    x = rng.standard_normal((32, 64, 16, 16)).astype(np.float32)
+    w = rng.standard_normal(64).astype(np.float32)
+    nx, tx = norch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    nw, tw = norch.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    h = rng.standard_normal((256, 1024)).astype(np.float32)
+    nh, th = norch.tensor(h, requires_grad=True), torch.tensor(h, requires_grad=True)
+    nlw, tlw = norch.tensor(np.ones(1024, np.float32), requires_grad=True), torch.ones(1024, requires_grad=True)
+    rows = [
+        ("batch_norm [32,64,16,16]", lambda: F.batch_norm(nx, None, None, nw, nw, True).sum().backward(),
+         lambda: TF.batch_norm(tx, None, None, tw, tw, True).sum().backward()),
+        ("group_norm [32,64,16,16]", lambda: F.group_norm(nx, 8, nw, nw).sum().backward(),
+         lambda: TF.group_norm(tx, 8, tw, tw).sum().backward()),
+        ("layer_norm [256,1024]", lambda: F.layer_norm(nh, (1024,), nlw, nlw).sum().backward(),
+         lambda: TF.layer_norm(th, (1024,), tlw, tlw).sum().backward()),
+    ]
+    for name, fn_n, fn_t in rows:
+        tn, tt_ = best(fn_n, 10), best(fn_t, 10)
+        print(f"fwd+bwd {name:24s} norch {tn:9.1f} us  torch {tt_:9.1f} us  ratio {tn / tt_:5.2f}")
 
 
 if __name__ == "__main__":
