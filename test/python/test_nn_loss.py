@@ -425,6 +425,8 @@ def test_norms_float32_first_order_matches_torch():
     # The fused backward kernels (no create_graph) against torch.
     x, w, b = randn(4, 6, 3), randn(6), randn(6)
     for nfn, tfn in [(lambda a, ww, bb: F.layer_norm(a, (6, 3), None, None), lambda a, ww, bb: TF.layer_norm(a, (6, 3))),
+                     (lambda a, ww, bb: F.layer_norm(a.transpose(1, 2), (6,), ww, bb).transpose(1, 2),
+                      lambda a, ww, bb: TF.layer_norm(a.transpose(1, 2), (6,), ww, bb).transpose(1, 2)),
                      (lambda a, ww, bb: F.group_norm(a, 3, ww, bb), lambda a, ww, bb: TF.group_norm(a, 3, ww, bb)),
                      (lambda a, ww, bb: F.batch_norm(a, None, None, ww, bb, True),
                       lambda a, ww, bb: TF.batch_norm(a, None, None, ww, bb, True))]:
