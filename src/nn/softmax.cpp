@@ -50,8 +50,6 @@ Tensor softmax_impl(const Tensor& input, int64_t dim, std::optional<ScalarType> 
   return out;
 }
 
-Tensor s(double v) { return scalar_to_tensor(Scalar(v)); }
-
 }  // namespace
 
 Tensor softmax(const Tensor& input, int64_t dim, std::optional<ScalarType> dtype) {
