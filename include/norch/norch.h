@@ -16,3 +16,6 @@
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
 #include "norch/ops/random.h"
+#include "norch/nn/loss.h"
+#include "norch/nn/norm.h"
+#include "norch/nn/optim.h"

@@ -3,6 +3,10 @@
 
 namespace norch::python {
 
-void init_nn(py::module_& m, TensorClass& cls) {}
+void init_nn_loss(py::module_& m);
+
+void init_nn(py::module_& m, TensorClass& cls) {
+  init_nn_loss(m);
+}
 
 }  // namespace norch::python
