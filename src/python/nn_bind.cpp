@@ -3,6 +3,10 @@
 
 namespace norch::python {
 
-void init_nn(py::module_& m, TensorClass& cls) {}
+void init_nn_conv(py::module_& m);
+
+void init_nn(py::module_& m, TensorClass& cls) {
+  init_nn_conv(m);
+}
 
 }  // namespace norch::python
