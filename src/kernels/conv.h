@@ -19,10 +19,12 @@ struct Window2d {
   int64_t oh, ow;        // output plane (number of window positions)
 };
 
-// cols [N, C*kh*kw, oh*ow] from x [N, C, H, W]; padded positions read as 0.
-using Im2colKernel = void (*)(const Tensor& x, const Window2d& w, const Tensor& cols);
+// cols [N, C*kh*kw, oh*ow] from x [N, C, H, W]; padded positions read as 0. With
+// batch_inner the layout is [C*kh*kw, N*oh*ow] instead: the samples side by side,
+// so one matrix product serves the whole batch.
+using Im2colKernel = void (*)(const Tensor& x, const Window2d& w, bool batch_inner, const Tensor& cols);
 // The adjoint: out [N, C, H, W] = sum of every column entry back at its source (out zeroed first).
-using Col2imKernel = void (*)(const Tensor& cols, const Window2d& w, const Tensor& out);
+using Col2imKernel = void (*)(const Tensor& cols, const Window2d& w, bool batch_inner, const Tensor& out);
 extern DispatchStub<Im2colKernel> im2col_stub;
 extern DispatchStub<Col2imKernel> col2im_stub;
 

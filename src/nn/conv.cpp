@@ -65,19 +65,21 @@ Window2d window(int64_t H, int64_t W, const Shape& k, const ConvParams& p) {
   return w;
 }
 
-// x [N, C, H, W] -> [N, C * kh * kw, oh * ow]; no autograd.
-Tensor im2col_raw(const Tensor& x, const Window2d& w) {
-  Tensor cols = empty({x.sizes()[0], x.sizes()[1] * w.kh * w.kw, w.oh * w.ow}, TensorOptions(x.dtype(), x.device()));
-  if (cols.numel() > 0) im2col_stub(x.device())(contiguous(x), w, cols);
+// x [N, C, H, W] -> [N, C * kh * kw, oh * ow], or [C * kh * kw, N * oh * ow] with
+// batch_inner; no autograd.
+Tensor im2col_raw(const Tensor& x, const Window2d& w, bool batch_inner = false) {
+  const int64_t N = x.sizes()[0], CK = x.sizes()[1] * w.kh * w.kw, L = w.oh * w.ow;
+  Tensor cols = empty(batch_inner ? Shape{CK, N * L} : Shape{N, CK, L}, TensorOptions(x.dtype(), x.device()));
+  if (cols.numel() > 0) im2col_stub(x.device())(contiguous(x), w, batch_inner, cols);
   return cols;
 }
 
-// cols [N, C * kh * kw, oh * ow] -> [N, C, H, W]; no autograd.
-Tensor col2im_raw(const Tensor& cols, const Window2d& w, int64_t C) {
-  Tensor out = empty({cols.sizes()[0], C, w.H, w.W}, TensorOptions(cols.dtype(), cols.device()));
+// The adjoint of im2col_raw: cols -> [N, C, H, W]; no autograd.
+Tensor col2im_raw(const Tensor& cols, const Window2d& w, int64_t N, int64_t C, bool batch_inner = false) {
+  Tensor out = empty({N, C, w.H, w.W}, TensorOptions(cols.dtype(), cols.device()));
   if (out.numel() == 0) return out;
   if (cols.numel() == 0) return zeros(out.sizes(), TensorOptions(cols.dtype(), cols.device()));
-  col2im_stub(cols.device())(contiguous(cols), w, out);
+  col2im_stub(cols.device())(contiguous(cols), w, batch_inner, out);
   return out;
 }
 
@@ -162,7 +164,7 @@ Tensor fold(const Tensor& input, Shape output_size, Shape kernel_size, Shape dil
               ", kernel_size=", bracket(k), ", dilation=", bracket(p.dilation), ", padding=", bracket(p.padding),
               ", stride=", bracket(p.stride), ", expected size of input's dimension 2 to match the calculated number ",
               "of sliding blocks ", w.oh, " * ", w.ow, " = ", w.oh * w.ow, ", but got input.size(2)=", x.sizes()[2]);
-  Tensor out = col2im_raw(x.detach(), w, x.sizes()[1] / kk);
+  Tensor out = col2im_raw(x.detach(), w, x.sizes()[0], x.sizes()[1] / kk);
   if (input.dim() == 2) out = squeeze(out, {0});
   if (autograd::needs_grad(input))
     autograd::record("Col2ImBackward0", {input}, {out}, {},
@@ -198,28 +200,44 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
   Window2d w = window(H, W, k, p);
   const int64_t G = groups, OCg = OC / G, Ckk = Cg * k[0] * k[1], L = w.oh * w.ow;
 
-  Tensor out;
+  // Note [Batched im2col]: the columns of all samples sit side by side,
+  // cols [G, Cg*kk, N*L], so one product per group covers the whole batch:
+  // out^T [G, OCg, N*L] = W [G, OCg, Cg*kk] @ cols. The same cols serve the
+  // weight gradient, so they are kept for backward instead of recomputed.
+  Tensor out, cols;
   {
     autograd::NoGradGuard no_grad;
-    const bool pointwise = k[0] == 1 && k[1] == 1 && p.stride[0] == 1 && p.stride[1] == 1 && p.padding[0] == 0 &&
-                           p.padding[1] == 0;
-    Tensor cols = pointwise ? contiguous(x.detach()) : im2col_raw(x.detach(), w);   // [N, C * kk, L]
-    cols = view(cols, {N * G, Ckk, L});
-    Tensor wg = expand(view(contiguous(weight.detach()), {1, G, OCg, Ckk}), {N, G, OCg, Ckk});
-    out = view(bmm(reshape(wg, {N * G, OCg, Ckk}), cols), {N, OC, w.oh, w.ow});
-    add_bias_(out, bias);
+    cols = view(im2col_raw(x.detach(), w, /*batch_inner=*/true), {G, Ckk, N * L});
+    Tensor outT = view(bmm(view(contiguous(weight.detach()), {G, OCg, Ckk}), cols), {OC, N, L});
+    Tensor perm = permute(outT, {1, 0, 2});                                       // [N, OC, L]
+    out = bias.defined() ? add(perm, view(bias.detach(), {1, OC, 1})) : contiguous(perm);
+    out = view(out, {N, OC, w.oh, w.ow});
   }
   const bool unbatched = input.dim() == 3;
   if (unbatched) out = squeeze(out, {0});
-  if (autograd::needs_grad({input, weight, bias}))
+  if (autograd::needs_grad({input, weight, bias})) {
+    if (!weight.requires_grad()) cols = Tensor();
     autograd::record(
         "ConvolutionBackward0", {input, weight, bias}, {out}, {input, weight},
-        [unbatched, p, k, w, G, N, H, W, L, OCg, Ckk, eh, ew, wshape = weight.sizes()](
+        [unbatched, p, k, w, G, N, C, H, W, L, OC, OCg, Ckk, eh, ew, wshape = weight.sizes(), cols](
             BackwardContext& ctx, const TensorList& grads) -> TensorList {
           Tensor xs = ctx.saved(0), ws = ctx.saved(1);
           Tensor g = unbatched ? unsqueeze(grads[0], 0) : grads[0];    // [N, OC, oh, ow]
           if (unbatched) xs = unsqueeze(xs, 0);
           Tensor gi, gw, gb;
+          if (ctx.needs_input_grad(2)) gb = sum(g, {0, 2, 3});
+          if (!autograd::GradMode::is_enabled()) {
+            // First-order backward (no create_graph): reuse the batched layout of the
+            // forward. The branch below is the differentiable version of the same maths.
+            Tensor gT = view(contiguous(permute(reshape(g, {N, OC, L}), {1, 0, 2})), {G, OCg, N * L});
+            if (ctx.needs_input_grad(0)) {
+              Tensor gcols = bmm(transpose(view(ws, {G, OCg, Ckk}), 1, 2), gT);     // [G, Ckk, N*L]
+              gi = col2im_raw(view(gcols, {G * Ckk, N * L}), w, N, C, /*batch_inner=*/true);
+              if (unbatched) gi = squeeze(gi, {0});
+            }
+            if (ctx.needs_input_grad(1)) gw = view(bmm(gT, transpose(cols, 1, 2)), wshape);
+            return {gi, gw, gb};
+          }
           if (ctx.needs_input_grad(0)) {
             Shape op{H + 2 * p.padding[0] - eh - (w.oh - 1) * p.stride[0],
                      W + 2 * p.padding[1] - ew - (w.ow - 1) * p.stride[1]};
@@ -228,14 +246,14 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
           }
           if (ctx.needs_input_grad(1)) {
             // dW[g] = grad[g] [OCg, N*L] @ unfold(x)[g]^T [N*L, Ckk]
-            Tensor cols = view(unfold(xs, k, p.dilation, p.padding, p.stride), {N, G, Ckk, L});
-            Tensor colsT = reshape(permute(cols, {1, 0, 3, 2}), {G, N * L, Ckk});
+            Tensor ucols = view(unfold(xs, k, p.dilation, p.padding, p.stride), {N, G, Ckk, L});
+            Tensor colsT = reshape(permute(ucols, {1, 0, 3, 2}), {G, N * L, Ckk});
             Tensor gg = reshape(permute(reshape(g, {N, G, OCg, L}), {1, 2, 0, 3}), {G, OCg, N * L});
             gw = view(bmm(gg, colsT), wshape);
           }
-          if (ctx.needs_input_grad(2)) gb = sum(g, {0, 2, 3});
           return {gi, gw, gb};
         });
+  }
   return out;
 }
 
@@ -324,7 +342,7 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
     Tensor wt = transpose(view(contiguous(weight.detach()), {1, G, Cg, OCkk}), 2, 3);     // [1, G, OCkk, Cg]
     Tensor wg = reshape(expand(wt, {N, G, OCkk, Cg}), {N * G, OCkk, Cg});
     Tensor cols = bmm(wg, view(contiguous(x.detach()), {N * G, Cg, L}));                 // [N, OC * kk, L]
-    out = col2im_raw(view(cols, {N, OC * k[0] * k[1], L}), w, OC);
+    out = col2im_raw(view(cols, {N, OC * k[0] * k[1], L}), w, N, OC);
     add_bias_(out, bias);
   }
   const bool unbatched = input.dim() == 3;

@@ -131,7 +131,8 @@ Tensor pad(const Tensor& input, const Shape& pad, const std::string& mode, std::
   NORCH_CHECK(npad <= input.dim(), "Padding length should be less than or equal to two times the input dimension ",
               "but got padding length ", pad.size(), " and input of dimension ", input.dim());
   if (mode == "constant") return constant_pad(input, pad, value.value_or(0.0));
-  NORCH_CHECK(mode == "reflect" || mode == "replicate" || mode == "circular", "Unrecognised padding mode ", mode);
+  if (mode != "reflect" && mode != "replicate" && mode != "circular")
+    NORCH_NOT_IMPLEMENTED("Unrecognised padding mode ", mode);
   NORCH_CHECK(!value || *value == 0.0, "Padding mode \"", mode, "\" doesn't take in value argument");
   if (npad > 2 || input.dim() < npad + 1 || input.dim() > npad + 2)
     NORCH_NOT_IMPLEMENTED("pad: ", mode, " padding of the last ", npad, " dims is implemented for ", npad + 1, "D or ",

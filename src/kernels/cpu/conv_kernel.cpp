@@ -1,6 +1,7 @@
 // CPU im2col / col2im: the unfolding that turns convolution into a matrix product.
 // Loops over (sample, channel) planes in parallel; each plane owns its rows of
 // `cols` and its slice of the output, so no two threads write the same place.
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/conv.h"
@@ -9,16 +10,29 @@
 namespace norch::cpu {
 namespace {
 
-// x: [NC, H, W] planes -> cols: [NC, kh*kw, oh*ow] (the [N, C*kh*kw, L] layout).
+// The output positions ox in [lo, hi) whose source x0 + ox * stride lies in [0, W).
+inline void valid_range(int64_t x0, int64_t stride, int64_t W, int64_t ow, int64_t& lo, int64_t& hi) {
+  lo = x0 >= 0 ? 0 : (-x0 + stride - 1) / stride;
+  hi = x0 >= W ? 0 : std::min(ow, (W - 1 - x0) / stride + 1);
+  lo = std::min(lo, ow);
+}
+
+// Start of row (c, kernel offset kidx) of sample n in either cols layout.
+inline int64_t row_offset(int64_t n, int64_t c, int64_t kidx, int64_t N, int64_t C, int64_t K, int64_t L,
+                          bool batch_inner) {
+  return batch_inner ? ((c * K + kidx) * N + n) * L : ((n * C + c) * K + kidx) * L;
+}
+
+// x: [N, C, H, W] -> cols (see Im2colKernel for the two layouts).
 template <typename T>
-void im2col_typed(const T* x, const Window2d& w, T* cols, int64_t NC) {
-  const int64_t L = w.oh * w.ow, K = w.kh * w.kw;
+void im2col_typed(const T* x, const Window2d& w, T* cols, int64_t N, int64_t C, bool batch_inner) {
+  const int64_t L = w.oh * w.ow, K = w.kh * w.kw, NC = N * C;
 #pragma omp parallel for schedule(static) if (NC * K * L > 32768)
   for (int64_t p = 0; p < NC; ++p) {
     const T* plane = x + p * w.H * w.W;
     for (int64_t ki = 0; ki < w.kh; ++ki) {
       for (int64_t kj = 0; kj < w.kw; ++kj) {
-        T* row = cols + (p * K + ki * w.kw + kj) * L;
+        T* row = cols + row_offset(p / C, p % C, ki * w.kw + kj, N, C, K, L, batch_inner);
         for (int64_t oy = 0; oy < w.oh; ++oy) {
           T* dst = row + oy * w.ow;
           const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
@@ -28,10 +42,15 @@ void im2col_typed(const T* x, const Window2d& w, T* cols, int64_t NC) {
           }
           const T* src = plane + iy * w.W;
           const int64_t x0 = kj * w.dw - w.pw;
-          for (int64_t ox = 0; ox < w.ow; ++ox) {
-            const int64_t ix = x0 + ox * w.sw;
-            dst[ox] = (ix >= 0 && ix < w.W) ? src[ix] : T(0);
+          int64_t lo, hi;
+          valid_range(x0, w.sw, w.W, w.ow, lo, hi);
+          for (int64_t ox = 0; ox < lo; ++ox) dst[ox] = T(0);
+          if (w.sw == 1) {
+            if (hi > lo) std::memcpy(dst + lo, src + x0 + lo, sizeof(T) * (hi - lo));
+          } else {
+            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[x0 + ox * w.sw];
           }
+          for (int64_t ox = std::max(lo, hi); ox < w.ow; ++ox) dst[ox] = T(0);
         }
       }
     }
@@ -39,23 +58,27 @@ void im2col_typed(const T* x, const Window2d& w, T* cols, int64_t NC) {
 }
 
 template <typename T>
-void col2im_typed(const T* cols, const Window2d& w, T* out, int64_t NC) {
-  const int64_t L = w.oh * w.ow, K = w.kh * w.kw;
+void col2im_typed(const T* cols, const Window2d& w, T* out, int64_t N, int64_t C, bool batch_inner) {
+  const int64_t L = w.oh * w.ow, K = w.kh * w.kw, NC = N * C;
 #pragma omp parallel for schedule(static) if (NC * K * L > 32768)
   for (int64_t p = 0; p < NC; ++p) {
     T* plane = out + p * w.H * w.W;
     for (int64_t ki = 0; ki < w.kh; ++ki) {
       for (int64_t kj = 0; kj < w.kw; ++kj) {
-        const T* row = cols + (p * K + ki * w.kw + kj) * L;
+        const T* row = cols + row_offset(p / C, p % C, ki * w.kw + kj, N, C, K, L, batch_inner);
         for (int64_t oy = 0; oy < w.oh; ++oy) {
           const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
           if (iy < 0 || iy >= w.H) continue;
           const T* src = row + oy * w.ow;
           T* dst = plane + iy * w.W;
           const int64_t x0 = kj * w.dw - w.pw;
-          for (int64_t ox = 0; ox < w.ow; ++ox) {
-            const int64_t ix = x0 + ox * w.sw;
-            if (ix >= 0 && ix < w.W) dst[ix] += src[ox];
+          int64_t lo, hi;
+          valid_range(x0, w.sw, w.W, w.ow, lo, hi);
+          if (w.sw == 1) {
+#pragma omp simd
+            for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox] += src[ox];
+          } else {
+            for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox * w.sw] += src[ox];
           }
         }
       }
@@ -63,18 +86,17 @@ void col2im_typed(const T* cols, const Window2d& w, T* out, int64_t NC) {
   }
 }
 
-void im2col_kernel(const Tensor& x, const Window2d& w, const Tensor& cols) {
-  const int64_t NC = x.sizes()[0] * x.sizes()[1];
+void im2col_kernel(const Tensor& x, const Window2d& w, bool batch_inner, const Tensor& cols) {
   NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "im2col", [&] {
-    im2col_typed<scalar_t>(x.data<scalar_t>(), w, cols.data<scalar_t>(), NC);
+    im2col_typed<scalar_t>(x.data<scalar_t>(), w, cols.data<scalar_t>(), x.sizes()[0], x.sizes()[1], batch_inner);
   });
 }
 
-void col2im_kernel(const Tensor& cols, const Window2d& w, const Tensor& out) {
-  const int64_t NC = out.sizes()[0] * out.sizes()[1];
+void col2im_kernel(const Tensor& cols, const Window2d& w, bool batch_inner, const Tensor& out) {
   NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "col2im", [&] {
     std::memset(out.data_ptr(), 0, sizeof(scalar_t) * out.numel());
-    col2im_typed<scalar_t>(cols.data<scalar_t>(), w, out.data<scalar_t>(), NC);
+    col2im_typed<scalar_t>(cols.data<scalar_t>(), w, out.data<scalar_t>(), out.sizes()[0], out.sizes()[1],
+                           batch_inner);
   });
 }
 
