@@ -98,6 +98,15 @@ FORWARD_CASES = [
     ("interpolate", [(2, 3, 6)], dict(size=11, mode="linear")),
     ("interpolate", [(2, 3, 6)], dict(scale_factor=3, mode="nearest")),
     ("interpolate", [(2, 3, 7, 9)], dict(size=(3, 4), mode="area")),
+    # empty batches
+    ("conv_transpose2d", [(0, 3, 4, 5), (3, 2, 3, 3), (2,)], dict(stride=2)),
+    ("conv1d", [(0, 3, 11), (4, 3, 3), (4,)], {}),
+    ("max_pool2d", [(0, 3, 8, 8)], dict(kernel_size=2)),
+    ("avg_pool2d", [(0, 3, 8, 8)], dict(kernel_size=2)),
+    ("adaptive_avg_pool2d", [(0, 3, 7, 9)], dict(output_size=(3, 4))),
+    ("pad", [(0, 3, 4, 5)], dict(pad=(1, 2, 1, 1), mode="reflect")),
+    ("pad", [(2, 0, 4, 5)], dict(pad=(1, 2))),
+    ("interpolate", [(0, 3, 4, 5)], dict(size=(7, 9), mode="bilinear")),
 ]
 
 
@@ -132,6 +141,16 @@ def test_noncontiguous_input_and_backward_match_torch(name, shapes, kwargs):
     (ref * torch.tensor(g)).sum().backward()
     for n, t in zip(n_in, t_in):
         np.testing.assert_allclose(n.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_noncontiguous_weight_and_bias():
+    x, w, b = arrays([(2, 4, 6, 5), (6, 2, 3, 3), (6,)])
+    nw = norch.tensor(np.ascontiguousarray(w.transpose(1, 0, 2, 3))).permute(1, 0, 2, 3)
+    nb = norch.tensor(np.stack([b, b], 1))[:, 0]
+    assert not nw.is_contiguous() and not nb.is_contiguous()
+    out = F.conv2d(norch.tensor(x), nw, nb, groups=2, padding=1)
+    ref = TF.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), groups=2, padding=1)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10, atol=1e-10)
 
 
 def test_max_pool_indices_match_torch():
