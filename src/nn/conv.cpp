@@ -154,6 +154,7 @@ Tensor fold(const Tensor& input, Shape output_size, Shape kernel_size, Shape dil
   Tensor x = input.dim() == 2 ? unsqueeze(input, 0) : input;
   Shape k = expand_param(kernel_size, 2, "kernel_size", "fold");
   Shape os = expand_param(output_size, 2, "output_size", "fold");
+  NORCH_CHECK(os[0] > 0 && os[1] > 0, "fold: expected output_size to be positive, but got output_size=", bracket(os));
   NORCH_CHECK(k[0] > 0 && k[1] > 0, "fold: kernel size should be greater than zero, but got kernel_size=", bracket(k));
   ConvParams p = conv_params(stride, padding, dilation, "fold");
   Window2d w = window(os[0], os[1], k, p);

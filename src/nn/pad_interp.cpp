@@ -187,6 +187,7 @@ Tensor interpolate(const Tensor& input, std::optional<Shape> size, std::optional
                       "spatial dimensions of ", bracket(in_sp), " and scale_factor of length ", sf.size(), ".");
     for (int64_t i = 0; i < ns; ++i) {
       const double f = sf.size() == 1 ? sf[0] : sf[i];
+      NORCH_CHECK(std::isfinite(f) && f > 0, "interpolate: scale_factor must be positive and finite, but got ", f);
       out_sp[i] = static_cast<int64_t>(std::floor(static_cast<double>(in_sp[i]) * f));
       if (!recompute_scale_factor.value_or(false)) scales[i] = f;
     }

@@ -158,6 +158,10 @@ PoolGeometry pool_geometry(const Tensor& input, const Shape& kernel_size, const 
       NORCH_CHECK(g.p[i] <= ((g.k[i] - 1) * g.d[i] + 1) / 2, op,
                   ": pad should be at most half of effective kernel size, but got pad=", g.p[i], ", kernel_size=",
                   g.k[i], " and dilation=", g.d[i]);
+    // PyTorch also bounds padding by the undilated kernel; this keeps every
+    // max-pooling window non-empty.
+    NORCH_CHECK(g.p[i] <= g.k[i] / 2, op, ": pad should be smaller than or equal to half of kernel size, but got ",
+                "padW = ", g.p[1], ", padH = ", g.p[0], ", kW = ", g.k[1], ", kH = ", g.k[0]);
   }
   return g;
 }

@@ -51,14 +51,20 @@ template <typename T>
 void gather_typed(const T* x, const int64_t* idx, T* out, int64_t B, int64_t P, int64_t Q) {
 #pragma omp parallel for schedule(static) if (B * Q > 32768)
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t q = 0; q < Q; ++q) out[b * Q + q] = x[b * P + idx[b * Q + q]];
+    for (int64_t q = 0; q < Q; ++q) {
+      const int64_t i = idx[b * Q + q];
+      out[b * Q + q] = (i >= 0 && i < P) ? x[b * P + i] : T(0);   // bounds: indices may come from outside
+    }
 }
 
 template <typename T>
 void scatter_typed(const T* src, const int64_t* idx, T* out, int64_t B, int64_t P, int64_t Q) {
 #pragma omp parallel for schedule(static) if (B * Q > 32768)
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t q = 0; q < Q; ++q) out[b * P + idx[b * Q + q]] += src[b * Q + q];
+    for (int64_t q = 0; q < Q; ++q) {
+      const int64_t i = idx[b * Q + q];
+      if (i >= 0 && i < P) out[b * P + i] += src[b * Q + q];
+    }
 }
 
 void plane_gather_kernel(const Tensor& x, const Tensor& idx, const Tensor& out) {
