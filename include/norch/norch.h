@@ -14,4 +14,5 @@
 #include "norch/ops/reduce.h"
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
+#include "norch/ops/random.h"
 #include "norch/nn/functional.h"
