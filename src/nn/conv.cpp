@@ -217,10 +217,11 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
   const bool unbatched = input.dim() == 3;
   if (unbatched) out = squeeze(out, {0});
   if (autograd::needs_grad({input, weight, bias})) {
+    // Saved like the inputs, so backward frees the columns unless retain_graph.
     if (!weight.requires_grad()) cols = Tensor();
     autograd::record(
-        "ConvolutionBackward0", {input, weight, bias}, {out}, {input, weight},
-        [unbatched, p, k, w, G, N, C, H, W, L, OC, OCg, Ckk, eh, ew, wshape = weight.sizes(), cols](
+        "ConvolutionBackward0", {input, weight, bias}, {out}, {input, weight, cols},
+        [unbatched, p, k, w, G, N, C, H, W, L, OC, OCg, Ckk, eh, ew, wshape = weight.sizes()](
             BackwardContext& ctx, const TensorList& grads) -> TensorList {
           Tensor xs = ctx.saved(0), ws = ctx.saved(1);
           Tensor g = unbatched ? unsqueeze(grads[0], 0) : grads[0];    // [N, OC, oh, ow]
@@ -236,7 +237,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
               gi = col2im_raw(view(gcols, {G * Ckk, N * L}), w, N, C, /*batch_inner=*/true);
               if (unbatched) gi = squeeze(gi, {0});
             }
-            if (ctx.needs_input_grad(1)) gw = view(bmm(gT, transpose(cols, 1, 2)), wshape);
+            if (ctx.needs_input_grad(1)) gw = view(bmm(gT, transpose(ctx.saved(2), 1, 2)), wshape);
             return {gi, gw, gb};
           }
           if (ctx.needs_input_grad(0)) {
