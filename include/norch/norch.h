@@ -19,3 +19,4 @@
 #include "norch/nn/loss.h"
 #include "norch/nn/norm.h"
 #include "norch/nn/optim.h"
+#include "norch/nn/functional.h"
