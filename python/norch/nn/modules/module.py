@@ -5,6 +5,7 @@ Per-call cost matters (a training loop calls a model thousands of times), so
 ``__call__`` goes straight to ``forward`` when no hook is registered and
 attribute lookup of registered members happens only on a normal-lookup miss.
 """
+import copy
 import itertools
 from collections import OrderedDict, namedtuple
 
@@ -51,6 +52,17 @@ def _addindent(s, num_spaces):
         return s
     first = lines.pop(0)
     return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
+
+
+def _deepcopy_tensor(t, memo):
+    if t is None or hasattr(type(t), "__deepcopy__"):
+        return copy.deepcopy(t, memo)
+    if id(t) not in memo:
+        c = t.detach().clone()
+        if t.requires_grad:
+            c.requires_grad_(True)
+        memo[id(t)] = c
+    return memo[id(t)]
 
 
 class Module:
@@ -124,10 +136,6 @@ class Module:
         elif not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(norch.nn.Parameter or None required)")
-        elif param.grad_fn is not None:
-            raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
-                             "created explicitly. To express '" + name + "' as a function of another Tensor, "
-                             "compute the value in the forward() method.")
         else:
             self._parameters[name] = param
 
@@ -480,6 +488,20 @@ class Module:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
+
+    def __deepcopy__(self, memo):
+        # Buffers are plain norch Tensors, which copy.deepcopy cannot copy by
+        # pickling; they are cloned here (keeping aliasing through `memo`).
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key == "_buffers":
+                value = OrderedDict((k, _deepcopy_tensor(b, memo)) for k, b in value.items())
+            else:
+                value = copy.deepcopy(value, memo)
+            new.__dict__[key] = value
+        return new
 
     # ---- printing ---------------------------------------------------------------
     def _get_name(self):

@@ -5,6 +5,7 @@ only the hidden-to-hidden product runs per time step. Gate layouts and parameter
 names are PyTorch's (LSTM: i, f, g, o; GRU: r, z, n), so state_dicts interchange.
 """
 import math
+import warnings
 
 from ... import _C
 from .. import functional as F
@@ -51,6 +52,12 @@ class RNNBase(Module):
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1] representing the probability of an "
                              "element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and "
+                          f"num_layers={num_layers}", stacklevel=2)
+        if not isinstance(input_size, int) or input_size <= 0:
+            raise ValueError("input_size must be a positive integer")
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError("hidden_size must be a positive integer")
         if not isinstance(num_layers, int) or num_layers <= 0:
@@ -202,12 +209,6 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          device=device, dtype=dtype)
-
-    def extra_repr(self):
-        s = super().extra_repr()
-        if self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
 
 
 class LSTM(RNNBase):

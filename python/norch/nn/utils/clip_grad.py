@@ -35,7 +35,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not grads:
         return _C.tensor(0.0)
     norms = [_vector_norm(g, norm_type) for g in grads]
-    total_norm = _vector_norm(_C.stack(norms), norm_type) if len(norms) > 1 else norms[0]
+    total_norm = norms[0]
+    if norm_type == math.inf:
+        for n in norms[1:]:
+            total_norm = _C.maximum(total_norm, n)
+    elif len(norms) > 1:
+        total_norm = _vector_norm(_C.stack(norms), norm_type)
     if error_if_nonfinite and not bool(_C.isfinite(total_norm).item()):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
                            "it cannot be clipped. To disable this error and scale the gradients by the non-finite "
