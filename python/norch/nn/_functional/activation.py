@@ -2,8 +2,9 @@
 
 These are composites: their gradients come from the ops they are built of, so
 they need no backward formula of their own (STYLE: few primitives, many
-composites). The in-place forms compute out of place and copy the result back,
-which keeps autograd's version checks in charge of correctness.
+composites). The in-place forms compute on a clone and copy the result back:
+the ops then save the clone, not the tensor the copy overwrites, so backward
+through an in-place activation still works.
 """
 import math
 
@@ -14,8 +15,8 @@ __all__ = ["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", 
            "scaled_dot_product_attention"]
 
 
-def _inplace_result(input, out):
-    input.copy_(out)
+def _inplace(fn, input, *args):
+    input.copy_(fn(input.clone(), *args))
     return input
 
 
@@ -28,8 +29,9 @@ def relu_(input):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    out = _C.where(input > 0, input, input * negative_slope)
-    return _inplace_result(input, out) if inplace else out
+    if inplace:
+        return _inplace(leaky_relu, input, negative_slope)
+    return _C.where(input > 0, input, input * negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -37,10 +39,11 @@ def leaky_relu_(input, negative_slope=0.01):
 
 
 def elu(input, alpha=1.0, inplace=False):
+    if inplace:
+        return _inplace(elu, input, alpha)
     # expm1 sees only the non-positive part, so the branch that where() discards
     # cannot overflow and poison the gradient with inf * 0.
-    out = _C.where(input > 0, input, _C.expm1(_C.clamp(input, None, 0.0)) * alpha)
-    return _inplace_result(input, out) if inplace else out
+    return _C.where(input > 0, input, _C.expm1(_C.clamp(input, None, 0.0)) * alpha)
 
 
 def elu_(input, alpha=1.0):
@@ -57,8 +60,9 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    out = input * _C.sigmoid(input)
-    return _inplace_result(input, out) if inplace else out
+    if inplace:
+        return _inplace(silu, input)
+    return input * _C.sigmoid(input)
 
 
 def sigmoid(input):
@@ -79,8 +83,9 @@ def softplus(input, beta=1.0, threshold=20.0):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    out = _C.clamp(input, float(min_val), float(max_val))
-    return _inplace_result(input, out) if inplace else out
+    if inplace:
+        return _inplace(hardtanh, input, min_val, max_val)
+    return _C.clamp(input, float(min_val), float(max_val))
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
