@@ -1,0 +1,137 @@
+// CUDA elementwise kernels behind the same DispatchStubs as the CPU ones:
+// copy/cast, fill and add. Other ops on CUDA raise "not implemented on cuda"
+// from the stub until their kernels are added here.
+#include <cuda_runtime.h>
+
+#include "kernels/binary.h"
+#include "kernels/copy.h"
+#include "kernels/fill.h"
+
+namespace norch::cuda_kernels {
+
+namespace {
+
+constexpr int kMaxDims = 16;
+
+// The iterator's geometry passed by value to the kernel.
+struct Geometry {
+  int ndim;
+  int64_t sizes[kMaxDims];
+  int64_t strides[3][kMaxDims];  // bytes, per operand (output first)
+};
+
+Geometry geometry(const TensorIterator& it) {
+  Geometry g{};
+  g.ndim = it.ndim();
+  for (int d = 0; d < it.ndim(); ++d) {
+    g.sizes[d] = it.shape()[d];
+    for (int k = 0; k < it.ntensors() && k < 3; ++k) g.strides[k][d] = it.strides(k)[d];
+  }
+  return g;
+}
+
+__device__ inline void offsets(const Geometry& g, int64_t linear, int64_t* off, int nops) {
+  for (int k = 0; k < nops; ++k) off[k] = 0;
+  for (int d = g.ndim - 1; d >= 0; --d) {
+    int64_t i = linear % g.sizes[d];
+    linear /= g.sizes[d];
+    for (int k = 0; k < nops; ++k) off[k] += i * g.strides[k][d];
+  }
+}
+
+template <typename T>
+__global__ void add_kernel(char* out, const char* a, const char* b, Geometry g, int64_t n, bool contiguous) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    if (contiguous) {
+      reinterpret_cast<T*>(out)[i] = reinterpret_cast<const T*>(a)[i] + reinterpret_cast<const T*>(b)[i];
+    } else {
+      int64_t off[3];
+      offsets(g, i, off, 3);
+      *reinterpret_cast<T*>(out + off[0]) = *reinterpret_cast<const T*>(a + off[1]) + *reinterpret_cast<const T*>(b + off[2]);
+    }
+  }
+}
+
+template <typename To, typename From>
+__global__ void copy_kernel(char* out, const char* in, Geometry g, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t off[2];
+    offsets(g, i, off, 2);
+    From v = *reinterpret_cast<const From*>(in + off[1]);
+    *reinterpret_cast<To*>(out + off[0]) = static_cast<To>(v);
+  }
+}
+
+template <typename T>
+__global__ void fill_kernel(char* out, T value, Geometry g, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    int64_t off[1];
+    offsets(g, i, off, 1);
+    *reinterpret_cast<T*>(out + off[0]) = value;
+  }
+}
+
+int blocks_for(int64_t n) {
+  int64_t b = (n + 255) / 256;
+  return static_cast<int>(b < 65535 ? (b < 1 ? 1 : b) : 65535);
+}
+
+void check_launch(const char* what) {
+  cudaError_t err = cudaGetLastError();
+  NORCH_CHECK(err == cudaSuccess, what, ": CUDA kernel launch failed: ", cudaGetErrorString(err));
+}
+
+template <typename T>
+void launch_add(TensorIterator& it) {
+  add_kernel<T><<<blocks_for(it.numel()), 256>>>(it.data(0), it.data(1), it.data(2), geometry(it), it.numel(),
+                                                  it.is_contiguous());
+}
+
+void binary_cuda(TensorIterator& it, BinaryOp op) {
+  if (op != BinaryOp::Add)
+    NORCH_NOT_IMPLEMENTED(binary_op_name(op), " is not implemented on cuda yet (only add has a CUDA kernel)");
+  if (it.numel() == 0) return;
+  NORCH_DISPATCH_NUMERIC_TYPES(it.common_dtype(), "add", [&] { launch_add<scalar_t>(it); });
+  check_launch("add");
+}
+
+template <typename To>
+void launch_copy(TensorIterator& it) {
+  NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), "copy_", [&] {
+    copy_kernel<To, scalar_t><<<blocks_for(it.numel()), 256>>>(it.data(0), it.data(1), geometry(it), it.numel());
+  });
+}
+
+void copy_cuda(TensorIterator& it) {
+  if (it.numel() == 0) return;
+  NORCH_DISPATCH_ALL_TYPES(it.output_dtype(), "copy_", [&] { launch_copy<scalar_t>(it); });
+  check_launch("copy_");
+}
+
+template <typename T>
+void launch_fill(TensorIterator& it, const Scalar& value) {
+  T v = value.is_floating_point() ? static_cast<T>(value.to_double()) : static_cast<T>(value.to_int());
+  fill_kernel<T><<<blocks_for(it.numel()), 256>>>(it.data(0), v, geometry(it), it.numel());
+}
+
+void fill_cuda(const Tensor& self, const Scalar& value) {
+  TensorIterator::Config cfg;
+  cfg.op_name = "fill_";
+  cfg.has_output_dtype = true;
+  cfg.output_dtype = self.dtype();
+  TensorIterator it = TensorIterator::build(self, {}, cfg);
+  if (it.numel() == 0) return;
+  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "fill_", [&] { launch_fill<scalar_t>(it, value); });
+  check_launch("fill_");
+}
+
+}  // namespace
+
+NORCH_REGISTER_KERNEL(binary_stub, CUDA, binary_cuda);
+NORCH_REGISTER_KERNEL(copy_stub, CUDA, copy_cuda);
+NORCH_REGISTER_KERNEL(fill_stub, CUDA, fill_cuda);
+
+}  // namespace norch::cuda_kernels
