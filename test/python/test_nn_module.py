@@ -534,3 +534,20 @@ def test_parameters_vector_round_trip():
     np.testing.assert_array_equal(net[1].bias.detach().numpy(), [10.0])
     with pytest.raises(TypeError):
         nn.utils.vector_to_parameters([1.0], net.parameters())
+
+
+def test_parameter_list_and_dict():
+    pl = nn.ParameterList([nn.Parameter(norch.ones(2, 3)), norch.zeros(4)])
+    assert isinstance(pl[1], nn.Parameter) and pl[1].requires_grad and len(pl) == 2
+    pl.append(norch.ones(1))
+    assert [n for n, _ in pl.named_parameters()] == ["0", "1", "2"]
+    tpl = torch.nn.ParameterList([torch.nn.Parameter(torch.ones(2, 3)), torch.zeros(4), torch.ones(1)])
+    assert repr(pl) == repr(tpl).replace("torch.", "norch.")
+    pd = nn.ParameterDict({"a": norch.ones(2)})
+    pd["b"] = nn.Parameter(norch.zeros(3))
+    assert list(pd.keys()) == ["a", "b"] and "a" in pd and isinstance(pd["a"], nn.Parameter)
+    tpd = torch.nn.ParameterDict({"a": torch.ones(2), "b": torch.nn.Parameter(torch.zeros(3))})
+    assert repr(pd) == repr(tpd).replace("torch.", "norch.")
+    holder = nn.Module()
+    holder.ps = pl
+    assert [n for n, _ in holder.named_parameters()] == ["ps.0", "ps.1", "ps.2"]

@@ -1,6 +1,6 @@
 """nn.modules: Module and the layer classes."""
 from .module import Module  # noqa: F401
-from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
+from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
 from .linear import Identity, Linear, Bilinear  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401

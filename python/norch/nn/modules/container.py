@@ -3,9 +3,11 @@ import operator
 from collections import OrderedDict
 from itertools import islice
 
+from ... import _C
+from ..parameter import Parameter
 from .module import Module, _addindent
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(idx, size, kind):
@@ -241,3 +243,113 @@ class ModuleDict(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict is a container and has no forward(); call its items instead")
+
+
+def _param_line(key, p, type_name):
+    size_str = "x".join(str(s) for s in p.shape)
+    device_str = f" (GPU {p.device.index or 0})" if p.is_cuda else ""
+    return f"  ({key}): Parameter containing: [{type_name} of size {size_str}{device_str}]"
+
+
+class ParameterList(Module):
+    """A list of Parameters registered under the keys "0", "1", ...; plain tensors
+    appended to it are wrapped in a Parameter, as in PyTorch."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self.__class__([self[i] for i in range(self._size)[idx]])
+        return getattr(self, str(_index(idx, self._size, "ParameterList")))
+
+    def __setitem__(self, idx, param):
+        idx = _index(idx, self._size, "ParameterList")
+        if isinstance(param, _C.Tensor) and not isinstance(param, Parameter):
+            param = Parameter(param)
+        setattr(self, str(idx), param)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return iter(self[i] for i in range(self._size))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values):
+        if isinstance(values, _C.Tensor) or not hasattr(values, "__iter__"):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got "
+                            + type(values).__name__)
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_param_line(k, p, repr(p.dtype)) for k, p in enumerate(self))
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterList is a container and has no forward()")
+
+
+class ParameterDict(Module):
+    """An ordered dict of Parameters; plain tensors are wrapped in a Parameter."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        if isinstance(value, _C.Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        self.register_parameter(key, value)
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(_param_line(k, p, p.type()) for k, p in self._parameters.items())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ParameterDict is a container and has no forward()")
