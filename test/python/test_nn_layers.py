@@ -495,6 +495,9 @@ def test_sdpa_causal_with_mask_raises():
     ({}, {"attn_mask": "float3d"}),
     ({}, {"key_padding_mask": True}),
     ({"batch_first": True}, {"key_padding_mask": True, "attn_mask": "bool", "need_weights": False}),
+    ({"add_bias_kv": True}, {}),
+    ({"add_bias_kv": True, "add_zero_attn": True}, {"key_padding_mask": True, "attn_mask": "float3d"}),
+    ({"add_zero_attn": True, "batch_first": True}, {"attn_mask": "bool"}),
 ])
 def test_multihead_attention(kwargs, fwd):
     E, H, L, S, N = 8, 2, 4, 6, 3

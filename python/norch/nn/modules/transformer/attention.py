@@ -33,8 +33,6 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported by norch")
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -61,7 +59,11 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **fk)
-        self.bias_k = self.bias_v = None
+        if add_bias_kv:
+            self.bias_k = Parameter(_C.empty([1, 1, embed_dim], **fk))
+            self.bias_v = Parameter(_C.empty([1, 1, embed_dim], **fk))
+        else:
+            self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
@@ -75,6 +77,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _projections(self, query, key, value):
         E = self.embed_dim
@@ -110,10 +115,20 @@ class MultiheadAttention(Module):
                                "module method `generate_square_subsequent_mask` to create this mask.")
 
         q, k, v = self._projections(query, key, value)
+        extra_keys = 0
+        if self.bias_k is not None:  # one learned key/value appended to every sequence
+            k = _C.cat([k, self.bias_k.expand(1, N, E)], 0)
+            v = _C.cat([v, self.bias_v.expand(1, N, E)], 0)
+            extra_keys += 1
         # (L, N, E) -> (N, H, L, hd)
         q = q.reshape(L, N, H, hd).permute(1, 2, 0, 3)
-        k = k.reshape(S, N, H, hd).permute(1, 2, 0, 3)
-        v = v.reshape(S, N, H, hd).permute(1, 2, 0, 3)
+        k = k.reshape(S + extra_keys, N, H, hd).permute(1, 2, 0, 3)
+        v = v.reshape(S + extra_keys, N, H, hd).permute(1, 2, 0, 3)
+        if self.add_zero_attn:  # one all-zero key/value appended after that
+            zeros = _C.zeros([N, H, 1, hd], dtype=k.dtype, device=k.device)
+            k = _C.cat([k, zeros], 2)
+            v = _C.cat([v, zeros], 2)
+            extra_keys += 1
 
         mask = _additive_mask(attn_mask, q.dtype, "attn_mask")
         if mask is not None:
@@ -135,6 +150,10 @@ class MultiheadAttention(Module):
             kpm = kpm.reshape(N, 1, 1, S)
             mask = kpm if mask is None else mask + kpm
 
+        if mask is not None and extra_keys:
+            # The appended keys are visible to every query: pad with zeros.
+            pad = _C.zeros([*mask.shape[:-1], extra_keys], dtype=mask.dtype, device=mask.device)
+            mask = _C.cat([mask, pad], -1)
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
             scores = _C.matmul(q * (1.0 / math.sqrt(hd)), k.transpose(-2, -1))  # (N, H, L, S)
