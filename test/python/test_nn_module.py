@@ -286,6 +286,26 @@ def test_hook_prepend_and_context_manager():
     assert order == [0, 1, 1]
 
 
+def test_hooks_with_kwargs():
+    class Scale(nn.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+    m = Scale()
+    m.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"factor": kwargs["factor"] * 10}),
+                                with_kwargs=True)
+    seen = []
+    handle = m.register_forward_hook(lambda mod, args, kwargs, out: seen.append(kwargs["factor"]) or out + 1,
+                                     with_kwargs=True)
+    out = m(norch.ones(2), factor=2.0)
+    np.testing.assert_array_equal(out.numpy(), [21.0, 21.0])
+    assert seen == [20.0]
+    handle.remove()
+    assert m._hooks_with_kwargs == {next(iter(m._forward_pre_hooks))}
+    m.register_forward_pre_hook(lambda mod, args, kwargs: 3, with_kwargs=True)
+    with pytest.raises(RuntimeError, match="pre-hook must return"):
+        m(norch.ones(2), factor=1.0)
+
+
 # ---- repr ------------------------------------------------------------------------
 def test_repr_matches_torch():
     pairs = [
