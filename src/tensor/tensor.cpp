@@ -107,7 +107,6 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t storage
   impl->storage_offset = storage_offset;
   impl->dtype = base.dtype();
   impl->device = base.device();
-  impl->version_counter = base.impl()->version_counter;
   impl->is_view = true;
   return Tensor(std::move(impl));
 }

@@ -46,8 +46,8 @@ class Tensor {
   void* data_ptr() const { return impl_->data_ptr(); }
   template <typename T>
   T* data() const { return static_cast<T*>(impl_->data_ptr()); }
-  uint32_t version() const { return impl_->version_counter->version.load(std::memory_order_relaxed); }
-  void bump_version() const { impl_->version_counter->version.fetch_add(1, std::memory_order_relaxed); }
+  uint32_t version() const { return impl_->storage->version.load(std::memory_order_relaxed); }
+  void bump_version() const { impl_->storage->version.fetch_add(1, std::memory_order_relaxed); }
 
   // autograd (defined in src/autograd/autograd_meta.cpp)
   bool requires_grad() const;

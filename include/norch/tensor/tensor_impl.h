@@ -22,12 +22,6 @@ struct AutogradMeta;
 
 using Shape = std::vector<int64_t>;
 
-// Shared by a tensor and all its views: an in-place write through any of them
-// bumps it, and saved tensors compare it to detect use after modification.
-struct VersionCounter {
-  std::atomic<uint32_t> version{0};
-};
-
 struct TensorImpl {
   Storage storage;
   Shape sizes;
@@ -35,7 +29,6 @@ struct TensorImpl {
   int64_t storage_offset = 0;
   ScalarType dtype = ScalarType::Float32;
   Device device;
-  std::shared_ptr<VersionCounter> version_counter = std::make_shared<VersionCounter>();
   std::unique_ptr<autograd::AutogradMeta> autograd_meta;  // null until autograd touches it
   bool is_view = false;
   // A Python number turned into a 0-d tensor: weakest in type promotion.
