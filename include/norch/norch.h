@@ -14,3 +14,4 @@
 #include "norch/ops/reduce.h"
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
+#include "norch/ops/random.h"

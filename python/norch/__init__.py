@@ -42,6 +42,7 @@ from . import _tensor  # noqa: E402,F401  (Python-side Tensor methods: repr, ite
 from . import autograd  # noqa: E402,F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
+from . import random  # noqa: E402,F401
 
 __version__ = "0.1.0"
 

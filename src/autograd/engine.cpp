@@ -6,6 +6,7 @@
 // device is an error. No backward formula repeats that work.
 #include "norch/autograd/engine.h"
 
+#include <iostream>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
@@ -148,6 +149,26 @@ void run_hooks_before(Node& node, TensorList& grads, bool create_graph) {
   }
 }
 
+// Under detect_anomaly, an error raised inside a backward function names the
+// node and carries the stack of the forward call that created it. A norch
+// Error gets the trace appended; any other exception (a Python one raised by a
+// custom Function) passes unchanged, with the trace printed to stderr first, as
+// PyTorch's warning does.
+TensorList apply_with_anomaly_trace(Node& node, TensorList&& grads) {
+  try {
+    return node.apply(std::move(grads));
+  } catch (const Error& e) {
+    if (node.creation_trace.empty()) throw;
+    throw Error(e.kind(), std::string(e.what()) + "\n\nError detected in " + node.name() +
+                              ". Traceback of forward call that caused the error:\n" + node.creation_trace);
+  } catch (...) {
+    if (!node.creation_trace.empty())
+      std::cerr << "Error detected in " << node.name() << ". Traceback of forward call that caused the error:\n"
+                << node.creation_trace;
+    throw;
+  }
+}
+
 void execute(const std::shared_ptr<Node>& root, GraphTask& task, bool create_graph) {
   AutoGradMode mode(create_graph);
   auto cmp = [](Node* a, Node* b) { return a->sequence_nr < b->sequence_nr; };
@@ -184,7 +205,8 @@ void execute(const std::shared_ptr<Node>& root, GraphTask& task, bool create_gra
     TensorList outputs;
     if (any_grad) {
       TensorList inputs_copy = node->post_hooks.empty() ? TensorList() : grads;
-      outputs = node->apply(std::move(grads));
+      outputs = AnomalyMode::is_enabled() ? apply_with_anomaly_trace(*node, std::move(grads))
+                                          : node->apply(std::move(grads));
       if (!task.keep_graph) node->release_variables();
       if (outputs.empty() && !node->next_edges.empty()) outputs.resize(node->next_edges.size());
       NORCH_CHECK(outputs.size() == node->next_edges.size(), "function ", node->name(),

@@ -5,6 +5,8 @@
 
 namespace norch::python {
 
+void init_python_function(py::module_& ag);  // python_function.cpp
+
 namespace {
 
 TensorList to_tensor_list(py::handle obj) {
@@ -162,6 +164,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       });
     }
   });
+  init_python_function(ag);
 }
 
 }  // namespace norch::python

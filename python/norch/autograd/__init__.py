@@ -1,4 +1,4 @@
-"""norch.autograd: grad mode, backward, grad."""
+"""norch.autograd: grad mode, backward, grad, custom Functions, anomaly mode, graph views."""
 import functools
 
 from .. import _C
@@ -75,3 +75,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F401
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled  # noqa: E402,F401
+from . import graph  # noqa: E402,F401
