@@ -462,6 +462,18 @@ def test_init_statistics(fn, kwargs, check):
     assert check(w.detach().numpy().astype(np.float64))
 
 
+def test_init_follows_norch_seed_and_generator():
+    norch.manual_seed(3)
+    a = nn.Linear(4, 5).weight.detach().numpy()
+    norch.manual_seed(3)
+    b = nn.Linear(4, 5).weight.detach().numpy()
+    np.testing.assert_array_equal(a, b)
+    w1, w2 = norch.empty(3, 3), norch.empty(3, 3)
+    nn.init.kaiming_normal_(w1, generator=norch.Generator().manual_seed(5))
+    nn.init.kaiming_normal_(w2, generator=norch.Generator().manual_seed(5))
+    np.testing.assert_array_equal(w1.numpy(), w2.numpy())
+
+
 def test_orthogonal():
     for shape in [(6, 4), (4, 6), (3, 2, 2)]:
         w = norch.empty(*shape)

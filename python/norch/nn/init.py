@@ -1,4 +1,5 @@
-"""nn.init: parameter initialisation with PyTorch's formulas, drawn from norch's RNG.
+"""nn.init: parameter initialisation with PyTorch's formulas, drawn from norch's RNG
+(Tensor.uniform_/normal_, so norch.manual_seed makes models reproducible).
 
 Every function writes into its tensor under no_grad and returns it.
 """
@@ -14,35 +15,13 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
            "trunc_normal_"]
 
-_fallback_rng = None
-
-
-def _numpy_rng():
-    # Only used while Tensor.uniform_/normal_ are unavailable.
-    global _fallback_rng
-    if _fallback_rng is None:
-        seed = _C.initial_seed() if hasattr(_C, "initial_seed") else 0
-        _fallback_rng = np.random.default_rng(seed)
-    return _fallback_rng
-
-
 def _fill_from_numpy(tensor, array):
     tensor.copy_(_C.from_numpy(np.ascontiguousarray(array)).to(tensor.dtype).to(tensor.device))
     return tensor
 
 
-def _draw_uniform(tensor, a, b, generator=None):
-    if hasattr(tensor, "uniform_"):
-        kwargs = {"generator": generator} if generator is not None else {}
-        return tensor.uniform_(a, b, **kwargs)
-    return _fill_from_numpy(tensor, _numpy_rng().uniform(a, b, tuple(tensor.shape)))
-
-
-def _draw_normal(tensor, mean, std, generator=None):
-    if hasattr(tensor, "normal_"):
-        kwargs = {"generator": generator} if generator is not None else {}
-        return tensor.normal_(mean, std, **kwargs)
-    return _fill_from_numpy(tensor, _numpy_rng().normal(mean, std, tuple(tensor.shape)))
+def _gen(generator):
+    return {} if generator is None else {"generator": generator}
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -89,29 +68,26 @@ def _calculate_correct_fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     with no_grad():
-        return _draw_uniform(tensor, a, b, generator)
+        return tensor.uniform_(a, b, **_gen(generator))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     with no_grad():
-        return _draw_normal(tensor, mean, std, generator)
+        return tensor.normal_(mean, std, **_gen(generator))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     # Rejection sampling: redraw the entries outside [a, b] until none are left.
     with no_grad():
-        values = np.empty(tuple(tensor.shape))
-        todo = np.ones(values.shape, dtype=bool)
-        scratch = _C.empty(list(tensor.shape), dtype=_C.float64)
+        tensor.normal_(mean, std, **_gen(generator))
+        fresh = _C.empty_like(tensor)
         for _ in range(1000):
-            if not todo.any():
-                break
-            fresh = _draw_normal(scratch, mean, std, generator).numpy()
-            values[todo] = fresh[todo]
-            todo = (values < a) | (values > b)
-        else:
-            raise RuntimeError("trunc_normal_: [a, b] holds too little probability mass to sample from")
-        return _fill_from_numpy(tensor, values)
+            outside = (tensor < a).logical_or(tensor > b)
+            if int(outside.sum().item()) == 0:
+                return tensor
+            fresh.normal_(mean, std, **_gen(generator))
+            tensor.copy_(_C.where(outside, fresh, tensor))
+        raise RuntimeError("trunc_normal_: [a, b] holds too little probability mass to sample from")
 
 
 def constant_(tensor, val):
@@ -176,7 +152,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     with no_grad():
-        flat = _draw_normal(_C.empty([rows, cols], dtype=_C.float64), 0.0, 1.0, generator).numpy()
+        flat = _C.empty([rows, cols], dtype=_C.float64).normal_(0.0, 1.0, **_gen(generator)).numpy()
         if rows < cols:
             flat = flat.T
         q, r = np.linalg.qr(flat)
