@@ -53,3 +53,6 @@ def is_tensor(obj):
 
 def numel(t):
     return t.numel()
+
+
+from .serialization import save, load  # noqa: E402,F401

@@ -5,9 +5,14 @@
 
 namespace norch {
 
-// out[b] = a[b] @ b[b] for 3-d a [B, n, k], b [B, k, m], out [B, n, m] (contiguous).
+// out[b] = a[b] @ b[b] for 3-d a [B, n, k], b [B, k, m], out [B, n, m] (contiguous), k > 0.
 // a and b may be strided (transposed views read without copying where the kernel can).
 using BmmKernel = void (*)(const Tensor& a, const Tensor& b, const Tensor& out);
 extern DispatchStub<BmmKernel> bmm_stub;
+// The plain loop the fast kernel is tested against.
+extern DispatchStub<BmmKernel> bmm_reference_stub;
+
+// bmm through bmm_reference_stub, without autograd (bound as norch._C._bmm_reference).
+Tensor bmm_reference(const Tensor& a, const Tensor& b);
 
 }  // namespace norch

@@ -1,6 +1,8 @@
 // The matmul family: shape rules, dispatch to one batched kernel, backward formulas.
 #include "norch/ops/linalg.h"
 
+#include <algorithm>
+
 #include "kernels/linalg.h"
 #include "norch/autograd/function.h"
 #include "norch/ops/binary.h"
@@ -12,6 +14,7 @@
 namespace norch {
 
 DispatchStub<BmmKernel> bmm_stub("bmm");
+DispatchStub<BmmKernel> bmm_reference_stub("bmm_reference");
 
 using autograd::BackwardContext;
 
@@ -26,12 +29,23 @@ void check_same(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 // [B, n, k] @ [B, k, m] with no autograd.
-Tensor bmm_raw(const Tensor& a, const Tensor& b) {
+Tensor bmm_raw(const Tensor& a, const Tensor& b, const DispatchStub<BmmKernel>& stub = bmm_stub) {
   Tensor out = empty({a.sizes()[0], a.sizes()[1], b.sizes()[2]}, TensorOptions(a.dtype(), a.device()));
   if (out.numel() == 0) return out;
   if (a.sizes()[2] == 0) return zeros(out.sizes(), TensorOptions(a.dtype(), a.device()));
-  bmm_stub(a.device())(a, b, out);
+  stub(a.device())(a, b, out);
   return out;
+}
+
+void check_bmm(const Tensor& a, const Tensor& b) {
+  NORCH_CHECK(a.dim() == 3, "batch1 must be a 3D tensor (got shape ", a.sizes(), ")");
+  NORCH_CHECK(b.dim() == 3, "batch2 must be a 3D tensor (got shape ", b.sizes(), ")");
+  NORCH_CHECK(a.sizes()[0] == b.sizes()[0], "batch1 and batch2 must have same number of batches, got ", a.sizes()[0],
+              " and ", b.sizes()[0], " (bmm of shapes ", a.sizes(), " and ", b.sizes(), ")");
+  NORCH_CHECK(a.sizes()[2] == b.sizes()[1], "Expected size for first two dimensions of batch2 tensor to be: [",
+              a.sizes()[0], ", ", a.sizes()[2], "] but got: [", b.sizes()[0], ", ", b.sizes()[1], "]. (bmm of shapes ",
+              a.sizes(), " and ", b.sizes(), ")");
+  check_same(a, b, "bmm");
 }
 
 }  // namespace
@@ -56,14 +70,13 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+Tensor bmm_reference(const Tensor& a, const Tensor& b) {
+  check_bmm(a, b);
+  return bmm_raw(a, b, bmm_reference_stub);
+}
+
 Tensor bmm(const Tensor& a, const Tensor& b) {
-  NORCH_CHECK(a.dim() == 3, "batch1 must be a 3D tensor (got shape ", a.sizes(), ")");
-  NORCH_CHECK(b.dim() == 3, "batch2 must be a 3D tensor (got shape ", b.sizes(), ")");
-  NORCH_CHECK(a.sizes()[0] == b.sizes()[0], "batch1 and batch2 must have same number of batches, got ", a.sizes()[0],
-              " and ", b.sizes()[0]);
-  NORCH_CHECK(a.sizes()[2] == b.sizes()[1], "Expected size for first two dimensions of batch2 tensor to be: [",
-              a.sizes()[0], ", ", a.sizes()[2], "] but got: [", b.sizes()[0], ", ", b.sizes()[1], "].");
-  check_same(a, b, "bmm");
+  check_bmm(a, b);
   Tensor out = bmm_raw(a, b);
   if (autograd::needs_grad(a, b))
     autograd::record("BmmBackward0", {a, b}, {out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
@@ -93,6 +106,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   NORCH_CHECK(k == k2, "Expected size for first two dimensions of batch2 tensor to be: [", k, ", ", m,
               "] but got: [", k2, ", ", m, "]. (matmul of shapes ", a.sizes(), " and ", b.sizes(), ")");
   Shape batch_a(A.sizes().begin(), A.sizes().end() - 2), batch_b(B.sizes().begin(), B.sizes().end() - 2);
+  for (size_t i = 1; i <= std::min(batch_a.size(), batch_b.size()); ++i) {
+    const int64_t da = batch_a[batch_a.size() - i], db = batch_b[batch_b.size() - i];
+    NORCH_CHECK(da == db || da == 1 || db == 1, "matmul: batch dimensions of shapes ", a.sizes(), " and ", b.sizes(),
+                " cannot be broadcast (", da, " vs ", db, ")");
+  }
   Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
   int64_t nb = 1;
   for (auto s : batch) nb *= s;

@@ -1,5 +1,7 @@
 // The matmul family.
 #include "convert.h"
+#include "kernels/cpu/isa/gemm.h"
+#include "kernels/linalg.h"
 
 namespace norch::python {
 
@@ -23,6 +25,10 @@ void init_linalg(py::module_& m, TensorClass& cls) {
   };
   m.def("addmm", addmm_fn, py::arg("input"), py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1,
         py::arg("alpha") = 1);
+  // For tests and benchmarks: the plain loop the fast kernel is checked against, and
+  // which per-ISA copy of the fast kernels this process runs (Note [SIMD dispatch]).
+  m.def("_bmm_reference", bmm_reference, py::arg("input"), py::arg("mat2"));
+  m.def("_simd_level", [] { return std::string(cpu::simd_level_name()); });
   cls.def("addmm", addmm_fn, py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1,
           py::arg("alpha") = 1);
 }

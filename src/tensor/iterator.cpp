@@ -63,22 +63,22 @@ ScalarType result_type(const TensorList& tensors) {
 ScalarType result_type(const Tensor& a, const Scalar& s) { return result_type({a, scalar_to_tensor(s)}); }
 
 bool TensorIterator::is_contiguous() const {
-  if (shape_.size() > 1) return false;
-  if (shape_.empty()) return true;
+  if (ndim_ > 1) return false;
+  if (ndim_ == 0) return true;
   for (int k = 0; k < ntensors(); ++k)
     if (strides_[k][0] != element_sizes_[k]) return false;
   return true;
 }
 
 bool TensorIterator::is_scalar(int i) const {
-  for (auto s : strides_[i])
-    if (s != 0) return false;
+  for (int d = 0; d < ndim_; ++d)
+    if (strides_[i][d] != 0) return false;
   return true;
 }
 
 TensorIterator TensorIterator::build(Tensor out, const TensorList& inputs, const Config& cfg) {
   TensorIterator it;
-  NORCH_CHECK(inputs.size() + 1 <= 8, cfg.op_name, ": too many operands");
+  NORCH_CHECK(inputs.size() + 1 <= kMaxOperands, cfg.op_name, ": too many operands");
   // Device: every tensor operand must agree (wrapped numbers follow the others).
   bool have_device = false;
   for (const auto& t : inputs) {
@@ -94,9 +94,9 @@ TensorIterator TensorIterator::build(Tensor out, const TensorList& inputs, const
   // 0-d CPU tensors may join CUDA ops (as in PyTorch); everything else moved above.
   if (!have_device && !inputs.empty()) it.device_ = inputs[0].device();
 
-  Shape shape;
-  for (const auto& t : inputs) shape = broadcast_shapes(shape, t.sizes(), cfg.op_name);
-  if (inputs.empty() && out.defined()) shape = out.sizes();
+  Shape shape = inputs.empty() ? (out.defined() ? out.sizes() : Shape{}) : inputs[0].sizes();
+  for (size_t i = 1; i < inputs.size(); ++i)
+    if (inputs[i].sizes() != shape) shape = broadcast_shapes(shape, inputs[i].sizes(), cfg.op_name);
 
   // dtype
   ScalarType common;
@@ -118,7 +118,7 @@ TensorIterator TensorIterator::build(Tensor out, const TensorList& inputs, const
   it.output_ = out;
   Tensor target;
   if (out.defined()) {
-    Shape combined = broadcast_shapes(shape, out.sizes(), cfg.op_name);
+    Shape combined = shape == out.sizes() ? shape : broadcast_shapes(shape, out.sizes(), cfg.op_name);
     NORCH_CHECK(out.sizes() == combined, cfg.op_name, ": output with shape ", out.sizes(),
                 " doesn't match the broadcast shape ", combined);
     shape = combined;
@@ -140,53 +140,61 @@ TensorIterator TensorIterator::build(Tensor out, const TensorList& inputs, const
   }
 
   // operands: output first, inputs converted to the common dtype and device
-  std::vector<Tensor> ops;
-  ops.push_back(target);
-  for (const auto& t : inputs) {
+  it.ntensors_ = static_cast<int>(inputs.size()) + 1;
+  const Tensor* ops[kMaxOperands];
+  ops[0] = &target;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    const bool convert = (t.dtype() != common && !cfg.allow_mixed_input_dtypes) || t.device() != it.device_;
+    if (!convert) {
+      ops[i + 1] = &t;
+      continue;
+    }
     Tensor c = t;
     if (c.dtype() != common && !cfg.allow_mixed_input_dtypes) c = to_dtype(c, common);
     if (c.device() != it.device_) c = to_device(c, it.device_);
-    ops.push_back(c);
+    it.keep_alive_.reserve(inputs.size());
     it.keep_alive_.push_back(c);
+    ops[i + 1] = &it.keep_alive_.back();
   }
 
   const int nd = static_cast<int>(shape.size());
-  NORCH_CHECK(nd <= 16, cfg.op_name, ": tensors with more than 16 dimensions are not supported");
+  NORCH_CHECK(nd <= kMaxDims, cfg.op_name, ": tensors with more than ", kMaxDims, " dimensions are not supported");
   it.numel_ = 1;
   for (auto s : shape) it.numel_ *= s;
-  for (auto& t : ops) {
-    Shape st(nd, 0);
+  int64_t full[kMaxOperands][kMaxDims];
+  for (int k = 0; k < it.ntensors_; ++k) {
+    const Tensor& t = *ops[k];
     const int off = nd - static_cast<int>(t.dim());
     const int64_t es = static_cast<int64_t>(t.element_size());
+    for (int d = 0; d < off; ++d) full[k][d] = 0;
     for (int d = 0; d < t.dim(); ++d)
-      st[off + d] = t.sizes()[d] == 1 && shape[off + d] != 1 ? 0 : t.strides()[d] * es;
-    it.strides_.push_back(std::move(st));
-    it.element_sizes_.push_back(es);
-    it.data_.push_back(static_cast<char*>(t.data_ptr()));
+      full[k][off + d] = t.sizes()[d] == 1 && shape[off + d] != 1 ? 0 : t.strides()[d] * es;
+    it.element_sizes_[k] = es;
+    it.data_[k] = static_cast<char*>(t.data_ptr());
   }
 
-  // Coalesce: merge dim d into d-1 when every operand steps over both as one.
-  Shape cshape;
-  std::vector<Shape> cstrides(ops.size());
+  // Coalesce: merge dim d into the previous one when every operand steps over both as one.
+  int cd = 0;
   for (int d = 0; d < nd; ++d) {
     if (shape[d] == 1 && nd > 1) continue;  // size-1 dims carry no iteration
-    bool merge = !cshape.empty();
-    for (size_t k = 0; merge && k < ops.size(); ++k)
-      merge = cstrides[k].back() == it.strides_[k][d] * shape[d];
+    bool merge = cd > 0;
+    for (int k = 0; merge && k < it.ntensors_; ++k) merge = it.strides_[k][cd - 1] == full[k][d] * shape[d];
     if (merge) {
-      cshape.back() *= shape[d];
-      for (size_t k = 0; k < ops.size(); ++k) cstrides[k].back() = it.strides_[k][d];
+      it.shape_[cd - 1] *= shape[d];
+      for (int k = 0; k < it.ntensors_; ++k) it.strides_[k][cd - 1] = full[k][d];
     } else {
-      cshape.push_back(shape[d]);
-      for (size_t k = 0; k < ops.size(); ++k) cstrides[k].push_back(it.strides_[k][d]);
+      it.shape_[cd] = shape[d];
+      for (int k = 0; k < it.ntensors_; ++k) it.strides_[k][cd] = full[k][d];
+      ++cd;
     }
   }
-  if (cshape.empty() && nd > 0) {  // all dims were 1
-    cshape.push_back(1);
-    for (size_t k = 0; k < ops.size(); ++k) cstrides[k].push_back(0);
+  if (cd == 0 && nd > 0) {  // all dims were 1
+    it.shape_[0] = 1;
+    for (int k = 0; k < it.ntensors_; ++k) it.strides_[k][0] = 0;
+    cd = 1;
   }
-  it.shape_ = cshape;
-  it.strides_ = cstrides;
+  it.ndim_ = cd;
   return it;
 }
 

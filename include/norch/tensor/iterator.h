@@ -40,12 +40,16 @@ class TensorIterator {
     return build(out, {a, b}, cfg);
   }
 
-  int ntensors() const { return static_cast<int>(data_.size()); }
-  int ndim() const { return static_cast<int>(shape_.size()); }
-  const Shape& shape() const { return shape_; }
+  static constexpr int kMaxOperands = 8;
+  static constexpr int kMaxDims = 16;
+
+  int ntensors() const { return ntensors_; }
+  int ndim() const { return ndim_; }
+  // Coalesced iteration shape and per-operand byte strides, indexable as [d].
+  const int64_t* shape() const { return shape_; }
   int64_t numel() const { return numel_; }
   char* data(int i) const { return data_[i]; }
-  const Shape& strides(int i) const { return strides_[i]; }  // bytes
+  const int64_t* strides(int i) const { return strides_[i]; }  // bytes
   ScalarType common_dtype() const { return common_dtype_; }
   ScalarType output_dtype() const { return output_.dtype(); }
   Device device() const { return device_; }
@@ -66,16 +70,20 @@ class TensorIterator {
   void serial_for_each(F&& fn, int64_t begin, int64_t end) const;
 
  private:
-  Shape shape_;
+  // Fixed-size arrays keep building an iterator free of heap allocations:
+  // for tiny tensors that bookkeeping, not the arithmetic, is the cost of an op.
+  int ndim_ = 0;
+  int ntensors_ = 0;
   int64_t numel_ = 0;
-  std::vector<char*> data_;
-  std::vector<Shape> strides_;
-  std::vector<int64_t> element_sizes_;
+  int64_t shape_[kMaxDims] = {};
+  char* data_[kMaxOperands] = {};
+  int64_t strides_[kMaxOperands][kMaxDims] = {};
+  int64_t element_sizes_[kMaxOperands] = {};
   ScalarType common_dtype_ = ScalarType::Float32;
   Device device_;
   Tensor output_;           // what the caller asked to write into
   Tensor output_staging_;   // when output_ needs a cast, the kernel writes here
-  std::vector<Tensor> keep_alive_;  // converted inputs
+  std::vector<Tensor> keep_alive_;  // converted inputs (empty unless a cast or move was needed)
 };
 
 // Broadcast two shapes as NumPy does; raises with both shapes on mismatch.

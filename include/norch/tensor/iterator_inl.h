@@ -9,7 +9,7 @@ void TensorIterator::serial_for_each(F&& fn, int64_t begin, int64_t end) const {
   const int nt = ntensors();
   char* ptrs[8];
   int64_t inner_strides[8];
-  if (shape_.empty()) {
+  if (ndim_ == 0) {
     for (int k = 0; k < nt; ++k) { ptrs[k] = data_[k]; inner_strides[k] = 0; }
     if (begin < end) fn(ptrs, inner_strides, int64_t{1});
     return;

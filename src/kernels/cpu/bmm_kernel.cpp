@@ -1,7 +1,10 @@
-// CPU batched matrix product: the plain reference loop (i-k-j order so the
-// innermost loop walks contiguous rows of b and out).
+// CPU batched matrix product: the plain reference loop, and the fast path that hands
+// float32/float64 to the packed GEMM (src/kernels/cpu/isa/gemm_isa.cpp) through the
+// run-time ISA dispatcher. The reference stays as the oracle the fast path is tested
+// against (norch._C._bmm_reference) and as the kernel for integer dtypes.
 // Note: #pragma cannot appear inside NORCH_DISPATCH_* arguments (they are macro
 // arguments); loops with pragmas live in templates like bmm_typed below.
+#include "kernels/cpu/isa/gemm.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/linalg.h"
 #include "norch/ops/copy.h"
@@ -9,6 +12,7 @@
 namespace norch::cpu {
 namespace {
 
+// i-k-j order so the innermost loop walks contiguous rows of b and out.
 template <typename T>
 void bmm_typed(const T* pa, const T* pb, T* po, int64_t B, int64_t n, int64_t k, int64_t m) {
   const bool parallel = B * n * m * k > 32768;
@@ -26,7 +30,7 @@ void bmm_typed(const T* pa, const T* pb, T* po, int64_t B, int64_t n, int64_t k,
   }
 }
 
-void bmm_reference(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
+void bmm_reference_kernel(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   Tensor a = contiguous(a_in), b = contiguous(b_in);
   const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
   NORCH_DISPATCH_NUMERIC_TYPES(out.dtype(), "bmm", [&] {
@@ -34,6 +38,31 @@ void bmm_reference(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   });
 }
 
+void bmm_fast_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
+  const ScalarType dt = out.dtype();
+  if (dt != ScalarType::Float32 && dt != ScalarType::Float64) return bmm_reference_kernel(a, b, out);
+  GemmArgs g{};
+  g.batch = a.sizes()[0];
+  g.M = a.sizes()[1];
+  g.K = a.sizes()[2];
+  g.N = b.sizes()[2];
+  g.a = a.data_ptr();
+  g.a_batch = a.strides()[0];
+  g.a_rs = a.strides()[1];
+  g.a_cs = a.strides()[2];
+  g.b = b.data_ptr();
+  g.b_batch = b.strides()[0];
+  g.b_rs = b.strides()[1];
+  g.b_cs = b.strides()[2];
+  g.c = out.data_ptr();
+  g.c_batch = out.strides()[0];
+  g.c_rs = out.strides()[1];
+  g.threads = get_num_threads();
+  const bool ok = dt == ScalarType::Float32 ? gemm_f32(g) : gemm_f64(g);
+  NORCH_CHECK(ok, "bmm: could not allocate the packing buffer for shapes ", a.sizes(), " and ", b.sizes());
+}
+
 }  // namespace
-NORCH_REGISTER_KERNEL(bmm_stub, CPU, bmm_reference);
+NORCH_REGISTER_KERNEL(bmm_stub, CPU, bmm_fast_kernel);
+NORCH_REGISTER_KERNEL(bmm_reference_stub, CPU, bmm_reference_kernel);
 }  // namespace norch::cpu

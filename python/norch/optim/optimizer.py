@@ -1,0 +1,248 @@
+"""Optimizer: the base class every norch optimizer derives from (PyTorch's torch.optim.Optimizer).
+
+Note [Fused optimizer steps]
+----------------------------
+Each optimizer has a plain step written with in-place norch ops under no_grad (the
+reference) and, when the core provides ``norch._C._optim``, a fused C++ step that updates
+a whole list of parameters in one call (src/nn/optim_step.cpp). Python owns the state: it
+allocates the state tensors (except SGD's momentum buffers, which the fused step creates
+from the first gradient and returns), increments the step counters and passes them in:
+
+    sgd_step_(params, grads, momentum_buffers, *, lr, momentum, dampening, nesterov,
+              weight_decay, maximize) -> momentum_buffers     # None entries: no buffer yet
+    adam_step_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, *, lr, beta1,
+               beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
+    rmsprop_step_(params, grads, square_avgs, grad_avgs, momentum_buffers, *, lr, alpha, eps,
+                  weight_decay, momentum, centered, maximize)
+    adagrad_step_(params, grads, state_sums, steps, *, lr, lr_decay, weight_decay, eps, maximize)
+
+``steps`` are the per-parameter counts after this step's increment. The fused path is
+skipped when a group sets ``foreach=False``; the reference path is what tests compare the
+fused one against.
+"""
+import copy
+import warnings
+from collections import defaultdict
+from itertools import chain
+
+from .. import _C
+from .._C import Tensor
+from ..autograd import enable_grad
+
+
+class _RequiredParameter:
+    """Singleton marking a hyperparameter (lr of SGD) that has no default."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _fused(name):
+    """The fused C++ step ``name`` if the core provides it, else None (see Note above)."""
+    mod = getattr(_C, "_optim", None)
+    return getattr(mod, name, None) if mod is not None else None
+
+
+def _use_fused(group, params):
+    return group.get("foreach") is not False and len(params) > 0
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (list of dicts), ``defaults`` and per-parameter ``state``."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got {type(params).__name__}")
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+        for p in param_group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+
+        ids = [id(p) for p in param_group["params"]]
+        if len(set(ids)) != len(ids):
+            # PyTorch only warns here (pytorch/pytorch#40967); a duplicate would be stepped twice.
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error", stacklevel=3)
+        existing = set()
+        for group in self.param_groups:
+            existing.update(id(p) for p in group["params"])
+        if not existing.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    g = p.grad
+                    if g.grad_fn is not None:
+                        g.detach_()
+                    else:
+                        g.requires_grad_(False)
+                    g.zero_()
+
+    def step(self, closure=None):
+        raise NotImplementedError(f"{self.__class__.__name__} does not implement step()")
+
+    def _run_closure(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # -- state dicts (PyTorch's format: parameters are replaced by integer ids in group order) --
+
+    def state_dict(self):
+        index = {}
+        start = 0
+
+        def pack_group(group):
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                index.setdefault(id(p), i)
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state = {}
+        for key, value in self.state.items():
+            if isinstance(key, Tensor) and id(key) in index:
+                packed_state[index[id(key)]] = value
+            else:
+                packed_state[key] = value
+        return {"state": packed_state, "param_groups": param_groups}
+
+    def load_state_dict(self, state_dict):
+        state_dict = _copy_state_dict(state_dict)
+        groups = self.param_groups
+        saved_groups = state_dict["param_groups"]
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        id_map = dict(zip(chain.from_iterable(s["params"] for s in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            # JSON round trips turn integer keys into strings; accept both.
+            key = int(k) if isinstance(k, str) and k.lstrip("-").isdigit() else k
+            if key in id_map:
+                param = id_map[key]
+                state[param] = {name: _cast_state(param, name, value) for name, value in v.items()}
+            else:
+                state[k] = v
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            new_group = dict(saved)
+            new_group["params"] = group["params"]
+            new_groups.append(new_group)
+        self.state = state
+        self.param_groups = new_groups
+
+
+def _copy_state_dict(sd):
+    # Tensors are cloned (the loaded optimizer must not alias the caller's buffers); the rest deep-copied.
+    def copy_value(v):
+        if isinstance(v, Tensor):
+            return v.detach().clone()
+        if isinstance(v, dict):
+            return {k: copy_value(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [copy_value(x) for x in v]
+        if isinstance(v, tuple):
+            return tuple(copy_value(x) for x in v)
+        return copy.deepcopy(v)
+    return copy_value(sd)
+
+
+def _cast_state(param, key, value):
+    # Like PyTorch: state tensors follow the parameter's device, and its dtype when floating
+    # point; the 'step' counter keeps its own dtype.
+    if isinstance(value, Tensor):
+        if key == "step":
+            return value
+        if value.is_floating_point():
+            return value.to(dtype=param.dtype, device=param.device)
+        return value.to(device=param.device)
+    if isinstance(value, dict):
+        return {k: _cast_state(param, k, v) for k, v in value.items()}
+    return value
+
+
+def _params_with_grad(group):
+    params, grads = [], []
+    for p in group["params"]:
+        if p.grad is not None:
+            params.append(p)
+            grads.append(p.grad)
+    return params, grads
+
+
+def _step_value(state):
+    step = state["step"]
+    return int(step.item()) if isinstance(step, Tensor) else int(step)
+
+
+def _bump_step(state):
+    if "step" not in state:
+        state["step"] = _C.tensor(0.0, dtype=_C.float32)
+    state["step"] += 1
+    return _step_value(state)
+
+
+__all__ = ["Optimizer", "required"]

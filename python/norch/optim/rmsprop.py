@@ -1,0 +1,79 @@
+"""RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
+from ..autograd import no_grad
+from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad, _bump_step
+from .. import _C
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
+                        differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, group):
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _C.tensor(0.0, dtype=_C.float32)
+            state["square_avg"] = _C.zeros_like(p.detach())
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = _C.zeros_like(p.detach())
+            if group["centered"]:
+                state["grad_avg"] = _C.zeros_like(p.detach())
+        return state
+
+    @no_grad()
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            params, grads = _params_with_grad(group)
+            fused = _fused("rmsprop_step_")
+            if fused is not None and _use_fused(group, params):
+                states = [self._init_state(p, group) for p in params]
+                for s in states:
+                    _bump_step(s)
+                fused(params, grads, [s["square_avg"] for s in states],
+                      [s["grad_avg"] for s in states] if group["centered"] else [],
+                      [s["momentum_buffer"] for s in states] if group["momentum"] > 0 else [],
+                      lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                      momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
+            else:
+                self._reference_step(group, params, grads)
+        return loss
+
+    def _reference_step(self, group, params, grads):
+        lr, alpha, eps, wd, momentum = group["lr"], group["alpha"], group["eps"], group["weight_decay"], \
+            group["momentum"]
+        for p, g in zip(params, grads):
+            state = self._init_state(p, group)
+            _bump_step(state)
+            if group["maximize"]:
+                g = -g
+            if wd != 0:
+                g = g.add(p, alpha=wd)
+            square_avg = state["square_avg"]
+            square_avg.mul_(alpha).add_(g * g, alpha=1 - alpha)
+            if group["centered"]:
+                grad_avg = state["grad_avg"]
+                grad_avg.mul_(alpha).add_(g, alpha=1 - alpha)
+                avg = (square_avg - grad_avg * grad_avg).sqrt_()
+            else:
+                avg = square_avg.sqrt()
+            avg.add_(eps)
+            if momentum > 0:
+                buf = state["momentum_buffer"]
+                buf.mul_(momentum).add_(g / avg)
+                p.add_(buf, alpha=-lr)
+            else:
+                p.add_(g / avg, alpha=-lr)

@@ -1,0 +1,2 @@
+"""norch.utils: data loading utilities (norch.utils.data)."""
+from . import data  # noqa: F401

@@ -1,0 +1,44 @@
+// The fast CPU GEMM's interface: one problem record, one entry per instruction set.
+// Must stay free of inline functions and templates: it is included by the per-ISA
+// translation units (Note [SIMD dispatch] in CMakeLists.txt), and an inline function
+// compiled there with -mavx512f could be the copy the linker keeps for everyone.
+#pragma once
+#include <cstdint>
+
+namespace norch::cpu {
+
+// C[b] = A[b] @ B[b] for b < batch; A[b] is M x K, B[b] is K x N, C[b] is M x N.
+// All strides count elements. A and B may have any strides (transposed views are read
+// in place by the packing routines); C is row-major with row stride c_rs. K == 0
+// writes zeros.
+struct GemmArgs {
+  int64_t batch, M, N, K;
+  const void* a;
+  int64_t a_batch, a_rs, a_cs;
+  const void* b;
+  int64_t b_batch, b_rs, b_cs;
+  void* c;
+  int64_t c_batch, c_rs;
+  int threads;  // upper bound; small problems use fewer
+};
+
+#define NORCH_DECLARE_GEMM_ISA(isa)    \
+  namespace isa {                      \
+  bool gemm_f32(const GemmArgs& args); \
+  bool gemm_f64(const GemmArgs& args); \
+  }
+NORCH_DECLARE_GEMM_ISA(baseline)
+#if defined(__x86_64__) || defined(_M_X64)
+NORCH_DECLARE_GEMM_ISA(avx2)
+NORCH_DECLARE_GEMM_ISA(avx512)
+#endif
+#undef NORCH_DECLARE_GEMM_ISA
+
+// Defined in isa_dispatch.cpp: the best level this CPU supports, or the one named by
+// the environment variable NORCH_SIMD=avx512|avx2|baseline (never above what the CPU has).
+const char* simd_level_name();
+// Both return false only when the packing buffer cannot be allocated.
+bool gemm_f32(const GemmArgs& args);
+bool gemm_f64(const GemmArgs& args);
+
+}  // namespace norch::cpu

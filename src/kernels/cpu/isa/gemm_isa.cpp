@@ -1,0 +1,472 @@
+// Packed, cache-blocked, OpenMP-threaded SGEMM/DGEMM, compiled once per instruction set
+// (Note [SIMD dispatch] in CMakeLists.txt); isa_dispatch.cpp picks the copy to run.
+//
+// Blocking (Goto/BLIS): for each MCO-tall block of A, NC-wide block of B and KC-deep slice
+// of K, the B block is packed into NR-wide panels (KC x NC, kept in each core's L2) and
+// the A block into MR-tall panels. Each thread then owns a rectangle of MR x NR tiles and
+// walks it row-panel outer, column-panel inner, so one A micro-panel (MR x KC) stays in
+// L1 while B micro-panels stream from L2. Packing reads through arbitrary strides, so
+// transposed operands are never copied beforehand. Edges are zero-padded in the packed
+// panels; edge tiles are computed into a scratch tile and only the valid part is stored.
+//
+// This file may use only its own code, intrinsics and C library calls: any inline
+// function from a shared header (std:: templates included) would be compiled here with
+// this file's ISA flags and might be the copy the linker keeps for the whole library.
+#ifndef NORCH_ISA
+#error "gemm_isa.cpp is compiled only through the per-ISA wrappers that CMake generates"
+#endif
+
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/cpu/isa/gemm.h"
+
+namespace norch::cpu::NORCH_ISA {
+namespace {
+
+// ---- vector abstraction: one register type per (ISA, dtype) -------------------------
+template <typename T>
+struct Vec;
+
+#if defined(__AVX512F__)
+template <>
+struct Vec<float> {
+  using R = __m512;
+  static constexpr int W = 16;
+  static R load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, R v) { _mm512_storeu_ps(p, v); }
+  static R set1(float v) { return _mm512_set1_ps(v); }
+  static R zero() { return _mm512_setzero_ps(); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
+  static R add(R a, R b) { return _mm512_add_ps(a, b); }
+};
+template <>
+struct Vec<double> {
+  using R = __m512d;
+  static constexpr int W = 8;
+  static R load(const double* p) { return _mm512_loadu_pd(p); }
+  static void store(double* p, R v) { _mm512_storeu_pd(p, v); }
+  static R set1(double v) { return _mm512_set1_pd(v); }
+  static R zero() { return _mm512_setzero_pd(); }
+  static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
+  static R add(R a, R b) { return _mm512_add_pd(a, b); }
+};
+constexpr int kMR = 12, kNRV = 2;  // 24 accumulators + 2 B vectors + 1 broadcast of 32 zmm
+#elif defined(__AVX2__) && defined(__FMA__)
+template <>
+struct Vec<float> {
+  using R = __m256;
+  static constexpr int W = 8;
+  static R load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, R v) { _mm256_storeu_ps(p, v); }
+  static R set1(float v) { return _mm256_set1_ps(v); }
+  static R zero() { return _mm256_setzero_ps(); }
+  static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
+  static R add(R a, R b) { return _mm256_add_ps(a, b); }
+};
+template <>
+struct Vec<double> {
+  using R = __m256d;
+  static constexpr int W = 4;
+  static R load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, R v) { _mm256_storeu_pd(p, v); }
+  static R set1(double v) { return _mm256_set1_pd(v); }
+  static R zero() { return _mm256_setzero_pd(); }
+  static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
+  static R add(R a, R b) { return _mm256_add_pd(a, b); }
+};
+constexpr int kMR = 6, kNRV = 2;  // 12 accumulators + 2 + 1 of 16 ymm
+#elif defined(__SSE2__)
+template <>
+struct Vec<float> {
+  using R = __m128;
+  static constexpr int W = 4;
+  static R load(const float* p) { return _mm_loadu_ps(p); }
+  static void store(float* p, R v) { _mm_storeu_ps(p, v); }
+  static R set1(float v) { return _mm_set1_ps(v); }
+  static R zero() { return _mm_setzero_ps(); }
+  static R fma(R a, R b, R c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+  static R add(R a, R b) { return _mm_add_ps(a, b); }
+};
+template <>
+struct Vec<double> {
+  using R = __m128d;
+  static constexpr int W = 2;
+  static R load(const double* p) { return _mm_loadu_pd(p); }
+  static void store(double* p, R v) { _mm_storeu_pd(p, v); }
+  static R set1(double v) { return _mm_set1_pd(v); }
+  static R zero() { return _mm_setzero_pd(); }
+  static R fma(R a, R b, R c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
+  static R add(R a, R b) { return _mm_add_pd(a, b); }
+};
+constexpr int kMR = 4, kNRV = 2;  // no FMA: leave registers for the products
+#else
+template <typename T>
+struct Vec {
+  using R = T;
+  static constexpr int W = 1;
+  static R load(const T* p) { return *p; }
+  static void store(T* p, R v) { *p = v; }
+  static R set1(T v) { return v; }
+  static R zero() { return T(0); }
+  static R fma(R a, R b, R c) { return a * b + c; }
+  static R add(R a, R b) { return a + b; }
+};
+constexpr int kMR = 4, kNRV = 4;
+#endif
+
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Cache blocks per dtype. KC x NR of B and MR x KC of A sized for L1, KC x NC for L2.
+template <typename T>
+struct Blocking;
+template <>
+struct Blocking<float> {
+  static constexpr int64_t KC = 256, NC = 512, MCO = 1152;
+};
+template <>
+struct Blocking<double> {
+  static constexpr int64_t KC = 192, NC = 256, MCO = 1152;
+};
+
+// Grows, never shrinks; one per calling thread so repeated calls do not page-fault
+// fresh memory. Worker threads use slices of their caller's buffer.
+struct Buffer {
+  void* p = nullptr;
+  size_t bytes = 0;
+  ~Buffer() { free(p); }
+  void* get(size_t n) {
+    if (n > bytes) {
+      free(p);
+      p = aligned_alloc(64, (n + 63) / 64 * 64);
+      bytes = p ? n : 0;
+    }
+    return p;
+  }
+};
+thread_local Buffer tl_pack;
+
+// ---- packing -------------------------------------------------------------------------
+// A panel p: kc steps of MR values (rows p*MR .. p*MR+MR-1, zero past mc).
+template <typename T, bool kUnitCol>
+void pack_a_panels(const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, T* dst) {
+  for (int64_t p = 0; p * kMR < mc; ++p) {
+    const int64_t rows = min64(kMR, mc - p * kMR);
+    const T* src = a + p * kMR * rs;
+    T* d = dst + p * kMR * kc;
+    if (rows < kMR)
+      for (int64_t i = 0; i < kMR * kc; ++i) d[i] = T(0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* s = src + r * rs;
+      if (kUnitCol)
+        for (int64_t k = 0; k < kc; ++k) d[k * kMR + r] = s[k];
+      else
+        for (int64_t k = 0; k < kc; ++k) d[k * kMR + r] = s[k * cs];
+    }
+  }
+}
+
+// B panel q: kc steps of NR values (columns q*NR .., zero past nc).
+template <typename T>
+void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T* dst) {
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  for (int64_t q = 0; q * NR < nc; ++q) {
+    const int64_t cols = min64(NR, nc - q * NR);
+    const T* src = b + q * NR * cs;
+    T* d = dst + q * NR * kc;
+    if (cs == 1 && cols == NR) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* s = src + k * rs;
+        T* o = d + k * NR;
+        for (int64_t j = 0; j < NR; ++j) o[j] = s[j];
+      }
+      continue;
+    }
+    if (cols < NR)
+      for (int64_t i = 0; i < NR * kc; ++i) d[i] = T(0);
+    for (int64_t j = 0; j < cols; ++j) {  // column by column: unit stride when B is transposed
+      const T* s = src + j * cs;
+      for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = s[k * rs];
+    }
+  }
+}
+
+// ---- micro-kernel: C[R x NV*W] (+)= Ap[R x kc] @ Bp[kc x NV*W] ------------------------
+// R <= MR rows and NV <= NRV vectors are template arguments, so the last row panel of an
+// M that is not a multiple of MR (M = 64 with MR = 12), or a narrow N (16 columns with
+// NR = 32), runs a smaller kernel instead of multiplying padding. Panels keep their
+// full MR / NR strides either way.
+template <typename T, int R, int NV>
+void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* __restrict c, int64_t ldc,
+                  bool accumulate) {
+  using V = Vec<T>;
+  constexpr int W = V::W, NR = kNRV * W;
+  typename V::R acc[R][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) acc[i][j] = V::zero();
+  for (int64_t k = 0; k < kc; ++k) {
+    typename V::R bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) bv[j] = V::load(bp + j * W);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      const typename V::R av = V::set1(ap[i]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[i][j] = V::fma(av, bv[j], acc[i][j]);
+    }
+    ap += kMR;
+    bp += NR;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      T* p = c + i * ldc + j * W;
+      V::store(p, accumulate ? V::add(V::load(p), acc[i][j]) : acc[i][j]);
+    }
+}
+
+template <typename T>
+using KernelFn = void (*)(int64_t, const T*, const T*, T*, int64_t, bool);
+
+// The kernel for 1 <= rows <= MR (a short chain of compares, once per tile).
+template <typename T, int NV, int R = 1>
+KernelFn<T> kernel_for_rows(int64_t rows) {
+  if constexpr (R >= kMR) return micro_kernel<T, kMR, NV>;
+  else return rows == R ? micro_kernel<T, R, NV> : kernel_for_rows<T, NV, R + 1>(rows);
+}
+
+// Vectors of B a tile of `cols` columns needs: one when it fits in one, else all.
+template <typename T>
+int vectors_for(int64_t cols) {
+  return cols <= Vec<T>::W ? 1 : kNRV;
+}
+
+template <typename T>
+KernelFn<T> kernel_for(int64_t rows, int nv) {
+  return nv == 1 ? kernel_for_rows<T, 1>(rows) : kernel_for_rows<T, kNRV>(rows);
+}
+
+// A tile cut by the right edge of C: computed into a scratch tile, stored in part.
+template <typename T>
+void edge_tile(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool accumulate, int64_t rows,
+               int64_t cols) {
+  constexpr int NR = kNRV * Vec<T>::W;
+  alignas(64) T tile[kMR * NR];
+  kernel_for<T>(rows, vectors_for<T>(cols))(kc, ap, bp, tile, NR, false);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+// ---- one matrix (or one thread's rectangle of it) --------------------------------------
+template <typename T>
+struct Mat {
+  const T* a;
+  int64_t a_rs, a_cs;
+  const T* b;
+  int64_t b_rs, b_cs;
+  T* c;
+  int64_t c_rs;
+};
+
+template <typename T>
+void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
+  using Bk = Blocking<T>;
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  for (int64_t ic = 0; ic < M; ic += Bk::MCO) {
+    const int64_t mc = min64(Bk::MCO, M - ic), mp = ceil_div(mc, kMR);
+    for (int64_t jc = 0; jc < N; jc += Bk::NC) {
+      const int64_t nc = min64(Bk::NC, N - jc), np = ceil_div(nc, NR);
+      for (int64_t pc = 0; pc < K; pc += Bk::KC) {
+        const int64_t kc = min64(Bk::KC, K - pc);
+        const T* ablk = m.a + ic * m.a_rs + pc * m.a_cs;
+        if (m.a_cs == 1) pack_a_panels<T, true>(ablk, m.a_rs, 1, mc, kc, Ap);
+        else pack_a_panels<T, false>(ablk, m.a_rs, m.a_cs, mc, kc, Ap);
+        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp);
+        const bool accumulate = pc > 0;
+        for (int64_t ir = 0; ir < mp; ++ir) {
+          const int64_t rows = min64(kMR, mc - ir * kMR);
+          const T* ap = Ap + ir * kMR * kc;
+          for (int64_t jr = 0; jr < np; ++jr) {
+            const int64_t cols = min64(NR, nc - jr * NR);
+            T* c = m.c + (ic + ir * kMR) * m.c_rs + jc + jr * NR;
+            const T* bp = Bp + jr * NR * kc;
+            const int nv = vectors_for<T>(cols);
+            if (rows == kMR && cols == NR) micro_kernel<T, kMR, kNRV>(kc, ap, bp, c, m.c_rs, accumulate);
+            else if (cols == nv * Vec<T>::W) kernel_for<T>(rows, nv)(kc, ap, bp, c, m.c_rs, accumulate);
+            else edge_tile<T>(kc, ap, bp, c, m.c_rs, accumulate, rows, cols);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- matrix-vector shapes: packing would pad N (or M) = 1 up to a whole panel ----------
+template <typename T>
+T dot_strided(const T* x, int64_t xs, const T* y, int64_t ys, int64_t n) {
+  using V = Vec<T>;
+  constexpr int W = V::W;
+  int64_t i = 0;
+  T sum = T(0);
+  if (xs == 1 && ys == 1) {
+    typename V::R acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+    for (; i + 4 * W <= n; i += 4 * W)
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) acc[u] = V::fma(V::load(x + i + u * W), V::load(y + i + u * W), acc[u]);
+    alignas(64) T lanes[W];
+    V::store(lanes, V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
+    for (int l = 0; l < W; ++l) sum += lanes[l];
+  }
+  for (; i < n; ++i) sum += x[i * xs] * y[i * ys];
+  return sum;
+}
+
+// c[i] = A[i, :] . b[:, 0]   (N == 1)
+template <typename T>
+void gemv_rows(const Mat<T>& m, int64_t M, int64_t K) {
+  if (m.a_cs != 1 && m.a_rs == 1) {  // A transposed: add in its columns, each contiguous
+    T* __restrict c = m.c;
+    for (int64_t i = 0; i < M; ++i) c[i * m.c_rs] = T(0);
+    for (int64_t k = 0; k < K; ++k) {
+      const T bv = m.b[k * m.b_rs];
+      const T* __restrict col = m.a + k * m.a_cs;
+      for (int64_t i = 0; i < M; ++i) c[i * m.c_rs] += bv * col[i];
+    }
+    return;
+  }
+  for (int64_t i = 0; i < M; ++i) m.c[i * m.c_rs] = dot_strided<T>(m.a + i * m.a_rs, m.a_cs, m.b, m.b_rs, K);
+}
+
+// c[0, j] = sum_k a[0, k] * B[k, j]   (M == 1): rows of B are added in, vectorised over j.
+template <typename T>
+void gemv_cols(const Mat<T>& m, int64_t N, int64_t K) {
+  if (m.b_cs != 1) {  // B transposed: one dot product per column, each contiguous
+    for (int64_t j = 0; j < N; ++j) m.c[j] = dot_strided<T>(m.a, m.a_cs, m.b + j * m.b_cs, m.b_rs, K);
+    return;
+  }
+  T* __restrict c = m.c;
+  for (int64_t j = 0; j < N; ++j) c[j] = T(0);
+  for (int64_t k = 0; k < K; ++k) {
+    const T av = m.a[k * m.a_cs];
+    const T* __restrict brow = m.b + k * m.b_rs;
+    for (int64_t j = 0; j < N; ++j) c[j] += av * brow[j];
+  }
+}
+
+template <typename T>
+void run_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
+  if (N == 1) gemv_rows<T>(m, M, K);
+  else if (M == 1) gemv_cols<T>(m, N, K);
+  else gemm_one<T>(m, M, N, K, Ap, Bp);
+}
+
+template <typename T>
+Mat<T> matrix(const GemmArgs& g, int64_t i) {
+  return Mat<T>{static_cast<const T*>(g.a) + i * g.a_batch, g.a_rs, g.a_cs,
+                static_cast<const T*>(g.b) + i * g.b_batch, g.b_rs, g.b_cs,
+                static_cast<T*>(g.c) + i * g.c_batch, g.c_rs};
+}
+
+// Note [GEMM threading]: each thread computes its own rectangle of C from start to end,
+// packing its own panels, with no barrier in between. Sharing one packed B block would
+// save some packing but costs two barriers per KC slice, and on a busy machine a thread
+// that loses its core stalls every other thread at each barrier.
+inline void split(int64_t n, int parts, int idx, int64_t& lo, int64_t& hi) {
+  const int64_t q = n / parts, r = n % parts;
+  lo = idx * q + (idx < r ? idx : r);
+  hi = lo + q + (idx < r ? 1 : 0);
+}
+
+// nt = tm * tn threads over mp x np tiles of MR x NR: balance the tiles, then prefer the
+// split that repacks less (a row split makes every thread pack all of B, and vice versa).
+template <typename T>
+void thread_grid(int nt, int64_t mp, int64_t np, int& tm, int& tn) {
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  double best = -1;
+  for (int d = 1; d <= nt; ++d) {
+    if (nt % d) continue;
+    const int64_t rows = ceil_div(mp, d), cols = ceil_div(np, nt / d);
+    const double cost = double(rows * cols) * kMR * NR + 16.0 * double(rows * kMR + cols * NR);
+    if (best < 0 || cost < best) {
+      best = cost;
+      tm = d;
+      tn = nt / d;
+    }
+  }
+}
+
+template <typename T>
+bool gemm(const GemmArgs& g) {
+  using Bk = Blocking<T>;
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  const int64_t M = g.M, N = g.N, K = g.K;
+  if (g.batch <= 0 || M <= 0 || N <= 0) return true;
+  if (K <= 0) {
+    for (int64_t i = 0; i < g.batch; ++i)
+      for (int64_t r = 0; r < M; ++r)
+        for (int64_t j = 0; j < N; ++j) static_cast<T*>(g.c)[i * g.c_batch + r * g.c_rs + j] = T(0);
+    return true;
+  }
+  // Roughly 2^18 multiply-adds per thread before another thread pays for waking it.
+  constexpr double kPerThread = 262144.0;
+  const double work = double(M) * double(N) * double(K);
+  const double total = work * double(g.batch);
+  int nt = g.threads < 1 ? 1 : g.threads;
+  if (total < kPerThread * nt) nt = total < kPerThread ? 1 : int(total / kPerThread);
+  // Per-thread slices rounded to whole cache lines.
+  constexpr int64_t kLine = 64 / int64_t(sizeof(T));
+  const size_t a_elems = size_t(ceil_div(ceil_div(min64(M, Bk::MCO), kMR) * kMR * min64(K, Bk::KC), kLine) * kLine);
+  const size_t b_elems = size_t(ceil_div(ceil_div(min64(N, Bk::NC), NR) * NR * min64(K, Bk::KC), kLine) * kLine);
+  T* buf = static_cast<T*>(tl_pack.get(size_t(nt) * (a_elems + b_elems) * sizeof(T)));
+  if (!buf) return false;
+  if (nt == 1) {
+    for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, buf, buf + a_elems);
+    return true;
+  }
+  // Many small matrices: whole matrices per thread. Otherwise each matrix is split.
+  const bool per_matrix = g.batch >= nt && work < kPerThread * 4;
+  const int64_t mp = ceil_div(M, kMR), np = ceil_div(N, NR);
+  int tm = 1, tn = 1;
+  if (!per_matrix) thread_grid<T>(nt, mp, np, tm, tn);
+#pragma omp parallel num_threads(nt)
+  {
+    const int tid = omp_get_thread_num();
+    T* Ap = buf + size_t(tid) * (a_elems + b_elems);
+    T* Bp = Ap + a_elems;
+    if (per_matrix) {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp);
+    } else if (tid < tm * tn) {
+      int64_t ir0, ir1, jr0, jr1;
+      split(mp, tm, tid / tn, ir0, ir1);
+      split(np, tn, tid % tn, jr0, jr1);
+      const int64_t r0 = ir0 * kMR, r1 = min64(M, ir1 * kMR), c0 = jr0 * NR, c1 = min64(N, jr1 * NR);
+      if (r0 < r1 && c0 < c1) {
+        for (int64_t i = 0; i < g.batch; ++i) {
+          Mat<T> m = matrix<T>(g, i);
+          m.a += r0 * m.a_rs;
+          m.b += c0 * m.b_cs;
+          m.c += r0 * m.c_rs + c0;
+          run_one<T>(m, r1 - r0, c1 - c0, K, Ap, Bp);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool gemm_f32(const GemmArgs& args) { return gemm<float>(args); }
+bool gemm_f64(const GemmArgs& args) { return gemm<double>(args); }
+
+}  // namespace norch::cpu::NORCH_ISA
