@@ -12,6 +12,7 @@
 #include "norch/ops/creation.h"
 #include "norch/ops/linalg.h"
 #include "norch/ops/reduce.h"
+#include "norch/ops/select.h"
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
 #include "norch/ops/random.h"

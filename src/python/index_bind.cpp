@@ -4,6 +4,8 @@
 
 namespace norch::python {
 
+void init_select(py::module_& m, TensorClass& cls);  // select_bind.cpp
+
 namespace {
 
 std::optional<int64_t> opt_int(py::handle o) {
@@ -29,6 +31,7 @@ TensorIndex convert_one(py::handle o, Device device) {
   }
   if (py::isinstance<py::sequence>(o) || py::isinstance<py::array>(o)) {
     Tensor t = tensor_from_data(o, std::nullopt, device, false);
+    if (t.numel() == 0) t = t.to(ScalarType::Int64);  // x[[]] selects nothing, as in PyTorch
     NORCH_CHECK_INDEX(!t.is_floating_point(), "tensors used as indices must be long, int, byte or bool tensors");
     return TensorIndex::from_tensor(t);
   }
@@ -47,15 +50,34 @@ std::vector<TensorIndex> convert(py::handle index, Device device) {
   return out;
 }
 
+Tensor value_arg(const Tensor& self, py::handle value) {
+  Tensor v = to_tensor_arg(value, "value", self.device());
+  return v.impl()->is_wrapped_number ? v.to(self.dtype()) : v;
+}
+
 }  // namespace
 
 void init_index(py::module_& m, TensorClass& cls) {
   cls.def("__getitem__", [](const Tensor& self, py::handle index) { return norch::index(self, convert(index, self.device())); });
   cls.def("__setitem__", [](Tensor& self, py::handle index, py::handle value) {
-    Tensor v = to_tensor_arg(value, "value", self.device());
-    if (v.impl()->is_wrapped_number) v = v.to(self.dtype());
-    index_put_(self, convert(index, self.device()), v);
+    index_put_(self, convert(index, self.device()), value_arg(self, value));
   });
+  // index_put_(indices, values, accumulate): indices is a tuple of index tensors.
+  auto index_put_fn = [](Tensor& self, py::tuple indices, py::handle values, bool accumulate) -> Tensor& {
+    std::vector<TensorIndex> ix;
+    for (auto item : indices) ix.push_back(TensorIndex::from_tensor(item.cast<Tensor>()));
+    return index_put_(self, ix, value_arg(self, values), accumulate);
+  };
+  cls.def("index_put_", index_put_fn, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  auto index_put = [index_put_fn](const Tensor& self, py::tuple indices, py::handle values, bool accumulate) {
+    Tensor out = clone(self);
+    index_put_fn(out, indices, values, accumulate);
+    return out;
+  };
+  m.def("index_put", index_put, py::arg("input"), py::arg("indices"), py::arg("values"),
+        py::arg("accumulate") = false);
+  cls.def("index_put", index_put, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  init_select(m, cls);
 }
 
 }  // namespace norch::python

@@ -1,7 +1,9 @@
-// Views and shape ops.
+// Views and shape ops, and joining/splitting (cat, stack, split, ...).
 #include "convert.h"
 
 namespace norch::python {
+
+void init_join(py::module_& m, TensorClass& cls);
 
 void init_shape(py::module_& m, TensorClass& cls) {
   cls.def("view", [](const Tensor& a, py::args shape) {
@@ -63,6 +65,45 @@ void init_shape(py::module_& m, TensorClass& cls) {
   m.def("as_strided", as_strided_fn, py::arg("input"), py::arg("size"), py::arg("stride"),
         py::arg("storage_offset") = py::none());
   cls.def("as_strided", as_strided_fn, py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
+  init_join(m, cls);
+}
+
+void init_join(py::module_& m, TensorClass& cls) {
+  auto cat_fn = [](const TensorList& ts, int64_t dim) { return cat(ts, dim); };
+  for (const char* name : {"cat", "concat", "concatenate"})
+    m.def(name, cat_fn, py::arg("tensors"), py::arg("dim") = 0);
+  m.def("stack", [](const TensorList& ts, int64_t dim) { return stack(ts, dim); }, py::arg("tensors"),
+        py::arg("dim") = 0);
+  auto split_fn = [](const Tensor& a, py::handle sizes, int64_t dim) {
+    if (PyLong_Check(sizes.ptr())) return split(a, sizes.cast<int64_t>(), dim);
+    return split_with_sizes(a, to_shape(sizes), dim);
+  };
+  m.def("split", split_fn, py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  cls.def("split", split_fn, py::arg("split_size"), py::arg("dim") = 0);
+  auto chunk_fn = [](const Tensor& a, int64_t chunks, int64_t dim) { return chunk(a, chunks, dim); };
+  m.def("chunk", chunk_fn, py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
+  cls.def("chunk", chunk_fn, py::arg("chunks"), py::arg("dim") = 0);
+  auto unbind_fn = [](const Tensor& a, int64_t dim) { return py::tuple(py::cast(unbind(a, dim))); };
+  m.def("unbind", unbind_fn, py::arg("input"), py::arg("dim") = 0);
+  cls.def("unbind", unbind_fn, py::arg("dim") = 0);
+  m.def("flip", [](const Tensor& a, py::handle dims) { return flip(a, to_dims(dims)); }, py::arg("input"),
+        py::arg("dims"));
+  cls.def("flip", [](const Tensor& a, py::args dims) { return flip(a, shape_from_args(dims)); });
+  auto roll_fn = [](const Tensor& a, py::handle shifts, py::handle dims) {
+    return roll(a, to_dims(shifts), to_dims(dims));
+  };
+  m.def("roll", roll_fn, py::arg("input"), py::arg("shifts"), py::arg("dims") = py::none());
+  cls.def("roll", roll_fn, py::arg("shifts"), py::arg("dims") = py::none());
+  cls.def("repeat", [](const Tensor& a, py::args sizes) { return repeat(a, shape_from_args(sizes)); });
+  m.def("tile", [](const Tensor& a, py::handle dims) { return tile(a, to_shape(dims)); }, py::arg("input"),
+        py::arg("dims"));
+  cls.def("tile", [](const Tensor& a, py::args dims) { return tile(a, shape_from_args(dims)); });
+  auto tril_fn = [](const Tensor& a, int64_t k) { return tril(a, k); };
+  auto triu_fn = [](const Tensor& a, int64_t k) { return triu(a, k); };
+  m.def("tril", tril_fn, py::arg("input"), py::arg("diagonal") = 0);
+  cls.def("tril", tril_fn, py::arg("diagonal") = 0);
+  m.def("triu", triu_fn, py::arg("input"), py::arg("diagonal") = 0);
+  cls.def("triu", triu_fn, py::arg("diagonal") = 0);
 }
 
 }  // namespace norch::python

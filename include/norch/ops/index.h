@@ -1,6 +1,9 @@
 // norch/ops/index.h — Python-style indexing: a[1, ::2, None, ..., mask, idx].
 // Basic indices (int, slice, None, Ellipsis) produce views; tensor indices
 // (integer or bool) follow NumPy/PyTorch advanced-indexing rules and copy.
+// Deviation from PyTorch (DESIGN principle 1): a 0-d tensor indexed by 0 or -1
+// returns itself, so `loss[0]` works; any other index on a 0-d tensor raises
+// IndexError.
 #pragma once
 #include <optional>
 #include <vector>
@@ -28,7 +31,9 @@ struct TensorIndex {
 
 // self[indices]
 Tensor index(const Tensor& self, const std::vector<TensorIndex>& indices);
-// self[indices] = value (value broadcast to the indexed shape). In place.
-Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value);
+// self[indices] = value (value broadcast to the indexed shape), or += with
+// accumulate (repeated positions then add up). In place.
+Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value,
+                   bool accumulate = false);
 
 }  // namespace norch

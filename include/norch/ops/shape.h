@@ -1,6 +1,6 @@
 // norch/ops/shape.h — views and shape ops. Every function here except
-// reshape-of-non-viewable, repeat, tile and flip returns a view: it shares storage
-// and the version counter with its input and never copies (STYLE habit 7).
+// reshape-of-non-viewable and the copying join ops listed below returns a view:
+// it shares storage and the version counter with its input (STYLE habit 7).
 #pragma once
 #include <optional>
 
@@ -32,6 +32,22 @@ Tensor movedim(const Tensor& a, int64_t source, int64_t destination);
 // Ops of their own so that double backward works through them.
 Tensor select_backward(const Tensor& g, const Shape& sizes, int64_t dim, int64_t index);
 Tensor slice_backward(const Tensor& g, const Shape& sizes, int64_t dim, int64_t start, int64_t end, int64_t step);
+
+// Joining and splitting (src/ops/join.cpp). split/chunk/unbind return views;
+// cat/stack/flip/roll/repeat/tile/tril/triu return fresh tensors.
+Tensor cat(const TensorList& tensors, int64_t dim = 0);
+Tensor stack(const TensorList& tensors, int64_t dim = 0);
+TensorList split(const Tensor& a, int64_t split_size, int64_t dim = 0);
+TensorList split_with_sizes(const Tensor& a, const Shape& split_sizes, int64_t dim = 0);
+TensorList chunk(const Tensor& a, int64_t chunks, int64_t dim = 0);
+TensorList unbind(const Tensor& a, int64_t dim = 0);
+Tensor flip(const Tensor& a, const Shape& dims);
+// dims empty: roll the flattened tensor by shifts[0] and restore the shape.
+Tensor roll(const Tensor& a, const Shape& shifts, const Shape& dims = {});
+Tensor repeat(const Tensor& a, const Shape& repeats);
+Tensor tile(const Tensor& a, const Shape& dims);
+Tensor tril(const Tensor& a, int64_t diagonal = 0);
+Tensor triu(const Tensor& a, int64_t diagonal = 0);
 
 // Infers a -1 in `shape` from numel; raises PyTorch's error when impossible.
 Shape infer_size(const Shape& shape, int64_t numel);

@@ -9,8 +9,9 @@ through an in-place activation still works.
 import math
 
 from ... import _C
+from ..._C import one_hot  # noqa: F401  (C++ op, re-exported here as in torch.nn.functional)
 
-__all__ = ["relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid",
+__all__ = ["one_hot", "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid",
            "tanh", "softplus", "hardtanh", "hardtanh_", "relu6", "linear", "bilinear",
            "scaled_dot_product_attention"]
 
