@@ -532,7 +532,7 @@ def _params_with_grads(grads):
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
 def test_clip_grad_norm(norm_type):
-    needs_core("stack", "amax")
+    needs_core("stack", *(["amax"] if norm_type == math.inf else []))
     rng = np.random.default_rng(0)
     grads = [rng.normal(size=(3, 4)), rng.normal(size=(5,))]
     ours = _params_with_grads(grads)
