@@ -6,7 +6,7 @@
 namespace norch {
 
 enum class BinaryOp {
-  Add, Sub, Mul, Div, FloorDiv, TruncDiv, Remainder, Pow, Maximum, Minimum, Atan2,
+  Add, Sub, Mul, Div, FloorDiv, TruncDiv, Remainder, Fmod, Pow, Maximum, Minimum, Atan2,
   Eq, Ne, Lt, Le, Gt, Ge,                  // write bool
   LogicalAnd, LogicalOr, LogicalXor,       // write bool
   BitAnd, BitOr, BitXor, LeftShift, RightShift,  // integers and bool

@@ -15,6 +15,19 @@ enum class ReduceOp { Sum, Prod, Max, Min, All, Any };
 using ReduceKernel = void (*)(ReduceOp op, const Tensor& in, bool inner, const Tensor& out);
 extern DispatchStub<ReduceKernel> reduce_stub;
 
+// Values (optional: `values` may be undefined) and int64 indices of the max or
+// min over K of the same 2-d problem. The first occurrence wins ties and a NaN
+// beats every number, as in PyTorch. Callers guarantee K > 0.
+using ArgReduceKernel = void (*)(bool is_max, const Tensor& in, bool inner, const Tensor& values,
+                                 const Tensor& indices);
+extern DispatchStub<ArgReduceKernel> arg_reduce_stub;
+
+// Inclusive scan along the middle dim of a contiguous [outer, n, inner] tensor
+// into `out` (same shape and dtype); `reverse` scans from the end.
+enum class ScanOp { Sum, Prod };
+using ScanKernel = void (*)(ScanOp op, const Tensor& in, const Tensor& out, bool reverse);
+extern DispatchStub<ScanKernel> scan_stub;
+
 // Views `a` as the 2-d problem of Note [Reduction layout] for reducing the
 // dims in `mask`; sets `inner` and returns the (possibly copied) 2-d tensor.
 Tensor reduction_2d(const Tensor& a, const std::vector<bool>& mask, bool& inner);

@@ -22,6 +22,7 @@ const char* binary_op_name(BinaryOp op) {
     case BinaryOp::FloorDiv: return "floor_divide";
     case BinaryOp::TruncDiv: return "div_trunc";
     case BinaryOp::Remainder: return "remainder";
+    case BinaryOp::Fmod: return "fmod";
     case BinaryOp::Pow: return "pow";
     case BinaryOp::Maximum: return "maximum";
     case BinaryOp::Minimum: return "minimum";
@@ -60,11 +61,15 @@ Tensor run(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out = Te
     cfg.cast_to_output = true;
   }
   TensorIterator it = TensorIterator::binary(out, a, b, cfg);
+  // NotImplementedError (a RuntimeError) for dtypes the kernel lacks, as PyTorch.
   if (op >= BinaryOp::BitAnd)
-    NORCH_CHECK_KIND(ErrorKind::Runtime, is_integral(it.common_dtype(), true), '"', binary_op_name(op),
+    NORCH_CHECK_KIND(ErrorKind::NotImplemented, is_integral(it.common_dtype(), true), '"', binary_op_name(op),
                      "\" is not implemented for dtype ", dtype_name(it.common_dtype()),
                      " (bitwise ops need integer or bool tensors)");
-  if ((op == BinaryOp::FloorDiv || op == BinaryOp::TruncDiv || op == BinaryOp::Remainder) &&
+  if (op == BinaryOp::LeftShift || op == BinaryOp::RightShift)
+    NORCH_CHECK_KIND(ErrorKind::NotImplemented, it.common_dtype() != ScalarType::Bool, '"', binary_op_name(op),
+                     "\" is not implemented for dtype bool");
+  if ((op == BinaryOp::FloorDiv || op == BinaryOp::TruncDiv || op == BinaryOp::Remainder || op == BinaryOp::Fmod) &&
       !is_floating_point(it.common_dtype())) {
     Tensor zero_check = run(BinaryOp::Eq, b, scalar_to_tensor(Scalar(0)));
     bool any_zero = false;
@@ -87,6 +92,8 @@ Tensor& inplace(Tensor& self, const Tensor& other, BinaryOp op, OutOfPlace f) {
     Tensor result = f(src, other);
     NORCH_CHECK(result.sizes() == self.sizes(), binary_op_name(op), "_: output with shape ", self.sizes(),
                 " doesn't match the broadcast shape ", result.sizes());
+    NORCH_CHECK(can_cast(result.dtype(), self.dtype()), "result type ", dtype_name(result.dtype()),
+                " can't be cast to the desired output type ", dtype_name(self.dtype()));
     copy_data(self, result);
     self.bump_version();
     autograd::rebase_history(self, result);
@@ -113,6 +120,9 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   NORCH_CHECK(!(a.dtype() == ScalarType::Bool && b.dtype() == ScalarType::Bool),
               "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` "
               "operator instead.");
+  NORCH_CHECK(a.dtype() != ScalarType::Bool && b.dtype() != ScalarType::Bool,
+              "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
+              "mask, use the `~` or `logical_not()` operator instead.");
   if (!(alpha.is_integral() && alpha.to_int() == 1)) return sub(a, mul(b, alpha));
   Tensor out = run(BinaryOp::Sub, a, b);
   if (autograd::needs_grad(a, b))
@@ -145,7 +155,7 @@ Tensor div(const Tensor& a, const Tensor& b, const std::string& rounding_mode) {
       });
     return out;
   }
-  NORCH_CHECK_VALUE(rounding_mode.empty(), "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '",
+  NORCH_CHECK(rounding_mode.empty(), "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '",
                     rounding_mode, "'");
   Tensor out = run(BinaryOp::Div, a, b);
   if (autograd::needs_grad(a, b)) {
@@ -184,12 +194,23 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
 }
 
 Tensor fmod(const Tensor& a, const Tensor& b) {
-  // fmod keeps the sign of the dividend: a - trunc(a / b) * b.
-  Tensor q = div(a, b, "trunc");
-  return sub(a, mul(q.detach(), b));
+  // Its own kernel (std::fmod is exact; a - trunc(a / b) * b is not).
+  Tensor out = run(BinaryOp::Fmod, a, b);
+  if (autograd::needs_grad(a, b))
+    autograd::record("FmodBackward1", {a, b}, {out}, {b.requires_grad() ? a : Tensor(), b.requires_grad() ? b : Tensor()},
+                     [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+                       Tensor gb;
+                       if (ctx.needs_input_grad(1)) gb = neg(mul(g[0], div(ctx.saved(0), ctx.saved(1), "trunc")));
+                       return {g[0], gb};
+                     });
+  return out;
 }
 
 Tensor pow(const Tensor& a, const Tensor& b) {
+  // Only a Python number is checked: a tensor of negative exponents gives 0 (or
+  // +-1) per element, as in PyTorch.
+  if (b.impl()->is_wrapped_number && is_integral(a.dtype(), true) && b.dtype() == ScalarType::Int64)
+    NORCH_CHECK(b.item().to_int() >= 0, "Integers to negative integer powers are not allowed.");
   Tensor out = run(BinaryOp::Pow, a, b);
   if (autograd::needs_grad(a, b)) {
     autograd::record("PowBackward1", {a, b}, {out}, {a, b, b.requires_grad() ? out : Tensor()},
@@ -311,6 +332,12 @@ Tensor& maximum_(Tensor& self, const Tensor& other) {
 }
 Tensor& minimum_(Tensor& self, const Tensor& other) {
   return inplace(self, other, BinaryOp::Minimum, [](const Tensor& a, const Tensor& b) { return minimum(a, b); });
+}
+Tensor& fmod_(Tensor& self, const Tensor& other) {
+  return inplace(self, other, BinaryOp::Fmod, [](const Tensor& a, const Tensor& b) { return fmod(a, b); });
+}
+Tensor& atan2_(Tensor& self, const Tensor& other) {
+  return inplace(self, other, BinaryOp::Atan2, [](const Tensor& a, const Tensor& b) { return atan2(a, b); });
 }
 Tensor& bitwise_and_(Tensor& self, const Tensor& other) {
   return inplace(self, other, BinaryOp::BitAnd, [](const Tensor& a, const Tensor& b) { return bitwise_and(a, b); });

@@ -1,4 +1,5 @@
-// Reductions: sum, mean, sum_to, and the layout helper every reduction shares.
+// Reductions: sum, mean, prod, max/min family, all/any, sum_to, and the layout
+// helper every reduction shares. var/std/norm/logsumexp and scans: reduce_math.cpp.
 #include "norch/ops/reduce.h"
 
 #include "kernels/reduce.h"
@@ -7,10 +8,12 @@
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
 #include "norch/ops/shape.h"
+#include "norch/ops/unary.h"
 
 namespace norch {
 
 DispatchStub<ReduceKernel> reduce_stub("reduce");
+DispatchStub<ArgReduceKernel> arg_reduce_stub("argmax");
 
 using autograd::BackwardContext;
 
@@ -75,6 +78,40 @@ Tensor run_reduce(ReduceOp op, const Tensor& a, const std::vector<bool>& mask, b
   reduce_stub(a.device())(op, two_d, inner, out);
   return out;
 }
+
+// Writes the max/min (values may be undefined) and its index over `mask`; no autograd.
+void run_arg_reduce(bool is_max, const Tensor& a, const std::vector<bool>& mask, const Tensor& values,
+                    const Tensor& indices) {
+  bool inner = true;
+  Tensor two_d = reduction_2d(a, mask, inner);
+  arg_reduce_stub(a.device())(is_max, two_d, inner, values, indices);
+}
+
+// Reductions without an identity (max, min, argmax, ...) refuse empty input
+// with PyTorch's messages: RuntimeError (IndexError for argmax/argmin) when
+// reducing everything, IndexError naming an empty reduced dim.
+void check_nonempty(const Tensor& a, const std::vector<bool>& mask, bool dims_given, const char* name,
+                    bool index_error = false) {
+  if (!dims_given) {
+    NORCH_CHECK_KIND(index_error ? ErrorKind::Index : ErrorKind::Runtime, a.numel() > 0, name,
+                     "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim "
+                     "with the 'dim' argument.");
+    return;
+  }
+  for (int64_t i = 0; i < a.dim(); ++i)
+    NORCH_CHECK_INDEX(!mask[i] || a.sizes()[i] > 0, name, "(): Expected reduction dim ", i,
+                      " to have non-zero size.");
+}
+
+Shape mask_dims(const std::vector<bool>& mask) {
+  Shape dims;
+  for (size_t i = 0; i < mask.size(); ++i)
+    if (mask[i]) dims.push_back(static_cast<int64_t>(i));
+  return dims;
+}
+
+Tensor s(double v) { return scalar_to_tensor(Scalar(v)); }
+
 }  // namespace
 
 Tensor sum(const Tensor& a, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
@@ -100,6 +137,113 @@ Tensor mean(const Tensor& a, const Shape& dims, bool keepdim, std::optional<Scal
   // An empty reduction divides by zero and gives NaN, as in PyTorch.
   return div(s, scalar_to_tensor(Scalar(static_cast<double>(count))));
 }
+
+Tensor prod(const Tensor& a, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
+  auto mask = reduction_mask(a, dims, "prod");
+  ScalarType out_dtype = dtype.value_or(is_integral(a.dtype(), true) ? ScalarType::Int64 : a.dtype());
+  Tensor out = run_reduce(ReduceOp::Prod, a, mask, keepdim, out_dtype);
+  if (autograd::needs_grad(a))
+    autograd::record("ProdBackward1", {a}, {out}, {a, out}, [mask, keepdim](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      // d(prod)/dx_i = prod of the others. Dividing the product by x_i only works
+      // without zeros; where x_i == 0 it is the product of the nonzero others when
+      // x_i is the only zero of its slice, else 0.
+      Tensor x = ctx.saved(0);
+      Tensor y = unsqueeze_reduced(ctx.saved(1), mask, keepdim);
+      Tensor is_zero = eq(x, s(0));
+      Tensor x_safe = where(is_zero, ones_like(x), x);
+      Shape d = mask_dims(mask);
+      Tensor at_zero = mul(prod(x_safe, d, true), eq(sum(is_zero, d, true), s(1)));
+      return {mul(unsqueeze_reduced(g[0], mask, keepdim), where(is_zero, at_zero, div(y, x_safe)))};
+    });
+  return out;
+}
+
+namespace {
+
+// amax/amin and the dim-less max/min: ties share the gradient evenly.
+Tensor extremum(bool is_max, const Tensor& a, const Shape& dims, bool keepdim, const char* name, const char* node) {
+  auto mask = reduction_mask(a, dims, name);
+  check_nonempty(a, mask, !dims.empty(), name);
+  Tensor out = run_reduce(is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, keepdim, a.dtype());
+  if (autograd::needs_grad(a))
+    autograd::record(node, {a}, {out}, {a, out}, [mask, keepdim](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      Tensor hit = eq(ctx.saved(0), unsqueeze_reduced(ctx.saved(1), mask, keepdim));
+      Tensor count = sum(hit, mask_dims(mask), true);
+      return {div(mul(unsqueeze_reduced(g[0], mask, keepdim), hit), count)};
+    });
+  return out;
+}
+
+// True at the positions `idx` (keepdim-shaped int64) name along `dim` of `shape`.
+Tensor index_mask(const Tensor& idx, int64_t dim, const Shape& shape) {
+  Shape along(shape.size(), 1);
+  along[dim] = shape[dim];
+  Tensor positions = view(arange(Scalar(0), Scalar(shape[dim]), Scalar(1), TensorOptions(ScalarType::Int64, idx.device())),
+                          along);
+  return eq(positions, idx);
+}
+
+std::tuple<Tensor, Tensor> extremum_dim(bool is_max, const Tensor& a, int64_t dim, bool keepdim) {
+  const char* name = is_max ? "max" : "min";
+  auto mask = reduction_mask(a, {dim}, name);
+  check_nonempty(a, mask, true, name);
+  Shape shape = reduced_shape(a, mask, keepdim);
+  Tensor values = empty(shape, TensorOptions(a.dtype(), a.device()));
+  Tensor indices = empty(shape, TensorOptions(ScalarType::Int64, a.device()));
+  run_arg_reduce(is_max, a, mask, values, indices);
+  if (autograd::needs_grad(a)) {
+    const int64_t d = a.dim() == 0 ? 0 : wrap_dim(dim, a.dim());
+    autograd::record(is_max ? "MaxBackward0" : "MinBackward0", {a}, {values}, {indices},
+                     [mask, keepdim, d](BackwardContext& ctx, const TensorList& g) -> TensorList {
+                       const Shape& in_shape = ctx.input(0).shape;
+                       if (in_shape.empty()) return {g[0]};
+                       Tensor idx = unsqueeze_reduced(ctx.saved(0), mask, keepdim);
+                       return {mul(unsqueeze_reduced(g[0], mask, keepdim), index_mask(idx, d, in_shape))};
+                     });
+  }
+  return {values, indices};
+}
+
+Tensor arg_extremum(bool is_max, const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  const char* name = is_max ? "argmax" : "argmin";
+  if (!dim) {
+    check_nonempty(a, {}, false, name, /*index_error=*/true);
+    Tensor flat = reshape(a.detach(), {a.numel()});
+    Tensor idx = empty({}, TensorOptions(ScalarType::Int64, a.device()));
+    run_arg_reduce(is_max, flat, {true}, Tensor(), idx);
+    return keepdim ? reshape(idx, Shape(a.dim(), 1)) : idx;
+  }
+  auto mask = reduction_mask(a, {*dim}, name);
+  check_nonempty(a, mask, true, name);
+  Tensor idx = empty(reduced_shape(a, mask, keepdim), TensorOptions(ScalarType::Int64, a.device()));
+  run_arg_reduce(is_max, a.detach(), mask, Tensor(), idx);
+  return idx;
+}
+
+Tensor truth(ReduceOp op, const Tensor& a, const Shape& dims, bool keepdim, const char* name) {
+  auto mask = reduction_mask(a, dims, name);
+  Tensor b = a.dtype() == ScalarType::Bool ? a.detach() : ne(a.detach(), scalar_to_tensor(Scalar(0), a.device()));
+  Tensor out = run_reduce(op, b, mask, keepdim, ScalarType::Bool);
+  // PyTorch keeps uint8 for uint8 input (a legacy of masks being uint8).
+  return a.dtype() == ScalarType::UInt8 ? to_dtype(out, ScalarType::UInt8) : out;
+}
+
+}  // namespace
+
+Tensor max(const Tensor& a) { return extremum(true, a, {}, false, "max", "MaxBackward1"); }
+Tensor min(const Tensor& a) { return extremum(false, a, {}, false, "min", "MinBackward1"); }
+Tensor amax(const Tensor& a, const Shape& dims, bool keepdim) {
+  return extremum(true, a, dims, keepdim, "amax", "AmaxBackward0");
+}
+Tensor amin(const Tensor& a, const Shape& dims, bool keepdim) {
+  return extremum(false, a, dims, keepdim, "amin", "AminBackward0");
+}
+std::tuple<Tensor, Tensor> max(const Tensor& a, int64_t dim, bool keepdim) { return extremum_dim(true, a, dim, keepdim); }
+std::tuple<Tensor, Tensor> min(const Tensor& a, int64_t dim, bool keepdim) { return extremum_dim(false, a, dim, keepdim); }
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return arg_extremum(true, a, dim, keepdim); }
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return arg_extremum(false, a, dim, keepdim); }
+Tensor all(const Tensor& a, const Shape& dims, bool keepdim) { return truth(ReduceOp::All, a, dims, keepdim, "all"); }
+Tensor any(const Tensor& a, const Shape& dims, bool keepdim) { return truth(ReduceOp::Any, a, dims, keepdim, "any"); }
 
 Tensor sum_to(const Tensor& a, const Shape& shape) {
   if (a.sizes() == shape) return a;

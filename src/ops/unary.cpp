@@ -70,14 +70,17 @@ Tensor zero_grad_unary(UnaryOp op, const char* node_name, const Tensor& a) {
 template <typename OutOfPlace>
 Tensor& inplace(Tensor& self, const char* name, OutOfPlace f) {
   autograd::check_inplace(self, name);
-  if (autograd::needs_grad(self)) {
-    Tensor result = f(clone(self));
+  const bool record = autograd::needs_grad(self);
+  Tensor result = f(record ? clone(self) : self);
+  // exp_ on an int tensor would silently truncate: refuse, as PyTorch does.
+  NORCH_CHECK(can_cast(result.dtype(), self.dtype()), "result type ", dtype_name(result.dtype()),
+              " can't be cast to the desired output type ", dtype_name(self.dtype()));
+  if (record) {
     copy_data(self, result);
     self.bump_version();
     autograd::rebase_history(self, result);
     return self;
   }
-  Tensor result = f(self);
   copy_data(self, result);
   self.bump_version();
   return self;
@@ -95,16 +98,29 @@ Tensor abs(const Tensor& a) {
   return unary(UnaryOp::Abs, "AbsBackward0", a, true, false,
                [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, sign(x)); });
 }
-Tensor sign(const Tensor& a) { return zero_grad_unary(UnaryOp::Sign, "SignBackward0", a); }
+Tensor sign(const Tensor& a) {
+  if (a.dtype() == ScalarType::Bool) return clone(a);  // sign of a bool is itself
+  return zero_grad_unary(UnaryOp::Sign, "SignBackward0", a);
+}
 Tensor floor(const Tensor& a) { return zero_grad_unary(UnaryOp::Floor, "FloorBackward0", a); }
 Tensor ceil(const Tensor& a) { return zero_grad_unary(UnaryOp::Ceil, "CeilBackward0", a); }
 Tensor round(const Tensor& a) { return zero_grad_unary(UnaryOp::Round, "RoundBackward0", a); }
+Tensor round(const Tensor& a, int64_t decimals) {
+  if (decimals == 0) return round(a);
+  if (!a.is_floating_point())
+    NORCH_NOT_IMPLEMENTED("\"round\" with decimals is not implemented for dtype ", dtype_name(a.dtype()));
+  // Scale, round half to even, scale back: PyTorch's definition, including its rounding error.
+  const double scale = std::pow(10.0, static_cast<double>(decimals));
+  return div(round(mul(a, s(scale))), s(scale));
+}
 Tensor trunc(const Tensor& a) { return zero_grad_unary(UnaryOp::Trunc, "TruncBackward0", a); }
 Tensor frac(const Tensor& a) {
+  if (!a.is_floating_point()) NORCH_NOT_IMPLEMENTED("\"frac\" is not implemented for dtype ", dtype_name(a.dtype()));
   return unary(UnaryOp::Frac, "FracBackward0", a, false, false,
                [](const Tensor& g, const Tensor&, const Tensor&) { return g; });
 }
 Tensor square(const Tensor& a) {
+  if (a.dtype() == ScalarType::Bool) return square(to_dtype(a, ScalarType::Int64));  // pow(bool, 2) is int64
   return unary(UnaryOp::Square, "PowBackward0", a, true, false,
                [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, mul(x, s(2.0))); });
 }
@@ -203,8 +219,9 @@ Tensor reciprocal(const Tensor& a) {
 }
 Tensor logical_not(const Tensor& a) { return run(UnaryOp::LogicalNot, a); }
 Tensor bitwise_not(const Tensor& a) {
-  NORCH_CHECK(is_integral(a.dtype(), true), "bitwise_not: not implemented for dtype ", dtype_name(a.dtype()),
-              " (needs an integer or bool tensor)");
+  if (!is_integral(a.dtype(), true))
+    NORCH_NOT_IMPLEMENTED("\"bitwise_not\" is not implemented for dtype ", dtype_name(a.dtype()),
+                          " (needs an integer or bool tensor)");
   return run(UnaryOp::BitNot, a);
 }
 Tensor isnan(const Tensor& a) { return run(UnaryOp::IsNan, a); }
@@ -251,10 +268,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   NORCH_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
-  NORCH_CHECK(a.dtype() != ScalarType::Bool, "clamp is not supported for bool tensors");
   ScalarType dt = a.dtype();
   if (min) dt = result_type(a, *min) > dt ? result_type(a, *min) : dt;
   if (max) dt = result_type(a, *max) > dt ? result_type(a, *max) : dt;
+  NORCH_CHECK(dt != ScalarType::Bool, "clamp is not supported for bool tensors with bool bounds");
   TensorIterator::Config cfg;
   cfg.op_name = "clamp";
   TensorIterator it = TensorIterator::unary(Tensor(), to_dtype(a, dt), cfg);
@@ -284,6 +301,9 @@ Tensor clamp(const Tensor& a, const Tensor& min, const Tensor& max) {
 }
 
 Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight) {
+  if (!a.is_floating_point() || !b.is_floating_point())
+    NORCH_NOT_IMPLEMENTED("\"lerp\" is not implemented for dtypes ", dtype_name(a.dtype()), " and ",
+                          dtype_name(b.dtype()), " (needs floating point tensors)");
   // Composite: each piece is differentiable, so the gradient comes for free.
   return add(a, mul(weight, sub(b, a)));
 }
@@ -302,6 +322,25 @@ Tensor& round_(Tensor& a) { return inplace(a, "round_", [](const Tensor& x) { re
 Tensor& trunc_(Tensor& a) { return inplace(a, "trunc_", [](const Tensor& x) { return trunc(x); }); }
 Tensor& reciprocal_(Tensor& a) { return inplace(a, "reciprocal_", [](const Tensor& x) { return reciprocal(x); }); }
 Tensor& square_(Tensor& a) { return inplace(a, "square_", [](const Tensor& x) { return square(x); }); }
+Tensor& sign_(Tensor& a) { return inplace(a, "sign_", [](const Tensor& x) { return sign(x); }); }
+Tensor& exp2_(Tensor& a) { return inplace(a, "exp2_", [](const Tensor& x) { return exp2(x); }); }
+Tensor& log2_(Tensor& a) { return inplace(a, "log2_", [](const Tensor& x) { return log2(x); }); }
+Tensor& log10_(Tensor& a) { return inplace(a, "log10_", [](const Tensor& x) { return log10(x); }); }
+Tensor& log1p_(Tensor& a) { return inplace(a, "log1p_", [](const Tensor& x) { return log1p(x); }); }
+Tensor& expm1_(Tensor& a) { return inplace(a, "expm1_", [](const Tensor& x) { return expm1(x); }); }
+Tensor& rsqrt_(Tensor& a) { return inplace(a, "rsqrt_", [](const Tensor& x) { return rsqrt(x); }); }
+Tensor& sin_(Tensor& a) { return inplace(a, "sin_", [](const Tensor& x) { return sin(x); }); }
+Tensor& cos_(Tensor& a) { return inplace(a, "cos_", [](const Tensor& x) { return cos(x); }); }
+Tensor& tan_(Tensor& a) { return inplace(a, "tan_", [](const Tensor& x) { return tan(x); }); }
+Tensor& asin_(Tensor& a) { return inplace(a, "asin_", [](const Tensor& x) { return asin(x); }); }
+Tensor& acos_(Tensor& a) { return inplace(a, "acos_", [](const Tensor& x) { return acos(x); }); }
+Tensor& atan_(Tensor& a) { return inplace(a, "atan_", [](const Tensor& x) { return atan(x); }); }
+Tensor& sinh_(Tensor& a) { return inplace(a, "sinh_", [](const Tensor& x) { return sinh(x); }); }
+Tensor& cosh_(Tensor& a) { return inplace(a, "cosh_", [](const Tensor& x) { return cosh(x); }); }
+Tensor& erf_(Tensor& a) { return inplace(a, "erf_", [](const Tensor& x) { return erf(x); }); }
+Tensor& frac_(Tensor& a) { return inplace(a, "frac_", [](const Tensor& x) { return frac(x); }); }
+Tensor& logical_not_(Tensor& a) { return inplace(a, "logical_not_", [](const Tensor& x) { return logical_not(x); }); }
+Tensor& bitwise_not_(Tensor& a) { return inplace(a, "bitwise_not_", [](const Tensor& x) { return bitwise_not(x); }); }
 Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   return inplace(a, "clamp_", [&](const Tensor& x) { return clamp(x, min, max); });
 }

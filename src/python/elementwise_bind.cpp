@@ -78,7 +78,9 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
       .def("__xor__", &binary_operator<bitwise_xor>)
       .def("__rxor__", &binary_operator<bitwise_xor, true>)
       .def("__lshift__", &binary_operator<bitwise_left_shift>)
+      .def("__rlshift__", &binary_operator<bitwise_left_shift, true>)
       .def("__rshift__", &binary_operator<bitwise_right_shift>)
+      .def("__rrshift__", &binary_operator<bitwise_right_shift, true>)
       .def("__eq__", &binary_operator<eq>)
       .def("__ne__", &binary_operator<ne>)
       .def("__lt__", &binary_operator<lt>)
@@ -88,7 +90,12 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
       .def("__neg__", [](const Tensor& a) { return neg(a); })
       .def("__pos__", [](const Tensor& a) { return a; })
       .def("__abs__", [](const Tensor& a) { return abs(a); })
-      .def("__invert__", [](const Tensor& a) { return bitwise_not(a); })
+      .def("__invert__", [](const Tensor& a) {
+        // The operator raises TypeError where the function raises NotImplementedError, as in PyTorch.
+        NORCH_CHECK_TYPE(is_integral(a.dtype(), true),
+                         "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
+        return bitwise_not(a);
+      })
       .def("__iadd__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { add_(x, y); }); })
       .def("__isub__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { sub_(x, y); }); })
       .def("__imul__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { mul_(x, y); }); })
@@ -99,6 +106,8 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
       .def("__iand__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_and_(x, y); }); })
       .def("__ior__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_or_(x, y); }); })
       .def("__ixor__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_xor_(x, y); }); })
+      .def("__ilshift__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_left_shift_(x, y); }); })
+      .def("__irshift__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_right_shift_(x, y); }); })
       .def("__hash__", [](const Tensor& t) { return reinterpret_cast<intptr_t>(t.impl()); });
 
   // Functions and methods with PyTorch's names.
@@ -169,6 +178,10 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_binary_inplace(cls, "floor_divide_", [](Tensor& a, const Tensor& b) { floor_divide_(a, b); });
   def_binary_inplace(cls, "maximum_", [](Tensor& a, const Tensor& b) { maximum_(a, b); });
   def_binary_inplace(cls, "minimum_", [](Tensor& a, const Tensor& b) { minimum_(a, b); });
+  def_binary_inplace(cls, "fmod_", [](Tensor& a, const Tensor& b) { fmod_(a, b); });
+  def_binary_inplace(cls, "atan2_", [](Tensor& a, const Tensor& b) { atan2_(a, b); });
+  def_binary_inplace(cls, "bitwise_left_shift_", [](Tensor& a, const Tensor& b) { bitwise_left_shift_(a, b); });
+  def_binary_inplace(cls, "bitwise_right_shift_", [](Tensor& a, const Tensor& b) { bitwise_right_shift_(a, b); });
   def_binary_inplace(cls, "bitwise_and_", [](Tensor& a, const Tensor& b) { bitwise_and_(a, b); });
   def_binary_inplace(cls, "bitwise_or_", [](Tensor& a, const Tensor& b) { bitwise_or_(a, b); });
   def_binary_inplace(cls, "bitwise_xor_", [](Tensor& a, const Tensor& b) { bitwise_xor_(a, b); });
@@ -209,11 +222,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_unary(m, cls, "isnan", static_cast<UnaryFn>(isnan));
   def_unary(m, cls, "isinf", static_cast<UnaryFn>(isinf));
   def_unary(m, cls, "isfinite", static_cast<UnaryFn>(isfinite));
-  auto round_fn = [](const Tensor& a, int decimals) {
-    if (decimals == 0) return round(a);
-    double scale = std::pow(10.0, decimals);
-    return div(round(mul(a, Scalar(scale))), Scalar(scale));
-  };
+  auto round_fn = [](const Tensor& a, int64_t decimals) { return round(a, decimals); };
   m.def("round", round_fn, py::arg("input"), py::kw_only(), py::arg("decimals") = 0);
   cls.def("round", round_fn, py::kw_only(), py::arg("decimals") = 0);
 
@@ -235,6 +244,25 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_inplace("trunc_", trunc_);
   def_inplace("reciprocal_", reciprocal_);
   def_inplace("square_", square_);
+  def_inplace("sign_", sign_);
+  def_inplace("exp2_", exp2_);
+  def_inplace("log2_", log2_);
+  def_inplace("log10_", log10_);
+  def_inplace("log1p_", log1p_);
+  def_inplace("expm1_", expm1_);
+  def_inplace("rsqrt_", rsqrt_);
+  def_inplace("sin_", sin_);
+  def_inplace("cos_", cos_);
+  def_inplace("tan_", tan_);
+  def_inplace("asin_", asin_);
+  def_inplace("acos_", acos_);
+  def_inplace("atan_", atan_);
+  def_inplace("sinh_", sinh_);
+  def_inplace("cosh_", cosh_);
+  def_inplace("erf_", erf_);
+  def_inplace("frac_", frac_);
+  def_inplace("logical_not_", logical_not_);
+  def_inplace("bitwise_not_", bitwise_not_);
 
   auto opt_scalar = [](py::handle o) -> std::optional<Scalar> {
     if (o.is_none()) return std::nullopt;

@@ -60,6 +60,8 @@ ScalarType result_type(const TensorList& tensors) {
   return result;
 }
 
+bool can_cast(ScalarType from, ScalarType to) { return category(from) <= category(to); }
+
 ScalarType result_type(const Tensor& a, const Scalar& s) { return result_type({a, scalar_to_tensor(s)}); }
 
 bool TensorIterator::is_contiguous() const {
@@ -125,8 +127,7 @@ TensorIterator TensorIterator::build(Tensor out, const TensorList& inputs, const
     NORCH_CHECK(out.device() == it.device_ || !have_device, cfg.op_name, ": expected output on ",
                 it.device_.str(), " but got ", out.device().str());
     if (out.dtype() != out_dtype) {
-      NORCH_CHECK(cfg.cast_to_output ||
-                      (category(out_dtype) <= category(out.dtype()) && !(out.dtype() == ScalarType::Bool)),
+      NORCH_CHECK(cfg.cast_to_output || can_cast(out_dtype, out.dtype()),
                   "result type ", dtype_name(out_dtype), " can't be cast to the desired output type ",
                   dtype_name(out.dtype()));
       it.output_staging_ = empty(shape, TensorOptions(out_dtype, it.device_));

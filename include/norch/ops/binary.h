@@ -53,6 +53,8 @@ Tensor& remainder_(Tensor& self, const Tensor& other);
 Tensor& floor_divide_(Tensor& self, const Tensor& other);
 Tensor& maximum_(Tensor& self, const Tensor& other);
 Tensor& minimum_(Tensor& self, const Tensor& other);
+Tensor& fmod_(Tensor& self, const Tensor& other);
+Tensor& atan2_(Tensor& self, const Tensor& other);
 Tensor& bitwise_and_(Tensor& self, const Tensor& other);
 Tensor& bitwise_or_(Tensor& self, const Tensor& other);
 Tensor& bitwise_xor_(Tensor& self, const Tensor& other);

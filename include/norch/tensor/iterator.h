@@ -91,6 +91,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op_name = "br
 // PyTorch's result_type: dimensioned tensors > 0-d tensors > Python numbers.
 ScalarType result_type(const TensorList& tensors);
 ScalarType result_type(const Tensor& a, const Scalar& s);
+// PyTorch's can_cast: may an op's result of dtype `from` be written into an
+// existing tensor of dtype `to` (in-place ops, out=)? Not to a lower category.
+bool can_cast(ScalarType from, ScalarType to);
 // Threads used by CPU kernels (norch.set_num_threads).
 int get_num_threads();
 void set_num_threads(int n);

@@ -68,6 +68,11 @@ void arithmetic(TensorIterator& it, BinaryOp op) {
         else return b == 0 ? T(0) : T(a / b);
       });
     case BinaryOp::Remainder: return binary_loop<T, T>(it, [](T a, T b) -> T { return remainder(a, b); });
+    case BinaryOp::Fmod:
+      return binary_loop<T, T>(it, [](T a, T b) -> T {
+        if constexpr (std::is_floating_point_v<T>) return std::fmod(a, b);
+        else return b == 0 ? T(0) : T(a % b);  // zero divisors are refused by the op
+      });
     case BinaryOp::Pow:
       return binary_loop<T, T>(it, [](T a, T b) -> T {
         if constexpr (std::is_floating_point_v<T>) return std::pow(a, b);

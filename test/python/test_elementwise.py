@@ -1,0 +1,518 @@
+"""Elementwise ops: one table row per op drives forward checks against NumPy for
+every dtype, PyTorch's type promotion, layouts (broadcast, non-contiguous, 0-d,
+empty), gradcheck/gradgradcheck; then where/clamp/lerp and errors. Operators and
+in-place forms: test_operators.py."""
+import math
+
+import numpy as np
+import pytest
+
+import norch
+from norch.autograd.gradcheck import gradcheck, gradgradcheck
+
+try:  # optional second oracle for dtype promotion
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+
+FLOATS = ("float32", "float64")
+INTS = ("uint8", "int32", "int64")
+NUMERIC = INTS + FLOATS
+ALL = ("bool",) + NUMERIC
+SIGNED = ("int32", "int64") + FLOATS
+
+
+def make(dtype, shape, domain="real", seed=0):
+    """A NumPy array of `dtype` whose values suit the op's domain."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.random(shape) > 0.5
+    if dtype in INTS:
+        lo = {"pos": 1, "nonzero": 1, "unit": 0, "small": 0}.get(domain, 0 if dtype == "uint8" else -6)
+        hi = 4 if domain == "small" else (2 if domain == "unit" else 7)
+        a = rng.integers(lo, hi, shape)
+        if domain == "nonzero" and dtype != "uint8":
+            a = a * rng.choice([-1, 1], shape)
+        return a.astype(dtype)
+    if domain == "pos":
+        a = rng.uniform(0.2, 3.0, shape)
+    elif domain == "unit":
+        a = rng.uniform(-0.9, 0.9, shape)
+    elif domain == "nonzero":
+        a = rng.uniform(0.3, 2.0, shape) * rng.choice([-1, 1], shape)
+    elif domain == "small":
+        a = rng.uniform(-2.0, 2.0, shape)
+    else:
+        a = rng.standard_normal(shape) * 1.5
+    return a.astype(dtype)
+
+
+def T(a, **kw):
+    return norch.tensor(np.asarray(a), **kw)
+
+
+def check(out, expected, dtype=None, rtol=None, atol=None):
+    """Compare a norch result with a NumPy reference: dtype, shape and values."""
+    got = out.numpy()
+    if dtype is not None:
+        assert str(out.dtype) == "norch." + dtype, f"dtype {out.dtype} != {dtype}"
+    expected = np.asarray(expected)
+    assert got.shape == expected.shape
+    if got.dtype.kind == "f":
+        tight = got.dtype == np.float64
+        np.testing.assert_allclose(got, expected.astype(got.dtype), rtol=rtol or (1e-10 if tight else 2e-5),
+                                   atol=atol or (1e-12 if tight else 1e-5), equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, expected.astype(got.dtype))
+
+
+def erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+# --- unary table ------------------------------------------------------------------
+# (name, NumPy reference, input domain, dtypes, result kind, differentiable)
+# kind: "keep" = same dtype, "float" = ints compute in float32, "bool" = bool result.
+UNARY = [
+    ("neg", np.negative, "real", NUMERIC, "keep", True),
+    ("abs", np.abs, "real", NUMERIC, "keep", True),
+    ("sign", lambda x: x if x.dtype == bool else np.sign(x), "real", ALL, "keep", True),
+    ("exp", np.exp, "small", ALL, "float", True),
+    ("exp2", np.exp2, "small", ALL, "float", True),
+    ("log", np.log, "pos", ALL, "float", True),
+    ("log2", np.log2, "pos", ALL, "float", True),
+    ("log10", np.log10, "pos", ALL, "float", True),
+    ("log1p", np.log1p, "pos", ALL, "float", True),
+    ("expm1", np.expm1, "small", ALL, "float", True),
+    ("sqrt", np.sqrt, "pos", ALL, "float", True),
+    ("rsqrt", lambda x: 1 / np.sqrt(x), "pos", ALL, "float", True),
+    ("sin", np.sin, "real", ALL, "float", True),
+    ("cos", np.cos, "real", ALL, "float", True),
+    ("tan", np.tan, "unit", ALL, "float", True),
+    ("asin", np.arcsin, "unit", ALL, "float", True),
+    ("acos", np.arccos, "unit", ALL, "float", True),
+    ("atan", np.arctan, "real", ALL, "float", True),
+    ("sinh", np.sinh, "small", ALL, "float", True),
+    ("cosh", np.cosh, "small", ALL, "float", True),
+    ("tanh", np.tanh, "real", ALL, "float", True),
+    ("sigmoid", lambda x: 1 / (1 + np.exp(-x)), "real", ALL, "float", True),
+    ("erf", erf, "real", ALL, "float", True),
+    ("reciprocal", lambda x: 1 / x, "nonzero", ALL, "float", True),
+    ("relu", lambda x: np.maximum(x, 0), "real", NUMERIC, "keep", True),
+    ("floor", np.floor, "real", NUMERIC, "keep", True),
+    ("ceil", np.ceil, "real", NUMERIC, "keep", True),
+    ("round", np.round, "real", NUMERIC, "keep", True),
+    ("trunc", np.trunc, "real", NUMERIC, "keep", True),
+    ("frac", lambda x: x - np.trunc(x), "real", FLOATS, "keep", True),
+    ("square", lambda x: x.astype(np.int64) ** 2 if x.dtype == bool else x * x, "real", ALL, "keep", True),
+    ("logical_not", np.logical_not, "real", ALL, "bool", False),
+    ("bitwise_not", np.invert, "real", ("bool",) + INTS, "keep", False),
+    ("isnan", lambda x: np.isnan(x.astype(np.float64)), "real", ALL, "bool", False),
+    ("isinf", lambda x: np.isinf(x.astype(np.float64)), "real", ALL, "bool", False),
+    ("isfinite", lambda x: np.isfinite(x.astype(np.float64)), "real", ALL, "bool", False),
+    ("nan_to_num", np.nan_to_num, "real", ALL, "keep", True),
+]
+UNARY_IDS = [r[0] for r in UNARY]
+
+
+def unary_dtype(kind, dtype, name):
+    if kind == "bool":
+        return "bool"
+    if kind == "float" and dtype not in FLOATS:
+        return "float32"
+    if name == "square" and dtype == "bool":
+        return "int64"
+    return dtype
+
+
+def unary_ref(fn, a, kind):
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(False) is -inf, as in norch
+        if kind == "float" and a.dtype.kind != "f":
+            return fn(a.astype(np.float64))
+        return fn(a)
+
+
+@pytest.mark.parametrize("name,ref,domain,dtypes,kind,diff", UNARY, ids=UNARY_IDS)
+def test_unary_forward_every_dtype(name, ref, domain, dtypes, kind, diff):
+    for dt in dtypes:
+        a = make(dt, (3, 5), domain)
+        out = getattr(norch, name)(T(a))
+        check(out, unary_ref(ref, a, kind), unary_dtype(kind, dt, name))
+        check(getattr(T(a), name)(), unary_ref(ref, a, kind), unary_dtype(kind, dt, name))  # method form
+
+
+@pytest.mark.parametrize("name,ref,domain,dtypes,kind,diff", UNARY, ids=UNARY_IDS)
+def test_unary_unsupported_dtypes_raise(name, ref, domain, dtypes, kind, diff):
+    for dt in set(ALL) - set(dtypes):
+        with pytest.raises(RuntimeError, match=f"(?i){name}"):
+            getattr(norch, name)(T(make(dt, (2, 3), domain)))
+
+
+@pytest.mark.parametrize("name,ref,domain,dtypes,kind,diff", UNARY, ids=UNARY_IDS)
+def test_unary_layouts(name, ref, domain, dtypes, kind, diff):
+    dt = dtypes[-1]
+    fn = getattr(norch, name)
+    base = make(dt, (4, 6), domain)
+    t = T(base)
+    check(fn(t.t()), unary_ref(ref, base.T, kind))                    # transposed
+    check(fn(t[1:, ::2]), unary_ref(ref, base[1:, ::2], kind))        # sliced
+    check(fn(t.expand(2, 4, 6)), unary_ref(ref, np.broadcast_to(base, (2, 4, 6)), kind))  # stride 0
+    check(fn(T(base[1, 2])), unary_ref(ref, base[1, 2], kind))        # 0-d
+    empty = fn(T(make(dt, (0, 3), domain)))
+    assert tuple(empty.shape) == (0, 3) and str(empty.dtype) == "norch." + unary_dtype(kind, dt, name)
+
+
+@pytest.mark.parametrize("name,ref,domain,dtypes,kind,diff", [r for r in UNARY if r[5]],
+                         ids=[r[0] for r in UNARY if r[5]])
+def test_unary_gradcheck(name, ref, domain, dtypes, kind, diff):
+    fn = getattr(norch, name)
+    base = make("float64", (3, 4), domain, seed=1)
+    x = T(base, requires_grad=True)
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+    assert gradcheck(lambda v: fn(v.t()), (x,))                       # non-contiguous input
+    assert gradcheck(fn, (T(base[0, 0], requires_grad=True),))        # 0-d
+    e = T(make("float64", (0, 2), domain), requires_grad=True)
+    fn(e).sum().backward()
+    assert tuple(e.grad.shape) == (0, 2)
+
+
+def test_unary_special_values():
+    x = T(np.array([np.nan, np.inf, -np.inf, 0.0, -2.5, 2.5, 0.5, 1.5], dtype=np.float32))
+    check(norch.isnan(x), np.isnan(x.numpy()))
+    check(norch.isinf(x), np.isinf(x.numpy()))
+    check(norch.isfinite(x), np.isfinite(x.numpy()))
+    check(norch.round(x), np.round(x.numpy()))                        # half to even: 0.5 -> 0, 2.5 -> 2
+    check(norch.nan_to_num(x), np.nan_to_num(x.numpy()))
+    check(norch.nan_to_num(x, nan=1.0, posinf=2.0, neginf=-3.0), np.nan_to_num(x.numpy(), nan=1, posinf=2, neginf=-3))
+    check(x.nan_to_num(nan=7.0), np.nan_to_num(x.numpy(), nan=7.0))
+    # sigmoid must not overflow at large |x|
+    check(norch.sigmoid(T(np.array([-1000.0, 1000.0]))), np.array([0.0, 1.0]))
+    # PyTorch's sign(nan) is 0
+    check(norch.sign(T(np.array([np.nan, -0.0, 3.0]))), np.array([0.0, 0.0, 1.0]))
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 2, -1])
+def test_round_decimals(decimals):
+    a = np.array([[1.2345, -2.5551, 123.456], [0.05, 15.0, -0.449]])
+    check(norch.round(T(a), decimals=decimals), np.round(a, decimals), "float64")
+    check(T(a).round(decimals=decimals), np.round(a, decimals))
+    x = T(np.array([1.2377, -2.5512, 12.3412, 0.0731, 15.0131, -0.4492]), requires_grad=True)  # off the steps
+    assert gradcheck(lambda v: norch.round(v, decimals=decimals), (x,))  # zero almost everywhere
+    with pytest.raises(RuntimeError, match="round"):
+        norch.round(T(np.array([1, 2])), decimals=1)
+    check(norch.round(T(np.array([1, 2]))), np.array([1, 2]), "int64")
+
+
+# --- binary table -----------------------------------------------------------------
+def trunc_div(a, b):
+    if a.dtype.kind == "f":
+        return np.trunc(a / b)
+    return (np.trunc(a.astype(np.float64) / b)).astype(np.result_type(a, b))
+
+
+def rdiv(mode):
+    return lambda a, b: norch.div(a, b, rounding_mode=mode)
+
+
+def bool_pow_safe(a, b):
+    return np.power(a, b)
+
+
+# (name, norch function, NumPy reference, domain of b, dtypes, result kind, differentiable)
+BINARY = [
+    ("add", norch.add, np.add, "real", ALL, "keep", True),
+    ("sub", norch.sub, np.subtract, "real", NUMERIC, "keep", True),
+    ("mul", norch.mul, np.multiply, "real", ALL, "keep", True),
+    ("div", norch.div, np.true_divide, "nonzero", NUMERIC, "float", True),
+    ("div_floor", rdiv("floor"), np.floor_divide, "nonzero", NUMERIC, "keep", True),
+    ("div_trunc", rdiv("trunc"), trunc_div, "nonzero", NUMERIC, "keep", True),
+    ("floor_divide", norch.floor_divide, np.floor_divide, "nonzero", NUMERIC, "keep", True),
+    ("remainder", norch.remainder, np.remainder, "nonzero", NUMERIC, "keep", True),
+    ("fmod", norch.fmod, np.fmod, "nonzero", NUMERIC, "keep", True),
+    ("pow", norch.pow, np.power, "small", NUMERIC, "keep", True),
+    ("maximum", norch.maximum, np.maximum, "real", ALL, "keep", True),
+    ("minimum", norch.minimum, np.minimum, "real", ALL, "keep", True),
+    ("atan2", norch.atan2, np.arctan2, "real", NUMERIC, "float", True),
+    ("eq", norch.eq, np.equal, "real", ALL, "bool", False),
+    ("ne", norch.ne, np.not_equal, "real", ALL, "bool", False),
+    ("lt", norch.lt, np.less, "real", ALL, "bool", False),
+    ("le", norch.le, np.less_equal, "real", ALL, "bool", False),
+    ("gt", norch.gt, np.greater, "real", ALL, "bool", False),
+    ("ge", norch.ge, np.greater_equal, "real", ALL, "bool", False),
+    ("logical_and", norch.logical_and, np.logical_and, "real", ALL, "bool", False),
+    ("logical_or", norch.logical_or, np.logical_or, "real", ALL, "bool", False),
+    ("logical_xor", norch.logical_xor, np.logical_xor, "real", ALL, "bool", False),
+    ("bitwise_and", norch.bitwise_and, np.bitwise_and, "real", ("bool",) + INTS, "keep", False),
+    ("bitwise_or", norch.bitwise_or, np.bitwise_or, "real", ("bool",) + INTS, "keep", False),
+    ("bitwise_xor", norch.bitwise_xor, np.bitwise_xor, "real", ("bool",) + INTS, "keep", False),
+    ("bitwise_left_shift", norch.bitwise_left_shift, np.left_shift, "small", INTS, "keep", False),
+    ("bitwise_right_shift", norch.bitwise_right_shift, np.right_shift, "small", INTS, "keep", False),
+]
+BINARY_IDS = [r[0] for r in BINARY]
+
+
+def binary_inputs(name, dt, domain, shape_a=(3, 4), shape_b=(3, 4), seed=0):
+    a = make(dt, shape_a, "pos" if name == "pow" and dt in FLOATS else "real", seed)
+    b = make(dt, shape_b, domain, seed + 1)
+    if name == "pow" and dt in INTS:
+        a = make(dt, shape_a, "small", seed)  # keeps integer powers in range
+    return a, b
+
+
+def binary_dtype(kind, dt):
+    if kind == "bool":
+        return "bool"
+    if kind == "float" and dt not in FLOATS:
+        return "float32"
+    return dt
+
+
+def binary_ref(ref, a, b, kind):
+    if kind == "float" and a.dtype.kind != "f":
+        return ref(a.astype(np.float64), b.astype(np.float64))
+    return ref(a, b)
+
+
+@pytest.mark.parametrize("name,fn,ref,domain,dtypes,kind,diff", BINARY, ids=BINARY_IDS)
+def test_binary_forward_every_dtype(name, fn, ref, domain, dtypes, kind, diff):
+    for dt in dtypes:
+        a, b = binary_inputs(name, dt, domain)
+        check(fn(T(a), T(b)), binary_ref(ref, a, b, kind), binary_dtype(kind, dt))
+
+
+@pytest.mark.parametrize("name,fn,ref,domain,dtypes,kind,diff", BINARY, ids=BINARY_IDS)
+def test_binary_layouts(name, fn, ref, domain, dtypes, kind, diff):
+    dt = dtypes[-1]
+    a, b = binary_inputs(name, dt, domain, (3, 1, 4), (2, 1))
+    check(fn(T(a), T(b)), binary_ref(ref, a, b, kind))                          # broadcast both ways
+    a, b = binary_inputs(name, dt, domain, (4, 6), (6, 4))
+    check(fn(T(a)[:, ::2], T(b).t()[:, 1::2]), binary_ref(ref, a[:, ::2], b.T[:, 1::2], kind))  # non-contiguous
+    check(fn(T(a[0, 0]), T(b[0, 0])), binary_ref(ref, a[0, 0], b[0, 0], kind))  # 0-d with 0-d
+    check(fn(T(a[0, 0]), T(b)), binary_ref(ref, a[0, 0], b, kind))              # 0-d with 2-d
+    ea, eb = binary_inputs(name, dt, domain, (0, 3), (3,))
+    out = fn(T(ea), T(eb))
+    assert tuple(out.shape) == (0, 3) and str(out.dtype) == "norch." + binary_dtype(kind, dt)
+
+
+@pytest.mark.parametrize("name,fn,ref,domain,dtypes,kind,diff", [r for r in BINARY if r[6]],
+                         ids=[r[0] for r in BINARY if r[6]])
+def test_binary_gradcheck(name, fn, ref, domain, dtypes, kind, diff):
+    a, b = binary_inputs(name, "float64", domain, (2, 3), (3,), seed=3)
+    x, y = T(a, requires_grad=True), T(b, requires_grad=True)
+    assert gradcheck(fn, (x, y))                                  # broadcast gradient reduced to (3,)
+    assert gradgradcheck(fn, (x, y))
+    assert gradcheck(lambda u, v: fn(u.t(), v.unsqueeze(1).expand(3, 2)), (x, y))  # non-contiguous
+    assert gradcheck(fn, (T(a[0, 0], requires_grad=True), T(b[0], requires_grad=True)))  # 0-d
+    assert gradcheck(lambda u: fn(u, y.detach()), (x,))           # only one input requires grad
+    assert gradcheck(lambda v: fn(x.detach(), v), (y,))
+
+
+def test_maximum_minimum_ties_split_gradient():
+    a = T(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = T(np.array([1.0, 5.0, 0.0]), requires_grad=True)
+    norch.maximum(a, b).sum().backward()
+    check(a.grad, np.array([0.5, 0.0, 1.0]))
+    check(b.grad, np.array([0.5, 1.0, 0.0]))
+
+
+def test_integer_division_semantics():
+    a = np.array([7, -7, 7, -7, 0])
+    b = np.array([2, 2, -2, -2, 3])
+    check(norch.floor_divide(T(a), T(b)), np.floor_divide(a, b), "int64")
+    check(norch.div(T(a), T(b), rounding_mode="trunc"), np.array([3, -3, -3, 3, 0]), "int64")
+    check(norch.remainder(T(a), T(b)), np.remainder(a, b), "int64")
+    check(norch.fmod(T(a), T(b)), np.fmod(a, b), "int64")
+    check(norch.div(T(a), T(b)), a / b, "float32")
+    af = a.astype(np.float64)
+    check(norch.remainder(T(af), T(b.astype(np.float64))), np.remainder(af, b))
+    check(T(np.array([1.0, -1.0, 0.0])) // 0, np.array([np.inf, -np.inf, np.nan]))  # floats do not raise
+    # integer powers, including negative exponent tensors (0, or +-1 for bases +-1)
+    check(T(np.array([2, -1, 1, 3])) ** T(np.array([-1, -3, -2, 0])), np.array([0, -1, 1, 1]), "int64")
+
+
+def test_nan_propagation():
+    nan = np.nan
+    a, b = np.array([nan, 1.0, 2.0]), np.array([1.0, nan, 1.0])
+    check(norch.maximum(T(a), T(b)), np.maximum(a, b))
+    check(norch.minimum(T(a), T(b)), np.minimum(a, b))
+    check(norch.eq(T(a), T(a)), np.equal(a, a))
+    check(norch.ne(T(a), T(a)), np.not_equal(a, a))
+
+
+# --- type promotion ----------------------------------------------------------------
+# (lhs dtype or kind, rhs, expected) following PyTorch: dimensioned tensors > 0-d
+# tensors > Python numbers, a weaker participant only lifting the category.
+PROMOTION = [
+    (("t", "int32"), ("t", "int64"), "int64"),
+    (("t", "uint8"), ("t", "int32"), "int32"),
+    (("t", "bool"), ("t", "uint8"), "uint8"),
+    (("t", "int64"), ("t", "float32"), "float32"),
+    (("t", "float32"), ("t", "float64"), "float64"),
+    (("t", "int32"), ("0d", "int64"), "int32"),
+    (("t", "int32"), ("0d", "float64"), "float64"),
+    (("t", "float32"), ("0d", "float64"), "float32"),
+    (("t", "uint8"), ("0d", "int64"), "uint8"),
+    (("t", "bool"), ("0d", "int32"), "int32"),
+    (("0d", "int32"), ("0d", "float64"), "float64"),
+    (("0d", "int32"), ("0d", "int64"), "int64"),
+    (("t", "int32"), ("py", 2), "int32"),
+    (("t", "int64"), ("py", 2.5), "float32"),
+    (("t", "float64"), ("py", 2.5), "float64"),
+    (("t", "float32"), ("py", 2), "float32"),
+    (("t", "bool"), ("py", 2), "int64"),
+    (("t", "bool"), ("py", 2.5), "float32"),
+    (("t", "uint8"), ("py", True), "uint8"),
+    (("t", "bool"), ("py", True), "bool"),
+    (("0d", "int32"), ("py", 2.5), "float32"),
+    (("0d", "float64"), ("py", 2), "float64"),
+]
+
+
+def operand(spec, seed=0):
+    kind, v = spec
+    if kind == "py":
+        return v, v
+    a = make(v, (2, 3) if kind == "t" else (), "pos", seed)
+    return T(a), a
+
+
+@pytest.mark.parametrize("lhs,rhs,expected", PROMOTION, ids=[f"{l}-{r}" for l, r, _ in PROMOTION])
+def test_type_promotion(lhs, rhs, expected):
+    ta, na = operand(lhs)
+    tb, nb = operand(rhs, 1)
+    for fn, ref in ((norch.add, np.add), (norch.mul, np.multiply), (norch.maximum, np.maximum)):
+        if not isinstance(tb, norch.Tensor) and fn is norch.maximum:
+            continue
+        out = fn(ta, tb)
+        assert str(out.dtype) == "norch." + expected, (fn, out.dtype)
+        np.testing.assert_allclose(out.numpy().astype(np.float64),
+                                   np.asarray(ref(np.asarray(na, np.float64), np.asarray(nb, np.float64))).astype(
+                                       out.numpy().dtype).astype(np.float64), rtol=1e-6)
+    # reflected operator with a Python number on the left
+    if not isinstance(tb, norch.Tensor):
+        assert str((tb + ta).dtype) == "norch." + expected
+        assert str((tb * ta).dtype) == "norch." + expected
+    assert norch.result_type(ta, tb) == getattr(norch, expected)
+    # true division always produces a float, comparisons always bool
+    assert (ta / tb).dtype.is_floating_point
+    assert (ta < tb).dtype == norch.bool
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "floor_divide", "remainder", "maximum", "atan2",
+                                  "eq", "lt", "logical_and", "bitwise_or", "pow", "fmod"])
+def test_promotion_matches_pytorch_for_all_dtype_pairs(name):
+    """Every (dtype, dtype) pair and 0-d/Python-number mixes: same result dtype, or both raise."""
+    def outcome(mod, a, b):
+        try:
+            return str(getattr(mod, name)(a, b).dtype).split(".")[-1]
+        except Exception as e:  # noqa: BLE001 - the exception type is what is compared
+            return "RuntimeError" if isinstance(e, RuntimeError) else type(e).__name__
+
+    for da in ALL:
+        for db in ALL:
+            for shape_b in ((2, 3), ()):
+                a = make(da, (2, 3), "pos")
+                b = make(db, shape_b, "pos", 1)
+                t_out = outcome(torch, torch.from_numpy(a), torch.from_numpy(np.array(b)))
+                n_out = outcome(norch, T(a), T(b))
+                assert n_out == t_out, (da, db, shape_b)
+        for scalar in (3, 2.5, True):
+            a = make(da, (2, 3), "pos")
+            if name in ("maximum", "atan2", "logical_and", "fmod", "remainder", "pow", "bitwise_or"):
+                break  # some of these refuse Python numbers in PyTorch; norch accepts them
+            assert outcome(norch, T(a), scalar) == outcome(torch, torch.from_numpy(a), scalar), (da, scalar)
+
+
+# --- where, clamp, lerp ---------------------------------------------------------------
+def test_where():
+    c = make("bool", (3, 1))
+    a, b = make("float64", (3, 4)), make("float64", (4,), seed=1)
+    check(norch.where(T(c), T(a), T(b)), np.where(c, a, b))
+    check(norch.where(T(c), T(a), 0.0), np.where(c, a, 0.0), "float64")
+    check(T(a).where(T(c), T(b)), np.where(c, a, b))
+    check(norch.where(T(c), T(make("int32", (3, 4))), 1.5), np.where(c, make("int32", (3, 4)), 1.5), "float32")
+    check(norch.where(T(c[0, 0]), T(a[0, 0]), T(b[0])), np.where(c[0, 0], a[0, 0], b[0]))  # 0-d
+    x, y = T(a, requires_grad=True), T(b, requires_grad=True)
+    assert gradcheck(lambda u, v: norch.where(T(c), u, v), (x, y))
+    assert gradgradcheck(lambda u, v: norch.where(T(c), u, v), (x, y))
+    with pytest.raises(RuntimeError, match="condition"):
+        norch.where(T(np.array([1, 0])), T(a[0, :2]), T(b[:2]))
+
+
+def test_clamp():
+    a = make("float64", (3, 4))
+    check(norch.clamp(T(a), -0.5, 0.5), np.clip(a, -0.5, 0.5))
+    check(norch.clamp(T(a), min=0.1), np.maximum(a, 0.1))
+    check(T(a).clamp(max=0.2), np.minimum(a, 0.2))
+    check(norch.clip(T(a), -1, 1), np.clip(a, -1, 1))
+    check(norch.clamp(T(a), 1.0, -1.0), np.full_like(a, -1.0))  # min > max gives max, as PyTorch
+    lo, hi = make("float64", (4,), seed=1) - 1, make("float64", (3, 1), seed=2) + 1
+    check(norch.clamp(T(a), T(lo), T(hi)), np.minimum(np.maximum(a, lo), hi))
+    check(norch.clamp(T(a), min=T(lo)), np.maximum(a, lo))
+    ia = make("int64", (3, 4))
+    check(norch.clamp(T(ia), -2, 2), np.clip(ia, -2, 2), "int64")
+    check(norch.clamp(T(ia), 1.5), np.maximum(ia, 1.5), "float32")
+    check(norch.clamp(T(a[0, 0]), 0, 0.1), np.clip(a[0, 0], 0, 0.1))  # 0-d
+    x = T(a, requires_grad=True)
+    assert gradcheck(lambda v: norch.clamp(v, -0.5, 0.5), (x,))
+    assert gradgradcheck(lambda v: norch.clamp(v, -0.5, 0.5), (x,))
+    assert gradcheck(lambda v, l: norch.clamp(v, l, None), (x, T(lo, requires_grad=True)))
+    with pytest.raises(RuntimeError, match="At least one of 'min' or 'max'"):
+        norch.clamp(T(a))
+
+
+def test_lerp():
+    a, b = make("float64", (3, 4)), make("float64", (4,), seed=1)
+    w = make("float64", (3, 1), "unit", 2)
+    check(norch.lerp(T(a), T(b), 0.25), a + 0.25 * (b - a))
+    check(T(a).lerp(T(b), T(w)), a + w * (b - a))
+    args = (T(a, requires_grad=True), T(b, requires_grad=True), T(w, requires_grad=True))
+    assert gradcheck(norch.lerp, args)
+    assert gradgradcheck(norch.lerp, args)
+    with pytest.raises(RuntimeError, match="lerp"):
+        norch.lerp(T(np.array([1, 2])), T(np.array([3, 4])), 0.5)
+
+
+# --- errors -------------------------------------------------------------------------
+def test_errors():
+    with pytest.raises(RuntimeError, match=r"\(2, 3\) and \(4,\)"):
+        T(np.ones((2, 3))) + T(np.ones(4))
+    with pytest.raises(RuntimeError, match=r"\(2, 3\)"):
+        T(np.ones(3)).add_(T(np.ones((2, 3))))  # in-place result may not grow self
+    f, i, b = T(np.ones(2)), T(np.array([4, 6])), T(np.array([True, False]))
+    with pytest.raises(RuntimeError, match="bitwise_and"):
+        f & f
+    with pytest.raises(RuntimeError, match="bitwise_xor"):
+        norch.bitwise_xor(f, 1)
+    with pytest.raises(RuntimeError, match="bitwise_not"):
+        norch.bitwise_not(f)
+    with pytest.raises(TypeError, match="integer and Boolean"):
+        ~f
+    with pytest.raises(RuntimeError, match="left_shift"):
+        b << b
+    with pytest.raises(RuntimeError, match="two bool tensors"):
+        b - b
+    with pytest.raises(RuntimeError, match="with a bool tensor"):
+        i - b
+    with pytest.raises(RuntimeError, match="Negation"):
+        -b
+    for op in (lambda: i // T(np.array([0, 1])), lambda: i % 0, lambda: norch.fmod(i, 0),
+               lambda: norch.div(i, 0, rounding_mode="trunc"), lambda: i.floor_divide_(0)):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op()
+    check(i, np.array([4, 6]))
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        i ** -1
+    with pytest.raises((RuntimeError, ValueError), match="rounding_mode"):
+        norch.div(f, f, rounding_mode="ceil")
+    with pytest.raises(TypeError):
+        norch.add(f, "a")
+    with pytest.raises(TypeError):
+        f + "a"
+    with pytest.raises(RuntimeError, match="frac"):
+        norch.frac(i)
+    assert (f == "a") is False  # Python falls back to identity comparison
