@@ -492,6 +492,14 @@ def test_scaled_dot_product_attention(kwargs):
     assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, **nk), (qn, kn, vn))
 
 
+def test_sdpa_large_scores_are_stable():
+    q, k, v = _sdpa_inputs(torch.float32)
+    q = q * 300
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    got = F.scaled_dot_product_attention(to_norch(q), to_norch(k), to_norch(v))
+    assert_close(got, expected, 1e-4, 1e-4)
+
+
 def test_sdpa_causal_with_mask_raises():
     q, k, v = (to_norch(a) for a in _sdpa_inputs())
     with pytest.raises(RuntimeError, match="is_causal"):

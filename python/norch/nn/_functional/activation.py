@@ -128,9 +128,11 @@ def _softmax_last(x):
     from . import loss
     if hasattr(loss, "softmax"):
         return loss.softmax(x, -1)
-    # Fallback while norch has no fused softmax: unshifted, so only safe for the
-    # moderate scores of tests.
-    e = _C.exp(x)
+    # Composite used while norch has no fused softmax. The row maximum is a
+    # constant shift (softmax is invariant to it), so it is detached.
+    shift = x.detach().amax(-1, keepdim=True)
+    shift = _C.where(_C.isfinite(shift), shift, 0.0)  # rows that are all -inf
+    e = _C.exp(x - shift)
     return e / e.sum(-1, keepdim=True)
 
 
