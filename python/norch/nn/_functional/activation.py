@@ -1,4 +1,167 @@
-"""nn.functional: activation ops."""
+"""nn.functional: activations, linear maps and attention, composed from norch ops.
+
+These are composites: their gradients come from the ops they are built of, so
+they need no backward formula of their own (STYLE: few primitives, many
+composites). The in-place forms compute on a clone and copy the result back:
+the ops then save the clone, not the tensor the copy overwrites, so backward
+through an in-place activation still works.
+"""
+import math
+
+from ... import _C
 from ..._C import one_hot  # noqa: F401  (C++ op, re-exported here as in torch.nn.functional)
 
-__all__ = ["one_hot"]
+__all__ = ["one_hot", "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid",
+           "tanh", "softplus", "hardtanh", "hardtanh_", "relu6", "linear", "bilinear",
+           "scaled_dot_product_attention"]
+
+
+def _inplace(fn, input, *args):
+    input.copy_(fn(input.clone(), *args))
+    return input
+
+
+def relu(input, inplace=False):
+    return _C.Tensor.relu_(input) if inplace else _C.relu(input)
+
+
+def relu_(input):
+    return _C.Tensor.relu_(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace:
+        return _inplace(leaky_relu, input, negative_slope)
+    return _C.where(input > 0, input, input * negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    if inplace:
+        return _inplace(elu, input, alpha)
+    # expm1 sees only the non-positive part, so the branch that where() discards
+    # cannot overflow and poison the gradient with inf * 0.
+    return _C.where(input > 0, input, _C.expm1(_C.clamp(input, None, 0.0)) * alpha)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def gelu(input, approximate="none"):
+    if approximate == "none":
+        return input * (_C.erf(input * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * (_C.tanh(inner) + 1.0) * 0.5
+    raise RuntimeError(f"approximate argument must be either none or tanh, got '{approximate}'")
+
+
+def silu(input, inplace=False):
+    if inplace:
+        return _inplace(silu, input)
+    return input * _C.sigmoid(input)
+
+
+def sigmoid(input):
+    return _C.sigmoid(input)
+
+
+def tanh(input):
+    return _C.tanh(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    scaled = input * beta
+    # Clamping before exp keeps the discarded branch finite (see elu).
+    soft = _C.log1p(_C.exp(_C.clamp(scaled, None, float(threshold)))) / beta
+    return _C.where(scaled > threshold, input, soft)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _inplace(hardtanh, input, min_val, max_val)
+    return _C.clamp(input, float(min_val), float(max_val))
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def linear(input, weight, bias=None):
+    # input (*, in), weight (out, in), bias (out,) -> (*, out)
+    if input.dim() == 2 and bias is not None:
+        return _C.addmm(bias, input, weight.t())
+    out = _C.matmul(input, weight.t())
+    return out + bias if bias is not None else out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    # input1 (*, in1), input2 (*, in2), weight (out, in1, in2) -> (*, out)
+    if weight.dim() != 3:
+        raise RuntimeError(f"bilinear(): weight must be 3-D, got {weight.dim()}-D")
+    out_f, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2 or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} do not "
+                           f"match weight {tuple(weight.shape)}")
+    lead = input1.shape[:-1]
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    # t[n, o, j] = sum_i x1[n, i] * W[o, i, j]
+    t = _C.mm(x1, weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    out = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*lead, out_f)
+
+
+def _softmax_last(x):
+    from . import loss
+    if hasattr(loss, "softmax"):
+        return loss.softmax(x, -1)
+    # Composite used while norch has no fused softmax. The row maximum is a
+    # constant shift (softmax is invariant to it), so it is detached.
+    shift = x.detach().amax(-1, keepdim=True)
+    shift = _C.where(_C.isfinite(shift), shift, 0.0)  # rows that are all -inf
+    e = _C.exp(x - shift)
+    return e / e.sum(-1, keepdim=True)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None, enable_gqa=False):
+    # query (*, L, E), key (*, S, E), value (*, S, Ev) -> (*, L, Ev)
+    L, S = query.shape[-2], key.shape[-2]
+    scale_factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa and query.dim() >= 3 and query.shape[-3] != key.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+        key = key.unsqueeze(-3).expand(*key.shape[:-2], rep, S, key.shape[-1]).reshape(
+            *key.shape[:-3], key.shape[-3] * rep, S, key.shape[-1])
+        value = value.unsqueeze(-3).expand(*value.shape[:-2], rep, S, value.shape[-1]).reshape(
+            *value.shape[:-3], value.shape[-3] * rep, S, value.shape[-1])
+    scores = _C.matmul(query, key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("scaled_dot_product_attention: explicit attn_mask should not be set when "
+                               "is_causal=True")
+        rows = _C.arange(L, device=query.device).unsqueeze(1)
+        cols = _C.arange(S, device=query.device).unsqueeze(0)
+        attn_mask = rows >= cols
+    if attn_mask is not None:
+        if attn_mask.dtype == _C.bool:
+            scores = _C.where(attn_mask, scores, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    attn = _softmax_last(scores)
+    if dropout_p > 0.0:
+        from . import loss
+        attn = loss.dropout(attn, dropout_p, True)
+    return _C.matmul(attn, value)

@@ -1,0 +1,2 @@
+"""nn layers: attention."""
+from .attention import MultiheadAttention  # noqa: F401
