@@ -56,3 +56,5 @@ def numel(t):
 
 
 from .serialization import save, load  # noqa: E402,F401
+from . import nn, optim, utils  # noqa: E402,F401  (import norch gives norch.nn, .optim, .utils.data, as torch does)
+from .utils import data as _data  # noqa: E402,F401

@@ -439,10 +439,10 @@ def test_rnn_dropout_between_layers_only_in_training():
     n = nn.GRU(3, 4, num_layers=2, dropout=0.5)
     x = norch.ones(4, 1, 3)
     n.eval()
-    a, b = n(x)[0].numpy(), n(x)[0].numpy()
+    a, b = n(x)[0].detach().numpy(), n(x)[0].detach().numpy()
     np.testing.assert_array_equal(a, b)
     n.train()
-    outs = [n(x)[0].numpy() for _ in range(5)]
+    outs = [n(x)[0].detach().numpy() for _ in range(5)]
     assert any(not np.array_equal(outs[0], o) for o in outs[1:])
 
 
