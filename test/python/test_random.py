@@ -290,13 +290,3 @@ def test_cuda_draws_match_cpu_draws():
         np.testing.assert_array_equal(_np(gpu.cpu()), _np(cpu))
     t = norch.empty(4, device="cuda").uniform_(2, 3)
     assert t.device.type == "cuda" and (_np(t.cpu()) >= 2).all()
-
-
-def test_random_doc_example_runs():
-    import os
-    import re
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "random.md")
-    blocks = re.findall(r"```python\n(.*?)```", open(path).read(), re.S)
-    assert blocks
-    for block in blocks:
-        exec(compile(block, "docs/random.md", "exec"), {})
