@@ -24,7 +24,10 @@ needs_conv = pytest.mark.skipif(not all(hasattr(nn, n) for n in ("Conv2d", "MaxP
 
 def _env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "python"), env.get("PYTHONPATH", "")])
+    # The examples must import the same norch as the tests: the installed package,
+    # or the developer build under python/ when that is what PYTHONPATH points at.
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(norch.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([package_parent, env.get("PYTHONPATH", "")])
     return env
 
 
