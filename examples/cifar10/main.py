@@ -10,7 +10,6 @@ matplotlib (--plot curves.png) are used when installed.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -20,10 +19,8 @@ import norch.optim as optim
 from norch.datasets import CIFAR10
 from norch.utils.data import DataLoader, get_worker_info
 
-try:
-    from tqdm import tqdm
-except ImportError:  # progress bars are optional
-    tqdm = None
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import fit, limit, seed_everything  # noqa: E402  (examples/common.py)
 
 MEAN = np.array([0.4914, 0.4822, 0.4465], dtype=np.float32).reshape(3, 1, 1)
 STD = np.array([0.2470, 0.2435, 0.2616], dtype=np.float32).reshape(3, 1, 1)
@@ -83,45 +80,6 @@ class SmallResNet(nn.Module):
         return self.fc(x.flatten(1))
 
 
-def run_epoch(model, loader, criterion, device, optimizer=None, scheduler=None, desc=""):
-    training = optimizer is not None
-    model.train(training)
-    total_loss, correct, seen = 0.0, 0, 0
-    batches = tqdm(loader, desc=desc, leave=False) if tqdm is not None else loader
-    with norch.set_grad_enabled(training):
-        for x, y in batches:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss = criterion(logits, y)
-            if training:
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-            total_loss += loss.item() * len(y)
-            correct += int((logits.detach().cpu().numpy().argmax(1) == y.cpu().numpy()).sum())
-            seen += len(y)
-    return total_loss / seen, correct / seen
-
-
-def plot_curves(history, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed; no plot written", file=sys.stderr)
-        return
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    for key in ("train_loss", "test_loss"):
-        ax1.plot(history[key], label=key)
-    for key in ("train_acc", "test_acc"):
-        ax2.plot(history[key], label=key)
-    ax1.legend(), ax2.legend()
-    fig.savefig(path)
-    print(f"wrote {path}")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description="CIFAR-10 with norch")
     parser.add_argument("--data-dir", default=None, help="folder with the binary batches (default: norch's cache)")
@@ -138,16 +96,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    if hasattr(norch, "manual_seed"):
-        norch.manual_seed(args.seed)
+    generator = seed_everything(args.seed)
     np.random.seed(args.seed)
     device = "cuda" if norch.cuda.is_available() else "cpu"
     train_set = CIFAR10(args.data_dir, train=True, transform=augment, download=args.download)
     test_set = CIFAR10(args.data_dir, train=False, transform=normalize, download=args.download)
-    if args.limit is not None:
-        train_set = norch.utils.data.Subset(train_set, list(range(min(args.limit, len(train_set)))))
-    generator = norch.Generator().manual_seed(args.seed) if hasattr(norch, "Generator") else \
-        np.random.default_rng(args.seed)
+    train_set = limit(train_set, args.limit)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator,
                               num_workers=args.num_workers, worker_init_fn=seed_numpy_in_worker,
                               drop_last=True)
@@ -158,30 +112,8 @@ def main(argv=None):
     optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
     scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs,
                                               steps_per_epoch=len(train_loader))
-    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
-    first_epoch = 0
-    if args.resume and os.path.exists(args.checkpoint):
-        ck = norch.load(args.checkpoint, map_location=device)
-        model.load_state_dict(ck["model"])
-        optimizer.load_state_dict(ck["optimizer"])
-        scheduler.load_state_dict(ck["scheduler"])
-        history, first_epoch = ck["history"], ck["epoch"]
-        print(f"resumed from {args.checkpoint} at epoch {first_epoch}")
-
-    for epoch in range(first_epoch, args.epochs):
-        start = time.time()
-        train_loss, train_acc = run_epoch(model, train_loader, criterion, device, optimizer, scheduler,
-                                          f"epoch {epoch + 1}")
-        test_loss, test_acc = run_epoch(model, test_loader, criterion, device)
-        for key, value in zip(history, (train_loss, train_acc, test_loss, test_acc)):
-            history[key].append(value)
-        print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
-              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {time.time() - start:.1f}s")
-        norch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "history": history, "epoch": epoch + 1}, args.checkpoint)
-    if args.plot:
-        plot_curves(history, args.plot)
-    return history
+    return fit(model, train_loader, test_loader, criterion, optimizer, scheduler, device, args,
+               per_batch_scheduler=True)
 
 
 if __name__ == "__main__":

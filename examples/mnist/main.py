@@ -10,9 +10,6 @@ and matplotlib (--plot curves.png) are used when installed.
 import argparse
 import os
 import sys
-import time
-
-import numpy as np
 
 import norch
 import norch.nn as nn
@@ -20,10 +17,8 @@ import norch.optim as optim
 from norch.datasets import MNIST
 from norch.utils.data import DataLoader
 
-try:
-    from tqdm import tqdm
-except ImportError:  # progress bars are optional
-    tqdm = None
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import fit, limit, seed_everything  # noqa: E402  (examples/common.py)
 
 MEAN, STD = 0.1307, 0.3081
 
@@ -52,47 +47,6 @@ class LeNet(nn.Module):
         return self.classifier(self.features(x))
 
 
-def run_epoch(model, loader, criterion, device, optimizer=None, desc=""):
-    """One pass over ``loader``; trains when an optimizer is given. Returns (mean loss, accuracy)."""
-    training = optimizer is not None
-    model.train(training)
-    total_loss, correct, seen = 0.0, 0, 0
-    batches = tqdm(loader, desc=desc, leave=False) if tqdm is not None else loader
-    with norch.set_grad_enabled(training):
-        for x, y in batches:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            loss = criterion(logits, y)
-            if training:
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-            n = len(y)
-            total_loss += loss.item() * n
-            correct += int((logits.detach().cpu().numpy().argmax(1) == y.cpu().numpy()).sum())
-            seen += n
-    return total_loss / seen, correct / seen
-
-
-def plot_curves(history, path):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed; no plot written", file=sys.stderr)
-        return
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
-    epochs = range(1, len(history["train_loss"]) + 1)
-    for key in ("train_loss", "test_loss"):
-        ax1.plot(epochs, history[key], label=key)
-    for key in ("train_acc", "test_acc"):
-        ax2.plot(epochs, history[key], label=key)
-    ax1.set_xlabel("epoch"), ax2.set_xlabel("epoch"), ax1.legend(), ax2.legend()
-    fig.savefig(path)
-    print(f"wrote {path}")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description="MNIST with norch")
     parser.add_argument("--model", choices=["mlp", "lenet"], default="lenet")
@@ -109,16 +63,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    if hasattr(norch, "manual_seed"):
-        norch.manual_seed(args.seed)
+    generator = seed_everything(args.seed)
     device = "cuda" if norch.cuda.is_available() else "cpu"
     normalize = lambda img: (img - MEAN) / STD  # noqa: E731
     train_set = MNIST(args.data_dir, train=True, transform=normalize, download=args.download)
     test_set = MNIST(args.data_dir, train=False, transform=normalize, download=args.download)
-    if args.limit is not None:
-        train_set = norch.utils.data.Subset(train_set, list(range(min(args.limit, len(train_set)))))
-    generator = norch.Generator().manual_seed(args.seed) if hasattr(norch, "Generator") else \
-        np.random.default_rng(args.seed)
+    train_set = limit(train_set, args.limit)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator,
                               num_workers=args.num_workers)
     test_loader = DataLoader(test_set, batch_size=1000, num_workers=args.num_workers)
@@ -127,31 +77,7 @@ def main(argv=None):
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
-    history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
-    first_epoch = 0
-    if args.resume and os.path.exists(args.checkpoint):
-        ck = norch.load(args.checkpoint, map_location=device)
-        model.load_state_dict(ck["model"])
-        optimizer.load_state_dict(ck["optimizer"])
-        scheduler.load_state_dict(ck["scheduler"])
-        history, first_epoch = ck["history"], ck["epoch"]
-        print(f"resumed from {args.checkpoint} at epoch {first_epoch}")
-
-    for epoch in range(first_epoch, args.epochs):
-        start = time.time()
-        train_loss, train_acc = run_epoch(model, train_loader, criterion, device, optimizer, f"epoch {epoch + 1}")
-        test_loss, test_acc = run_epoch(model, test_loader, criterion, device)
-        scheduler.step()
-        for key, value in zip(history, (train_loss, train_acc, test_loss, test_acc)):
-            history[key].append(value)
-        print(f"epoch {epoch + 1}/{args.epochs}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
-              f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | lr {scheduler.get_last_lr()[0]:.2e} | "
-              f"{time.time() - start:.1f}s")
-        norch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "history": history, "epoch": epoch + 1}, args.checkpoint)
-    if args.plot:
-        plot_curves(history, args.plot)
-    return history
+    return fit(model, train_loader, test_loader, criterion, optimizer, scheduler, device, args)
 
 
 if __name__ == "__main__":

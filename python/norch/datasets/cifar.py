@@ -9,8 +9,7 @@ import tarfile
 import numpy as np
 
 from .. import _C
-from ..utils.data import Dataset
-from . import _utils
+from ._base import FileImageDataset
 
 _RECORD = 1 + 3 * 32 * 32
 
@@ -33,7 +32,7 @@ def read_cifar_batch(path):
     return np.ascontiguousarray(images), labels
 
 
-class CIFAR10(Dataset):
+class CIFAR10(FileImageDataset):
     """torchvision.datasets.CIFAR10's interface without PIL: an item is ``(image, target)`` where
     image is a float32 tensor (3, 32, 32) in [0, 1] before ``transform``. ``data`` is the uint8
     NumPy array (N, 32, 32, 3) and ``targets`` a list of ints, as in torchvision.
@@ -48,15 +47,9 @@ class CIFAR10(Dataset):
     classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None, download=False):
-        self.root = os.path.expanduser(os.fspath(root)) if root is not None else _utils.default_root()
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
+        self._set_root(root, train, transform, target_transform)
         names = self.train_list if train else self.test_list
-        folder = self._locate(names)
-        if folder is None and download:
-            self._download()
-            folder = self._locate(names)
+        folder = self._locate_or_download(names, download)
         if folder is None:
             raise RuntimeError(f"Dataset not found or corrupted. CIFAR10 looked for {names} in "
                                f"{self._folders()}. You can use download=True to download it, or pass root= to a "
@@ -77,12 +70,7 @@ class CIFAR10(Dataset):
 
     def _download(self):
         archive = os.path.join(self.root, self.filename)
-        if not (os.path.isfile(archive) and _utils.file_digest(archive) == self.tgz_md5):
-            errors = _utils.download([self.url], archive, self.tgz_md5)
-            if errors:
-                raise RuntimeError(f"CIFAR10: could not download {self.filename} ({'; '.join(errors)}) and no "
-                                   f"local copy was found in {self._folders()}; pass root= to a folder that holds "
-                                   "the binary batches")
+        self._fetch([self.url], archive, self.tgz_md5, "the binary batches")
         # Only the expected regular files are copied out: no member path from the archive is trusted.
         out_dir = os.path.join(self.root, self.base_folder)
         os.makedirs(out_dir, exist_ok=True)
@@ -94,18 +82,8 @@ class CIFAR10(Dataset):
                     with open(os.path.join(out_dir, os.path.basename(member.name)), "wb") as dst:
                         dst.write(src.read())
 
-    def __len__(self):
-        return len(self.targets)
+    def _image(self, index):
+        return _C.from_numpy(self.data[index].transpose(2, 0, 1).copy()).to(_C.float32) / 255.0
 
-    def __getitem__(self, index):
-        img = _C.from_numpy(self.data[index].transpose(2, 0, 1).copy()).to(_C.float32) / 255.0
-        target = self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self):
-        return (f"Dataset CIFAR10\n    Number of datapoints: {len(self)}\n    Root location: {self.root}\n"
-                f"    Split: {'Train' if self.train else 'Test'}")
+    def _target(self, index):
+        return self.targets[index]

@@ -4,11 +4,11 @@ import os
 import numpy as np
 
 from .. import _C
-from ..utils.data import Dataset
 from . import _utils
+from ._base import FileImageDataset
 
 
-class MNIST(Dataset):
+class MNIST(FileImageDataset):
     """torchvision.datasets.MNIST's interface without PIL: an item is ``(image, target)`` where
     image is a float32 tensor (1, 28, 28) in [0, 1] (what ToTensor gives) before ``transform``.
     ``data`` is the uint8 tensor (N, 28, 28) and ``targets`` the int64 labels.
@@ -28,19 +28,14 @@ class MNIST(Dataset):
                "8 - eight", "9 - nine"]
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None, download=False):
-        self.root = os.path.expanduser(os.fspath(root)) if root is not None else _utils.default_root()
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
+        self._set_root(root, train, transform, target_transform)
         prefix = "train" if train else "t10k"
-        images, labels = self._locate(prefix)
-        if images is None and download:
-            self._download()
-            images, labels = self._locate(prefix)
-        if images is None:
+        found = self._locate_or_download(prefix, download)
+        if found is None:
             raise RuntimeError(f"Dataset not found. {type(self).__name__} looked for {prefix}-images-idx3-ubyte[.gz] "
                                f"and {prefix}-labels-idx1-ubyte[.gz] in {self._folders()}. "
                                "You can use download=True to download it, or pass root= to a folder with the files.")
+        images, labels = found
         data = _utils.read_idx(images)
         targets = _utils.read_idx(labels)
         if data.ndim != 3 or targets.ndim != 1 or len(data) != len(targets):
@@ -62,34 +57,12 @@ class MNIST(Dataset):
                                             f"{prefix}-images.idx3-ubyte"])
         labels = _utils.find_file(folders, [f"{prefix}-labels-idx1-ubyte", f"{prefix}-labels-idx1-ubyte.gz",
                                             f"{prefix}-labels.idx1-ubyte"])
-        return (images, labels) if images and labels else (None, None)
+        return (images, labels) if images and labels else None
 
     def _download(self):
         for filename, md5 in self.resources:
-            dest = os.path.join(self.raw_folder, filename)
-            if os.path.isfile(dest) and _utils.file_digest(dest) == md5:
-                continue
-            errors = _utils.download([m + filename for m in self.mirrors], dest, md5)
-            if errors:
-                raise RuntimeError(f"{type(self).__name__}: could not download {filename} "
-                                   f"({'; '.join(errors)}) and no local copy was found in {self._folders()}; "
-                                   "pass root= to a folder that holds the IDX files")
-
-    def __len__(self):
-        return len(self.targets)
-
-    def __getitem__(self, index):
-        img = self.data[index].unsqueeze(0).to(_C.float32) / 255.0
-        target = int(self.targets[index].item())
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self):
-        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n    Root location: "
-                f"{self.root}\n    Split: {'Train' if self.train else 'Test'}")
+            self._fetch([m + filename for m in self.mirrors], os.path.join(self.raw_folder, filename), md5,
+                        "the IDX files")
 
 
 class FashionMNIST(MNIST):

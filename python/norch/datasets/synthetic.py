@@ -9,7 +9,7 @@ accuracy in well under a minute on two CPU cores, which is what examples/train_d
 import numpy as np
 
 from .. import _C
-from ..utils.data import Dataset
+from ._base import ImageDataset
 
 # Stroke end points in a unit box (x right, y down).
 _TL, _TR, _ML, _MR, _BL, _BR = (0.25, 0.15), (0.75, 0.15), (0.25, 0.5), (0.75, 0.5), (0.25, 0.85), (0.75, 0.85)
@@ -58,7 +58,7 @@ def make_digits(n, size=16, seed=0):
     return images, labels
 
 
-class SyntheticDigits(Dataset):
+class SyntheticDigits(ImageDataset):
     """Drawn digits: ``(image, target)`` with image a float32 tensor (1, size, size) in [0, 1].
 
     The train and test splits come from different seeds (``seed`` and ``seed + 1``), so no
@@ -72,24 +72,10 @@ class SyntheticDigits(Dataset):
             num_samples = 6000 if train else 1000
         if num_samples < 0 or size < 4:
             raise ValueError(f"SyntheticDigits: need num_samples >= 0 and size >= 4, got {num_samples} and {size}")
-        self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
+        self._set_split(train, transform, target_transform)
         images, labels = make_digits(num_samples, size, seed if train else seed + 1)
         self.data = _C.from_numpy(images)
         self.targets = _C.from_numpy(labels)
-
-    def __len__(self):
-        return len(self.targets)
-
-    def __getitem__(self, index):
-        img = self.data[index].unsqueeze(0).to(_C.float32) / 255.0
-        target = int(self.targets[index].item())
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
 
     def tensors(self):
         """The whole split at once: images (N, 1, size, size) float32 in [0, 1] and int64 labels."""

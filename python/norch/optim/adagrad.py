@@ -1,22 +1,14 @@
 """Adagrad with learning-rate decay and an initial accumulator value (torch.optim.Adagrad)."""
 from ..autograd import no_grad
-from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad, _bump_step
+from .optimizer import Optimizer, _bump_step, _check_non_negative
 from .. import _C
 
 
 class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_non_negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                            initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
@@ -30,19 +22,14 @@ class Adagrad(Optimizer):
 
     @no_grad()
     def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = _params_with_grad(group)
-            fused = _fused("adagrad_step_")
-            if fused is not None and _use_fused(group, params):
-                states = [self.state[p] for p in params]
-                steps = [_bump_step(st) for st in states]
-                fused(params, grads, [st["sum"] for st in states], steps, lr=group["lr"],
-                      lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
-                      maximize=group["maximize"])
-            else:
-                self._reference_step(group, params, grads)
-        return loss
+        return self._step_groups(closure, "adagrad_step_")
+
+    def _fused_step(self, fused, group, params, grads):
+        states = [self.state[p] for p in params]
+        steps = [_bump_step(st) for st in states]
+        fused(params, grads, [st["sum"] for st in states], steps, lr=group["lr"],
+              lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+              maximize=group["maximize"])
 
     def _reference_step(self, group, params, grads):
         lr, lr_decay, wd, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]

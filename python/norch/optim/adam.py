@@ -2,21 +2,17 @@
 import math
 
 from ..autograd import no_grad
-from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad, _bump_step
+from .optimizer import Optimizer, _bump_step, _check_non_negative
 from .. import _C
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
-    if not 0.0 <= lr:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= eps:
-        raise ValueError(f"Invalid epsilon value: {eps}")
+    _check_non_negative(lr=lr, eps=eps)
     if not 0.0 <= betas[0] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
     if not 0.0 <= betas[1] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    if not 0.0 <= weight_decay:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    _check_non_negative(weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
@@ -41,15 +37,7 @@ class Adam(Optimizer):
 
     @no_grad()
     def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = _params_with_grad(group)
-            fused = _fused("adam_step_")
-            if fused is not None and _use_fused(group, params):
-                self._fused_step(fused, group, params, grads)
-            else:
-                self._reference_step(group, params, grads)
-        return loss
+        return self._step_groups(closure, "adam_step_")
 
     def _reference_step(self, group, params, grads):
         beta1, beta2 = group["betas"]

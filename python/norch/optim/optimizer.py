@@ -50,6 +50,14 @@ def _use_fused(group, params):
     return group.get("foreach") is not False and len(params) > 0
 
 
+def _check_non_negative(**values):
+    """Raises ValueError for the first negative value, named as PyTorch names it."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            label = "learning rate" if name == "lr" else ("epsilon" if name == "eps" else name) + " value"
+            raise ValueError(f"Invalid {label}: {value}")
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (list of dicts), ``defaults`` and per-parameter ``state``."""
 
@@ -140,6 +148,20 @@ class Optimizer:
             return None
         with enable_grad():
             return closure()
+
+    def _step_groups(self, closure, fused_name):
+        """The body of ``step()`` for optimizers with a fused C++ kernel: runs ``closure``, then for each
+        group calls ``self._fused_step(fused, group, params, grads)`` when the core has kernel
+        ``fused_name`` and the group may use it, else ``self._reference_step(group, params, grads)``."""
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            params, grads = _params_with_grad(group)
+            fused = _fused(fused_name)
+            if fused is not None and _use_fused(group, params):
+                self._fused_step(fused, group, params, grads)
+            else:
+                self._reference_step(group, params, grads)
+        return loss
 
     # -- state dicts (PyTorch's format: parameters are replaced by integer ids in group order) --
 

@@ -1,22 +1,13 @@
 """RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
 from ..autograd import no_grad
-from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad, _bump_step
+from .optimizer import Optimizer, _bump_step, _check_non_negative
 from .. import _C
 
 
 class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
                         differentiable=differentiable)
@@ -35,22 +26,17 @@ class RMSprop(Optimizer):
 
     @no_grad()
     def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = _params_with_grad(group)
-            fused = _fused("rmsprop_step_")
-            if fused is not None and _use_fused(group, params):
-                states = [self._init_state(p, group) for p in params]
-                for s in states:
-                    _bump_step(s)
-                fused(params, grads, [s["square_avg"] for s in states],
-                      [s["grad_avg"] for s in states] if group["centered"] else [],
-                      [s["momentum_buffer"] for s in states] if group["momentum"] > 0 else [],
-                      lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                      momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
-            else:
-                self._reference_step(group, params, grads)
-        return loss
+        return self._step_groups(closure, "rmsprop_step_")
+
+    def _fused_step(self, fused, group, params, grads):
+        states = [self._init_state(p, group) for p in params]
+        for s in states:
+            _bump_step(s)
+        fused(params, grads, [s["square_avg"] for s in states],
+              [s["grad_avg"] for s in states] if group["centered"] else [],
+              [s["momentum_buffer"] for s in states] if group["momentum"] > 0 else [],
+              lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+              momentum=group["momentum"], centered=group["centered"], maximize=group["maximize"])
 
     def _reference_step(self, group, params, grads):
         lr, alpha, eps, wd, momentum = group["lr"], group["alpha"], group["eps"], group["weight_decay"], \

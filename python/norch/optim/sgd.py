@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize (torch.optim.SGD)."""
 from ..autograd import no_grad
-from .optimizer import Optimizer, _fused, _use_fused, _params_with_grad
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -21,15 +21,7 @@ class SGD(Optimizer):
 
     @no_grad()
     def step(self, closure=None):
-        loss = self._run_closure(closure)
-        for group in self.param_groups:
-            params, grads = _params_with_grad(group)
-            fused = _fused("sgd_step_")
-            if fused is not None and _use_fused(group, params):
-                self._fused_step(fused, group, params, grads)
-            else:
-                self._reference_step(group, params, grads)
-        return loss
+        return self._step_groups(closure, "sgd_step_")
 
     def _reference_step(self, group, params, grads):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]

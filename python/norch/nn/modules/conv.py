@@ -1,10 +1,6 @@
 """nn layers: Conv1d, Conv2d, ConvTranspose2d (the fused ops live in nn.functional)."""
-import math
-
-from ... import _C
 from .. import functional as F
-from .. import init
-from ..parameter import Parameter
+from ._utils import register_weight_and_bias, reset_kaiming_uniform
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
@@ -49,20 +45,11 @@ class _ConvNd(Module):
             shape = [in_channels, out_channels // groups, *kernel_size]
         else:
             shape = [out_channels, in_channels // groups, *kernel_size]
-        self.weight = Parameter(_C.empty(shape, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_C.empty([out_channels], device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, shape, out_channels, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        reset_kaiming_uniform(self)
 
     def _explicit_padding(self, input):
         """Turns padding='same'/'valid' into numbers; pads `input` itself when 'same'

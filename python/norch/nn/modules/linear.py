@@ -1,17 +1,12 @@
 """nn layers: Identity, Linear, Bilinear."""
 import math
 
-from ... import _C
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ._utils import register_weight_and_bias, reset_kaiming_uniform
 from .module import Module
 
 __all__ = ["Identity", "Linear", "Bilinear", "NonDynamicallyQuantizableLinear"]
-
-
-def _factory(device, dtype):
-    return {"device": device, "dtype": dtype}
 
 
 class Identity(Module):
@@ -27,20 +22,11 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_C.empty([out_features, in_features], **_factory(device, dtype)))
-        if bias:
-            self.bias = Parameter(_C.empty([out_features], **_factory(device, dtype)))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, [out_features, in_features], out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
-        # kaiming_uniform with a=sqrt(5) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's default.
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_kaiming_uniform(self)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -59,11 +45,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(_C.empty([out_features, in1_features, in2_features], **_factory(device, dtype)))
-        if bias:
-            self.bias = Parameter(_C.empty([out_features], **_factory(device, dtype)))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, [out_features, in1_features, in2_features], out_features, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
