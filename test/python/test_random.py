@@ -7,6 +7,13 @@ import norch
 N = 200_000
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    # Statistical checks run on a fixed stream so that a tolerance of a few
+    # standard deviations can never fail by chance.
+    norch.manual_seed(20261121)
+
+
 def _np(t):
     return t.numpy()
 
@@ -107,10 +114,10 @@ def test_exponential_and_bernoulli_moments():
     assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.3) < 0.01
     p = norch.tensor([0.0, 1.0, 0.25])
     draws = np.stack([_np(norch.bernoulli(p)) for _ in range(2000)])
-    np.testing.assert_allclose(draws.mean(0), [0, 1, 0.25], atol=0.03)
+    np.testing.assert_allclose(draws.mean(0), [0, 1, 0.25], atol=0.05)  # 5 standard deviations
     assert norch.bernoulli(p).dtype == norch.float32
     t = norch.empty(2000, 3, dtype=norch.int64).bernoulli_(p)
-    np.testing.assert_allclose(_np(t).mean(0), [0, 1, 0.25], atol=0.03)
+    np.testing.assert_allclose(_np(t).mean(0), [0, 1, 0.25], atol=0.05)
     assert norch.bernoulli(norch.zeros(3), 1.0).numpy().tolist() == [1.0, 1.0, 1.0]
 
 
