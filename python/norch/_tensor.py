@@ -73,10 +73,3 @@ Tensor.tolist = _tolist
 Tensor.__contains__ = _contains
 Tensor.__reversed__ = _reversed
 Tensor.__array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
-Tensor.data = property(lambda self: self.detach(),
-                       lambda self, value: self.copy_(value) if self.shape == value.shape else _set_data(self, value))
-
-
-def _set_data(self, value):
-    raise RuntimeError(f"data assignment with a different shape ({tuple(value.shape)} vs {tuple(self.shape)}) "
-                       "is not supported")

@@ -133,3 +133,22 @@ Tensor alias(const Tensor& t) {
 }
 
 }  // namespace norch
+
+namespace norch {
+
+void set_data(const Tensor& self, const Tensor& src) {
+  NORCH_CHECK(self.defined() && src.defined(), "set_data: undefined tensor");
+  if (self.requires_grad())
+    NORCH_CHECK(src.is_floating_point(), "set_data: a tensor that requires grad can only hold floating point data, got ",
+                dtype_name(src.dtype()));
+  TensorImpl* dst = self.impl();
+  const TensorImpl* s = src.impl();
+  dst->storage = s->storage;
+  dst->sizes = s->sizes;
+  dst->strides = s->strides;
+  dst->storage_offset = s->storage_offset;
+  dst->dtype = s->dtype;
+  dst->device = s->device;
+}
+
+}  // namespace norch

@@ -189,7 +189,9 @@ void init_tensor(py::module_& m, TensorClass& cls) {
         if (!dtype.is_none()) return py::array(a.attr("astype")(dtype));
         return a;
       }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
-      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); });
+      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); })
+      .def_property("data", [](const Tensor& t) { return detach(t); },
+                    [](const Tensor& t, const Tensor& src) { set_data(t, src); });
 
   m.def("from_numpy", [](py::array arr) { return from_numpy(arr); });
   m.def("tensor", [](py::object data, py::object dtype, py::object device, bool requires_grad) {

@@ -592,3 +592,24 @@ def test_parameter_list_and_dict():
     holder = nn.Module()
     holder.ps = pl
     assert [n for n, _ in holder.named_parameters()] == ["ps.0", "ps.1", "ps.2"]
+
+
+def test_to_keeps_parameter_objects_so_optimizers_still_see_them():
+    m = nn.Linear(3, 2)
+    p = m.weight
+    opt = norch.optim.SGD(m.parameters(), lr=0.5)
+    m(norch.ones(1, 3)).sum().backward()
+    m.double()
+    assert m.weight is p and p.dtype == norch.float64 and p.grad.dtype == norch.float64
+    assert p.requires_grad and p.is_leaf
+    before = p.detach().clone()
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), (before - 0.5 * p.grad).numpy())
+
+
+def test_data_assignment_swaps_storage_and_keeps_identity():
+    t = norch.ones(3, requires_grad=True)
+    t.data = norch.zeros(2, 2, dtype=norch.float64)
+    assert t.shape == (2, 2) and t.dtype == norch.float64 and t.requires_grad
+    with pytest.raises(RuntimeError, match="floating point"):
+        t.data = norch.zeros(2, dtype=norch.int64)

@@ -22,3 +22,10 @@ namespace norch {
 // leaves the version counter alone: the building block of in-place ops.
 void copy_data(const Tensor& dst, const Tensor& src);
 }  // namespace norch
+
+namespace norch {
+// Tensor.data = src: self now views src's storage with src's geometry, dtype and
+// device, keeping its own identity and autograd metadata (how Module.to()
+// converts parameters without replacing the Parameter objects optimizers hold).
+void set_data(const Tensor& self, const Tensor& src);
+}  // namespace norch

@@ -361,9 +361,8 @@ class Module:
         return self
 
     def _apply(self, fn):
-        # A conversion that changes dtype or device yields a new tensor; the
-        # Parameter is then replaced by one wrapping it (norch cannot swap the
-        # storage under an existing Parameter object).
+        # Parameters keep their identity (optimizers hold them): a conversion
+        # that yields a new tensor is swapped in with `param.data = new`.
         for module in self.children():
             module._apply(fn)
         from ... import no_grad
@@ -374,10 +373,11 @@ class Module:
                 new = fn(param)
                 if new._is_same(param):
                     continue
-                new_param = Parameter(new, param.requires_grad)
-                if param.grad is not None:
-                    new_param.grad = fn(param.grad)
-                self._parameters[key] = new_param
+                grad = param.grad
+                param.grad = None
+                param.data = new
+                if grad is not None:
+                    param.grad = fn(grad)
             for key, buf in self._buffers.items():
                 if buf is not None:
                     self._buffers[key] = fn(buf)
