@@ -5,6 +5,7 @@
 // for a device with no kernel raises NotImplementedError naming op and device.
 // The dtype switch happens inside the kernel (NORCH_DISPATCH_* in dtype.h).
 #pragma once
+#include "norch/debug.h"
 #include "norch/error.h"
 #include "norch/tensor/device.h"
 
@@ -19,6 +20,7 @@ struct DispatchStub {
 
   FnPtr operator()(Device device) const {
     FnPtr fn = table[static_cast<int>(device.type)];
+    if (debug_level() >= 1) debug_print("dispatch %s on %s", name, device.is_cuda() ? "cuda" : "cpu");
     if (!fn) NORCH_NOT_IMPLEMENTED(name, " is not implemented on ", device.is_cuda() ? "cuda" : "cpu",
                                    device.is_cuda() ? " (this build has no CUDA kernel for it)" : "");
     return fn;

@@ -5,6 +5,7 @@
 // back to the input's shape (sum_to), a different dtype is cast, a different
 // device is an error. No backward formula repeats that work.
 #include "norch/autograd/engine.h"
+#include "norch/debug.h"
 
 #include <iostream>
 #include <queue>
@@ -205,6 +206,7 @@ void execute(const std::shared_ptr<Node>& root, GraphTask& task, bool create_gra
     TensorList outputs;
     if (any_grad) {
       TensorList inputs_copy = node->post_hooks.empty() ? TensorList() : grads;
+      if (debug_level() >= 2) debug_print("backward: %s", node->name().c_str());
       outputs = AnomalyMode::is_enabled() ? apply_with_anomaly_trace(*node, std::move(grads))
                                           : node->apply(std::move(grads));
       if (!task.keep_graph) node->release_variables();

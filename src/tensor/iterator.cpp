@@ -3,6 +3,7 @@
 
 #include <omp.h>
 
+#include "norch/debug.h"
 #include "norch/ops/copy.h"
 
 namespace norch {
@@ -196,6 +197,9 @@ TensorIterator TensorIterator::build(Tensor out, const TensorList& inputs, const
     cd = 1;
   }
   it.ndim_ = cd;
+  if (debug_level() >= 1)
+    debug_print("%s: shape %s, compute dtype %s, output dtype %s, %s", cfg.op_name, shape_str(shape).c_str(),
+                dtype_name(common), dtype_name(target.dtype()), it.device_.str().c_str());
   return it;
 }
 
