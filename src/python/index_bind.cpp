@@ -67,9 +67,12 @@ void init_index(py::module_& m, TensorClass& cls) {
     for (auto item : indices) ix.push_back(TensorIndex::from_tensor(item.cast<Tensor>()));
     return ix;
   };
-  cls.def("index_put_", [tensor_indices](Tensor& self, py::tuple indices, py::handle values, bool accumulate) -> Tensor& {
-    return index_put_(self, tensor_indices(indices), value_arg(self, values), accumulate);
-  }, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  cls.def(
+      "index_put_",
+      [tensor_indices](Tensor& self, py::tuple indices, py::handle values, bool accumulate) -> Tensor& {
+        return index_put_(self, tensor_indices(indices), value_arg(self, values), accumulate);
+      },
+      py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
   auto index_put_fn = [tensor_indices](const Tensor& self, py::tuple indices, py::handle values, bool accumulate) {
     return index_put(self, tensor_indices(indices), value_arg(self, values), accumulate);
   };

@@ -113,6 +113,16 @@ def test_anomaly_mode_records_stacks_from_a_released_engine():
     np.testing.assert_allclose(x.grad.numpy(), 6 * x.detach().numpy())
 
 
+def test_anomaly_mode_in_a_forward_op_that_released_the_gil():
+    # A large matmul records its node (and the Python stack) with the GIL released.
+    a = _big(256, 5).requires_grad_()
+    with norch.autograd.detect_anomaly():
+        y = a @ a
+    assert y.grad_fn is not None
+    y.sum().backward()
+    assert a.grad.shape == (256, 256)
+
+
 def test_errors_raised_with_the_gil_released_keep_their_type():
     with pytest.raises(RuntimeError, match="cannot be multiplied"):
         norch.matmul(_big(200, 4), norch.zeros(3, 200))
