@@ -14,15 +14,18 @@ Tensor BackwardContext::saved(size_t i) const {
 bool BackwardContext::needs_input_grad(size_t i) const { return node.needs_input_grad(i); }
 const InputMeta& BackwardContext::input(size_t i) const { return node.input_meta.at(i); }
 
-TensorList FunctionNode::apply(TensorList&& grads) {
-  if (materialize_grads) {
-    // Multi-output nodes may receive a gradient for only some outputs.
-    for (size_t i = 0; i < grads.size(); ++i) {
-      if (grads[i].defined() || i >= output_meta.size()) continue;
-      const auto& om = output_meta[i];
-      grads[i] = zeros(om.shape, TensorOptions(om.dtype, om.device));
-    }
+void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
+                       const std::vector<bool>& is_tensor) {
+  // Multi-output nodes may receive a gradient for only some outputs.
+  for (size_t i = 0; i < grads.size() && i < output_meta.size(); ++i) {
+    if (grads[i].defined() || (i < is_tensor.size() && !is_tensor[i])) continue;
+    const auto& om = output_meta[i];
+    grads[i] = zeros(om.shape, TensorOptions(om.dtype, om.device));
   }
+}
+
+TensorList FunctionNode::apply(TensorList&& grads) {
+  if (materialize_grads) autograd::materialize_grads(grads, output_meta);
   BackwardContext ctx{*this};
   return formula_(ctx, grads);
 }

@@ -3,6 +3,8 @@
 // too). Backward formulas are built from these same ops, so gradients of any
 // order exist: d conv2d / d input is a conv_transpose2d, d conv2d / d weight is a
 // matmul of grad with the unfolded input, and the reverse for conv_transpose2d.
+#include <tuple>
+
 #include "kernels/conv.h"
 #include "nn/nn_utils.h"
 #include "norch/autograd/function.h"
@@ -177,14 +179,27 @@ Tensor fold(const Tensor& input, Shape output_size, Shape kernel_size, Shape dil
 
 // ---- conv2d -----------------------------------------------------------------------
 
+namespace {
+// The checks conv2d and conv_transpose2d start with: input batched to [N, C, H, W],
+// a 4-d weight (`layout` names its dims), positive groups, expanded parameters.
+std::pair<Tensor, ConvParams> conv2d_prologue(const Tensor& input, const Tensor& weight, const Shape& stride,
+                                              const Shape& padding, const Shape& dilation, int64_t groups,
+                                              const char* op, const char* layout) {
+  Tensor x = batched(input, op, 3);
+  NORCH_CHECK(weight.dim() == 4, op, ": expected weight to be 4-dimensional ", layout, ", but got weight of size ",
+              bracket(weight.sizes()));
+  NORCH_CHECK(groups > 0, op, ": non-positive groups is not supported (got groups=", groups, ")");
+  return {x, conv_params(stride, padding, dilation, op)};
+}
+}  // namespace
+
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Shape stride, Shape padding,
               Shape dilation, int64_t groups) {
   const char* op = "conv2d";
-  Tensor x = batched(input, op, 3);
-  NORCH_CHECK(weight.dim() == 4, op, ": expected weight to be 4-dimensional [out_channels, in_channels / groups, ",
-              "kH, kW], but got weight of size ", bracket(weight.sizes()));
-  NORCH_CHECK(groups > 0, op, ": non-positive groups is not supported (got groups=", groups, ")");
-  ConvParams p = conv_params(stride, padding, dilation, op);
+  Tensor x;
+  ConvParams p;
+  std::tie(x, p) = conv2d_prologue(input, weight, stride, padding, dilation, groups, op,
+                                   "[out_channels, in_channels / groups, kH, kW]");
   const int64_t N = x.sizes()[0], C = x.sizes()[1], H = x.sizes()[2], W = x.sizes()[3];
   const int64_t OC = weight.sizes()[0], Cg = weight.sizes()[1];
   NORCH_CHECK(OC % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
@@ -310,11 +325,10 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Shape stride, Shape padding,
                         Shape output_padding, int64_t groups, Shape dilation) {
   const char* op = "conv_transpose2d";
-  Tensor x = batched(input, op, 3);
-  NORCH_CHECK(weight.dim() == 4, op, ": expected weight to be 4-dimensional [in_channels, out_channels / groups, ",
-              "kH, kW], but got weight of size ", bracket(weight.sizes()));
-  NORCH_CHECK(groups > 0, op, ": non-positive groups is not supported (got groups=", groups, ")");
-  ConvParams p = conv_params(stride, padding, dilation, op);
+  Tensor x;
+  ConvParams p;
+  std::tie(x, p) = conv2d_prologue(input, weight, stride, padding, dilation, groups, op,
+                                   "[in_channels, out_channels / groups, kH, kW]");
   Shape opad = expand_param(output_padding, 2, "output_padding", op);
   for (int i = 0; i < 2; ++i)
     NORCH_CHECK(opad[i] >= 0 && (opad[i] < p.stride[i] || opad[i] < p.dilation[i]), op,

@@ -172,8 +172,10 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
                   sum_dims);
 }
 
-Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+namespace {
+
+void check_batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                      const Tensor& weight, const Tensor& bias, bool training) {
   NORCH_CHECK(input.is_floating_point(), "batch_norm: expected a floating point input, got ",
               dtype_name(input.dtype()));
   NORCH_CHECK_VALUE(input.dim() >= 2, "batch_norm: expected 2D or higher input (got ", input.dim(), "D input)");
@@ -190,80 +192,115 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   else
     NORCH_CHECK(running_mean.defined() && running_var.defined(),
                 "batch_norm: running_mean and running_var must be defined in evaluation mode");
+}
+
+// What the forward pass leaves for backward: per-channel statistics [C] and the
+// folded affine map y = x * scale + shift, for input [N, C, S] of nd dims.
+struct BatchNormState {
+  Tensor mean, rstd, scale;
+  int64_t N, C, S, nd;
+  double eps;
+  bool training;
+};
+
+// Per-channel mean and 1/std: of the batch when training (and the running
+// statistics move towards them, with the unbiased variance), else the running ones.
+void batch_norm_statistics(const Tensor& x3, const Tensor& running_mean, const Tensor& running_var, bool training,
+                           double momentum, double eps, BatchNormState& st) {
+  const ScalarType dt = x3.dtype();
+  const Device dev = x3.device();
+  if (!training) {
+    autograd::NoGradGuard no_grad;
+    st.mean = flat(running_mean, dt);
+    st.rstd = rsqrt(add(flat(running_var, dt), s(eps)));
+    return;
+  }
+  st.mean = empty({st.C}, TensorOptions(dt, dev));
+  Tensor var = empty({st.C}, TensorOptions(dt, dev));
+  if (x3.numel() > 0) channel_stats_stub(dev)(x3, st.mean, var);
+  autograd::NoGradGuard no_grad;
+  st.rstd = rsqrt(add(var, s(eps)));
+  const double n = static_cast<double>(st.N * st.S);
+  if (running_mean.defined()) {
+    Tensor upd = add(mul(to_dtype(running_mean, dt), s(1 - momentum)), mul(st.mean, s(momentum)));
+    copy_data(running_mean, reshape(upd, running_mean.sizes()));
+    running_mean.bump_version();
+  }
+  if (running_var.defined()) {
+    Tensor upd = add(mul(to_dtype(running_var, dt), s(1 - momentum)), mul(var, s(momentum * n / (n - 1))));
+    copy_data(running_var, reshape(upd, running_var.sizes()));
+    running_var.bump_version();
+  }
+}
+
+// Backward of batch_norm, three ways: in evaluation mode the statistics are
+// constants, so the output is affine in x; with create_graph (or an input that
+// requires grad) the formula is written with differentiable ops; otherwise one
+// fused kernel computes all three gradients.
+TensorList batch_norm_backward(BackwardContext& ctx, const TensorList& g, const BatchNormState& st) {
+  Tensor x = ctx.saved(0), wt = ctx.saved(1);
+  const bool nx = ctx.needs_input_grad(0), nw = ctx.needs_input_grad(1), nb = ctx.needs_input_grad(2);
+  const int64_t N = st.N, C = st.C, S = st.S, nd = st.nd;
+  Shape dims = {0};
+  for (int64_t i = 2; i < nd; ++i) dims.push_back(i);
+  const Shape wshape = wt.defined() ? wt.sizes() : ctx.input(2).shape;
+  if (!st.training) {
+    Tensor gx = nx ? mul(g[0], channel_view(st.scale, nd)) : Tensor();
+    Tensor xhat = mul(sub(x, channel_view(st.mean, nd)), channel_view(st.rstd, nd));
+    Tensor gW = nw ? reshape(sum(mul(g[0], xhat), dims), wshape) : Tensor();
+    Tensor gB = nb ? reshape(sum(g[0], dims), ctx.input(2).shape) : Tensor();
+    return {gx, gW, gB};
+  }
+  if (building_graph({g[0], x, wt})) {
+    Tensor gw = wt.defined() ? mul(g[0], channel_view(wt, nd)) : g[0];
+    Tensor gx = nx ? normalized_grad(x, gw, dims, st.eps) : Tensor();
+    Tensor xhat = normalized(x, dims, st.eps);
+    Tensor gW = nw ? reshape(sum(mul(g[0], xhat), dims), wshape) : Tensor();
+    Tensor gB = nb ? reshape(sum(g[0], dims), ctx.input(2).shape) : Tensor();
+    return {gx, gW, gB};
+  }
+  Tensor gx = nx ? empty(x.sizes(), TensorOptions(x.dtype(), x.device())) : Tensor();
+  Tensor gW = nw ? empty({C}, TensorOptions(x.dtype(), x.device())) : Tensor();
+  Tensor gB = nb ? empty({C}, TensorOptions(x.dtype(), x.device())) : Tensor();
+  batch_norm_backward_stub(x.device())(contiguous(reshape(to_dtype(g[0], x.dtype()), {N, C, S})),
+                                       contiguous(reshape(x, {N, C, S})), st.mean, st.rstd,
+                                       wt.defined() ? flat(wt, x.dtype()) : Tensor(),
+                                       gx.defined() ? reshape(gx, {N, C, S}) : gx, gW, gB);
+  return {gx, gW.defined() ? reshape(gW, wshape) : gW, gB.defined() ? reshape(gB, ctx.input(2).shape) : gB};
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  check_batch_norm(input, running_mean, running_var, weight, bias, training);
+  BatchNormState st;
+  st.N = input.size(0);
+  st.C = input.size(1);
+  st.S = 1;
+  for (int64_t i = 2; i < input.dim(); ++i) st.S *= input.size(i);
+  st.nd = input.dim();
+  st.eps = eps;
+  st.training = training;
   const ScalarType dt = input.dtype();
   const Device dev = input.device();
-  const int64_t nd = input.dim();
-  Tensor x3 = contiguous(reshape(input.detach(), {N, C, S}));
-  Tensor mean_, rstd;
-  if (training) {
-    mean_ = empty({C}, TensorOptions(dt, dev));
-    Tensor var = empty({C}, TensorOptions(dt, dev));
-    if (input.numel() > 0) channel_stats_stub(dev)(x3, mean_, var);
-    autograd::NoGradGuard no_grad;
-    rstd = rsqrt(add(var, s(eps)));
-    const double n = static_cast<double>(N * S);
-    if (running_mean.defined()) {
-      Tensor upd = add(mul(to_dtype(running_mean, dt), s(1 - momentum)), mul(mean_, s(momentum)));
-      copy_data(running_mean, reshape(upd, running_mean.sizes()));
-      running_mean.bump_version();
-    }
-    if (running_var.defined()) {
-      Tensor upd = add(mul(to_dtype(running_var, dt), s(1 - momentum)), mul(var, s(momentum * n / (n - 1))));
-      copy_data(running_var, reshape(upd, running_var.sizes()));
-      running_var.bump_version();
-    }
-  } else {
-    autograd::NoGradGuard no_grad;
-    mean_ = flat(running_mean, dt);
-    rstd = rsqrt(add(flat(running_var, dt), s(eps)));
-  }
-  Tensor scale, shift;
+  Tensor x3 = contiguous(reshape(input.detach(), {st.N, st.C, st.S}));
+  batch_norm_statistics(x3, running_mean, running_var, training, momentum, eps, st);
+  Tensor shift;
   {
     autograd::NoGradGuard no_grad;
     Tensor w = flat(weight, dt), b = flat(bias, dt);
-    scale = w.defined() ? mul(rstd, w) : rstd;
-    shift = neg(mul(mean_, scale));
+    st.scale = w.defined() ? mul(st.rstd, w) : st.rstd;
+    shift = neg(mul(st.mean, st.scale));
     if (b.defined()) shift = add(shift, b);
-    scale = contiguous(scale);
+    st.scale = contiguous(st.scale);
     shift = contiguous(shift);
   }
   Tensor y = empty(input.sizes(), TensorOptions(dt, dev));
-  if (input.numel() > 0) channel_affine_stub(dev)(x3, scale, shift, reshape(y, {N, C, S}));
-  if (autograd::needs_grad({input, weight, bias})) {
-    autograd::record(
-        "NativeBatchNormBackward0", {input, weight, bias}, {y}, {input, weight},
-        [=](BackwardContext& ctx, const TensorList& g) -> TensorList {
-          Tensor x = ctx.saved(0), wt = ctx.saved(1);
-          const bool nx = ctx.needs_input_grad(0), nw = ctx.needs_input_grad(1), nb = ctx.needs_input_grad(2);
-          Shape dims = {0};
-          for (int64_t i = 2; i < nd; ++i) dims.push_back(i);
-          const Shape wshape = wt.defined() ? wt.sizes() : ctx.input(2).shape;
-          if (!training) {
-            // Statistics are constants here, so the output is affine in x.
-            Tensor gx = nx ? mul(g[0], channel_view(scale, nd)) : Tensor();
-            Tensor xhat = mul(sub(x, channel_view(mean_, nd)), channel_view(rstd, nd));
-            Tensor gW = nw ? reshape(sum(mul(g[0], xhat), dims), wshape) : Tensor();
-            Tensor gB = nb ? reshape(sum(g[0], dims), ctx.input(2).shape) : Tensor();
-            return {gx, gW, gB};
-          }
-          if (building_graph({g[0], x, wt})) {
-            Tensor gw = wt.defined() ? mul(g[0], channel_view(wt, nd)) : g[0];
-            Tensor gx = nx ? normalized_grad(x, gw, dims, eps) : Tensor();
-            Tensor xhat = normalized(x, dims, eps);
-            Tensor gW = nw ? reshape(sum(mul(g[0], xhat), dims), wshape) : Tensor();
-            Tensor gB = nb ? reshape(sum(g[0], dims), ctx.input(2).shape) : Tensor();
-            return {gx, gW, gB};
-          }
-          Tensor gx = nx ? empty(x.sizes(), TensorOptions(x.dtype(), x.device())) : Tensor();
-          Tensor gW = nw ? empty({C}, TensorOptions(x.dtype(), x.device())) : Tensor();
-          Tensor gB = nb ? empty({C}, TensorOptions(x.dtype(), x.device())) : Tensor();
-          batch_norm_backward_stub(x.device())(contiguous(reshape(to_dtype(g[0], x.dtype()), {N, C, S})),
-                                               contiguous(reshape(x, {N, C, S})), mean_, rstd,
-                                               wt.defined() ? flat(wt, x.dtype()) : Tensor(),
-                                               gx.defined() ? reshape(gx, {N, C, S}) : gx, gW, gB);
-          return {gx, gW.defined() ? reshape(gW, wshape) : gW, gB.defined() ? reshape(gB, ctx.input(2).shape) : gB};
-        });
-  }
+  if (input.numel() > 0) channel_affine_stub(dev)(x3, st.scale, shift, reshape(y, {st.N, st.C, st.S}));
+  if (autograd::needs_grad({input, weight, bias}))
+    autograd::record("NativeBatchNormBackward0", {input, weight, bias}, {y}, {input, weight},
+                     [st](BackwardContext& ctx, const TensorList& g) { return batch_norm_backward(ctx, g, st); });
   return y;
 }
 

@@ -12,6 +12,16 @@ namespace norch {
 DispatchStub<FillKernel> fill_stub("fill_");
 DispatchStub<RangeKernel> range_stub("arange");
 
+namespace {
+// arange, linspace and eye compute their values on the CPU: the result moves to
+// the requested device and becomes a leaf that requires grad when asked.
+Tensor place(const Tensor& cpu, const TensorOptions& opts) {
+  Tensor t = opts.device.is_cpu() ? cpu : to_device(cpu, opts.device);
+  if (opts.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+}  // namespace
+
 Tensor& fill_(Tensor& self, const Scalar& value) {
   autograd::check_inplace(self, "fill_");
   fill_stub(self.device())(self, value);
@@ -50,12 +60,9 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, Tensor
   NORCH_CHECK(std::isfinite(s) && std::isfinite(e), "arange: unsupported range: ", s, " -> ", e);
   NORCH_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), "arange: upper bound and larger bound inconsistent with step sign");
   const int64_t n = static_cast<int64_t>(std::ceil((e - s) / st));
-  bool rg = opts.requires_grad;
   Tensor cpu = empty({n}, TensorOptions(opts.dtype));
   range_stub(Device())(cpu, s, st, e, false);
-  Tensor t = opts.device.is_cpu() ? cpu : to_device(cpu, opts.device);
-  if (rg) t.set_requires_grad(true);
-  return t;
+  return place(cpu, opts);
 }
 
 Tensor linspace(double start, double end, int64_t steps, TensorOptions opts) {
@@ -63,9 +70,7 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions opts) {
   Tensor cpu = empty({steps}, TensorOptions(opts.dtype));
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   if (steps > 0) range_stub(Device())(cpu, start, step, end, steps > 1);
-  Tensor t = opts.device.is_cpu() ? cpu : to_device(cpu, opts.device);
-  if (opts.requires_grad) t.set_requires_grad(true);
-  return t;
+  return place(cpu, opts);
 }
 
 Tensor eye(int64_t n, int64_t m, TensorOptions opts) {
@@ -76,9 +81,7 @@ Tensor eye(int64_t n, int64_t m, TensorOptions opts) {
     scalar_t* p = cpu.data<scalar_t>();
     for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = scalar_t(1);
   });
-  Tensor t = opts.device.is_cpu() ? cpu : to_device(cpu, opts.device);
-  if (opts.requires_grad) t.set_requires_grad(true);
-  return t;
+  return place(cpu, opts);
 }
 
 }  // namespace norch

@@ -293,4 +293,9 @@ Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const 
   return self;
 }
 
+Tensor index_put(const Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value, bool accumulate) {
+  Tensor out = clone(self);
+  return index_put_(out, indices, value, accumulate);
+}
+
 }  // namespace norch

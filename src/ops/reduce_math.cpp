@@ -174,4 +174,14 @@ Tensor cumprod(const Tensor& a, int64_t dim, std::optional<ScalarType> dtype) {
   return out;
 }
 
+Tensor norm(const Tensor& a, double p, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
+  return norm(dtype ? a.to(*dtype) : a, p, dims, keepdim);
+}
+
+Tensor norm(const Tensor& a, const std::string& p, const Shape& dims, bool keepdim,
+            std::optional<ScalarType> dtype) {
+  NORCH_CHECK(p == "fro", "norm: p='", p, "' is not supported (only 'fro' and numbers)");
+  return norm(a, 2.0, dims, keepdim, dtype);
+}
+
 }  // namespace norch

@@ -1,28 +1,38 @@
 // Autograd from Python: requires_grad, .grad, grad_fn nodes, backward, grad,
 // grad mode, hooks, anomaly mode.
+//
+// Note [GIL and the engine]
+// backward() and grad() run the engine with the GIL released, so other Python
+// threads run while a backward pass computes. Every place where the engine
+// reaches Python takes the GIL back itself: PyNode::apply and ~PyNode
+// (python_function.cpp), the tensor and node hooks below (which also drop their
+// Python callables under the GIL, gil_safe), the anomaly-mode stack capture
+// (set_anomaly_enabled), and NumPy-backed storages freed by the engine
+// (from_numpy's deleter, convert.cpp). A Python exception raised in one of them
+// crosses the engine as pybind11's error_already_set, which holds its Python
+// objects safely without the GIL.
 #include "convert.h"
 #include "norch/autograd/accumulate_grad.h"
+#include "norch/autograd/hooks.h"
 
 namespace norch::python {
 
-void init_python_function(py::module_& ag);  // python_function.cpp
-
 namespace {
-
-TensorList to_tensor_list(py::handle obj) {
-  TensorList out;
-  if (obj.is_none()) return out;
-  if (py::isinstance<Tensor>(obj)) return {obj.cast<Tensor>()};
-  for (auto item : py::reinterpret_borrow<py::sequence>(obj))
-    out.push_back(item.is_none() ? Tensor() : item.cast<Tensor>());
-  return out;
-}
 
 py::object tensor_or_none(const Tensor& t) { return t.defined() ? py::cast(t) : py::none(); }
 
+// A Python callable kept by a hook in the graph. The graph may be freed by the
+// engine with the GIL released, so the last reference drops it under the GIL.
+std::shared_ptr<py::function> gil_safe(py::function fn) {
+  return std::shared_ptr<py::function>(new py::function(std::move(fn)), [](py::function* f) {
+    py::gil_scoped_acquire gil;
+    delete f;
+  });
+}
+
 // Wraps a Python callable as a tensor hook; the hook may return None (keep) or a Tensor.
 autograd::TensorHook python_tensor_hook(py::function fn) {
-  auto holder = std::make_shared<py::function>(std::move(fn));
+  auto holder = gil_safe(std::move(fn));
   return [holder](const Tensor& g) -> Tensor {
     py::gil_scoped_acquire gil;
     py::object r = (*holder)(g);
@@ -32,11 +42,26 @@ autograd::TensorHook python_tensor_hook(py::function fn) {
   };
 }
 
+// norch._C.RemovableHandle, the one handle type for every hook: a hook of
+// the core graph (removed through autograd::remove_hook), or a Python hook kept in
+// a dict (nn.Module's), removed by calling `remove_fn(id)` once.
 struct RemovableHandle {
-  std::function<void()> remove_fn;
+  autograd::HookHandle hook;
+  py::object remove_fn;
+  uint64_t id;
+
+  static uint64_t next_id() {
+    static uint64_t next = 0;  // only touched with the GIL held
+    return next++;
+  }
+  explicit RemovableHandle(autograd::HookHandle h) : hook(std::move(h)), id(next_id()) {}
+  explicit RemovableHandle(py::object fn) : remove_fn(std::move(fn)), id(next_id()) {}
   void remove() {
-    if (remove_fn) remove_fn();
-    remove_fn = nullptr;
+    autograd::remove_hook(hook);
+    if (remove_fn) {
+      py::object fn = std::move(remove_fn);
+      fn(id);
+    }
   }
 };
 
@@ -44,6 +69,9 @@ struct RemovableHandle {
 
 void init_autograd(py::module_& m, TensorClass& cls) {
   py::class_<RemovableHandle>(m, "RemovableHandle")
+      .def(py::init([](py::function remove_fn) { return RemovableHandle(py::object(std::move(remove_fn))); }),
+           py::arg("remove_fn"))
+      .def_readonly("id", &RemovableHandle::id)
       .def("remove", &RemovableHandle::remove)
       .def("__enter__", [](RemovableHandle& h) -> RemovableHandle& { return h; })
       .def("__exit__", [](RemovableHandle& h, py::args) { h.remove(); });
@@ -69,31 +97,26 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def_property_readonly("metadata", [](const autograd::Node&) { return py::dict(); })
       .def("_sequence_nr", [](const autograd::Node& n) { return n.sequence_nr; })
       .def("register_hook", [](autograd::Node& n, py::function fn) {
-        auto holder = std::make_shared<py::function>(std::move(fn));
-        n.post_hooks.push_back([holder](const TensorList& grad_inputs, const TensorList& grad_outputs) -> TensorList {
+        auto holder = gil_safe(std::move(fn));
+        return RemovableHandle(autograd::add_post_hook(n, [holder](const TensorList& grad_inputs,
+                                                                   const TensorList& grad_outputs) -> TensorList {
           py::gil_scoped_acquire gil;
           py::tuple gi(grad_inputs.size()), go(grad_outputs.size());
           for (size_t i = 0; i < grad_inputs.size(); ++i) gi[i] = tensor_or_none(grad_inputs[i]);
           for (size_t i = 0; i < grad_outputs.size(); ++i) go[i] = tensor_or_none(grad_outputs[i]);
           py::object r = (*holder)(gi, go);
-          return r.is_none() ? TensorList() : to_tensor_list(r);
-        });
-        size_t idx = n.post_hooks.size() - 1;
-        auto node = n.shared_from_this();
-        return RemovableHandle{[node, idx] { node->post_hooks[idx] = [](const TensorList&, const TensorList&) { return TensorList(); }; }};
+          return r.is_none() ? TensorList() : tensor_list(r);
+        }));
       })
       .def("register_prehook", [](autograd::Node& n, py::function fn) {
-        auto holder = std::make_shared<py::function>(std::move(fn));
-        n.pre_hooks.push_back([holder](const TensorList& grad_outputs) -> TensorList {
+        auto holder = gil_safe(std::move(fn));
+        return RemovableHandle(autograd::add_pre_hook(n, [holder](const TensorList& grad_outputs) -> TensorList {
           py::gil_scoped_acquire gil;
           py::tuple go(grad_outputs.size());
           for (size_t i = 0; i < grad_outputs.size(); ++i) go[i] = tensor_or_none(grad_outputs[i]);
           py::object r = (*holder)(go);
-          return r.is_none() ? TensorList() : to_tensor_list(r);
-        });
-        size_t idx = n.pre_hooks.size() - 1;
-        auto node = n.shared_from_this();
-        return RemovableHandle{[node, idx] { node->pre_hooks[idx] = [](const TensorList&) { return TensorList(); }; }};
+          return r.is_none() ? TensorList() : tensor_list(r);
+        }));
       });
 
   cls.def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); },
@@ -111,38 +134,36 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def_property_readonly("output_nr", [](const Tensor& t) { return t.output_nr(); })
       .def("retain_grad", [](const Tensor& t) { autograd::retain_grad(t); })
       .def("register_hook", [](const Tensor& t, py::function fn) {
-        autograd::register_tensor_hook(t, python_tensor_hook(fn));
-        // Removal replaces the hook by a no-op so indices of other hooks stay valid.
-        auto impl = t.impl_ptr();
-        auto fn_node = t.grad_fn();
-        size_t idx = fn_node ? fn_node->tensor_pre_hooks.size() - 1 : impl->autograd().leaf_hooks.size() - 1;
-        std::weak_ptr<TensorImpl> weak = impl;
-        return RemovableHandle{[weak, fn_node, idx] {
-          if (fn_node) { fn_node->tensor_pre_hooks[idx].second = [](const Tensor&) { return Tensor(); }; return; }
-          if (auto i = weak.lock()) i->autograd().leaf_hooks[idx] = [](const Tensor&) { return Tensor(); };
-        }};
+        return RemovableHandle(autograd::add_tensor_hook(t, python_tensor_hook(std::move(fn))));
       })
       .def("backward", [](const Tensor& t, py::object gradient, py::object retain_graph, bool create_graph,
                           py::object inputs) {
         TensorList grads;
         if (!gradient.is_none()) grads.push_back(gradient.cast<Tensor>());
         bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
-        autograd::backward({t}, grads, keep, create_graph, to_tensor_list(inputs));
+        TensorList in = tensor_list(inputs);
+        py::gil_scoped_release release;  // Note [GIL and the engine]
+        autograd::backward({t}, grads, keep, create_graph, in);
       }, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(), py::arg("create_graph") = false,
            py::arg("inputs") = py::none());
 
-  auto ag = m.def_submodule("_autograd", "autograd engine");
+  py::module_ ag = submodule(m, "_autograd", "autograd engine");
   ag.def("backward", [](py::object tensors, py::object grad_tensors, py::object retain_graph, bool create_graph,
                         py::object inputs) {
     bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
-    autograd::backward(to_tensor_list(tensors), to_tensor_list(grad_tensors), keep, create_graph, to_tensor_list(inputs));
+    TensorList roots = tensor_list(tensors), grads = tensor_list(grad_tensors), in = tensor_list(inputs);
+    py::gil_scoped_release release;  // Note [GIL and the engine]
+    autograd::backward(roots, grads, keep, create_graph, in);
   }, py::arg("tensors"), py::arg("grad_tensors") = py::none(), py::arg("retain_graph") = py::none(),
         py::arg("create_graph") = false, py::arg("inputs") = py::none());
   ag.def("grad", [](py::object outputs, py::object inputs, py::object grad_outputs, py::object retain_graph,
                     bool create_graph, bool allow_unused) {
     bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
-    TensorList r = autograd::grad(to_tensor_list(outputs), to_tensor_list(inputs), to_tensor_list(grad_outputs), keep,
-                                  create_graph, allow_unused);
+    TensorList outs = tensor_list(outputs), in = tensor_list(inputs), grads = tensor_list(grad_outputs), r;
+    {
+      py::gil_scoped_release release;  // Note [GIL and the engine]
+      r = autograd::grad(outs, in, grads, keep, create_graph, allow_unused);
+    }
     py::tuple out(r.size());
     for (size_t i = 0; i < r.size(); ++i) out[i] = tensor_or_none(r[i]);
     return out;
@@ -164,7 +185,6 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       });
     }
   });
-  init_python_function(ag);
 }
 
 }  // namespace norch::python

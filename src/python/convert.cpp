@@ -153,7 +153,6 @@ Tensor from_numpy(py::array arr) {
 py::array to_numpy(const Tensor& t) {
   NORCH_CHECK_TYPE(t.device().is_cpu(), "can't convert ", t.device().str(),
                    " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
-  NORCH_CHECK(!(t.requires_grad() && autograd::GradMode::is_enabled()) || true, "");
   std::vector<py::ssize_t> shape(t.sizes().begin(), t.sizes().end());
   std::vector<py::ssize_t> strides(t.dim());
   for (int64_t i = 0; i < t.dim(); ++i) strides[i] = t.strides()[i] * static_cast<py::ssize_t>(t.element_size());
@@ -249,6 +248,25 @@ Tensor tensor_from_data(py::handle data, std::optional<ScalarType> dtype, Device
   if (!device.is_cpu() || !t.device().is_cpu()) t = t.to(device);
   if (requires_grad) t.set_requires_grad(true);
   return t;
+}
+
+std::optional<ScalarType> opt_dtype(py::handle obj) {
+  if (obj.is_none()) return std::nullopt;
+  return to_scalar_type(obj);
+}
+
+TensorList tensor_list(py::handle obj) {
+  TensorList out;
+  if (obj.is_none()) return out;
+  if (py::isinstance<Tensor>(obj)) return {obj.cast<Tensor>()};
+  for (auto item : py::reinterpret_borrow<py::sequence>(obj))
+    out.push_back(item.is_none() ? Tensor() : item.cast<Tensor>());
+  return out;
+}
+
+py::module_ submodule(py::module_& m, const char* name, const char* doc) {
+  if (py::hasattr(m, name)) return py::reinterpret_borrow<py::module_>(m.attr(name));
+  return m.def_submodule(name, doc);
 }
 
 }  // namespace norch::python

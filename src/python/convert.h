@@ -38,18 +38,55 @@ Tensor tensor_from_data(py::handle data, std::optional<ScalarType> dtype, Device
 Tensor from_numpy(py::array arr);
 py::array to_numpy(const Tensor& t);
 py::object shape_object(const Shape& s);  // a norch.Size
+// None -> nullopt, else a dtype as to_scalar_type reads it.
+std::optional<ScalarType> opt_dtype(py::handle obj);
+// None -> {}, a Tensor -> {t}, a sequence -> its tensors (None entries stay undefined).
+TensorList tensor_list(py::handle obj);
+// The submodule `name` of m (norch._C._nn, ...), created on first use, whichever area asks first.
+py::module_ submodule(py::module_& m, const char* name, const char* doc = nullptr);
 
-// Binding areas; each adds module functions and Tensor methods.
+// Note [GIL release]
+// Bindings run the kernels that do real work (matmul, conv, pooling, reductions,
+// softmax, losses, norms, the autograd engine) with the GIL released, so other
+// Python threads (a data loader, a second model) progress meanwhile. Arguments
+// are converted first, with the GIL held; nothing touches a Python object while
+// it is released. Code the core calls back into Python takes the GIL itself
+// (Note [GIL and the engine], autograd_bind.cpp). Ops over fewer than
+// kGilReleaseWork elements keep the GIL: handing it over would cost more than
+// the kernel.
+constexpr int64_t kGilReleaseWork = int64_t(1) << 14;
+class GilRelease {
+ public:
+  explicit GilRelease(int64_t work = kGilReleaseWork) {
+    if (work >= kGilReleaseWork) state_ = PyEval_SaveThread();
+  }
+  ~GilRelease() {
+    if (state_) PyEval_RestoreThread(state_);
+  }
+  GilRelease(const GilRelease&) = delete;
+  GilRelease& operator=(const GilRelease&) = delete;
+
+ private:
+  PyThreadState* state_ = nullptr;
+};
+
+// Binding areas; each adds module functions and Tensor methods. module.cpp calls
+// every one of them, in this order.
 using TensorClass = py::class_<Tensor>;
+void init_dtype(py::module_& m, TensorClass& cls);
+void init_device(py::module_& m, TensorClass& cls);
 void init_tensor(py::module_& m, TensorClass& cls);
 void init_creation(py::module_& m, TensorClass& cls);
 void init_elementwise(py::module_& m, TensorClass& cls);
 void init_reduce(py::module_& m, TensorClass& cls);
 void init_shape(py::module_& m, TensorClass& cls);
 void init_index(py::module_& m, TensorClass& cls);
+void init_select(py::module_& m, TensorClass& cls);
 void init_linalg(py::module_& m, TensorClass& cls);
 void init_autograd(py::module_& m, TensorClass& cls);
-void init_nn(py::module_& m, TensorClass& cls);
+void init_python_function(py::module_& m, TensorClass& cls);
+void init_nn_loss(py::module_& m, TensorClass& cls);
+void init_nn_conv(py::module_& m, TensorClass& cls);
 void init_optim(py::module_& m, TensorClass& cls);
 void init_random(py::module_& m, TensorClass& cls);
 void init_cuda(py::module_& m, TensorClass& cls);

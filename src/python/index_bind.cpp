@@ -4,7 +4,6 @@
 
 namespace norch::python {
 
-void init_select(py::module_& m, TensorClass& cls);  // select_bind.cpp
 
 namespace {
 
@@ -63,21 +62,23 @@ void init_index(py::module_& m, TensorClass& cls) {
     index_put_(self, convert(index, self.device()), value_arg(self, value));
   });
   // index_put_(indices, values, accumulate): indices is a tuple of index tensors.
-  auto index_put_fn = [](Tensor& self, py::tuple indices, py::handle values, bool accumulate) -> Tensor& {
+  auto tensor_indices = [](py::tuple indices) {
     std::vector<TensorIndex> ix;
     for (auto item : indices) ix.push_back(TensorIndex::from_tensor(item.cast<Tensor>()));
-    return index_put_(self, ix, value_arg(self, values), accumulate);
+    return ix;
   };
-  cls.def("index_put_", index_put_fn, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
-  auto index_put = [index_put_fn](const Tensor& self, py::tuple indices, py::handle values, bool accumulate) {
-    Tensor out = clone(self);
-    index_put_fn(out, indices, values, accumulate);
-    return out;
+  cls.def(
+      "index_put_",
+      [tensor_indices](Tensor& self, py::tuple indices, py::handle values, bool accumulate) -> Tensor& {
+        return index_put_(self, tensor_indices(indices), value_arg(self, values), accumulate);
+      },
+      py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  auto index_put_fn = [tensor_indices](const Tensor& self, py::tuple indices, py::handle values, bool accumulate) {
+    return index_put(self, tensor_indices(indices), value_arg(self, values), accumulate);
   };
-  m.def("index_put", index_put, py::arg("input"), py::arg("indices"), py::arg("values"),
+  m.def("index_put", index_put_fn, py::arg("input"), py::arg("indices"), py::arg("values"),
         py::arg("accumulate") = false);
-  cls.def("index_put", index_put, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
-  init_select(m, cls);
+  cls.def("index_put", index_put_fn, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
 }
 
 }  // namespace norch::python

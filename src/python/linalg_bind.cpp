@@ -9,19 +9,29 @@ void init_linalg(py::module_& m, TensorClass& cls) {
   using Fn = Tensor (*)(const Tensor&, const Tensor&);
   for (auto [name, fn] : {std::pair<const char*, Fn>{"matmul", matmul}, {"mm", mm}, {"bmm", bmm}, {"mv", mv},
                           {"dot", dot}, {"outer", outer}}) {
-    m.def(name, fn, py::arg("input"), py::arg("other"));
-    cls.def(name, fn, py::arg("other"));
+    auto nogil = [fn = fn](const Tensor& a, const Tensor& b) {
+      GilRelease release(a.numel() + b.numel());  // Note [GIL release]
+      return fn(a, b);
+    };
+    m.def(name, nogil, py::arg("input"), py::arg("other"));
+    cls.def(name, nogil, py::arg("other"));
   }
-  cls.def("__matmul__", [](const Tensor& a, py::handle b) -> py::object {
+  auto matmul_nogil = [](const Tensor& a, const Tensor& b) {
+    GilRelease release(a.numel() + b.numel());
+    return matmul(a, b);
+  };
+  cls.def("__matmul__", [matmul_nogil](const Tensor& a, py::handle b) -> py::object {
     if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-    return py::cast(matmul(a, b.cast<Tensor>()));
+    return py::cast(matmul_nogil(a, b.cast<Tensor>()));
   });
-  cls.def("__rmatmul__", [](const Tensor& a, py::handle b) -> py::object {
+  cls.def("__rmatmul__", [matmul_nogil](const Tensor& a, py::handle b) -> py::object {
     if (!py::isinstance<Tensor>(b)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-    return py::cast(matmul(b.cast<Tensor>(), a));
+    return py::cast(matmul_nogil(b.cast<Tensor>(), a));
   });
   auto addmm_fn = [](const Tensor& in, const Tensor& a, const Tensor& b, py::handle beta, py::handle alpha) {
-    return addmm(in, a, b, to_scalar(beta), to_scalar(alpha));
+    const Scalar be = to_scalar(beta), al = to_scalar(alpha);
+    GilRelease release(a.numel() + b.numel());
+    return addmm(in, a, b, be, al);
   };
   m.def("addmm", addmm_fn, py::arg("input"), py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1,
         py::arg("alpha") = 1);

@@ -21,16 +21,22 @@ PYBIND11_MODULE(_C, m) {
       PyErr_SetString(PyExc_MemoryError, "norch: out of memory");
     }
   });
+  // Every binding area, listed here and nowhere else.
   TensorClass cls(m, "Tensor");
+  init_dtype(m, cls);
+  init_device(m, cls);
   init_tensor(m, cls);
   init_creation(m, cls);
   init_elementwise(m, cls);
   init_reduce(m, cls);
   init_shape(m, cls);
   init_index(m, cls);
+  init_select(m, cls);
   init_linalg(m, cls);
   init_autograd(m, cls);
-  init_nn(m, cls);
+  init_python_function(m, cls);
+  init_nn_loss(m, cls);
+  init_nn_conv(m, cls);
   init_optim(m, cls);
   init_random(m, cls);
   init_cuda(m, cls);

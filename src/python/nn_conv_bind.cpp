@@ -23,16 +23,22 @@ std::optional<std::vector<double>> scale_arg(py::handle obj) {
 
 }  // namespace
 
-void init_nn_conv(py::module_& m) {
-  py::module_ nn = py::hasattr(m, "_nn") ? py::module_(m.attr("_nn")) : m.def_submodule("_nn");
+void init_nn_conv(py::module_& m, TensorClass&) {
+  py::module_ nn = submodule(m, "_nn");
 
   nn.def(
       "conv2d",
       [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,
          py::handle dilation, int64_t groups) {
-        if (py::isinstance<py::str>(padding))
-          return conv2d(x, w, bias_arg(b), to_dims(stride), padding.cast<std::string>(), to_dims(dilation), groups);
-        return conv2d(x, w, bias_arg(b), to_dims(stride), to_dims(padding), to_dims(dilation), groups);
+        const Shape st = to_dims(stride), di = to_dims(dilation);
+        if (py::isinstance<py::str>(padding)) {
+          const std::string pa = padding.cast<std::string>();
+          GilRelease release(x.numel() + w.numel());  // Note [GIL release]
+          return conv2d(x, w, bias_arg(b), st, pa, di, groups);
+        }
+        const Shape pa = to_dims(padding);
+        GilRelease release(x.numel() + w.numel());
+        return conv2d(x, w, bias_arg(b), st, pa, di, groups);
       },
       py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
       py::arg("dilation") = 1, py::arg("groups") = 1);
@@ -40,9 +46,15 @@ void init_nn_conv(py::module_& m) {
       "conv1d",
       [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,
          py::handle dilation, int64_t groups) {
-        if (py::isinstance<py::str>(padding))
-          return conv1d(x, w, bias_arg(b), to_dims(stride), padding.cast<std::string>(), to_dims(dilation), groups);
-        return conv1d(x, w, bias_arg(b), to_dims(stride), to_dims(padding), to_dims(dilation), groups);
+        const Shape st = to_dims(stride), di = to_dims(dilation);
+        if (py::isinstance<py::str>(padding)) {
+          const std::string pa = padding.cast<std::string>();
+          GilRelease release(x.numel() + w.numel());
+          return conv1d(x, w, bias_arg(b), st, pa, di, groups);
+        }
+        const Shape pa = to_dims(padding);
+        GilRelease release(x.numel() + w.numel());
+        return conv1d(x, w, bias_arg(b), st, pa, di, groups);
       },
       py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
       py::arg("dilation") = 1, py::arg("groups") = 1);
@@ -50,8 +62,9 @@ void init_nn_conv(py::module_& m) {
       "conv_transpose2d",
       [](const Tensor& x, const Tensor& w, std::optional<Tensor> b, py::handle stride, py::handle padding,
          py::handle output_padding, int64_t groups, py::handle dilation) {
-        return conv_transpose2d(x, w, bias_arg(b), to_dims(stride), to_dims(padding), to_dims(output_padding), groups,
-                                to_dims(dilation));
+        const Shape st = to_dims(stride), pa = to_dims(padding), op = to_dims(output_padding), di = to_dims(dilation);
+        GilRelease release(x.numel() + w.numel());
+        return conv_transpose2d(x, w, bias_arg(b), st, pa, op, groups, di);
       },
       py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), py::arg("stride") = 1, py::arg("padding") = 0,
       py::arg("output_padding") = 0, py::arg("groups") = 1, py::arg("dilation") = 1);
@@ -75,7 +88,9 @@ void init_nn_conv(py::module_& m) {
     nn.def(
         name,
         [fn = fn](const Tensor& x, py::handle k, py::handle s, py::handle p, py::handle d, bool ceil_mode) {
-          return fn(x, to_dims(k), to_dims(s), to_dims(p), to_dims(d), ceil_mode);
+          const Shape ks = to_dims(k), st = to_dims(s), pa = to_dims(p), di = to_dims(d);
+          GilRelease release(x.numel());
+          return fn(x, ks, st, pa, di, ceil_mode);
         },
         py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
         py::arg("dilation") = 1, py::arg("ceil_mode") = false);
@@ -84,22 +99,36 @@ void init_nn_conv(py::module_& m) {
       "avg_pool2d",
       [](const Tensor& x, py::handle k, py::handle s, py::handle p, bool ceil_mode, bool count_include_pad,
          std::optional<int64_t> divisor_override) {
-        return avg_pool2d(x, to_dims(k), to_dims(s), to_dims(p), ceil_mode, count_include_pad, divisor_override);
+        const Shape ks = to_dims(k), st = to_dims(s), pa = to_dims(p);
+        GilRelease release(x.numel());
+        return avg_pool2d(x, ks, st, pa, ceil_mode, count_include_pad, divisor_override);
       },
       py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
       py::arg("ceil_mode") = false, py::arg("count_include_pad") = true, py::arg("divisor_override") = py::none());
   nn.def(
       "avg_pool1d",
       [](const Tensor& x, py::handle k, py::handle s, py::handle p, bool ceil_mode, bool count_include_pad) {
-        return avg_pool1d(x, to_dims(k), to_dims(s), to_dims(p), ceil_mode, count_include_pad);
+        const Shape ks = to_dims(k), st = to_dims(s), pa = to_dims(p);
+        GilRelease release(x.numel());
+        return avg_pool1d(x, ks, st, pa, ceil_mode, count_include_pad);
       },
       py::arg("input"), py::arg("kernel_size"), py::arg("stride") = py::none(), py::arg("padding") = 0,
       py::arg("ceil_mode") = false, py::arg("count_include_pad") = true);
   nn.def(
-      "adaptive_avg_pool2d", [](const Tensor& x, py::handle os) { return adaptive_avg_pool2d(x, output_size_arg(os)); },
+      "adaptive_avg_pool2d",
+      [](const Tensor& x, py::handle os) {
+        const Shape size = output_size_arg(os);
+        GilRelease release(x.numel());
+        return adaptive_avg_pool2d(x, size);
+      },
       py::arg("input"), py::arg("output_size"));
   nn.def(
-      "adaptive_avg_pool1d", [](const Tensor& x, py::handle os) { return adaptive_avg_pool1d(x, output_size_arg(os)); },
+      "adaptive_avg_pool1d",
+      [](const Tensor& x, py::handle os) {
+        const Shape size = output_size_arg(os);
+        GilRelease release(x.numel());
+        return adaptive_avg_pool1d(x, size);
+      },
       py::arg("input"), py::arg("output_size"));
   nn.def(
       "pad",

@@ -4,14 +4,6 @@
 namespace norch::python {
 
 namespace {
-// A list of tensors where None stands for "no state yet".
-TensorList tensor_list(py::handle seq) {
-  TensorList out;
-  if (seq.is_none()) return out;
-  for (auto item : py::reinterpret_borrow<py::sequence>(seq))
-    out.push_back(item.is_none() ? Tensor() : item.cast<Tensor>());
-  return out;
-}
 std::vector<int64_t> steps_of(py::handle s) {
   if (py::isinstance<py::int_>(s) || py::isinstance<py::float_>(s)) return {s.cast<int64_t>()};
   std::vector<int64_t> out;
@@ -29,7 +21,7 @@ py::list to_py(const TensorList& ts) {
 }  // namespace
 
 void init_optim(py::module_& parent, TensorClass& cls) {
-  py::module_ m = parent.def_submodule("_optim");
+  py::module_ m = submodule(parent, "_optim");
   using py::arg;
   // Returns the momentum buffers (those created on this step included).
   m.def("sgd_step_",

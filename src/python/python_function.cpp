@@ -34,17 +34,11 @@ struct PyNode : autograd::Node {
   }
 
   TensorList apply(TensorList&& grads) override {
+    if (materialize_grads) autograd::materialize_grads(grads, output_meta, output_is_tensor);
     py::gil_scoped_acquire gil;
     py::tuple args(grads.size() + 1);
     args[0] = ctx;
-    for (size_t i = 0; i < grads.size(); ++i) {
-      Tensor g = grads[i];
-      if (!g.defined() && materialize_grads && i < output_meta.size() && output_is_tensor[i]) {
-        const auto& om = output_meta[i];
-        g = zeros(om.shape, TensorOptions(om.dtype, om.device));
-      }
-      args[i + 1] = g.defined() ? py::cast(g) : py::none();
-    }
+    for (size_t i = 0; i < grads.size(); ++i) args[i + 1] = grads[i].defined() ? py::cast(grads[i]) : py::none();
     grads.clear();
     py::object r = backward_fn(*args);
     py::tuple result = py::isinstance<py::tuple>(r) ? r.cast<py::tuple>() : py::make_tuple(r);
@@ -174,7 +168,8 @@ py::object function_finish(py::object ctx, py::object backward, const std::strin
 
 }  // namespace
 
-void init_python_function(py::module_& ag) {
+void init_python_function(py::module_& m, TensorClass&) {
+  py::module_ ag = submodule(m, "_autograd");
   py::class_<PyNode, autograd::Node, std::shared_ptr<PyNode>>(ag, "PyNode")
       .def_property_readonly("saved_tensors", [](PyNode& n) { return as_tuple(n.saved_tensors()); })
       .def("__getattr__", [](PyNode& n, const std::string& attr) -> py::object {

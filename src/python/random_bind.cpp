@@ -126,8 +126,7 @@ void init_random(py::module_& m, TensorClass& cls) {
         py::arg("device") = py::none(), py::arg("requires_grad") = false);
   m.def("bernoulli", [](const Tensor& p, py::object p_arg, py::object gen) {
     if (p_arg.is_none()) return bernoulli(p, to_generator(gen));
-    Tensor out = empty(p.sizes(), TensorOptions(p.dtype(), p.device()));
-    return bernoulli_(out, p_arg.cast<double>(), to_generator(gen));
+    return bernoulli(p, p_arg.cast<double>(), to_generator(gen));
   }, py::arg("input"), py::arg("p") = py::none(), py::kw_only(), py::arg("generator") = py::none());
   m.def("multinomial", [](const Tensor& p, int64_t n, bool replacement, py::object gen) {
     return multinomial(p, n, replacement, to_generator(gen));
@@ -136,18 +135,18 @@ void init_random(py::module_& m, TensorClass& cls) {
   m.def("normal", [](py::object mean, py::object std, py::object size, py::object gen, py::object dtype,
                      py::object device, bool rg) {
     // normal(mean, std, size) with numbers, or normal(mean, std) with tensors (broadcast).
-    if (py::isinstance<Tensor>(mean) || py::isinstance<Tensor>(std)) {
+    const bool mean_t = py::isinstance<Tensor>(mean), std_t = py::isinstance<Tensor>(std);
+    if (mean_t || std_t) {
       NORCH_CHECK_TYPE(size.is_none(), "normal: size is only accepted with float mean and std");
-      Device d = py::isinstance<Tensor>(mean) ? mean.cast<Tensor>().device() : std.cast<Tensor>().device();
-      Tensor out = normal(to_tensor_arg(mean, "mean", d), to_tensor_arg(std, "std", d), to_generator(gen));
+      Tensor out = mean_t && std_t ? normal(mean.cast<Tensor>(), std.cast<Tensor>(), to_generator(gen))
+                   : mean_t        ? normal(mean.cast<Tensor>(), to_scalar(std), to_generator(gen))
+                                   : normal(to_scalar(mean), std.cast<Tensor>(), to_generator(gen));
       if (rg) out.set_requires_grad(true);
       return out;
     }
     NORCH_CHECK_TYPE(!size.is_none(), "normal() with float mean and std needs a size");
-    Tensor t = empty(to_shape(size), options(dtype, device, false, default_dtype()));
-    normal_(t, mean.cast<double>(), std.cast<double>(), to_generator(gen));
-    if (rg) t.set_requires_grad(true);
-    return t;
+    return normal(mean.cast<double>(), std.cast<double>(), to_shape(size), options(dtype, device, rg, default_dtype()),
+                  to_generator(gen));
   }, py::arg("mean"), py::arg("std") = 1.0, py::arg("size") = py::none(), py::kw_only(),
         py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
         py::arg("requires_grad") = false);

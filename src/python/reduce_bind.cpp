@@ -6,11 +6,6 @@
 namespace norch::python {
 
 namespace {
-std::optional<ScalarType> opt_dtype(py::handle d) {
-  if (d.is_none()) return std::nullopt;
-  return to_scalar_type(d);
-}
-
 std::optional<int64_t> opt_dim(py::handle d) {
   if (d.is_none()) return std::nullopt;
   return d.cast<int64_t>();
@@ -38,11 +33,21 @@ py::object extremum(const Tensor& a, py::handle dim, py::handle keepdim) {
   }
   if (dim.is_none()) {
     NORCH_CHECK_TYPE(keepdim.is_none(), IsMax ? "max" : "min", "(): keepdim needs a dim");
-    return py::cast(IsMax ? max(a) : min(a));
+    Tensor r;
+    {
+      GilRelease release(a.numel());  // Note [GIL release]
+      r = IsMax ? max(a) : min(a);
+    }
+    return py::cast(r);
   }
   const bool kd = keepdim.is_none() ? false : keepdim.cast<bool>();
   const int64_t d = dim.cast<int64_t>();
-  return values_indices(IsMax ? "max" : "min", IsMax ? max(a, d, kd) : min(a, d, kd));
+  std::tuple<Tensor, Tensor> r;
+  {
+    GilRelease release(a.numel());
+    r = IsMax ? max(a, d, kd) : min(a, d, kd);
+  }
+  return values_indices(IsMax ? "max" : "min", r);
 }
 
 // var/std accept PyTorch's current form (dim, *, correction, keepdim) and the
@@ -61,20 +66,23 @@ double correction_of(py::handle& dim, py::handle unbiased, py::handle correction
 
 template <bool IsStd>
 Tensor var_std(const Tensor& a, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
-  double c = correction_of(dim, unbiased, correction);
-  return IsStd ? norch::std(a, to_dims(dim), c, keepdim) : var(a, to_dims(dim), c, keepdim);
+  const double c = correction_of(dim, unbiased, correction);
+  const Shape dims = to_dims(dim);
+  GilRelease release(a.numel());
+  return IsStd ? norch::std(a, dims, c, keepdim) : var(a, dims, c, keepdim);
 }
 
 Tensor norm_fn(const Tensor& a, py::handle p, py::handle dim, bool keepdim, py::handle dtype) {
-  double pv = 2;
+  const Shape dims = to_dims(dim);
+  const auto dt = opt_dtype(dtype);
   if (py::isinstance<py::str>(p)) {
-    std::string ps = p.cast<std::string>();
-    NORCH_CHECK(ps == "fro", "norm: p='", ps, "' is not supported (only 'fro' and numbers)");
-  } else if (!p.is_none()) {
-    pv = p.cast<double>();
+    const std::string ps = p.cast<std::string>();
+    GilRelease release(a.numel());  // Note [GIL release]
+    return norm(a, ps, dims, keepdim, dt);
   }
-  Tensor x = dtype.is_none() ? a : a.to(to_scalar_type(dtype));
-  return norm(x, pv, to_dims(dim), keepdim);
+  const double pv = p.is_none() ? 2.0 : p.cast<double>();
+  GilRelease release(a.numel());
+  return norm(a, pv, dims, keepdim, dt);
 }
 
 }  // namespace
@@ -88,23 +96,48 @@ void init_reduce(py::module_& m, TensorClass& cls) {
   const auto none = py::none();
 
   both("sum", [](const Tensor& a, py::handle dim, bool keepdim, py::handle dtype) {
-    return sum(a, to_dims(dim), keepdim, opt_dtype(dtype));
+    const Shape dims = to_dims(dim);
+    const auto dt = opt_dtype(dtype);
+    GilRelease release(a.numel());
+    return sum(a, dims, keepdim, dt);
   }, py::arg("dim") = none, py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = none);
   both("mean", [](const Tensor& a, py::handle dim, bool keepdim, py::handle dtype) {
-    return mean(a, to_dims(dim), keepdim, opt_dtype(dtype));
+    const Shape dims = to_dims(dim);
+    const auto dt = opt_dtype(dtype);
+    GilRelease release(a.numel());
+    return mean(a, dims, keepdim, dt);
   }, py::arg("dim") = none, py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = none);
   both("prod", [](const Tensor& a, py::handle dim, bool keepdim, py::handle dtype) {
-    return prod(a, to_dims(dim), keepdim, opt_dtype(dtype));
+    const Shape dims = to_dims(dim);
+    const auto dt = opt_dtype(dtype);
+    GilRelease release(a.numel());
+    return prod(a, dims, keepdim, dt);
   }, py::arg("dim") = none, py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = none);
   both("max", &extremum<true>, py::arg("dim") = none, py::arg("keepdim") = none);
   both("min", &extremum<false>, py::arg("dim") = none, py::arg("keepdim") = none);
-  both("amax", [](const Tensor& a, py::handle dim, bool keepdim) { return amax(a, to_dims(dim), keepdim); },
+  both("amax", [](const Tensor& a, py::handle dim, bool keepdim) {
+    const Shape dims = to_dims(dim);
+    GilRelease release(a.numel());
+    return amax(a, dims, keepdim);
+  },
        py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
-  both("amin", [](const Tensor& a, py::handle dim, bool keepdim) { return amin(a, to_dims(dim), keepdim); },
+  both("amin", [](const Tensor& a, py::handle dim, bool keepdim) {
+    const Shape dims = to_dims(dim);
+    GilRelease release(a.numel());
+    return amin(a, dims, keepdim);
+  },
        py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
-  both("argmax", [](const Tensor& a, py::handle dim, bool keepdim) { return argmax(a, opt_dim(dim), keepdim); },
+  both("argmax", [](const Tensor& a, py::handle dim, bool keepdim) {
+    const auto d = opt_dim(dim);
+    GilRelease release(a.numel());
+    return argmax(a, d, keepdim);
+  },
        py::arg("dim") = none, py::arg("keepdim") = false);
-  both("argmin", [](const Tensor& a, py::handle dim, bool keepdim) { return argmin(a, opt_dim(dim), keepdim); },
+  both("argmin", [](const Tensor& a, py::handle dim, bool keepdim) {
+    const auto d = opt_dim(dim);
+    GilRelease release(a.numel());
+    return argmin(a, d, keepdim);
+  },
        py::arg("dim") = none, py::arg("keepdim") = false);
   both("var", &var_std<false>, py::arg("dim") = none, py::arg("unbiased") = none, py::arg("keepdim") = false,
        py::kw_only(), py::arg("correction") = none);
@@ -112,15 +145,35 @@ void init_reduce(py::module_& m, TensorClass& cls) {
        py::kw_only(), py::arg("correction") = none);
   both("norm", &norm_fn, py::arg("p") = "fro", py::arg("dim") = none, py::arg("keepdim") = false,
        py::arg("dtype") = none);
-  both("all", [](const Tensor& a, py::handle dim, bool keepdim) { return all(a, to_dims(dim), keepdim); },
+  both("all", [](const Tensor& a, py::handle dim, bool keepdim) {
+    const Shape dims = to_dims(dim);
+    GilRelease release(a.numel());
+    return all(a, dims, keepdim);
+  },
        py::arg("dim") = none, py::arg("keepdim") = false);
-  both("any", [](const Tensor& a, py::handle dim, bool keepdim) { return any(a, to_dims(dim), keepdim); },
+  both("any", [](const Tensor& a, py::handle dim, bool keepdim) {
+    const Shape dims = to_dims(dim);
+    GilRelease release(a.numel());
+    return any(a, dims, keepdim);
+  },
        py::arg("dim") = none, py::arg("keepdim") = false);
-  both("logsumexp", [](const Tensor& a, py::handle dim, bool keepdim) { return logsumexp(a, to_dims(dim), keepdim); },
+  both("logsumexp", [](const Tensor& a, py::handle dim, bool keepdim) {
+    const Shape dims = to_dims(dim);
+    GilRelease release(a.numel());
+    return logsumexp(a, dims, keepdim);
+  },
        py::arg("dim"), py::arg("keepdim") = false);
-  both("cumsum", [](const Tensor& a, int64_t dim, py::handle dtype) { return cumsum(a, dim, opt_dtype(dtype)); },
+  both("cumsum", [](const Tensor& a, int64_t dim, py::handle dtype) {
+    const auto dt = opt_dtype(dtype);
+    GilRelease release(a.numel());
+    return cumsum(a, dim, dt);
+  },
        py::arg("dim"), py::kw_only(), py::arg("dtype") = none);
-  both("cumprod", [](const Tensor& a, int64_t dim, py::handle dtype) { return cumprod(a, dim, opt_dtype(dtype)); },
+  both("cumprod", [](const Tensor& a, int64_t dim, py::handle dtype) {
+    const auto dt = opt_dtype(dtype);
+    GilRelease release(a.numel());
+    return cumprod(a, dim, dt);
+  },
        py::arg("dim"), py::kw_only(), py::arg("dtype") = none);
   m.def("sum_to", [](const Tensor& a, py::handle shape) { return sum_to(a, to_shape(shape)); });
 }

@@ -1,61 +1,13 @@
-// The Tensor class: construction, metadata, conversion, NumPy interop, dtype and device objects.
+// The Tensor class: construction, metadata, conversion and NumPy interop.
 #include "convert.h"
+#include "norch/autograd/detach.h"
 
 namespace norch::python {
 
-void init_tensor(py::module_& m, TensorClass& cls) {
-  py::class_<PyDType>(m, "dtype")
-      .def_property_readonly("is_floating_point", [](const PyDType& d) { return is_floating_point(d.type); })
-      .def_property_readonly("itemsize", [](const PyDType& d) { return element_size(d.type); })
-      .def_property_readonly("is_signed", [](const PyDType& d) { return d.type != ScalarType::Bool && d.type != ScalarType::UInt8; })
-      .def("__repr__", [](const PyDType& d) { return std::string("norch.") + dtype_name(d.type); })
-      .def("__eq__", [](const PyDType& a, py::object b) {
-        return py::isinstance<PyDType>(b) && b.cast<PyDType>().type == a.type;
-      })
-      .def("__hash__", [](const PyDType& d) { return static_cast<int>(d.type) + 1000; })
-      .def("__reduce__", [](const PyDType& d) {
-        return py::make_tuple(py::module_::import("norch").attr("_dtype_by_name"), py::make_tuple(dtype_name(d.type)));
-      });
-  for (int i = 0; i < kNumScalarTypes; ++i) {
-    ScalarType t = static_cast<ScalarType>(i);
-    m.attr(dtype_name(t)) = dtype_object(t);
-  }
-  m.def("get_default_dtype", [] { return dtype_object(default_dtype()); });
-  m.def("set_default_dtype", [](py::handle d) { set_default_dtype(to_scalar_type(d)); });
-  m.def("promote_types", [](py::handle a, py::handle b) {
-    return dtype_object(promote_types(to_scalar_type(a), to_scalar_type(b)));
-  });
-  m.def("result_type", [](py::handle a, py::handle b) {
-    return dtype_object(result_type({to_tensor_arg(a, "result_type"), to_tensor_arg(b, "result_type")}));
-  });
+namespace {
 
-  py::class_<Device>(m, "device")
-      .def(py::init([](py::object spec, std::optional<int> index) {
-             Device d = to_device(spec);
-             if (index) {
-               NORCH_CHECK(d.index < 0, "device(): type (string) must not include an index because index was passed "
-                           "explicitly: ", d.str());
-               d.index = static_cast<int8_t>(*index);
-             }
-             return d;
-           }),
-           py::arg("type"), py::arg("index") = py::none())
-      .def_property_readonly("type", [](const Device& d) { return d.is_cpu() ? "cpu" : "cuda"; })
-      .def_property_readonly("index", [](const Device& d) -> py::object {
-        return d.index < 0 ? py::object(py::none()) : py::object(py::int_(d.index));
-      })
-      .def("__repr__", [](const Device& d) {
-        return d.index < 0 ? "device(type='" + std::string(d.is_cpu() ? "cpu" : "cuda") + "')"
-                           : "device(type='cuda', index=" + std::to_string(d.index) + ")";
-      })
-      .def("__str__", &Device::str)
-      .def("__eq__", [](const Device& a, py::object b) {
-        if (py::isinstance<py::str>(b)) return a == Device(b.cast<std::string>()) && a.index == Device(b.cast<std::string>()).index;
-        return py::isinstance<Device>(b) && a == b.cast<Device>() && a.index == b.cast<Device>().index;
-      })
-      .def("__hash__", [](const Device& d) { return static_cast<int>(d.type) * 100 + d.index; });
-  py::implicitly_convertible<py::str, Device>();
-
+// Construction and metadata: shape, strides, dtype, device, storage identity.
+void bind_metadata(TensorClass& cls) {
   cls.def(py::init([](py::args args) {
             // norch.Tensor(data) or norch.Tensor(*sizes): PyTorch's legacy constructor, float32 by default.
             if (args.size() == 0) return empty({0}, TensorOptions(default_dtype()));
@@ -96,8 +48,12 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def("_version", &Tensor::version)
       .def_property_readonly("_version", &Tensor::version)
       .def("_storage_id", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage.get()); })
-      .def("_is_view", [](const Tensor& t) { return t.impl()->is_view; })
-      .def("item", [](const Tensor& t) -> py::object {
+      .def("_is_view", [](const Tensor& t) { return t.impl()->is_view; });
+}
+
+// Conversions: to Python numbers and NumPy, between dtypes and devices, detach and copy.
+void bind_conversions(TensorClass& cls) {
+  cls.def("item", [](const Tensor& t) -> py::object {
         Scalar s = t.item();
         if (s.is_bool()) return py::bool_(s.to_int() != 0);
         if (s.is_integral()) return py::int_(s.to_int());
@@ -112,14 +68,7 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       .def("contiguous", [](const Tensor& t) { return contiguous(t); })
       .def("clone", [](const Tensor& t) { return clone(t); })
       .def("detach", [](const Tensor& t) { return detach(t); })
-      .def("detach_", [](Tensor& t) {
-        auto& m = t.impl()->autograd();
-        NORCH_CHECK(!t.impl()->is_view || !m.grad_fn, "Can't detach views in-place. Use detach() instead.");
-        m.grad_fn = nullptr;
-        m.requires_grad = false;
-        m.output_nr = 0;
-        return t;
-      })
+      .def("detach_", [](Tensor& t) -> Tensor& { return autograd::detach_(t); })
       .def("copy_", [](Tensor& t, const Tensor& src, bool) -> Tensor& { return copy_(t, src); }, py::arg("src"),
            py::arg("non_blocking") = false)
       .def("cpu", [](const Tensor& t) { return to_device(t, Device()); })
@@ -191,8 +140,14 @@ void init_tensor(py::module_& m, TensorClass& cls) {
       }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); })
       .def_property("data", [](const Tensor& t) { return detach(t); },
-                    [](const Tensor& t, const Tensor& src) { set_data(t, src); });
+                    [](const Tensor& t, const Tensor& src) { set_data(t, src); });;
+}
 
+}  // namespace
+
+void init_tensor(py::module_& m, TensorClass& cls) {
+  bind_metadata(cls);
+  bind_conversions(cls);
   m.def("from_numpy", [](py::array arr) { return from_numpy(arr); });
   m.def("tensor", [](py::object data, py::object dtype, py::object device, bool requires_grad) {
     std::optional<ScalarType> dt;

@@ -57,6 +57,12 @@ class FunctionNode : public Node {
   BackwardFormula formula_;
 };
 
+// Fills each undefined gradient with zeros of its forward output's shape, dtype
+// and device (PyTorch's materialize_grads), except outputs with is_tensor[i]
+// false (a Python Function's non-tensor outputs); an empty is_tensor means all.
+void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
+                       const std::vector<bool>& is_tensor = {});
+
 // True when grad mode is on and any argument requires grad.
 bool needs_grad(const Tensor& a);
 bool needs_grad(const Tensor& a, const Tensor& b);

@@ -35,5 +35,8 @@ Tensor index(const Tensor& self, const std::vector<TensorIndex>& indices);
 // accumulate (repeated positions then add up). In place.
 Tensor& index_put_(Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value,
                    bool accumulate = false);
+// Out of place: a copy of self (with history) with index_put_ applied.
+Tensor index_put(const Tensor& self, const std::vector<TensorIndex>& indices, const Tensor& value,
+                 bool accumulate = false);
 
 }  // namespace norch

@@ -62,9 +62,16 @@ Tensor randint(int64_t low, int64_t high, const Shape& sizes, TensorOptions opts
 Tensor randperm(int64_t n, TensorOptions opts = ScalarType::Int64, Generator* gen = nullptr);
 // out[i] = 1 with probability p[i] (p in [0, 1]); same dtype as p.
 Tensor bernoulli(const Tensor& p, Generator* gen = nullptr);
+// Draws with probability p, in the shape, dtype and device of `self` (bernoulli(self, p)).
+Tensor bernoulli(const Tensor& self, double p, Generator* gen = nullptr);
 // Elementwise normal draws with broadcast mean and std (a leaf: no gradient
-// flows to mean or std, as in PyTorch).
+// flows to mean or std, as in PyTorch). A Scalar mean or std is a wrapped
+// number on the tensor's device.
 Tensor normal(const Tensor& mean, const Tensor& std, Generator* gen = nullptr);
+Tensor normal(const Tensor& mean, const Scalar& std, Generator* gen = nullptr);
+Tensor normal(const Scalar& mean, const Tensor& std, Generator* gen = nullptr);
+// A fresh tensor of normal(mean, std) draws (opts.requires_grad makes it a leaf that requires grad).
+Tensor normal(double mean, double std, const Shape& sizes, TensorOptions opts = {}, Generator* gen = nullptr);
 // Category indices drawn from each row of `probs` (1-D or 2-D, non-negative weights).
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false, Generator* gen = nullptr);
 

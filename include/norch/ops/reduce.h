@@ -1,6 +1,7 @@
 // norch/ops/reduce.h — reductions over any set of dims (empty dims = all), with keepdim.
 #pragma once
 #include <optional>
+#include <string>
 #include <tuple>
 
 #include "norch/tensor/tensor.h"
@@ -34,6 +35,11 @@ Tensor var(const Tensor& a, const Shape& dims = {}, double correction = 1, bool 
 Tensor std(const Tensor& a, const Shape& dims = {}, double correction = 1, bool keepdim = false);
 // Vector p-norm over dims (all when empty); p may be 0, +-inf or any number.
 Tensor norm(const Tensor& a, double p = 2, const Shape& dims = {}, bool keepdim = false);
+// Tensor.norm's full form: `dtype` casts the input first; p may also be "fro",
+// the Frobenius norm, which over any dims is the 2-norm.
+Tensor norm(const Tensor& a, double p, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype);
+Tensor norm(const Tensor& a, const std::string& p, const Shape& dims, bool keepdim,
+            std::optional<ScalarType> dtype);
 // Truth reductions: bool results (uint8 for uint8 input, as in PyTorch).
 Tensor all(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
 Tensor any(const Tensor& a, const Shape& dims = {}, bool keepdim = false);

@@ -97,18 +97,6 @@ template <> struct CppTypeToScalarType<double> { static constexpr ScalarType val
     NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE));        \
   }()
 
-#define NORCH_DISPATCH_INTEGRAL_TYPES(TYPE, NAME, ...)                                               \
-  [&] {                                                                                            \
-    switch (TYPE) {                                                                                \
-      NORCH_DTYPE_CASE(Bool, bool, __VA_ARGS__)                                                    \
-      NORCH_DTYPE_CASE(UInt8, uint8_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int32, int32_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int64, int64_t, __VA_ARGS__)                                                \
-      default: break;                                                                              \
-    }                                                                                              \
-    NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE));        \
-  }()
-
 #define NORCH_DISPATCH_NUMERIC_TYPES(TYPE, NAME, ...)                                                \
   [&] {                                                                                            \
     switch (TYPE) {                                                                                \

@@ -13,27 +13,20 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _differentiable_outputs(out):
-    return [o for o in _as_tuple(out) if isinstance(o, _C.Tensor) and o.requires_grad]
-
-
 def _numerical_jacobian(fn, inputs, target, eps):
     """Jacobian of every differentiable output w.r.t. `target` (rows: inputs, cols: outputs)."""
-    flat = target.detach()
-    base = flat.numpy() if flat.is_contiguous() else None
     n = target.numel()
     cols = []
-    if True:  # grad mode stays on: gradgradcheck differentiates functions that call backward
-        for i in range(n):
-            idx = np.unravel_index(i, tuple(target.shape)) if target.dim() else ()
-            orig = float(target.detach()[idx].item()) if target.dim() else float(target.item())
-            _set(target, idx, orig + eps)
-            plus = [o.detach().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
-            _set(target, idx, orig - eps)
-            minus = [o.detach().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
-            _set(target, idx, orig)
-            cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
-    del base
+    # Grad mode stays on: gradgradcheck differentiates functions that call backward.
+    for i in range(n):
+        idx = np.unravel_index(i, tuple(target.shape)) if target.dim() else ()
+        orig = float(target.detach()[idx].item()) if target.dim() else float(target.item())
+        _set(target, idx, orig + eps)
+        plus = [o.detach().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
+        _set(target, idx, orig - eps)
+        minus = [o.detach().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
+        _set(target, idx, orig)
+        cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
     return np.stack(cols, 0) if cols else np.zeros((0, 0))
 
 
@@ -47,15 +40,6 @@ def _set(t, idx, value):
         d.fill_(value)
     else:
         d[idx] = value
-
-
-class _no_grad:
-    def __enter__(self):
-        self.prev = _C._autograd.is_grad_enabled()
-        _C._autograd.set_grad_enabled(False)
-
-    def __exit__(self, *a):
-        _C._autograd.set_grad_enabled(self.prev)
 
 
 def _analytical_jacobian(fn, inputs, targets):

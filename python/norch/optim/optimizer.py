@@ -3,8 +3,8 @@
 Note [Fused optimizer steps]
 ----------------------------
 Each optimizer has a plain step written with in-place norch ops under no_grad (the
-reference) and, when the core provides ``norch._C._optim``, a fused C++ step that updates
-a whole list of parameters in one call (src/nn/optim_step.cpp). Python owns the state: it
+reference) and a fused C++ step in ``norch._C._optim`` that updates a whole list of
+parameters in one call (src/nn/optim_step.cpp). Python owns the state: it
 allocates the state tensors (except SGD's momentum buffers, which the fused step creates
 from the first gradient and returns), increments the step counters and passes them in:
 
@@ -38,12 +38,6 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
-
-
-def _fused(name):
-    """The fused C++ step ``name`` if the core provides it, else None (see Note above)."""
-    mod = getattr(_C, "_optim", None)
-    return getattr(mod, name, None) if mod is not None else None
 
 
 def _use_fused(group, params):
@@ -151,13 +145,13 @@ class Optimizer:
 
     def _step_groups(self, closure, fused_name):
         """The body of ``step()`` for optimizers with a fused C++ kernel: runs ``closure``, then for each
-        group calls ``self._fused_step(fused, group, params, grads)`` when the core has kernel
-        ``fused_name`` and the group may use it, else ``self._reference_step(group, params, grads)``."""
+        group calls ``self._fused_step(fused, group, params, grads)``, ``fused`` being the core's kernel
+        ``fused_name``, when the group may use it, else ``self._reference_step(group, params, grads)``."""
         loss = self._run_closure(closure)
+        fused = getattr(_C._optim, fused_name)
         for group in self.param_groups:
             params, grads = _params_with_grad(group)
-            fused = _fused(fused_name)
-            if fused is not None and _use_fused(group, params):
+            if _use_fused(group, params):
                 self._fused_step(fused, group, params, grads)
             else:
                 self._reference_step(group, params, grads)

@@ -124,21 +124,15 @@ def bilinear(input1, input2, weight, bias=None):
     return out.reshape(*lead, out_f)
 
 
-def _softmax_last(x):
-    from . import loss
-    if hasattr(loss, "softmax"):
-        return loss.softmax(x, -1)
-    # Composite used while norch has no fused softmax. The row maximum is a
-    # constant shift (softmax is invariant to it), so it is detached.
-    shift = x.detach().amax(-1, keepdim=True)
-    shift = _C.where(_C.isfinite(shift), shift, 0.0)  # rows that are all -inf
-    e = _C.exp(x - shift)
-    return e / e.sum(-1, keepdim=True)
-
-
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None, enable_gqa=False):
     # query (*, L, E), key (*, S, E), value (*, S, Ev) -> (*, L, Ev)
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)[0]
+
+
+def _attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
+    """Scaled dot-product attention written once: returns (output, attention weights), the
+    weights (*, L, S) after softmax and dropout. nn.MultiheadAttention uses the weights."""
     L, S = query.shape[-2], key.shape[-2]
     scale_factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.dim() >= 3 and query.shape[-3] != key.shape[-3]:
@@ -160,8 +154,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = _C.where(attn_mask, scores, float("-inf"))
         else:
             scores = scores + attn_mask
-    attn = _softmax_last(scores)
+    attn = _C._nn.softmax(scores, -1, None)
     if dropout_p > 0.0:
         from . import loss
         attn = loss.dropout(attn, dropout_p, True)
-    return _C.matmul(attn, value)
+    return _C.matmul(attn, value), attn

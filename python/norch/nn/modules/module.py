@@ -6,10 +6,12 @@ Per-call cost matters (a training loop calls a model thousands of times), so
 attribute lookup of registered members happens only on a normal-lookup miss.
 """
 import copy
+import functools
 import itertools
 from collections import OrderedDict, namedtuple
 
 from ... import _C
+from ..._C import RemovableHandle  # one handle type for module, tensor and node hooks
 from ..parameter import Parameter
 
 _Tensor = _C.Tensor
@@ -26,27 +28,10 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
     __str__ = __repr__
 
 
-class RemovableHandle:
-    """Handle returned by hook registration; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict, extra_set=None):
-        self._hooks_dict = hooks_dict
-        self._extra_set = extra_set
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self._hooks_dict.pop(self.id, None)
-        if self._extra_set is not None:
-            self._extra_set.discard(self.id)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
+def _remove_hook(hooks_dict, with_kwargs, hook_id):
+    # RemovableHandle.remove() of a module hook: the hook leaves its dict.
+    hooks_dict.pop(hook_id, None)
+    with_kwargs.discard(hook_id)
 
 
 def _addindent(s, num_spaces):
@@ -118,7 +103,7 @@ class Module:
         return output
 
     def _add_hook(self, hooks, hook, prepend, with_kwargs):
-        handle = RemovableHandle(hooks, self._hooks_with_kwargs)
+        handle = RemovableHandle(functools.partial(_remove_hook, hooks, self._hooks_with_kwargs))
         hooks[handle.id] = hook
         if with_kwargs:
             self._hooks_with_kwargs.add(handle.id)

@@ -44,7 +44,7 @@ class RandomSampler(Sampler):
     def __iter__(self):
         n = len(self.data_source)
         generator = self.generator
-        if generator is None and _random._core_rng():
+        if generator is None:
             # Like PyTorch: a private generator seeded from the global one, so each epoch differs
             # and norch.manual_seed fixes the whole sequence.
             generator = _random._C.Generator()

@@ -1,6 +1,5 @@
 """nn.MultiheadAttention on top of matmul and softmax, with PyTorch's parameters
 (in_proj_weight / q,k,v_proj_weight, in_proj_bias, out_proj) and mask rules."""
-import math
 
 from .... import _C
 from ... import functional as F
@@ -8,7 +7,7 @@ from ... import init
 from ...parameter import Parameter
 from ..linear import NonDynamicallyQuantizableLinear
 from ..module import Module
-from ..._functional.activation import _softmax_last
+from ..._functional.activation import _attention
 
 __all__ = ["MultiheadAttention"]
 
@@ -24,6 +23,35 @@ def _additive_mask(mask, dtype, name):
     if not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {name} are supported")
     return mask.to(dtype)
+
+
+def _attention_mask(attn_mask, key_padding_mask, dtype, N, H, L, S, extra_keys):
+    """attn_mask (L, S) or (N*H, L, S) and key_padding_mask (N, S), checked and merged into one
+    additive mask that broadcasts to the scores (N, H, L, S + extra_keys); None if neither."""
+    mask = _additive_mask(attn_mask, dtype, "attn_mask")
+    if mask is not None:
+        if mask.dim() == 2:
+            if tuple(mask.shape) != (L, S):
+                raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(mask.shape)}, but should be "
+                                   f"{(L, S)}.")
+        elif mask.dim() == 3:
+            if tuple(mask.shape) != (N * H, L, S):
+                raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(mask.shape)}, but should be "
+                                   f"{(N * H, L, S)}.")
+            mask = mask.reshape(N, H, L, S)
+        else:
+            raise RuntimeError(f"attn_mask's dimension {mask.dim()} is not supported")
+    kpm = _additive_mask(key_padding_mask, dtype, "key_padding_mask")
+    if kpm is not None:
+        if tuple(kpm.shape) != (N, S):
+            raise AssertionError(f"expecting key_padding_mask shape of {(N, S)}, but got {tuple(kpm.shape)}")
+        kpm = kpm.reshape(N, 1, 1, S)
+        mask = kpm if mask is None else mask + kpm
+    if mask is not None and extra_keys:
+        # The appended keys are visible to every query: pad with zeros.
+        pad = _C.zeros([*mask.shape[:-1], extra_keys], dtype=mask.dtype, device=mask.device)
+        mask = _C.cat([mask, pad], -1)
+    return mask
 
 
 class MultiheadAttention(Module):
@@ -130,41 +158,10 @@ class MultiheadAttention(Module):
             v = _C.cat([v, zeros], 2)
             extra_keys += 1
 
-        mask = _additive_mask(attn_mask, q.dtype, "attn_mask")
-        if mask is not None:
-            if mask.dim() == 2:
-                if tuple(mask.shape) != (L, S):
-                    raise RuntimeError(f"The shape of the 2D attn_mask is {tuple(mask.shape)}, but should be "
-                                       f"{(L, S)}.")
-            elif mask.dim() == 3:
-                if tuple(mask.shape) != (N * H, L, S):
-                    raise RuntimeError(f"The shape of the 3D attn_mask is {tuple(mask.shape)}, but should be "
-                                       f"{(N * H, L, S)}.")
-                mask = mask.reshape(N, H, L, S)
-            else:
-                raise RuntimeError(f"attn_mask's dimension {mask.dim()} is not supported")
-        kpm = _additive_mask(key_padding_mask, q.dtype, "key_padding_mask")
-        if kpm is not None:
-            if tuple(kpm.shape) != (N, S):
-                raise AssertionError(f"expecting key_padding_mask shape of {(N, S)}, but got {tuple(kpm.shape)}")
-            kpm = kpm.reshape(N, 1, 1, S)
-            mask = kpm if mask is None else mask + kpm
-
-        if mask is not None and extra_keys:
-            # The appended keys are visible to every query: pad with zeros.
-            pad = _C.zeros([*mask.shape[:-1], extra_keys], dtype=mask.dtype, device=mask.device)
-            mask = _C.cat([mask, pad], -1)
+        mask = _attention_mask(attn_mask, key_padding_mask, q.dtype, N, H, L, S, extra_keys)
         dropout_p = self.dropout if self.training else 0.0
-        if need_weights:
-            scores = _C.matmul(q * (1.0 / math.sqrt(hd)), k.transpose(-2, -1))  # (N, H, L, S)
-            if mask is not None:
-                scores = scores + mask
-            weights = _softmax_last(scores)
-            if dropout_p > 0.0:
-                weights = F.dropout(weights, dropout_p, True)
-            out = _C.matmul(weights, v)
-        else:
-            out = F.scaled_dot_product_attention(q, k, v, mask, dropout_p)
+        out, weights = _attention(q, k, v, mask, dropout_p)
+        if not need_weights:
             weights = None
         # (N, H, L, hd) -> (L, N, E)
         out = out.permute(2, 0, 1, 3).reshape(L, N, E)

@@ -10,19 +10,6 @@ from ...._C import Tensor
 _NP_ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 
 
-def _stack(tensors):
-    stack = getattr(_C, "stack", None)
-    if stack is not None:
-        return stack(tensors, 0)
-    first = tensors[0]
-    for i, t in enumerate(tensors):
-        if tuple(t.shape) != tuple(first.shape):
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(first.shape)} at entry 0 "
-                               f"and {list(t.shape)} at entry {i}")
-    arr = np.stack([t.detach().cpu().numpy() for t in tensors])
-    return _C.from_numpy(arr).to(first.device)
-
-
 def _is_string_array(arr):
     return arr.dtype.kind in "SUO"
 
@@ -52,7 +39,7 @@ def default_collate(batch):
     namedtuples, tuples and lists are collated field by field."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack(list(batch))
+        return _C.stack(list(batch))
     if isinstance(elem, np.ndarray):
         if _is_string_array(elem):
             raise TypeError(_NP_ERR.format(elem.dtype))
