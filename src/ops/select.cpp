@@ -244,13 +244,14 @@ Tensor& masked_fill_(Tensor& a, const Tensor& mask, const Tensor& value) {
 
 Tensor masked_select(const Tensor& a, const Tensor& mask) {
   NORCH_CHECK(mask.dtype() == ScalarType::Bool, "masked_select: expected BoolTensor for mask");
-  check_same_device("masked_select", a, mask);
+  check_same_device("masked_select", {a, mask});
   const Shape shape = broadcast_shapes(a.sizes(), mask.sizes(), "masked_select");
   return index(expand(a, shape), {TensorIndex::from_tensor(expand(mask, shape))});
 }
 
 Tensor nonzero(const Tensor& a) {
-  Tensor out = nonzero_stub(Device())(to_device(a.detach(), Device()));
+  // The kernel walks a flat buffer: hand it a contiguous CPU copy.
+  Tensor out = nonzero_stub(Device())(contiguous(to_device(a.detach(), Device())));
   return to_device(out, a.device());
 }
 
