@@ -1,6 +1,6 @@
 // Sampling ops: rand/randn/randint/randperm/bernoulli/multinomial and the in-place
 // fills. Values are computed on the CPU from Philox blocks (Note [Philox streams]
-// in norch/ops/random.h) and copied to the tensor's device, so a seed gives the
+// in norch/utils/generator.h) and copied to the tensor's device, so a seed gives the
 // same numbers on every device and thread count. Random ops record no backward.
 #include "norch/ops/random.h"
 
