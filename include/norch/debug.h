@@ -1,11 +1,20 @@
 // norch/debug.h — NORCH_DEBUG=1 prints each dispatched kernel (and, for
 // elementwise ops, shapes and dtype); NORCH_DEBUG=2 also prints autograd nodes
-// as the engine runs them. Read once from the environment.
+// as the engine runs them. Read once from the environment. Also the one public
+// entry for run-time facts about the build that tests print (the SIMD level).
 #pragma once
 
 namespace norch {
 
 int debug_level();
 void debug_print(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+namespace cpu {
+// Which per-ISA copy of the fast CPU kernels this process runs (Note [SIMD dispatch]
+// in CMakeLists.txt; defined in src/kernels/cpu/isa_dispatch.cpp): the best level the
+// CPU supports, or the one named by NORCH_SIMD=avx512|avx2|baseline (never above
+// what the CPU has). Public so that tests and benchmarks can report it.
+const char* simd_level_name();
+}  // namespace cpu
 
 }  // namespace norch

@@ -1,4 +1,5 @@
-// AccumulateGrad: where gradients end, summed into a leaf's .grad.
+// AccumulateGrad: where gradients end, summed into a leaf's .grad. Engine
+// machinery (as in PyTorch, beside the engine): it calls add and clone.
 #include "norch/autograd/accumulate_grad.h"
 
 #include "norch/autograd/grad_mode.h"
@@ -6,6 +7,8 @@
 #include "norch/ops/copy.h"
 
 namespace norch::autograd {
+
+std::shared_ptr<Node> make_accumulate_grad(const Tensor& leaf) { return std::make_shared<AccumulateGrad>(leaf); }
 
 TensorList AccumulateGrad::apply(TensorList&& grads) {
   Tensor g = std::move(grads[0]);

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "norch/autograd/accumulate_grad.h"
+#include "norch/autograd/function.h"
 #include "norch/autograd/grad_mode.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
@@ -21,6 +22,16 @@
 #include "norch/tensor/iterator.h"
 
 namespace norch::autograd {
+
+void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
+                       const std::vector<bool>& is_tensor) {
+  for (size_t i = 0; i < grads.size() && i < output_meta.size(); ++i) {
+    if (grads[i].defined() || (i < is_tensor.size() && !is_tensor[i])) continue;
+    const auto& om = output_meta[i];
+    grads[i] = zeros(om.shape, TensorOptions(om.dtype, om.device));
+  }
+}
+
 
 namespace {
 
@@ -150,6 +161,15 @@ void run_hooks_before(Node& node, TensorList& grads, bool create_graph) {
   }
 }
 
+// A FunctionNode's formula may assume every output gradient is defined
+// (materialize_grads); multi-output nodes may receive a gradient for only some
+// outputs. The zeros are made here, not in FunctionNode::apply, because making
+// them is an op and the graph records sit below ops.
+void materialize_grads(Node& node, TensorList& grads) {
+  auto* fn = dynamic_cast<FunctionNode*>(&node);
+  if (fn && fn->materialize_grads) autograd::materialize_grads(grads, fn->output_meta);
+}
+
 // Under detect_anomaly, an error raised inside a backward function names the
 // node and carries the stack of the forward call that created it. A norch
 // Error gets the trace appended; any other exception (a Python one raised by a
@@ -207,6 +227,7 @@ void execute(const std::shared_ptr<Node>& root, GraphTask& task, bool create_gra
     if (any_grad) {
       TensorList inputs_copy = node->post_hooks.empty() ? TensorList() : grads;
       if (debug_level() >= 2) debug_print("backward: %s", node->name().c_str());
+      materialize_grads(*node, grads);
       outputs = AnomalyMode::is_enabled() ? apply_with_anomaly_trace(*node, std::move(grads))
                                           : node->apply(std::move(grads));
       if (!task.keep_graph) node->release_variables();

@@ -1,9 +1,8 @@
 // FunctionNode and record(): how every op of the core joins the graph.
+// The graph records sit below ops and call none: undefined gradients are made
+// zeros by the engine (materialize_grads in engine.cpp), and the history of an
+// in-place write into a view (CopySlices) is built in src/ops/inplace_history.cpp.
 #include "norch/autograd/function.h"
-
-#include "norch/ops/binary.h"
-#include "norch/ops/copy.h"
-#include "norch/ops/creation.h"
 
 namespace norch::autograd {
 
@@ -14,18 +13,7 @@ Tensor BackwardContext::saved(size_t i) const {
 bool BackwardContext::needs_input_grad(size_t i) const { return node.needs_input_grad(i); }
 const InputMeta& BackwardContext::input(size_t i) const { return node.input_meta.at(i); }
 
-void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
-                       const std::vector<bool>& is_tensor) {
-  // Multi-output nodes may receive a gradient for only some outputs.
-  for (size_t i = 0; i < grads.size() && i < output_meta.size(); ++i) {
-    if (grads[i].defined() || (i < is_tensor.size() && !is_tensor[i])) continue;
-    const auto& om = output_meta[i];
-    grads[i] = zeros(om.shape, TensorOptions(om.dtype, om.device));
-  }
-}
-
 TensorList FunctionNode::apply(TensorList&& grads) {
-  if (materialize_grads) autograd::materialize_grads(grads, output_meta);
   BackwardContext ctx{*this};
   return formula_(ctx, grads);
 }
@@ -109,47 +97,6 @@ void check_inplace(const Tensor& self, const char* op_name) {
                 "a view of a leaf Variable that requires grad is being used in an in-place operation (", op_name,
                 ").");
   }
-}
-
-// Note [In-place on views]: writing in place into a view also changes the
-// tensor it views, so the base's history must change too (PyTorch's
-// CopySlices). The base gets a node whose gradient passes through everywhere
-// except the view's region (masked out), where it flows to the in-place
-// result instead; the view's own history is then re-taken from the new base.
-// Views are only tracked when they were recorded with history.
-void rebase_history(const Tensor& self, const Tensor& result) {
-  auto fn = result.grad_fn();
-  if (!fn) return;
-  auto& m = self.impl()->autograd();
-  if (m.view_base.defined() && GradMode::is_enabled()) {
-    Tensor base = m.view_base;
-    auto view_fn = m.view_fn;
-    Tensor mask;
-    {
-      NoGradGuard no_grad;
-      TensorOptions opts(base.dtype(), base.device());
-      mask = ones(base.sizes(), opts);
-      copy_data(view_fn(mask), zeros({}, opts));
-    }
-    Tensor new_base = alias(base);
-    record("CopySlices", {base, result}, {new_base}, {mask},
-           [view_fn](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             return {ctx.needs_input_grad(0) ? mul(g[0], ctx.saved(0)) : Tensor(),
-                     ctx.needs_input_grad(1) ? view_fn(g[0]) : Tensor()};
-           });
-    auto& bm = base.impl()->autograd();
-    bm.grad_fn = new_base.grad_fn();
-    bm.output_nr = 0;
-    bm.requires_grad = false;
-    Tensor retaken = view_fn(base);
-    m.grad_fn = retaken.grad_fn();
-    m.output_nr = retaken.output_nr();
-    m.requires_grad = false;
-    return;
-  }
-  m.grad_fn = fn;
-  m.output_nr = result.output_nr();
-  m.requires_grad = false;
 }
 
 }  // namespace norch::autograd

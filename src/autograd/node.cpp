@@ -3,11 +3,20 @@
 
 #include <atomic>
 
-#include "norch/autograd/accumulate_grad.h"
-
 namespace norch {
 
 using autograd::AutogradMeta;
+
+// TensorImpl's constructor, destructor and autograd() live here, not in
+// src/tensor/: they need AutogradMeta complete, and the tensor layer only
+// forward-declares it (norch/tensor/tensor_impl.h).
+TensorImpl::TensorImpl() = default;
+TensorImpl::~TensorImpl() = default;
+
+autograd::AutogradMeta& TensorImpl::autograd() {
+  if (!autograd_meta) autograd_meta = std::make_unique<autograd::AutogradMeta>();
+  return *autograd_meta;
+}
 
 bool Tensor::requires_grad() const {
   auto* m = impl_->autograd_meta.get();
@@ -77,7 +86,7 @@ std::shared_ptr<Node> grad_accumulator(const Tensor& t) {
   if (!m.requires_grad) return nullptr;
   auto acc = m.grad_accumulator.lock();
   if (!acc) {
-    acc = std::make_shared<AccumulateGrad>(t);
+    acc = make_accumulate_grad(t);
     m.grad_accumulator = acc;
   }
   return acc;

@@ -1,7 +1,6 @@
 // SavedVariable: version checks and output re-attachment.
 #include "norch/autograd/saved_variable.h"
 
-#include "norch/ops/copy.h"
 
 namespace norch::autograd {
 

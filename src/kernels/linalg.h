@@ -12,7 +12,4 @@ extern DispatchStub<BmmKernel> bmm_stub;
 // The plain loop the fast kernel is tested against.
 extern DispatchStub<BmmKernel> bmm_reference_stub;
 
-// bmm through bmm_reference_stub, without autograd (bound as norch._C._bmm_reference).
-Tensor bmm_reference(const Tensor& a, const Tensor& b);
-
 }  // namespace norch

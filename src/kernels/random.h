@@ -1,7 +1,7 @@
 // Kernel signatures for the random fills (private to the core). Each kernel
 // writes a contiguous CPU buffer `out` of n = out.numel() elements from Philox
 // counters [offset, offset + n) under `key` (Note [Philox streams] in
-// norch/ops/random.h): element i depends on counter offset + i alone.
+// norch/utils/generator.h): element i depends on counter offset + i alone.
 #pragma once
 #include <cstdint>
 

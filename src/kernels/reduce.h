@@ -28,8 +28,4 @@ enum class ScanOp { Sum, Prod };
 using ScanKernel = void (*)(ScanOp op, const Tensor& in, const Tensor& out, bool reverse);
 extern DispatchStub<ScanKernel> scan_stub;
 
-// Views `a` as the 2-d problem of Note [Reduction layout] for reducing the
-// dims in `mask`; sets `inner` and returns the (possibly copied) 2-d tensor.
-Tensor reduction_2d(const Tensor& a, const std::vector<bool>& mask, bool& inner);
-
 }  // namespace norch

@@ -13,7 +13,8 @@ extern DispatchStub<GatherKernel> gather_stub;
 using ScatterKernel = void (*)(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
                                bool accumulate);
 extern DispatchStub<ScatterKernel> scatter_stub;
-// Coordinates of the non-zero elements, shape (n, self.dim()), int64, row-major order.
+// Coordinates of the non-zero elements of a contiguous self, shape (n, self.dim()),
+// int64, row-major order.
 using NonzeroKernel = Tensor (*)(const Tensor& self);
 extern DispatchStub<NonzeroKernel> nonzero_stub;
 // Sorts every 1-d slice along dim and writes its first k entries into

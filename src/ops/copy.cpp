@@ -126,12 +126,6 @@ Tensor to_device(const Tensor& t, Device device, bool copy) {
 
 Tensor detach(const Tensor& t) { return alias(t); }
 
-Tensor alias(const Tensor& t) {
-  Tensor v = make_view(t, t.sizes(), t.strides(), t.storage_offset());
-  v.impl()->is_view = t.impl()->is_view;
-  return v;
-}
-
 }  // namespace norch
 
 namespace norch {

@@ -25,10 +25,9 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
   const Tensor* ref = nullptr;
   for (size_t i = 0; i < tensors.size(); ++i) {
     NORCH_CHECK(tensors[i].dim() > 0, "zero-dimensional tensor (at position ", i, ") cannot be concatenated");
-    NORCH_CHECK(tensors[i].device() == tensors[0].device(), "Expected all tensors to be on the same device, but found "
-                "at least two devices, ", tensors[0].device(), " and ", tensors[i].device(), "!");
     if (!ref && !legacy_empty(tensors[i])) ref = &tensors[i];
   }
+  check_same_device("cat", tensors);
   const ScalarType dtype = result_type(tensors);
   if (!ref) return empty({0}, TensorOptions(dtype, tensors[0].device()));
   const int64_t d = wrap_dim(dim, ref->dim());

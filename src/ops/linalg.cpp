@@ -21,8 +21,7 @@ using autograd::BackwardContext;
 namespace {
 
 void check_same(const Tensor& a, const Tensor& b, const char* op) {
-  NORCH_CHECK(a.device() == b.device(), "Expected all tensors to be on the same device, but found at least two devices, ",
-              a.device().str(), " and ", b.device().str(), "! (when checking argument for ", op, ")");
+  check_same_device(op, {a, b});
   NORCH_CHECK(a.dtype() == b.dtype(), "expected m1 and m2 to have the same dtype, but got: ", dtype_name(a.dtype()),
               " != ", dtype_name(b.dtype()));
   NORCH_CHECK(a.dtype() != ScalarType::Bool, op, ": not implemented for dtype bool");

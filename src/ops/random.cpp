@@ -1,7 +1,7 @@
 // Sampling ops: rand/randn/randint/randperm/bernoulli/normal/multinomial and the
 // in-place fills: argument checks, counter reservation and placement. Values are
 // computed on the CPU from Philox blocks by the kernels (kernels/random.h; Note
-// [Philox streams] in norch/ops/random.h) and copied to the tensor's device, so a
+// [Philox streams] in norch/utils/generator.h) and copied to the tensor's device, so a
 // seed gives the same numbers on every device and thread count. Random ops record
 // no backward.
 #include "norch/ops/random.h"

@@ -44,18 +44,13 @@ Tensor checked_index_cpu(const Tensor& index, int64_t size, bool allow_negative,
 
 namespace {
 
-void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
-  NORCH_CHECK(a.device() == b.device(), op, "(): Expected all tensors to be on the same device, but found ",
-              a.device(), " and ", b.device());
-}
-
 // Shared checks of gather/scatter: int64 index with self's rank, no larger
 // than `self` off `dim` (and no larger than src anywhere), entries in range.
 // Returns index as a CPU-checked tensor on self's device.
 Tensor check_gather_scatter(const char* op, const Tensor& self, int64_t dim, const Tensor& index, const Tensor* src) {
   NORCH_CHECK(index.dtype() == ScalarType::Int64, op, "(): Expected dtype int64 for index, but got ",
               dtype_name(index.dtype()));
-  check_same_device(op, self, index);
+  check_same_device(op, {self, index});
   NORCH_CHECK(index.dim() == self.dim(), "Index tensor must have the same number of dimensions as ",
               src ? "self" : "input", " tensor");
   for (int64_t k = 0; k < self.dim(); ++k) {
@@ -82,7 +77,7 @@ Tensor scatter_raw(const Tensor& self, int64_t dim, const Tensor& index, const T
   const int64_t d = wrap_dim(dim, self.dim());
   Tensor s1 = as_1d(self.detach()), i1 = as_1d(index), v1 = as_1d(src.detach());
   NORCH_CHECK(src.dtype() == self.dtype(), op, "(): Expected self.dtype to be equal to src.dtype");
-  check_same_device(op, self, src);
+  check_same_device(op, {self, src});
   Tensor ix = check_gather_scatter(op, s1, d, i1, &v1);
   Tensor out = clone(s1);
   scatter_stub(out.device())(out, d, ix, v1, accumulate);
@@ -195,7 +190,7 @@ Tensor checked_select_index(const char* op, const Tensor& a, int64_t dim, const 
   NORCH_CHECK_INDEX(index.dim() <= 1, op, "(): Index is supposed to be a vector");
   NORCH_CHECK(index.dtype() == ScalarType::Int64 || index.dtype() == ScalarType::Int32, op,
               "(): Expected dtype int32/int64 for index");
-  check_same_device(op, a, index);
+  check_same_device(op, {a, index});
   std::optional<int64_t> bad;
   Tensor ix = checked_index_cpu(index, a.dim() == 0 ? 1 : a.sizes()[dim], false, bad);
   NORCH_CHECK_INDEX(!bad, op, "(): index ", bad.value_or(0), " is out of range for dimension ", dim, " with size ",
@@ -234,7 +229,7 @@ Tensor masked_fill(const Tensor& a, const Tensor& mask, const Tensor& value) {
               dtype_name(mask.dtype()));
   NORCH_CHECK(value.dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value.dim(), " dimension(s).");
-  check_same_device("masked_fill", a, mask);
+  check_same_device("masked_fill", {a, mask});
   return where(mask, to_dtype(value, a.dtype()), a);
 }
 
@@ -244,13 +239,14 @@ Tensor& masked_fill_(Tensor& a, const Tensor& mask, const Tensor& value) {
 
 Tensor masked_select(const Tensor& a, const Tensor& mask) {
   NORCH_CHECK(mask.dtype() == ScalarType::Bool, "masked_select: expected BoolTensor for mask");
-  check_same_device("masked_select", a, mask);
+  check_same_device("masked_select", {a, mask});
   const Shape shape = broadcast_shapes(a.sizes(), mask.sizes(), "masked_select");
   return index(expand(a, shape), {TensorIndex::from_tensor(expand(mask, shape))});
 }
 
 Tensor nonzero(const Tensor& a) {
-  Tensor out = nonzero_stub(Device())(to_device(a.detach(), Device()));
+  // The kernel walks a flat buffer: hand it a contiguous CPU copy.
+  Tensor out = nonzero_stub(Device())(contiguous(to_device(a.detach(), Device())));
   return to_device(out, a.device());
 }
 

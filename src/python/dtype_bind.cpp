@@ -43,13 +43,13 @@ void init_device(py::module_& m, TensorClass&) {
              return d;
            }),
            py::arg("type"), py::arg("index") = py::none())
-      .def_property_readonly("type", [](const Device& d) { return d.is_cpu() ? "cpu" : "cuda"; })
+      .def_property_readonly("type", [](const Device& d) { return Device(d.type).str(); })
       .def_property_readonly("index", [](const Device& d) -> py::object {
         return d.index < 0 ? py::object(py::none()) : py::object(py::int_(d.index));
       })
       .def("__repr__", [](const Device& d) {
-        return d.index < 0 ? "device(type='" + std::string(d.is_cpu() ? "cpu" : "cuda") + "')"
-                           : "device(type='cuda', index=" + std::to_string(d.index) + ")";
+        const std::string type = "device(type='" + Device(d.type).str() + "'";
+        return d.index < 0 ? type + ")" : type + ", index=" + std::to_string(d.index) + ")";
       })
       .def("__str__", &Device::str)
       .def("__eq__", [](const Device& a, py::object b) {

@@ -1,7 +1,6 @@
 // The matmul family.
 #include "convert.h"
-#include "kernels/cpu/isa/gemm.h"
-#include "kernels/linalg.h"
+#include "norch/debug.h"
 
 namespace norch::python {
 

@@ -5,6 +5,7 @@
 #include <Python.h>
 
 #include "convert.h"
+#include "norch/autograd/engine.h"
 #include "norch/autograd/saved_variable.h"
 
 namespace norch::python {

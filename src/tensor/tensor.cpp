@@ -1,12 +1,11 @@
 // TensorImpl and Tensor basics: construction, geometry, printing helpers.
+// The tensor layer calls no op: the Tensor:: method forwarders live in
+// src/ops/tensor_methods.cpp and the autograd accessors in src/autograd/node.cpp.
 #include "norch/tensor/tensor.h"
 
 #include <sstream>
 
-#include "norch/autograd/node.h"
-#include "norch/ops/copy.h"
-#include "norch/ops/reduce.h"
-#include "norch/ops/shape.h"
+#include "norch/backend.h"
 
 namespace norch {
 
@@ -18,14 +17,6 @@ void set_default_dtype(ScalarType t) {
   NORCH_CHECK_TYPE(is_floating_point(t), "only floating-point types are supported as the default type, got ",
                    dtype_name(t));
   g_default_dtype = t;
-}
-
-TensorImpl::TensorImpl() = default;
-TensorImpl::~TensorImpl() = default;
-
-autograd::AutogradMeta& TensorImpl::autograd() {
-  if (!autograd_meta) autograd_meta = std::make_unique<autograd::AutogradMeta>();
-  return *autograd_meta;
 }
 
 Shape contiguous_strides(const Shape& sizes) {
@@ -111,6 +102,12 @@ Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t storage
   return Tensor(std::move(impl));
 }
 
+Tensor alias(const Tensor& t) {
+  Tensor v = make_view(t, t.sizes(), t.strides(), t.storage_offset());
+  v.impl()->is_view = t.impl()->is_view;
+  return v;
+}
+
 Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device,
                  std::function<void(void*)> deleter) {
   auto impl = std::make_shared<TensorImpl>();
@@ -128,7 +125,12 @@ Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarTyp
 Tensor scalar_tensor(const Scalar& s, TensorOptions opts) {
   Tensor t = empty({}, TensorOptions(opts.dtype, Device()));
   NORCH_DISPATCH_ALL_TYPES(opts.dtype, "scalar_tensor", [&] { *t.data<scalar_t>() = s.to<scalar_t>(); });
-  if (!opts.device.is_cpu()) t = t.to(opts.device);
+  if (!opts.device.is_cpu()) {
+    // One element: a raw host-to-device copy, so this layer needs no copy op.
+    Tensor d = empty({}, TensorOptions(opts.dtype, opts.device));
+    cuda::memcpy(d.data_ptr(), opts.device, t.data_ptr(), t.device(), t.element_size());
+    t = d;
+  }
   if (opts.requires_grad) t.set_requires_grad(true);
   return t;
 }
@@ -141,18 +143,14 @@ Tensor scalar_to_tensor(const Scalar& s, Device device) {
   return t;
 }
 
-Tensor Tensor::contiguous() const { return norch::contiguous(*this); }
-Tensor Tensor::clone() const { return norch::clone(*this); }
-Tensor Tensor::detach() const { return norch::detach(*this); }
-Tensor Tensor::to(ScalarType t) const { return norch::to_dtype(*this, t); }
-Tensor Tensor::to(Device d) const { return norch::to_device(*this, d); }
-Tensor Tensor::view(const Shape& shape) const { return norch::view(*this, shape); }
-Tensor Tensor::reshape(const Shape& shape) const { return norch::reshape(*this, shape); }
-Tensor Tensor::sum() const { return norch::sum(*this); }
-
 Scalar Tensor::item() const {
   NORCH_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
-  Tensor c = device().is_cpu() ? *this : to(Device());
+  Tensor c = *this;
+  if (!device().is_cpu()) {
+    // As in scalar_tensor: one element comes back by a raw copy, not an op.
+    c = empty({}, TensorOptions(dtype(), Device()));
+    cuda::memcpy(c.data_ptr(), Device(), data_ptr(), device(), element_size());
+  }
   return NORCH_DISPATCH_ALL_TYPES(dtype(), "item", [&]() -> Scalar {
     scalar_t v = *c.data<scalar_t>();
     if constexpr (std::is_same_v<scalar_t, bool>) return Scalar(v);

@@ -1,8 +1,9 @@
-// Philox4x32-10 and the Generator state (Note [Philox streams] in norch/ops/random.h).
+// Philox4x32-10 and the Generator state (Note [Philox streams] in norch/utils/generator.h).
 #include <cstring>
 #include <random>
 
-#include "norch/ops/random.h"
+#include "norch/error.h"
+#include "norch/utils/generator.h"
 
 namespace norch {
 

@@ -1,4 +1,6 @@
 // norch/autograd/accumulate_grad.h — the node at each leaf that sums into .grad.
+// Part of the engine layer (it calls ops); the graph records create it through
+// make_accumulate_grad (norch/autograd/node.h).
 #pragma once
 #include "norch/autograd/node.h"
 

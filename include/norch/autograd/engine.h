@@ -4,6 +4,13 @@
 
 namespace norch::autograd {
 
+// Fills each undefined gradient with zeros of its forward output's shape, dtype
+// and device (PyTorch's materialize_grads), except outputs with is_tensor[i]
+// false (a Python Function's non-tensor outputs); an empty is_tensor means all.
+// Making zeros is an op, so this sits with the engine, above ops.
+void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
+                       const std::vector<bool>& is_tensor = {});
+
 // Tensor.backward / autograd.backward: accumulates into .grad of the leaves
 // (or only of `inputs` when given).
 void backward(const TensorList& outputs, const TensorList& grad_outputs, bool retain_graph, bool create_graph,

@@ -48,20 +48,15 @@ class FunctionNode : public Node {
 
   std::vector<SavedVariable> saved;
   std::vector<InputMeta> output_meta;  // shape/dtype/device of each forward output
-  // When false, undefined output gradients reach the formula as zeros (the
-  // default, like PyTorch's materialize_grads); multi-output ops may opt out.
+  // When true, undefined output gradients reach the formula as zeros (the
+  // default, like PyTorch's materialize_grads; the engine makes them before
+  // apply); multi-output ops may opt out.
   bool materialize_grads = true;
 
  private:
   const char* name_;
   BackwardFormula formula_;
 };
-
-// Fills each undefined gradient with zeros of its forward output's shape, dtype
-// and device (PyTorch's materialize_grads), except outputs with is_tensor[i]
-// false (a Python Function's non-tensor outputs); an empty is_tensor means all.
-void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
-                       const std::vector<bool>& is_tensor = {});
 
 // True when grad mode is on and any argument requires grad.
 bool needs_grad(const Tensor& a);
@@ -83,8 +78,7 @@ void check_inplace(const Tensor& self, const char* op_name);
 // own view function when input is itself a view).
 void set_view_info(const Tensor& view, const Tensor& input, std::function<Tensor(const Tensor&)> replay);
 
-// After an in-place op wrote `result`'s values into `self`: `self` takes over
-// result's place in the graph (its grad_fn), so later ops see the new history.
-void rebase_history(const Tensor& self, const Tensor& result);
+// rebase_history(self, result), called by in-place ops, is declared in
+// norch/ops/copy.h: it builds nodes with ops, so it sits above this layer.
 
 }  // namespace norch::autograd

@@ -80,6 +80,10 @@ struct AutogradMeta {
 // (created on demand), or an invalid edge when `t` does not require grad.
 Edge gradient_edge(const Tensor& t);
 std::shared_ptr<Node> grad_accumulator(const Tensor& t);
+// A fresh AccumulateGrad node for leaf `t`. Defined beside the engine
+// (src/autograd/accumulate_grad.cpp): summing into .grad takes add(), an op,
+// which this layer, below ops, may not call; so it is named here, not included.
+std::shared_ptr<Node> make_accumulate_grad(const Tensor& leaf);
 // Tensor.register_hook / retain_grad.
 void register_tensor_hook(const Tensor& t, TensorHook hook);
 void retain_grad(const Tensor& t);

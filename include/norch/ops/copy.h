@@ -12,8 +12,14 @@ Tensor clone(const Tensor& t);       // always a fresh contiguous copy
 Tensor to_dtype(const Tensor& t, ScalarType dtype, bool copy = false);
 Tensor to_device(const Tensor& t, Device device, bool copy = false);
 Tensor detach(const Tensor& t);      // shares storage, no history
-// Same geometry and storage, fresh autograd identity (Parameter, views for set_history).
-Tensor alias(const Tensor& t);
+// alias(t), which records nothing, is declared with make_view in norch/tensor/tensor.h.
+
+namespace autograd {
+// After an in-place op wrote `result`'s values into `self`: `self` takes over
+// result's place in the graph (its grad_fn), so later ops see the new history
+// (Note [In-place on views]; defined in src/ops/inplace_history.cpp).
+void rebase_history(const Tensor& self, const Tensor& result);
+}  // namespace autograd
 
 }  // namespace norch
 

@@ -8,6 +8,9 @@ namespace norch {
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor mm(const Tensor& a, const Tensor& b);    // [n, k] @ [k, m]
 Tensor bmm(const Tensor& a, const Tensor& b);   // [B, n, k] @ [B, k, m]
+// bmm through the plain reference kernel, without autograd: the oracle the fast
+// kernel is tested against (DESIGN principle 4; bound as norch._C._bmm_reference).
+Tensor bmm_reference(const Tensor& a, const Tensor& b);
 Tensor mv(const Tensor& a, const Tensor& v);
 Tensor dot(const Tensor& a, const Tensor& b);   // 1-d · 1-d
 Tensor outer(const Tensor& a, const Tensor& b);

@@ -5,6 +5,13 @@
 // Build it, then hand it to a device kernel. The kernel sees operand 0 as the
 // output, operands 1.. as inputs, all inputs already in `common_dtype()` and
 // strides in bytes over a coalesced shape (broadcast dims have stride 0).
+//
+// Two layers share this class. What a kernel sees (the geometry: strides,
+// coalescing, for_each, nullary) is the tensor layer's, in src/tensor/iterator.cpp.
+// build() and output() plan an op: they check devices, promote dtypes, allocate
+// and cast inputs (to_dtype, to_device, copy_), so they are defined in the ops
+// layer, src/ops/iterator_build.cpp, and only ops call them. The iterator cannot
+// move up into ops whole, because kernels, which sit below ops, walk it.
 #pragma once
 #include <algorithm>
 #include <vector>
@@ -34,11 +41,16 @@ class TensorIterator {
   };
 
   // out may be undefined (allocated here) or an existing tensor (in-place / out=).
+  // Defined in the ops layer (see above).
   static TensorIterator build(Tensor out, const TensorList& inputs, const Config& cfg);
   static TensorIterator unary(Tensor out, const Tensor& a, const Config& cfg) { return build(out, {a}, cfg); }
   static TensorIterator binary(Tensor out, const Tensor& a, const Tensor& b, const Config& cfg) {
     return build(out, {a, b}, cfg);
   }
+
+  // An iterator over `out` alone, in its own dtype and device (fill kernels):
+  // nothing to promote or cast, so kernels may build it themselves.
+  static TensorIterator nullary(const Tensor& out, const char* op_name);
 
   static constexpr int kMaxOperands = 8;
   static constexpr int kMaxDims = 16;
@@ -55,10 +67,8 @@ class TensorIterator {
   Device device() const { return device_; }
   // True when every operand is dense and in the same order: one flat loop suffices.
   bool is_contiguous() const;
-  // True when operand i is a broadcast scalar (all strides 0).
-  bool is_scalar(int i) const;
   // The tensor the caller gets back; writes the temporary into the real
-  // output first when the output needed a dtype cast.
+  // output first when the output needed a dtype cast (ops layer, as build()).
   Tensor output();
 
   // Calls fn(char** ptrs, const int64_t* inner_strides, int64_t n) for runs of
@@ -70,6 +80,18 @@ class TensorIterator {
   void serial_for_each(F&& fn, int64_t begin, int64_t end) const;
 
  private:
+  // The sections of build() (src/ops/iterator_build.cpp), in order.
+  bool compute_device(const TensorList& inputs, const Config& cfg);
+  static Shape broadcast_inputs(const Tensor& out, const TensorList& inputs, const Config& cfg);
+  ScalarType compute_common_dtype(const TensorList& inputs, const Config& cfg);
+  Tensor allocate_output(const Tensor& out, Shape& shape, ScalarType out_dtype, bool have_device, const Config& cfg);
+  void convert_inputs(const TensorList& inputs, const Config& cfg, const Tensor* ops[]);
+  // The geometry (src/tensor/iterator.cpp): byte strides of the ntensors_
+  // operands over `shape`, then coalesced.
+  void compute_geometry(const Tensor* const ops[], const Shape& shape, const char* op_name);
+  void coalesce(const Shape& shape, const int64_t (*full)[kMaxDims]);
+  void trace(const char* op_name, const Shape& shape, ScalarType out_dtype) const;
+
   // Fixed-size arrays keep building an iterator free of heap allocations:
   // for tiny tensors that bookkeeping, not the arithmetic, is the cost of an op.
   int ndim_ = 0;
@@ -94,6 +116,11 @@ ScalarType result_type(const Tensor& a, const Scalar& s);
 // PyTorch's can_cast: may an op's result of dtype `from` be written into an
 // existing tensor of dtype `to` (in-place ops, out=)? Not to a lower category.
 bool can_cast(ScalarType from, ScalarType to);
+// Raises PyTorch's message ("Expected all tensors to be on the same device, but
+// found at least two devices, cpu and cuda:0! (when checking arguments for op)")
+// unless every defined tensor is on one device. The one home of that message.
+void check_same_device(const char* op, const TensorList& tensors);
+[[noreturn]] void raise_device_mismatch(const char* op, const Device& a, const Device& b);
 // Threads used by CPU kernels (norch.set_num_threads).
 int get_num_threads();
 void set_num_threads(int n);

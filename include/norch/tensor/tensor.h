@@ -49,7 +49,7 @@ class Tensor {
   uint32_t version() const { return impl_->storage->version.load(std::memory_order_relaxed); }
   void bump_version() const { impl_->storage->version.fetch_add(1, std::memory_order_relaxed); }
 
-  // autograd (defined in src/autograd/autograd_meta.cpp)
+  // autograd (defined in src/autograd/node.cpp)
   bool requires_grad() const;
   Tensor& set_requires_grad(bool r);  // checks: only floating point tensors may require grad
   bool is_leaf() const;
@@ -59,7 +59,8 @@ class Tensor {
   uint32_t output_nr() const;
   bool retains_grad() const;
 
-  // Common ops as methods, for C++ readability; each forwards to the free function.
+  // Common ops as methods, for C++ readability; each forwards to the free function
+  // (defined in src/ops/tensor_methods.cpp, above the tensor layer).
   Tensor contiguous() const;
   Tensor clone() const;
   Tensor detach() const;
@@ -82,6 +83,9 @@ Tensor empty(const Shape& sizes, TensorOptions opts = {});
 Tensor empty_strided(const Shape& sizes, const Shape& strides, TensorOptions opts = {});
 // A view of `base`'s storage with new geometry; shares the version counter.
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t storage_offset);
+// Same geometry and storage, fresh autograd identity (Parameter, detach, saved
+// outputs, views for set_history). A tensor primitive: it records nothing.
+Tensor alias(const Tensor& t);
 // Wraps caller-owned memory (NumPy arrays, DLPack); `deleter` runs when the last view dies.
 Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device,
                  std::function<void(void*)> deleter);

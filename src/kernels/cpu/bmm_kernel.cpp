@@ -7,34 +7,37 @@
 #include "kernels/cpu/isa/gemm.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/linalg.h"
-#include "norch/ops/copy.h"
 
 namespace norch::cpu {
 namespace {
 
-// i-k-j order so the innermost loop walks contiguous rows of b and out.
+// i-k-j order so the innermost loop walks rows of b and out. a and b are read
+// through their strides (the header lets ops pass transposed views), so the
+// reference needs no copy and no op.
 template <typename T>
-void bmm_typed(const T* pa, const T* pb, T* po, int64_t B, int64_t n, int64_t k, int64_t m) {
+void bmm_typed(const T* pa, const int64_t* sa, const T* pb, const int64_t* sb, T* po, int64_t B, int64_t n,
+               int64_t k, int64_t m) {
   const bool parallel = B * n * m * k > 32768;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t bn = 0; bn < B * n; ++bn) {
-    const int64_t bi = bn / n;
+    const int64_t bi = bn / n, i = bn % n;
     T* row = po + bn * m;
     for (int64_t j = 0; j < m; ++j) row[j] = T(0);
     for (int64_t kk = 0; kk < k; ++kk) {
-      const T av = pa[bn * k + kk];
-      const T* brow = pb + (bi * k + kk) * m;
+      const T av = pa[bi * sa[0] + i * sa[1] + kk * sa[2]];
+      const T* brow = pb + bi * sb[0] + kk * sb[1];
+      const int64_t sj = sb[2];
 #pragma omp simd
-      for (int64_t j = 0; j < m; ++j) row[j] += av * brow[j];
+      for (int64_t j = 0; j < m; ++j) row[j] += av * brow[j * sj];
     }
   }
 }
 
-void bmm_reference_kernel(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
-  Tensor a = contiguous(a_in), b = contiguous(b_in);
+void bmm_reference_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
   NORCH_DISPATCH_NUMERIC_TYPES(out.dtype(), "bmm", [&] {
-    bmm_typed<scalar_t>(a.data<scalar_t>(), b.data<scalar_t>(), out.data<scalar_t>(), B, n, k, m);
+    bmm_typed<scalar_t>(a.data<scalar_t>(), a.strides().data(), b.data<scalar_t>(), b.strides().data(),
+                        out.data<scalar_t>(), B, n, k, m);
   });
 }
 

@@ -8,12 +8,8 @@ namespace {
 void fill_kernel(const Tensor& self, const Scalar& value) {
   NORCH_DISPATCH_ALL_TYPES(self.dtype(), "fill_", [&] {
     const scalar_t v = value.is_floating_point() ? cast<scalar_t>(value.to_double()) : cast<scalar_t>(value.to_int());
-    TensorIterator::Config cfg;
-    cfg.op_name = "fill_";
-    cfg.has_output_dtype = true;
-    cfg.output_dtype = self.dtype();
     // No inputs: the iterator walks only the output.
-    TensorIterator it = TensorIterator::build(self, {}, cfg);
+    TensorIterator it = TensorIterator::nullary(self, "fill_");
     it.for_each([&](char** ptrs, const int64_t* strides, int64_t n) {
       if (strides[0] == sizeof(scalar_t)) {
         scalar_t* out = reinterpret_cast<scalar_t*>(ptrs[0]);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/cpu/isa/gemm.h"
+#include "norch/debug.h"
 
 namespace norch::cpu {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "kernels/random.h"
-#include "norch/ops/random.h"  // philox4x32
+#include "norch/utils/generator.h"  // philox4x32
 
 namespace norch::cpu {
 namespace {

@@ -1,8 +1,6 @@
 // CPU gather / scatter / nonzero: plain strided loops over the index tensor.
 #include "kernels/cpu/strided.h"
 #include "kernels/select.h"
-#include "norch/ops/creation.h"
-#include "norch/ops/copy.h"
 
 namespace norch::cpu {
 namespace {
@@ -52,8 +50,7 @@ void scatter_kernel(const Tensor& self, int64_t dim, const Tensor& index, const 
 }
 
 template <typename T>
-Tensor nonzero_impl(const Tensor& self) {
-  const Tensor c = contiguous(self);
+Tensor nonzero_impl(const Tensor& c) {
   const T* p = c.data<T>();
   const int64_t n = c.numel(), ndim = c.dim();
   int64_t count = 0;

@@ -6,7 +6,6 @@
 
 #include "kernels/cpu/strided.h"
 #include "kernels/select.h"
-#include "norch/ops/copy.h"
 
 namespace norch::cpu {
 namespace {

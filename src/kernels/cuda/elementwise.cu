@@ -118,11 +118,7 @@ void launch_fill(TensorIterator& it, const Scalar& value) {
 }
 
 void fill_cuda(const Tensor& self, const Scalar& value) {
-  TensorIterator::Config cfg;
-  cfg.op_name = "fill_";
-  cfg.has_output_dtype = true;
-  cfg.output_dtype = self.dtype();
-  TensorIterator it = TensorIterator::build(self, {}, cfg);
+  TensorIterator it = TensorIterator::nullary(self, "fill_");
   if (it.numel() == 0) return;
   NORCH_DISPATCH_ALL_TYPES(self.dtype(), "fill_", [&] { launch_fill<scalar_t>(it, value); });
   check_launch("fill_");

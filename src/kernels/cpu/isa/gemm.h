@@ -34,9 +34,7 @@ NORCH_DECLARE_GEMM_ISA(avx512)
 #endif
 #undef NORCH_DECLARE_GEMM_ISA
 
-// Defined in isa_dispatch.cpp: the best level this CPU supports, or the one named by
-// the environment variable NORCH_SIMD=avx512|avx2|baseline (never above what the CPU has).
-const char* simd_level_name();
+// simd_level_name(), the level isa_dispatch.cpp picked, is declared in norch/debug.h.
 // Both return false only when the packing buffer cannot be allocated.
 bool gemm_f32(const GemmArgs& args);
 bool gemm_f64(const GemmArgs& args);
