@@ -52,6 +52,10 @@ def main():
     if not argv:
         sys.exit("usage: python -m norch.distributed._worker [-m] script.py args...")
     rank = set_environment()
+    # mpirun merges the ranks' output line by line; whole lines, written promptly, keep it readable.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(line_buffering=True, write_through=False)
     sys.argv = argv
     try:
         if as_module:

@@ -127,7 +127,7 @@ def build_command(args, env):
     if args.no_python:
         cmd += [args.training_script]
     else:
-        cmd += [sys.executable, "-u", "-m", "norch.distributed._worker"] + (["-m"] if args.module else [])
+        cmd += [sys.executable, "-m", "norch.distributed._worker"] + (["-m"] if args.module else [])
         cmd += [args.training_script]
     return cmd + list(args.training_script_args), env
 

@@ -135,4 +135,14 @@ except RuntimeError as e:
 else:
     sys.exit("no error for an unused parameter")
 print(f"rank {rank}: OK unused error", flush=True)
+
+# Case 6: DistributedSampler takes its rank and world size from the process group.
+from norch.utils.data import DistributedSampler  # noqa: E402
+sampler = DistributedSampler(list(range(11)), seed=3)
+sampler.set_epoch(2)
+shares = [None] * world
+dist.all_gather_object(shares, list(sampler))
+assert sampler.num_replicas == 2 and sampler.rank == rank and len(shares[0]) == len(shares[1]) == 6
+assert sorted(set(shares[0]) | set(shares[1])) == list(range(11)), shares
+print(f"rank {rank}: OK sampler", flush=True)
 dist.destroy_process_group()
