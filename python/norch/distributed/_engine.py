@@ -19,6 +19,8 @@ import sys
 
 import numpy as np
 
+from .._C import Tensor
+
 INSTALL_HELP = (
     "norch.distributed needs an MPI library and the mpi4py binding. "
     "On Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev` and `pip install mpi4py` "
@@ -54,15 +56,19 @@ def load():
     return _MPI
 
 
+_DATATYPES = {}
+
+
 def mpi_datatype(MPI, np_dtype):
-    table = {
-        np.dtype(np.float32): MPI.FLOAT, np.dtype(np.float64): MPI.DOUBLE,
-        np.dtype(np.int32): MPI.INT32_T, np.dtype(np.int64): MPI.INT64_T,
-        np.dtype(np.uint8): MPI.UINT8_T, np.dtype(np.bool_): MPI.C_BOOL,
-        np.dtype(np.int8): MPI.INT8_T, np.dtype(np.int16): MPI.INT16_T,
-    }
+    if not _DATATYPES:
+        _DATATYPES.update({
+            np.dtype(np.float32): MPI.FLOAT, np.dtype(np.float64): MPI.DOUBLE,
+            np.dtype(np.int32): MPI.INT32_T, np.dtype(np.int64): MPI.INT64_T,
+            np.dtype(np.uint8): MPI.UINT8_T, np.dtype(np.bool_): MPI.C_BOOL,
+            np.dtype(np.int8): MPI.INT8_T, np.dtype(np.int16): MPI.INT16_T,
+        })
     try:
-        return table[np.dtype(np_dtype)]
+        return _DATATYPES[np_dtype]
     except KeyError:
         raise TypeError(f"norch.distributed: dtype {np_dtype} cannot be carried by MPI") from None
 
@@ -77,18 +83,18 @@ class TensorBuffer:
     __slots__ = ("tensor", "view", "array", "staged")
 
     def __init__(self, tensor, op, writable=True):
-        from .. import Tensor
         if not isinstance(tensor, Tensor):
             raise TypeError(f"{op}: expected a norch.Tensor, got {type(tensor).__name__}")
-        if tensor.device.type != "cpu":
+        if tensor.is_cuda:
             raise RuntimeError(f"{op}: the mpi backend takes CPU tensors, got a tensor on {tensor.device}; "
                                "the NCCL backend for CUDA tensors is not implemented yet")
         self.tensor = tensor
-        self.view = tensor.detach().numpy()          # shares memory, with the tensor's strides
-        self.staged = not self.view.flags["C_CONTIGUOUS"]
+        # Shares memory with the tensor, with its strides.
+        self.view = (tensor.detach() if tensor.requires_grad else tensor).numpy()
+        self.staged = not self.view.flags.c_contiguous
         # reshape(-1) of a C-contiguous array is a view; of the staging copy, a view of the copy.
         self.array = (np.ascontiguousarray(self.view) if self.staged else self.view).reshape(-1)
-        if writable and not self.view.flags["WRITEABLE"]:
+        if writable and not self.view.flags.writeable:
             raise RuntimeError(f"{op}: the output tensor's memory is read-only")
 
     def commit(self):

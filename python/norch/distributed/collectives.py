@@ -16,33 +16,48 @@ import numpy as np
 from . import _engine
 from .distributed_c10d import ReduceOp, Work, _resolve
 
-_BITWISE = (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR)
+_OPS = {}
+
+
+def _average_float(array, n):
+    np.divide(array, n, out=array)
+
+
+def _average_int(array, n):
+    # integer division rounding toward zero, as C and NCCL do
+    np.copyto(array, np.sign(array) * (np.abs(array) // n))
+
+
+def _build_ops(MPI):
+    R = ReduceOp
+    arith = {R.SUM: MPI.SUM, R.PRODUCT: MPI.PROD, R.MIN: MPI.MIN, R.MAX: MPI.MAX}
+    bitwise = {R.BAND: MPI.BAND, R.BOR: MPI.BOR, R.BXOR: MPI.BXOR}
+    for op, mop in arith.items():
+        _OPS[op, "f"] = _OPS[op, "i"] = (mop, None)
+    _OPS[R.AVG, "f"] = (MPI.SUM, _average_float)
+    _OPS[R.AVG, "i"] = (MPI.SUM, _average_int)
+    for op, mop in bitwise.items():
+        _OPS[op, "i"] = (mop, None)
+    logical = {R.SUM: MPI.LOR, R.MAX: MPI.LOR, R.BOR: MPI.LOR, R.PRODUCT: MPI.LAND, R.MIN: MPI.LAND,
+               R.BAND: MPI.LAND, R.BXOR: MPI.LXOR}
+    for op, mop in logical.items():
+        _OPS[op, "b"] = (mop, None)
 
 
 def _mpi_op(MPI, op, dtype, name):
     """(MPI op, post-processing of the reduced array or None) for a ReduceOp on ``dtype``."""
+    if not _OPS:
+        _build_ops(MPI)
+    kind = "b" if dtype.kind == "b" else "f" if dtype.kind == "f" else "i"
+    try:
+        return _OPS[op, kind]
+    except (KeyError, TypeError):
+        pass
     if not isinstance(op, ReduceOp.RedOpType):
         raise TypeError(f"{name}: op must be a ReduceOp such as ReduceOp.SUM, got {op!r}")
-    if dtype == np.bool_:
-        if op is ReduceOp.AVG:
-            raise TypeError(f"{name}: ReduceOp.AVG is not defined for bool tensors")
-        table = {ReduceOp.SUM: MPI.LOR, ReduceOp.MAX: MPI.LOR, ReduceOp.BOR: MPI.LOR, ReduceOp.PRODUCT: MPI.LAND,
-                 ReduceOp.MIN: MPI.LAND, ReduceOp.BAND: MPI.LAND, ReduceOp.BXOR: MPI.LXOR}
-        return table[op], None
-    floating = np.issubdtype(dtype, np.floating)
-    if op in _BITWISE and floating:
-        raise TypeError(f"{name}: {op.name} needs an integer or bool tensor, got {dtype}")
-    table = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
-             ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
-    if op is not ReduceOp.AVG:
-        return table[op], None
-
-    def average(array, n):
-        if floating:
-            np.divide(array, n, out=array)
-        else:   # integer division rounding toward zero, as C and NCCL do
-            np.copyto(array, np.sign(array) * (np.abs(array) // n))
-    return MPI.SUM, average
+    if kind == "b":
+        raise TypeError(f"{name}: ReduceOp.AVG is not defined for bool tensors")
+    raise TypeError(f"{name}: {op.name} needs an integer or bool tensor, got {dtype}")
 
 
 def _group_rank(pg, global_rank, group_rank, name, what):
@@ -95,13 +110,18 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     buf = _engine.TensorBuffer(tensor, "all_reduce")
     mop, post = _mpi_op(MPI, op, buf.array.dtype, "all_reduce")
     comm, spec = pg._comm, buf.spec(MPI)
+    if not async_op:        # the common case, kept short: a few microseconds above MPI's own call
+        comm.Allreduce(MPI.IN_PLACE, spec, mop)
+        if post is not None:
+            post(buf.array, pg.size())
+        buf.commit()
+        return None
 
     def finish():
         if post is not None:
             post(buf.array, pg.size())
         buf.commit()
-    return _launch(async_op, lambda: comm.Allreduce(MPI.IN_PLACE, spec, mop),
-                   lambda: comm.Iallreduce(MPI.IN_PLACE, spec, mop), finish, [tensor])
+    return Work([comm.Iallreduce(MPI.IN_PLACE, spec, mop)], finish, [tensor])
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
