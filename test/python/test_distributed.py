@@ -67,7 +67,7 @@ def test_ddp_matches_single_process_and_no_sync(mpi):
     assert _ok_lines(proc) == {(str(r), c) for r in range(2) for c in cases}, proc.stdout
 
 
-@pytest.mark.parametrize("how,code", [("raise", 1), ("exit", 3), ("kill", None)])
+@pytest.mark.parametrize("how,code", [("raise", 1), ("exit", 3), ("kill", None), ("early", 1)])
 def test_failing_rank_stops_the_job(mpi, how, code):
     # timeout=60 would catch a hang; the job ends in about a second and a half.
     proc = _launch("fail.py", how, timeout=60)
@@ -76,6 +76,8 @@ def test_failing_rank_stops_the_job(mpi, how, code):
     if how == "raise":
         assert "ValueError: rank 1 fails on purpose" in proc.stderr
         assert "[rank 1] failed; stopping the job" in proc.stderr
+    if how == "early":
+        assert "ImportError: rank 1 fails before init_process_group" in proc.stderr
     assert "the job failed" in proc.stderr
 
 
@@ -108,7 +110,14 @@ def test_backend_names_and_uninitialised_errors():
         with pytest.raises(ValueError, match="Default process group has not been initialized"):
             call()
     assert dist.Backend("MPI") == "mpi" and dist.ReduceOp.SUM is dist.ReduceOp.RedOpType.SUM
-    assert "mpi4py.MPI" not in sys.modules or sys.modules["mpi4py.MPI"] is not None
+
+
+def test_importing_starts_no_mpi():
+    code = ("import sys, norch, norch.distributed as d, norch.nn.parallel, norch.distributed.run\n"
+            "assert 'mpi4py' not in sys.modules, sorted(m for m in sys.modules if 'mpi' in m)\n"
+            "assert d.is_available() in (True, False) and 'mpi4py' not in sys.modules\n")
+    proc = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_launcher_command_lines(mpi):

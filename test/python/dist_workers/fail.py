@@ -7,6 +7,8 @@ import time
 import norch
 import norch.distributed as dist
 
+if sys.argv[1] == "early" and os.environ.get("RANK") == "1":
+    raise ImportError("rank 1 fails before init_process_group")
 dist.init_process_group()
 rank = dist.get_rank()
 # One write per line: under plain mpirun the ranks' outputs are merged write by write.
