@@ -13,11 +13,12 @@
    DDP-wrapped one, interleaved, so both see the same load; the difference is the cost of
    communication left over after overlap. "comm alone" is one blocking all_reduce of all
    gradients; "exposed" is how long the last gradient hook waited for the buckets.
-Each figure is the median over samples of the slowest rank. One intra-op thread per rank.
+Each figure is the best sample (of --repeat) of the slowest rank: on a shared machine, other
+work only ever adds time, and ranks that wait for each other feel every descheduling, so the
+best sample is the steadiest estimate. One intra-op thread per rank.
 """
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -61,7 +62,7 @@ def bench_all_reduce(args, dist, comm, MPI, norch):
         for _ in range(args.repeat):
             for k, fn in fns.items():
                 samples[k].append(_time(fn, comm, MPI, calls))
-        med = {k: statistics.median(v) for k, v in samples.items()}
+        med = {k: min(v) for k, v in samples.items()}
         bus = 2 * (n - 1) / n * nbytes
         rows.append((nbytes, med["norch"], med["mpi4py"], bus / med["norch"] / 1e9, bus / med["mpi4py"] / 1e9))
     if comm.Get_rank() == 0:
@@ -109,10 +110,10 @@ def bench_ddp(args, dist, comm, MPI, norch):
                 samples[k].append(_time(fn, comm, MPI, args.steps))
                 if k == "ddp":
                     exposed.append(_slowest(wrapped.reducer.last_wait_s, comm, MPI))
-        med = {k: statistics.median(v) for k, v in samples.items()}
+        med = {k: min(v) for k, v in samples.items()}
         params = sum(p.numel() for p in grads)
         rows.append((name, params, len(wrapped.reducer.buckets), batch, med["1 rank"], med["ddp"], med["comm"],
-                     statistics.median(exposed)))
+                     min(exposed)))
     if comm.Get_rank() == 0:
         print(f"\nDDP training step, {n} ranks x batch {args.batch} vs the plain module on batch {args.batch}")
         print(f"{'model':<28} {'params':>9} {'buckets':>7} {'1 rank':>9} {'ddp':>9} {'overhead':>9} "

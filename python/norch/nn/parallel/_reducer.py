@@ -19,7 +19,8 @@ loss.backward() returns, every gradient is averaged, as in PyTorch.
 
 The hook sees the gradient before accumulation, so a bucket slot gets ``.grad + g`` (what
 .grad is about to become): under no_sync() the accumulated gradients are then reduced by
-the first synchronised backward.
+the first synchronised backward. The other hooks return zeros for the engine to accumulate,
+since the last hook overwrites every .grad anyway.
 """
 import time
 import weakref
@@ -142,7 +143,10 @@ class Reducer:
         self._mark_ready(index)
         if self.next_bucket < len(self.buckets):
             self._progress()
-            return None
+            # _finish overwrites every .grad, so what the engine accumulates now is never read:
+            # zeros are cheaper for it than ``grad``, which may be a transposed view that it
+            # would copy into a contiguous .grad.
+            return _zeros_like(grad)
         return self._finish(index)
 
     def _mark_ready(self, index):
@@ -199,6 +203,11 @@ class Reducer:
         self.expect_sync = False
         self.ready = [False] * len(self.params)
         return result
+
+
+def _zeros_like(t):
+    from ... import zeros
+    return zeros(tuple(t.shape), dtype=t.dtype)
 
 
 def _key(t):
