@@ -11,6 +11,13 @@ from norch.distributed import ReduceOp
 env = {k: os.environ.get(k) for k in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR",
                                       "MASTER_PORT")}
 assert None not in env.values(), env        # PyTorch's variables are there before init
+try:        # a world size that is not what MPI started is refused with the way to start it
+    dist.init_process_group(world_size=3)
+except RuntimeError as e:
+    assert "asked for world_size=3" in str(e) and "--nproc_per_node=3" in str(e), e
+else:
+    raise AssertionError("init_process_group(world_size=3) on 2 ranks did not raise")
+assert not dist.is_initialized()
 dist.init_process_group(backend="mpi", init_method="env://")
 assert dist.is_initialized() and dist.get_backend() == "mpi"
 rank, world = dist.get_rank(), dist.get_world_size()
@@ -179,6 +186,10 @@ for i, t in enumerate(ts):
 w = dist.barrier(async_op=True)
 w.wait()
 assert w.is_completed()
+t = norch.ones(8)
+w = dist.all_reduce(t, async_op=True)
+assert w.wait(timeout=__import__("datetime").timedelta(seconds=30)) and w.result()[0] is t
+assert t.tolist() == [2.0] * 8
 
 # sub-groups: a group of both ranks in reverse order, a group of rank 1 only
 g = dist.new_group([1, 0])

@@ -8,7 +8,7 @@ import norch.distributed as dist
 import norch.nn as nn
 from norch.nn.parallel import DistributedDataParallel as DDP
 
-dist.init_process_group()
+dist.init_process_group("gloo")      # PyTorch's CPU backend name: a PyTorch script runs unchanged
 rank, world = dist.get_rank(), dist.get_world_size()
 assert world == 2
 
