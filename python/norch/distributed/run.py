@@ -78,7 +78,10 @@ def _mpi_flavour(mpirun):
 def build_command(args, env):
     """(argv of the MPI launcher, environment) for parsed launcher ``args``."""
     npn = args.nproc_per_node
-    npn = (os.cpu_count() or 1) if npn in ("cpu", "auto", "gpu") else int(npn)
+    if npn == "gpu":
+        raise SystemExit("norch.distributed.run: --nproc_per_node=gpu needs the NCCL backend, which is not "
+                         "implemented yet; give a number, or 'cpu'")
+    npn = (os.cpu_count() or 1) if npn in ("cpu", "auto") else int(npn)
     nnodes = int(str(args.nnodes).split(":")[-1])
     if npn < 1 or nnodes < 1:
         raise SystemExit(f"norch.distributed.run: --nproc_per_node ({npn}) and --nnodes ({nnodes}) must be >= 1")

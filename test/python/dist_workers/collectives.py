@@ -149,6 +149,34 @@ for name, (ndt, npdt) in DTYPES.items():
     check(out, np.concatenate([value(i * 10 + rank, (2, 3), npdt) for i in range(world)]), f"all_to_all {name}")
     print(f"rank {rank}: OK {name}", flush=True)
 
+# async_op=True on the remaining collectives: nothing lands before wait(), everything after it
+mine, everyone = value(rank, shape, np.float32), [value(r, shape, np.float32) for r in range(world)]
+t = tensor(mine)
+w = dist.reduce(t, dst=0, op=ReduceOp.SUM, async_op=True)
+assert w.wait()
+check(t, reduce_all(ReduceOp.SUM, everyone) if rank == 0 else mine, "async reduce")
+outs = [norch.zeros(*shape) for _ in range(world)]
+dist.all_gather(outs, tensor(mine), async_op=True).wait()
+for r in range(world):
+    check(outs[r], everyone[r], "async all_gather")
+out = norch.zeros(*shape)
+dist.reduce_scatter(out, [tensor(value(rank + j, shape, np.float32)) for j in range(world)], op=ReduceOp.AVG,
+                    async_op=True).wait()
+check(out, reduce_all(ReduceOp.AVG, [value(r + rank, shape, np.float32) for r in range(world)]), "async reduce_scatter")
+gl = [norch.zeros(*shape) for _ in range(world)] if rank == 1 else None
+w = dist.gather(tensor(mine), gather_list=gl, dst=1, async_op=True)
+w.wait()
+if rank == 1:
+    for r in range(world):
+        check(gl[r], everyone[r], "async gather")
+out = norch.zeros(*shape)
+dist.scatter(out, [tensor(e) for e in everyone] if rank == 0 else None, src=0, async_op=True).wait()
+check(out, everyone[rank], "async scatter")
+out = norch.zeros(2 * world, 3)
+inp = tensor(np.concatenate([value(rank * 10 + j, (2, 3), np.float32) for j in range(world)]))
+dist.all_to_all_single(out, inp, async_op=True).wait()
+check(out, np.concatenate([value(i * 10 + rank, (2, 3), np.float32) for i in range(world)]), "async all_to_all")
+
 # bool, 0-d and empty tensors
 t = norch.tensor([rank == 0, False, True])
 dist.all_reduce(t, op=ReduceOp.MAX)
