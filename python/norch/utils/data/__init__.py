@@ -5,5 +5,6 @@ from .dataset import (  # noqa: F401
 from .sampler import (  # noqa: F401
     Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler,
 )
+from .distributed import DistributedSampler  # noqa: F401
 from .dataloader import DataLoader, default_collate, default_convert, get_worker_info  # noqa: F401
 from ._utils.worker import WorkerInfo  # noqa: F401
