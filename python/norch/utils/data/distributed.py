@@ -59,12 +59,9 @@ class DistributedSampler(Sampler):
 
     def _permutation(self):
         n = len(self.dataset)
-        if _random._core_rng():
-            g = _random._C.Generator()
-            g.manual_seed(self.seed + self.epoch)
-            return [int(i) for i in _random.randperm(n, g)]
-        import numpy as np
-        return [int(i) for i in np.random.default_rng(self.seed + self.epoch).permutation(n)]
+        g = _random._C.Generator()
+        g.manual_seed(self.seed + self.epoch)
+        return [int(i) for i in _random.randperm(n, g)]
 
     def __len__(self):
         return self.num_samples
