@@ -42,6 +42,8 @@ required = _RequiredParameter()
 
 def _fused(name):
     """The fused C++ step ``name`` if the core provides it, else None (see Note above)."""
+    if name is None:
+        return None
     mod = getattr(_C, "_optim", None)
     return getattr(mod, name, None) if mod is not None else None
 
@@ -56,6 +58,19 @@ def _check_non_negative(**values):
         if not 0.0 <= value:
             label = "learning rate" if name == "lr" else ("epsilon" if name == "eps" else name) + " value"
             raise ValueError(f"Invalid {label}: {value}")
+
+
+def _check_lr(lr):
+    """PyTorch's learning-rate checks: a Tensor lr must hold one element, and lr must be >= 0."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _to_scalar(value):
+    """A one-element Tensor hyperparameter (PyTorch allows a Tensor lr) as a Python number."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 class Optimizer:
@@ -150,9 +165,10 @@ class Optimizer:
             return closure()
 
     def _step_groups(self, closure, fused_name):
-        """The body of ``step()`` for optimizers with a fused C++ kernel: runs ``closure``, then for each
-        group calls ``self._fused_step(fused, group, params, grads)`` when the core has kernel
-        ``fused_name`` and the group may use it, else ``self._reference_step(group, params, grads)``."""
+        """The body of ``step()``: runs ``closure``, then for each group calls
+        ``self._fused_step(fused, group, params, grads)`` when the core has kernel ``fused_name``
+        and the group may use it, else ``self._reference_step(group, params, grads)``. Optimizers
+        without a fused kernel pass ``fused_name=None``."""
         loss = self._run_closure(closure)
         for group in self.param_groups:
             params, grads = _params_with_grad(group)
@@ -265,6 +281,13 @@ def _bump_step(state):
         state["step"] = _C.tensor(0.0, dtype=_C.float32)
     state["step"] += 1
     return _step_value(state)
+
+
+def _scalar_state(value):
+    """A 0-d state scalar (step, mu_product, eta, mu) in PyTorch's scalar dtype: float64 when that is
+    the default dtype, else float32; the rounding matters, later arithmetic reads these values back."""
+    dtype = _C.float64 if _C.get_default_dtype() == _C.float64 else _C.float32
+    return _C.tensor(float(value), dtype=dtype)
 
 
 __all__ = ["Optimizer", "required"]
