@@ -43,5 +43,7 @@ class ASGD(Optimizer):
                 ax.add_(p.sub(ax).mul_(mu))
             else:
                 ax.copy_(p)
-            state["eta"].fill_(lr / ((1 + lambd * lr * step) ** alpha))
-            state["mu"].fill_(1 / max(1, step - t0))
+            # The new values pass through a default-dtype tensor first, as PyTorch's torch.as_tensor does;
+            # that rounding shows once a loaded state dict has made eta and mu float64.
+            state["eta"].copy_(_C.tensor(lr / ((1 + lambd * lr * step) ** alpha)))
+            state["mu"].copy_(_C.tensor(1 / max(1, step - t0)))
