@@ -210,6 +210,7 @@ def test_reduce_lr_on_plateau_state_dict_and_added_group():
 def test_step_with_epoch_warns_like_torch():
     opt = _optimizer(norch)
     s = ls.ExponentialLR(opt, 0.5)
+    opt.step()
     with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step\\(\\)` was not necessary"):
         s.step(3)
     assert s.get_last_lr() == pytest.approx([0.1 * 0.125, 0.5 * 0.125])

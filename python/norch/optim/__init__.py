@@ -2,7 +2,8 @@
 
 Every optimizer of torch.optim is here except two, deliberately: SparseAdam (norch has no sparse
 gradients) and Muon (its Newton-Schulz iteration runs in bfloat16, a dtype norch lacks, so its
-trajectory could not match PyTorch's).
+trajectory could not match PyTorch's). Also absent: swap_in_optimizer_params_and_state, PyTorch's
+helper for functional (torch.func-style) optimizer state, which norch has no counterpart for.
 """
 from .optimizer import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401

@@ -21,13 +21,15 @@ skipped when a group sets ``foreach=False``; the reference path is what tests co
 fused one against.
 """
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from itertools import chain
 
 from .. import _C
 from .._C import Tensor
 from ..autograd import enable_grad
+from ..nn.modules.module import RemovableHandle
 
 
 class _RequiredParameter:
@@ -73,11 +75,61 @@ def _to_scalar(value):
     return value.item() if isinstance(value, Tensor) else value
 
 
+# Step hooks that apply to every optimizer (torch.optim.optimizer.register_optimizer_step_*_hook).
+_global_optimizer_pre_hooks = OrderedDict()
+_global_optimizer_post_hooks = OrderedDict()
+_HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
+               "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
+               "_optimizer_load_state_dict_post_hooks")
+
+
+def register_optimizer_step_pre_hook(hook):
+    """Registers ``hook(optimizer, args, kwargs)`` to run before every optimizer's step()."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook):
+    """Registers ``hook(optimizer, args, kwargs)`` to run after every optimizer's step()."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _hooked_step(step):
+    # Wraps a class's step() once: pre-hooks may replace (args, kwargs); the call is recorded for
+    # the schedulers' "lr_scheduler.step() before optimizer.step()" warning.
+    # As in PyTorch, the hooks see args with the optimizer first, and a pre-hook's new args keep it there.
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        self = args[0]
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+        out = step(*args, **kwargs)
+        self._opt_called = True
+        for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
+
+    wrapper.hooked = True
+    return wrapper
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (list of dicts), ``defaults`` and per-parameter ``state``."""
 
     def __init__(self, params, defaults):
         self.defaults = defaults
+        for name in _HOOK_DICTS:
+            setattr(self, name, OrderedDict())
+        self._patch_step_function()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {type(params).__name__}")
@@ -96,6 +148,48 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+        self._patch_step_function()
+
+    def _patch_step_function(self):
+        if not getattr(self.__class__.step, "hooked", False):
+            self.__class__.step = _hooked_step(self.__class__.step)
+
+    # -- hooks (PyTorch's: each register_* returns a handle whose remove() unregisters) --
+
+    def _add_hook(self, name, hook, prepend=False):
+        hooks = getattr(self, name)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs before step(); it may return new (args, kwargs)."""
+        return self._add_hook("_optimizer_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs after step()."""
+        return self._add_hook("_optimizer_step_post_hooks", hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs before state_dict() builds the dict."""
+        return self._add_hook("_optimizer_state_dict_pre_hooks", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs on the built dict; a returned dict replaces it."""
+        return self._add_hook("_optimizer_state_dict_post_hooks", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs before loading; a returned dict is loaded instead."""
+        return self._add_hook("_optimizer_load_state_dict_pre_hooks", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs after load_state_dict()."""
+        return self._add_hook("_optimizer_load_state_dict_post_hooks", hook, prepend)
 
     def __repr__(self):
         lines = [self.__class__.__name__ + " ("]
@@ -182,6 +276,8 @@ class Optimizer:
     # -- state dicts (PyTorch's format: parameters are replaced by integer ids in group order) --
 
     def state_dict(self):
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index = {}
         start = 0
 
@@ -201,10 +297,19 @@ class Optimizer:
                 packed_state[index[id(key)]] = value
             else:
                 packed_state[key] = value
-        return {"state": packed_state, "param_groups": param_groups}
+        state_dict = {"state": packed_state, "param_groups": param_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         state_dict = _copy_state_dict(state_dict)
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):
@@ -231,6 +336,8 @@ class Optimizer:
             new_groups.append(new_group)
         self.state = state
         self.param_groups = new_groups
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
 
 def _copy_state_dict(sd):
@@ -259,6 +366,9 @@ def _cast_state(param, key, value):
         return value.to(device=param.device)
     if isinstance(value, dict):
         return {k: _cast_state(param, k, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        # Lists of tensors (LBFGS's history) are cast element by element, as PyTorch does.
+        return type(value)(_cast_state(param, None, v) for v in value)
     return value
 
 
@@ -290,4 +400,4 @@ def _scalar_state(value):
     return _C.tensor(float(value), dtype=dtype)
 
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
