@@ -48,6 +48,7 @@ CASES = [
 ]
 IDS = [f"{n}-{i}" for i, (n, _) in enumerate(CASES)]
 NAMES = sorted({n for n, _ in CASES} | {"LBFGS"})
+ALL_NAMES = NAMES + ["Adagrad", "Adam", "AdamW", "RMSprop", "SGD"]
 
 
 def _loss(lib, params):
@@ -159,7 +160,7 @@ def test_state_dict_round_trip_resumes_identically(name, kwargs):
                 np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", ALL_NAMES)
 def test_signature_and_defaults_match_torch(name):
     ours, theirs = getattr(optim, name), getattr(torch.optim, name)
     sig = [(p.name, p.default, p.kind) for p in inspect.signature(ours.__init__).parameters.values()]
@@ -211,6 +212,12 @@ BAD = [
     ("Adafactor", dict(lr=-1.0)), ("Adafactor", dict(beta2_decay=0.5)), ("Adafactor", dict(eps=(-1.0, 1e-3))),
     ("Adafactor", dict(eps=(None, -1.0))), ("Adafactor", dict(d=0.5)), ("Adafactor", dict(weight_decay=-1.0)),
     ("LBFGS", dict(lr=-1.0)),
+    # The flags the older optimizers share with PyTorch's.
+    ("SGD", dict(lr=0.1, fused=True, foreach=True)), ("SGD", dict(lr=0.1, fused=True, differentiable=True)),
+    ("SGD", dict(lr=0.1, nesterov=True)), ("Adam", dict(fused=True, foreach=True)),
+    ("Adam", dict(fused=True, differentiable=True)), ("Adam", dict(betas=(0, 0.9))),
+    ("AdamW", dict(fused=True, foreach=True)), ("Adagrad", dict(fused=True, foreach=True)),
+    ("Adagrad", dict(fused=True, differentiable=True)), ("RMSprop", dict(alpha=-0.5)),
 ]
 
 
@@ -221,6 +228,47 @@ def test_bad_arguments_raise_like_torch(name, kwargs):
     with pytest.raises(expected.type) as got:
         getattr(optim, name)([norch.zeros(2, requires_grad=True)], **kwargs)
     assert str(got.value) == str(expected.value)
+
+
+class T:
+    """Stands for a tensor in a test case; each library turns it into its own."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("Adam", dict(lr=T([0.1, 0.2]))), ("SGD", dict(lr=T([0.1, 0.2]))), ("RMSprop", dict(lr=T([0.1, 0.2]))),
+    ("Adagrad", dict(lr=T([0.1, 0.2]))), ("NAdam", dict(lr=T([0.1, 0.2]))), ("Adam", dict(lr=T(0.1), foreach=True)),
+    ("Adam", dict(betas=(0.9, T(0.99)))), ("Adam", dict(betas=(T(0.9), T([0.9, 0.99])))),
+    ("Adam", dict(betas=(T(0.9), T(0.99)), foreach=True)), ("Adam", dict(betas=(T(0.9), T(0.99)))),
+], ids=lambda v: str(v) if isinstance(v, str) else None)
+def test_tensor_hyperparameter_errors_match_torch(name, kwargs):
+    def convert(lib, value):
+        if isinstance(value, T):
+            return lib.tensor(value.value)
+        if isinstance(value, tuple):
+            return tuple(convert(lib, v) for v in value)
+        return value
+
+    outcomes = []
+    for lib in (norch, torch):
+        try:
+            getattr(lib.optim, name)([lib.zeros(2, requires_grad=True)],
+                                     **{k: convert(lib, v) for k, v in kwargs.items()})
+            outcomes.append(None)
+        except (ValueError, RuntimeError) as e:
+            outcomes.append((type(e), str(e)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_tensor_betas_become_floats():
+    p = norch.zeros(2, requires_grad=True)
+    opt = optim.Adam([p], betas=(norch.tensor(0.8), norch.tensor(0.9)))
+    topt = torch.optim.Adam([torch.zeros(2, requires_grad=True)], betas=(torch.tensor(0.8), torch.tensor(0.9)))
+    assert opt.defaults["betas"] == topt.defaults["betas"]
+    with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+        optim.Adam([p], betas=(0.9, norch.tensor(0.99)))
 
 
 def test_invalid_learning_rate_message():

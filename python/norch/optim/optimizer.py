@@ -122,6 +122,16 @@ def _hooked_step(step):
     return wrapper
 
 
+def _check_fused_flags(fused, foreach, differentiable):
+    """PyTorch's checks on the fused flag (norch has no separate fused kernels to pick; its fused C++
+    steps run whenever foreach is not False, see the Note above)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (list of dicts), ``defaults`` and per-parameter ``state``."""
 
