@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import norch
-import norch.optim as optim
 from norch.optim import lr_scheduler as ls
 
 torch = pytest.importorskip("torch")

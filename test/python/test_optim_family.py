@@ -69,10 +69,13 @@ def _params(lib, dtype):
 
 
 def _trajectory(lib, opt, params, steps):
+    # With maximize=True the objective is the negated loss, so every case climbs to the same bounded
+    # optimum instead of running away (where float32 noise would grow with the parameters).
+    sign = -1.0 if opt.param_groups[0].get("maximize") else 1.0
     out = []
     for _ in range(steps):
         opt.zero_grad()
-        _loss(lib, params).backward()
+        (_loss(lib, params) * sign).backward()
         opt.step()
         out.append([p.detach().numpy().copy() for p in params])
     return out
