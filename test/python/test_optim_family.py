@@ -97,6 +97,28 @@ def test_trajectory_matches_torch(name, kwargs, dtype):
     assert all(p.dtype == (norch.float32 if dtype == np.float32 else norch.float64) for p in params)
 
 
+@pytest.mark.parametrize("name", sorted({n for n, _ in CASES}))
+def test_trajectory_on_device_matches_torch_cpu(name, device):
+    # Each optimizer with its defaults on every available device, against PyTorch on the CPU.
+    params = [norch.tensor(p.astype(np.float32), device=device, requires_grad=True) for p in P0]
+    consts = [(norch.tensor(a.astype(np.float32), device=device), norch.tensor(b.astype(np.float32), device=device))
+              for a, b in zip(A, B)]
+    opt = getattr(optim, name)(params)
+    tparams = _params(torch, np.float32)
+    topt = getattr(torch.optim, name)(tparams)
+    for step in range(10):
+        opt.zero_grad()
+        sum(((p * a - b) ** 2).sum() + (p * p * p).sum() * 0.1 for p, (a, b) in zip(params, consts)).backward()
+        opt.step()
+        topt.zero_grad()
+        _loss(torch, tparams).backward()
+        topt.step()
+        for p, tp in zip(params, tparams):
+            assert p.device.type == device
+            np.testing.assert_allclose(p.detach().cpu().numpy(), tp.detach().numpy(), err_msg=f"step {step + 1}",
+                                       **TOL[np.float32])
+
+
 @pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
 def test_param_groups_and_added_group_match_torch(name, kwargs):
     # Two groups with their own lr, a third added after five steps, a parameter that never gets a

@@ -170,3 +170,21 @@ def test_already_optimal_returns_after_one_evaluation():
 
     assert float(opt.step(closure)) == 0.0
     assert len(calls) == 1 and opt.state[x]["func_evals"] == 1
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_least_squares_on_device_matches_torch_cpu(line_search_fn, device):
+    m, y = norch.tensor(M.astype(np.float32), device=device), norch.tensor(Y.astype(np.float32), device=device)
+    x = norch.zeros(4, device=device, requires_grad=True)
+    opt = optim.LBFGS([x], line_search_fn=line_search_fn)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((m @ x - y) ** 2).sum()
+        loss.backward()
+        return loss
+
+    ref, _, _, _ = _run(torch, _least_squares, np.zeros(4), dict(line_search_fn=line_search_fn), 3, np.float32)
+    for step in range(3):
+        opt.step(closure)
+        np.testing.assert_allclose(x.detach().cpu().numpy(), ref[step], rtol=1e-5, atol=1e-6)
