@@ -306,5 +306,7 @@ def test_sparse_adam_and_muon_are_deliberately_absent():
     # the package docstring says so. If either appears, it needs trajectory tests like the others.
     assert not hasattr(optim, "SparseAdam") and not hasattr(optim, "Muon")
     assert "SparseAdam" in optim.__doc__ and "Muon" in optim.__doc__
-    torch_names = {n for n in torch.optim.__all__ if n[0].isupper()} - {"SparseAdam", "Muon"}
-    assert torch_names <= set(optim.__all__)
+    absent = set(optim._DELIBERATELY_ABSENT)
+    assert absent == {"SparseAdam", "Muon", "swap_in_optimizer_params_and_state"}
+    assert not any(hasattr(optim, n) for n in absent)
+    assert set(torch.optim.__all__) - absent <= set(optim.__all__)

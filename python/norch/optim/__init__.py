@@ -22,5 +22,13 @@ from .adafactor import Adafactor  # noqa: F401
 from . import lr_scheduler  # noqa: F401
 from . import swa_utils  # noqa: F401
 
+# What torch.optim has and norch leaves out on purpose, with the reason (for compatibility tables).
+_DELIBERATELY_ABSENT = {
+    "SparseAdam": "norch has no sparse gradients",
+    "Muon": "its Newton-Schulz iteration runs in bfloat16, which norch lacks; the trajectory could not match",
+    "swap_in_optimizer_params_and_state": "a helper for functional (torch.func-style) optimizer state, which "
+                                          "norch does not have",
+}
+
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
            "ASGD", "Rprop", "LBFGS", "Adafactor", "lr_scheduler", "swa_utils"]
