@@ -104,7 +104,7 @@ def test_state_dict_round_trip_resumes_identically(name):
     tsched = SCHEDULERS[name](tls, topt)
     _record(torch, tsched, topt, 8)
     tsd = tsched.state_dict()
-    assert set(sd) == set(tsd) - {"_get_lr_called_within_step"}
+    assert set(sd) == set(tsd)
     for key in ("last_epoch", "base_lrs", "_last_lr"):
         np.testing.assert_allclose(sd[key], tsd[key], rtol=1e-13)
 
@@ -195,7 +195,7 @@ def test_reduce_lr_on_plateau_state_dict_and_added_group():
         assert s.get_last_lr() == pytest.approx(ts.get_last_lr(), rel=1e-13)
         assert (s.num_bad_epochs, s.cooldown_counter, s.best) == (ts.num_bad_epochs, ts.cooldown_counter, ts.best)
     sd = s.state_dict()
-    assert set(sd) == set(ts.state_dict()) - {"_get_lr_called_within_step"}
+    assert set(sd) == set(ts.state_dict())
     s2 = ls.ReduceLROnPlateau(_optimizer(norch))
     s2.load_state_dict(sd)
     assert (s2.mode, s2.threshold_mode, s2.mode_worse, s2.best) == ("max", "abs", -np.inf, s.best)
@@ -217,6 +217,19 @@ def test_step_with_epoch_warns_like_torch():
     with pytest.warns(UserWarning, match="The epoch parameter"):
         p.step(1.0, epoch=4)
     assert p.last_epoch == 4
+
+
+def test_get_lr_outside_step_warns_like_torch():
+    for lib, mod in ((norch, ls), (torch, tls)):
+        opt = _optimizer(lib)
+        s = mod.ExponentialLR(opt, 0.5)
+        opt.step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            s.step()
+        with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
+            assert s.get_lr() == pytest.approx([0.1 * 0.25, 0.5 * 0.25])
+        assert s.state_dict()["_get_lr_called_within_step"] is False
 
 
 def test_legacy_base_class_name():

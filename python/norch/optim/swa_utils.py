@@ -14,7 +14,7 @@ from ..autograd import no_grad
 from ..nn.modules.module import Module
 from ..nn.modules.normalization import _BatchNorm
 from .lr_scheduler import LRScheduler
-from .lr_scheduler._base import _format_param
+from .lr_scheduler._base import _format_param, _warn_get_lr_called_within_step
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
            "get_swa_avg_fn"]
@@ -211,6 +211,7 @@ class SWALR(LRScheduler):
         return (lr - alpha * swa_lr) / (1 - alpha)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         # Recovers the lr before annealing from the current one, so the schedule composes like
         # PyTorch's (it counts steps, not epochs).
         step = self._step_count - 1

@@ -21,7 +21,29 @@ def _check_optimizer(optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
+def _warn_get_lr_called_within_step(scheduler):
+    # Every get_lr() starts with this, as PyTorch's do: called from outside step() it computes the
+    # next value again from the current lr, which is rarely what the caller meant.
+    if not scheduler._get_lr_called_within_step:
+        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                      UserWarning, stacklevel=3)
+
+
+class _enable_get_lr_call:
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+
+    def __enter__(self):
+        self.scheduler._get_lr_called_within_step = True
+        return self
+
+    def __exit__(self, *exc):
+        self.scheduler._get_lr_called_within_step = False
+
+
 class LRScheduler:
+    _get_lr_called_within_step = False
+
     def __init__(self, optimizer, last_epoch=-1):
         _check_optimizer(optimizer)
         self.optimizer = optimizer
@@ -80,12 +102,13 @@ class LRScheduler:
 
     def _update_lr(self, epoch=None):
         # step() without its bookkeeping; SequentialLR restarts a scheduler with _update_lr(0).
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        with _enable_get_lr_call(self):
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]

@@ -7,7 +7,7 @@ import types
 from bisect import bisect_right
 from collections import Counter
 
-from ._base import LRScheduler, _lrs
+from ._base import LRScheduler, _lrs, _warn_get_lr_called_within_step
 
 
 class _LambdaScheduler(LRScheduler):
@@ -51,6 +51,7 @@ class LambdaLR(_LambdaScheduler):
         super().__init__(optimizer, lr_lambda, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -63,6 +64,7 @@ class MultiplicativeLR(_LambdaScheduler):
         super().__init__(optimizer, lr_lambda, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return _lrs(self)
         return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, _lrs(self))]
@@ -75,6 +77,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self)
         return [lr * self.gamma for lr in _lrs(self)]
@@ -90,6 +93,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
             return _lrs(self)
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in _lrs(self)]
@@ -105,6 +109,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return _lrs(self)
         return [lr * self.gamma for lr in _lrs(self)]
@@ -120,6 +125,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         e, T, eta = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return _lrs(self)
@@ -147,6 +153,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         s, f, n, e = self.start_factor, self.end_factor, self.total_iters, self.last_epoch
         if e == 0:
             return [lr * s for lr in _lrs(self)]
@@ -168,6 +175,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0:
             return [lr * self.factor for lr in _lrs(self)]
         if self.last_epoch != self.total_iters:
@@ -186,6 +194,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         e, n = self.last_epoch, self.total_iters
         if self._is_initial or e > n:
             return _lrs(self)

@@ -7,7 +7,8 @@ import warnings
 from bisect import bisect_right
 from functools import partial
 
-from ._base import EPOCH_DEPRECATION_WARNING, LRScheduler, _check_optimizer, _format_param, _lrs
+from ._base import (EPOCH_DEPRECATION_WARNING, LRScheduler, _check_optimizer, _enable_get_lr_call, _format_param, _lrs,
+                    _warn_get_lr_called_within_step)
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -26,6 +27,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for b in self.base_lrs]
 
@@ -54,7 +56,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0
                 self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        with _enable_get_lr_call(self):
+            values = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = _lrs(self)
 
@@ -179,6 +183,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         step_num = self.last_epoch
         if step_num > self.total_steps:
             raise ValueError(f"Tried to step {step_num} times. The specified number of total steps is "
@@ -422,6 +427,7 @@ class CyclicLR(LRScheduler):
         return gamma ** x
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:
