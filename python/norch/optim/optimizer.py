@@ -18,7 +18,12 @@ from the first gradient and returns), increments the step counters and passes th
 
 ``steps`` are the per-parameter counts after this step's increment. The fused path is
 skipped when a group sets ``foreach=False``; the reference path is what tests compare the
-fused one against.
+fused one against. The other optimizers (Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop,
+Adafactor, LBFGS) have only the reference step: ``_step_groups(closure, None)``.
+
+Hooks: the first instance of each class wraps that class's step() once (``_hooked_step``),
+which runs the global and per-instance step hooks and records the call for the schedulers'
+call-order warning; state_dict() and load_state_dict() run their own pre/post hooks.
 """
 import copy
 import functools
@@ -162,6 +167,8 @@ class Optimizer:
             if name not in self.__dict__:
                 setattr(self, name, OrderedDict())
         self._patch_step_function()
+
+    profile_hook_step = staticmethod(_hooked_step)  # PyTorch's name for the step wrapper
 
     def _patch_step_function(self):
         if not getattr(self.__class__.step, "hooked", False):
