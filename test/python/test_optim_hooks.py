@@ -1,5 +1,6 @@
-"""Optimizer hooks (step pre/post, global step hooks, state-dict and load hooks) against PyTorch's
-call sequences, the schedulers' call-order warning, pickling, and dtype casting of list state."""
+"""Optimizer base-class behaviour against PyTorch's: hooks (step pre/post, global step hooks,
+state-dict and load hooks) and their call sequences, the schedulers' call-order warning, restored
+state, dtype casting of list state, and named parameters."""
 import warnings
 
 import numpy as np
@@ -158,3 +159,36 @@ def test_lbfgs_history_lists_are_cast_on_load():
         assert len(state["old_dirs"]) > 0
         assert all(t.dtype == lib.float32 for t in state["old_dirs"] + state["old_stps"] + state["ro"])
         assert state["d"].dtype == lib.float32
+
+
+def _named_model(lib):
+    return lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.Linear(2, 1))
+
+
+def test_named_parameters_keep_their_names_like_torch():
+    results = []
+    for lib in (norch, torch):
+        model = _named_model(lib)
+        opt = lib.optim.AdamW(model.named_parameters(), lr=0.01)
+        group = opt.param_groups[0]
+        assert all(isinstance(p, lib.Tensor) for p in group["params"])
+        sd = opt.state_dict()
+        fresh = lib.optim.AdamW(_named_model(lib).parameters(), lr=0.01)
+        fresh.load_state_dict(sd)
+        with pytest.raises(ValueError) as mixed:
+            lib.optim.SGD([("w", lib.zeros(1, requires_grad=True)), lib.zeros(1, requires_grad=True)], lr=0.1)
+        with pytest.raises(ValueError) as groups:
+            opt.add_param_group({"params": [lib.zeros(1, requires_grad=True)]})
+        results.append((group["param_names"], sd["param_groups"][0]["param_names"],
+                        fresh.param_groups[0].get("param_names"), str(mixed.value), str(groups.value)))
+    assert results[0] == results[1]
+    assert results[0][0] == ["0.weight", "0.bias", "1.weight", "1.bias"]
+
+
+def test_non_leaf_that_retains_grad_is_accepted():
+    for lib in (norch, torch):
+        x = lib.ones(2, requires_grad=True) * 2
+        with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+            lib.optim.SGD([x], lr=0.1)
+        x.retain_grad()
+        lib.optim.SGD([x], lr=0.1)

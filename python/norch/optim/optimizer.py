@@ -229,10 +229,17 @@ class Optimizer:
                             "tensors in sets will change between runs. Please use a list instead.")
         else:
             param_group["params"] = list(params)
+        # (name, tensor) pairs, as model.named_parameters() yields, keep their names in "param_names".
+        names = [p[0] for p in param_group["params"] if isinstance(p, tuple)]
+        param_group["params"] = [p[1] if isinstance(p, tuple) else p for p in param_group["params"]]
+        if names:
+            if len(names) != len(param_group["params"]):
+                raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+            param_group["param_names"] = names
         for p in param_group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
-            if not p.is_leaf:
+            if not self.defaults.get("differentiable") and not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -243,10 +250,15 @@ class Optimizer:
         if len(set(ids)) != len(ids):
             # PyTorch only warns here (pytorch/pytorch#40967); a duplicate would be stepped twice.
             warnings.warn("optimizer contains a parameter group with duplicate parameters; "
-                          "in future, this will cause an error", stacklevel=3)
+                          "in future, this will cause an error; "
+                          "see github.com/pytorch/pytorch/issues/40967 for more information", stacklevel=3)
         existing = set()
         for group in self.param_groups:
             existing.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
         if not existing.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
@@ -350,6 +362,9 @@ class Optimizer:
         for group, saved in zip(groups, saved_groups):
             new_group = dict(saved)
             new_group["params"] = group["params"]
+            # Saved names win; a dict saved without names keeps the optimizer's own.
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
             new_groups.append(new_group)
         self.state = state
         self.param_groups = new_groups
