@@ -1,18 +1,20 @@
 """Adagrad with learning-rate decay and an initial accumulator value (torch.optim.Adagrad)."""
 from ..autograd import no_grad
-from .optimizer import Optimizer, _bump_step, _check_non_negative
+from .optimizer import Optimizer, _bump_step, _check_fused_flags, _check_lr, _check_non_negative
 from .. import _C
 
 
 class Adagrad(Optimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
-        _check_non_negative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+        _check_lr(lr)
+        _check_non_negative(lr_decay=lr_decay, weight_decay=weight_decay,
                             initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach, maximize=maximize,
                         differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
+        _check_fused_flags(fused, foreach, differentiable)
         # Like PyTorch, Adagrad's state exists from construction (the accumulator has a start value).
         for group in self.param_groups:
             for p in group["params"]:

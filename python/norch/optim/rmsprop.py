@@ -1,13 +1,14 @@
 """RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
 from ..autograd import no_grad
-from .optimizer import Optimizer, _bump_step, _check_non_negative
+from .optimizer import Optimizer, _bump_step, _check_lr, _check_non_negative
 from .. import _C
 
 
 class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        _check_non_negative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        _check_lr(lr)
+        _check_non_negative(eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach, maximize=maximize,
                         differentiable=differentiable)
