@@ -1,0 +1,138 @@
+"""The one toolkit of the Python tests: inputs (`make`, `arr`), tensors (`T`, `leaf`),
+comparisons (`check` of a norch result against NumPy, `assert_close` of any two
+norch/torch/NumPy values) and `check_op`, which runs an op's forward against its
+reference, gradcheck and gradgradcheck in one call. On a device other than the CPU,
+`check_op` also takes the CPU run of the same op as the reference."""
+import numpy as np
+
+import norch
+from norch.autograd.gradcheck import gradcheck, gradgradcheck
+
+FLOATS = ("float32", "float64")
+INTS = ("uint8", "int32", "int64")
+NUMERIC = INTS + FLOATS
+ALL = ("bool",) + NUMERIC
+SIGNED = ("int32", "int64") + FLOATS
+
+# One stream for `arr`: successive calls give different values, the same ones every run.
+_RNG = np.random.default_rng(0)
+
+
+def make(dtype, shape, domain="real", seed=0):
+    """A NumPy array of `dtype` whose values suit the op's domain
+    ("real", "pos", "nonzero", "unit" in (-1, 1), "small" in [-2, 2])."""
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.random(shape) > 0.5
+    if dtype in INTS:
+        lo = {"pos": 1, "nonzero": 1, "unit": 0, "small": 0}.get(domain, 0 if dtype == "uint8" else -6)
+        hi = 4 if domain == "small" else (2 if domain == "unit" else 7)
+        a = rng.integers(lo, hi, shape)
+        if domain == "nonzero" and dtype != "uint8":
+            a = a * rng.choice([-1, 1], shape)
+        return a.astype(dtype)
+    if domain == "pos":
+        a = rng.uniform(0.2, 3.0, shape)
+    elif domain == "unit":
+        a = rng.uniform(-0.9, 0.9, shape)
+    elif domain == "nonzero":
+        a = rng.uniform(0.3, 2.0, shape) * rng.choice([-1, 1], shape)
+    elif domain == "small":
+        a = rng.uniform(-2.0, 2.0, shape)
+    else:
+        a = rng.standard_normal(shape) * 1.5
+    return a.astype(dtype)
+
+
+def arr(*shape):
+    """Standard-normal float64 values from the shared stream."""
+    return _RNG.standard_normal(shape)
+
+
+def T(a, **kw):
+    """A norch tensor holding a copy of `a` (keywords as for norch.tensor: dtype, device, requires_grad)."""
+    return norch.tensor(np.asarray(a), **kw)
+
+
+def leaf(a, grad=True, device="cpu"):
+    """A float64 leaf tensor, requiring grad unless told otherwise."""
+    return norch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad, device=device)
+
+
+def to_np(x):
+    """NumPy values of a norch or torch tensor (detached, on the CPU), or of anything array-like."""
+    if isinstance(x, norch.Tensor) or type(x).__module__.startswith("torch"):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def check(out, expected, dtype=None, rtol=None, atol=None):
+    """Compare a norch result with a NumPy reference: dtype (a name such as "float32"),
+    shape and values; floats within a tolerance set by the result's precision."""
+    got = to_np(out)
+    if dtype is not None:
+        assert str(out.dtype) == "norch." + dtype, f"dtype {out.dtype} != {dtype}"
+    expected = np.asarray(expected)
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    if got.dtype.kind == "f":
+        tight = got.dtype == np.float64
+        np.testing.assert_allclose(got, expected.astype(got.dtype), rtol=rtol or (1e-10 if tight else 2e-5),
+                                   atol=atol or (1e-12 if tight else 1e-5), equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, expected.astype(got.dtype))
+
+
+def assert_close(actual, expected, rtol=None, atol=None, k=1):
+    """Compare any two of norch/torch/NumPy values: same shape, integers exactly, floats
+    within rtol/atol. Without them the tolerance follows the dtype's epsilon and grows
+    with k, the length of the sums behind each value (a matmul's inner size)."""
+    a, e = to_np(actual), to_np(expected)
+    assert a.shape == e.shape, (a.shape, e.shape)
+    if a.dtype.kind in "iub":
+        np.testing.assert_array_equal(a, e)
+        return
+    eps = np.finfo(a.dtype).eps
+    rtol = 64 * eps if rtol is None else rtol
+    atol = 8 * eps * max(1, k) if atol is None else atol
+    np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True)
+
+
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def check_op(fn, args, ref=None, device="cpu", grad=True, gradgrad=True, rtol=None, atol=None):
+    """Check one op in one call. `args` are NumPy arrays (turned into tensors on `device`)
+    or other values passed through; `ref` takes the arrays and gives the expected result.
+    Runs the forward against `ref` (and, off the CPU, against the CPU run), then gradcheck
+    and gradgradcheck in float64 on the CPU; off the CPU, gradients of the sum of the
+    outputs are also compared with the CPU's. Returns the forward result."""
+    def inputs(dev, requires_grad):
+        return [T(a, device=dev, requires_grad=requires_grad and a.dtype.kind == "f")
+                if isinstance(a, np.ndarray) else a for a in args]
+
+    out = fn(*inputs(device, False))
+    if ref is not None:
+        for o, r in zip(_outputs(out), _outputs(ref(*args)), strict=True):
+            check(o, r, rtol=rtol, atol=atol)
+    if device != "cpu":
+        for o, r in zip(_outputs(out), _outputs(fn(*inputs("cpu", False))), strict=True):
+            check(o, to_np(r), rtol=rtol, atol=atol)
+    if not grad:
+        return out
+    cpu = inputs("cpu", True)
+    assert gradcheck(fn, cpu)
+    if gradgrad:
+        assert gradgradcheck(fn, cpu)
+    if device != "cpu":
+        dev = inputs(device, True)
+        for xs in (cpu, dev):
+            outs = [o for o in _outputs(fn(*xs)) if isinstance(o, norch.Tensor) and o.requires_grad]
+            loss = outs[0].sum()
+            for o in outs[1:]:
+                loss = loss + o.sum()
+            loss.backward()
+        for c, d in zip(cpu, dev):
+            if isinstance(c, norch.Tensor) and c.requires_grad:
+                check(d.grad, to_np(c.grad), rtol=rtol, atol=atol)
+    return out
