@@ -11,15 +11,9 @@ import pytest
 
 import norch
 
-nn = pytest.importorskip("norch.nn")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "examples")
-needs_layers = pytest.mark.skipif(not all(hasattr(nn, n) for n in ("Module", "Linear", "Sigmoid", "MSELoss",
-                                                                   "CrossEntropyLoss", "Sequential", "ReLU")),
-                                  reason="norch.nn layers not available yet")
-needs_conv = pytest.mark.skipif(not all(hasattr(nn, n) for n in ("Conv2d", "MaxPool2d", "BatchNorm2d",
-                                                                 "AdaptiveAvgPool2d")),
-                                reason="norch.nn convolution layers not available yet")
+
 
 
 def _env():
@@ -44,24 +38,21 @@ def _losses(out):
     return [float(v) for _, v in found]
 
 
-@needs_layers
 def test_sine_regression_as_written_runs():
     losses = _losses(_run([os.path.join(EXAMPLES, "sine_regression.py")]))
     assert all(np.isfinite(losses)) and min(losses) < 1.0
 
 
-@needs_layers
 def test_sine_regression_loss_falls():
     # The printed loss is the last sample's; from a fixed initialisation it falls across epochs.
     code = ("import norch, runpy\n"
-            "if hasattr(norch, 'manual_seed'): norch.manual_seed(1)\n"
+            "norch.manual_seed(1)\n"
             f"runpy.run_path({os.path.join(EXAMPLES, 'sine_regression.py')!r}, run_name='__main__')\n")
     losses = _losses(_run(["-c", code]))
     assert losses[-1] < losses[0]
     assert losses[-1] < 0.5
 
 
-@needs_layers
 def test_train_digits_few_steps(tmp_path):
     out = _run([os.path.join(EXAMPLES, "train_digits.py"), "--epochs", "3", "--max-steps", "45",
                 "--train-samples", "1000", "--test-samples", "200", "--save", str(tmp_path / "w.safetensors")])
@@ -77,8 +68,7 @@ def _write_idx(path, arr):
         f.write(header + arr.astype(np.uint8).tobytes())
 
 
-@needs_layers
-@pytest.mark.parametrize("model", ["mlp", pytest.param("lenet", marks=needs_conv)])
+@pytest.mark.parametrize("model", ["mlp", "lenet"])
 def test_mnist_example_on_tiny_files(tmp_path, model):
     rng = np.random.default_rng(0)
     for prefix, n in (("train", 48), ("t10k", 16)):
@@ -94,8 +84,6 @@ def test_mnist_example_on_tiny_files(tmp_path, model):
     assert len(history["train_loss"]) == 2 and norch.load(ck)["epoch"] == 2
 
 
-@needs_layers
-@needs_conv
 def test_cifar10_example_on_tiny_files(tmp_path):
     rng = np.random.default_rng(0)
     for name, n in [(f"data_batch_{i}.bin", 8) for i in range(1, 6)] + [("test_batch.bin", 8)]:
