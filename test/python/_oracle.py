@@ -14,8 +14,14 @@ NUMERIC = INTS + FLOATS
 ALL = ("bool",) + NUMERIC
 SIGNED = ("int32", "int64") + FLOATS
 
-# One stream for `arr`: successive calls give different values, the same ones every run.
+# One stream for `arr`: successive calls give different values. conftest.py restarts it
+# before every test, so what a test draws does not depend on the tests run before it.
 _RNG = np.random.default_rng(0)
+
+
+def restart_stream(seed=0):
+    global _RNG
+    _RNG = np.random.default_rng(seed)
 
 
 def make(dtype, shape, domain="real", seed=0):
@@ -52,6 +58,18 @@ def arr(*shape):
 def T(a, **kw):
     """A norch tensor holding a copy of `a` (keywords as for norch.tensor: dtype, device, requires_grad)."""
     return norch.tensor(np.asarray(a), **kw)
+
+
+def nt(a, grad=False, dtype=None, device="cpu"):
+    """A norch tensor of `a` (cast to the NumPy `dtype` first when one is given)."""
+    a = np.asarray(a) if dtype is None else np.asarray(a).astype(dtype)
+    return norch.tensor(a, requires_grad=grad, device=device)
+
+
+def tt(a, dtype=None):
+    """The torch tensor of the same values, for the torch oracle."""
+    import torch
+    return torch.tensor(np.asarray(a) if dtype is None else np.asarray(a).astype(dtype))
 
 
 def leaf(a, grad=True, device="cpu"):
@@ -95,6 +113,11 @@ def assert_close(actual, expected, rtol=None, atol=None, k=1):
     rtol = 64 * eps if rtol is None else rtol
     atol = 8 * eps * max(1, k) if atol is None else atol
     np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True)
+
+
+def close(actual, expected, rtol=1e-5, atol=1e-6):
+    """assert_close with the tolerance the nn tests allow against torch (float32 kernels differ)."""
+    assert_close(actual, expected, rtol=rtol, atol=atol)
 
 
 def _outputs(out):
