@@ -120,6 +120,51 @@ def close(actual, expected, rtol=1e-5, atol=1e-6):
     assert_close(actual, expected, rtol=rtol, atol=atol)
 
 
+# ---- torch modules as the oracle of norch.nn -------------------------------------------
+def torch_randn(*shape, dtype=None, seed=0):
+    """Standard-normal torch values (float32 unless told) from their own seeded generator."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(tuple(shape), generator=g, dtype=dtype or torch.float32)
+
+
+def to_norch(t, requires_grad=False, device="cpu"):
+    """A norch copy of a torch tensor."""
+    out = norch.tensor(t.detach().numpy().copy(), device=device)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def copy_params(tmod, nmod):
+    """Load a torch module's state into the norch module of the same structure."""
+    nmod.load_state_dict({k: to_norch(v) for k, v in tmod.state_dict().items()})
+
+
+def compare(nmod, tmod, inputs, rtol=1e-5, atol=1e-5, grad_inputs=True, pick=lambda out: out, device="cpu"):
+    """Run a norch module (on `device`) and a torch module (on the CPU) with the same weights
+    on the same torch `inputs`, then backward with the same random output weights; compare
+    the outputs, input gradients and parameter gradients."""
+    copy_params(tmod, nmod)
+    nmod.to(device)
+    t_in = [x.clone().requires_grad_(grad_inputs and x.is_floating_point()) for x in inputs]
+    n_in = [to_norch(x, grad_inputs and x.is_floating_point(), device) for x in inputs]
+    t_out, n_out = pick(tmod(*t_in)), pick(nmod(*n_in))
+    assert tuple(n_out.shape) == tuple(t_out.shape)
+    assert_close(n_out, t_out, rtol, atol)
+    w = torch_randn(*t_out.shape, dtype=t_out.dtype, seed=1)
+    (t_out * w).sum().backward()
+    (n_out * to_norch(w, device=device)).sum().backward()
+    for t, n in zip(t_in, n_in):
+        if t.requires_grad:
+            assert_close(n.grad, t.grad, rtol, atol)
+    tparams = dict(tmod.named_parameters())
+    for name, p in nmod.named_parameters():
+        if tparams[name].grad is None:
+            assert p.grad is None
+        else:
+            assert_close(p.grad, tparams[name].grad, rtol, atol)
+
+
+# ---- one call per op ----------------------------------------------------------------
 def _outputs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 

@@ -5,7 +5,6 @@ import pytest
 import torch  # the oracle for these tests
 import torch.nn.functional as TF
 
-import norch
 import norch.nn.functional as F
 from norch.autograd import gradcheck, gradgradcheck
 

@@ -8,7 +8,7 @@ import pytest
 import norch
 from norch.autograd.gradcheck import gradcheck, gradgradcheck
 
-from _oracle import ALL, FLOATS, INTS, T, check, check_op, make
+from _oracle import ALL, FLOATS, T, check, check_op, make
 
 # The NumPy references warn on the NaN/inf cases (one-sample var, log(0)) that are checked on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
