@@ -42,11 +42,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-"$PY" -m pip install -q --no-build-isolation ".[test]"
-
-cmake -S . -B build/cpp -G Ninja -DNORCH_BUILD_TESTS=ON -DNORCH_CUDA=OFF >/dev/null
-cmake --build build/cpp -j"$JOBS"
-ctest --test-dir build/cpp --output-on-failure
+# One build tree serves the package and the C++ suite: pyproject.toml's build-dir
+# (build/{wheel_tag}), which a plain `pip install .` also uses.
+"$PY" -m pip install -q --no-build-isolation -Ccmake.define.NORCH_BUILD_TESTS=ON ".[test]"
+pkg_build=
+for cache in $(ls -t build/*/CMakeCache.txt 2>/dev/null); do
+  if grep -q '^SKBUILD:' "$cache" && grep -q '^NORCH_BUILD_TESTS:BOOL=ON' "$cache"; then
+    pkg_build=$(dirname "$cache")
+    break
+  fi
+done
+[ -n "$pkg_build" ] || die "no package build directory with the C++ tests under build/"
+ctest --test-dir "$pkg_build" --output-on-failure
 
 # python/ is not on sys.path here, so the tests import the installed package.
 "$PY" -m pytest test/python -q -p no:cacheprovider "$@"

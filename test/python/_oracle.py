@@ -77,6 +77,24 @@ def leaf(a, grad=True, device="cpu"):
     return norch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad, device=device)
 
 
+class _OnDevice:
+    def __init__(self, device):
+        self._device = device
+
+    def __getattr__(self, name):
+        return getattr(norch, name)
+
+    def tensor(self, data, **kw):
+        kw.setdefault("device", self._device)
+        return norch.tensor(data, **kw)
+
+
+def norch_on(device):
+    """The norch module, whose tensor() puts its result on `device`: a table row written
+    as `lambda L: ... L.tensor(...)` for L in (norch, torch) then runs on any device."""
+    return norch if device == "cpu" else _OnDevice(device)
+
+
 def to_np(x):
     """NumPy values of a norch or torch tensor (detached, on the CPU), or of anything array-like."""
     if isinstance(x, norch.Tensor) or type(x).__module__.startswith("torch"):
