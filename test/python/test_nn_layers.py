@@ -43,10 +43,10 @@ def _activation_input(shape, seed=0):
 
 @pytest.mark.parametrize("name,ours,theirs", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
 @pytest.mark.parametrize("shape", [(3, 4), (), (0, 3)])
-def test_activation_forward(name, ours, theirs, shape):
+def test_activation_forward(name, ours, theirs, shape, device):
     x = _activation_input(shape)
     for dtype in (torch.float32, torch.float64):
-        assert_close(ours(to_norch(x.to(dtype))), theirs(x.to(dtype)), rtol=1e-5, atol=1e-6)
+        assert_close(ours(to_norch(x.to(dtype), device=device)), theirs(x.to(dtype)), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name,ours,theirs", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
@@ -103,13 +103,13 @@ def test_activation_errors():
     (nn.Softplus(2.0, 5.0), torch.nn.Softplus(2.0, 5.0)),
     (nn.Hardtanh(-2.0, 2.0), torch.nn.Hardtanh(-2.0, 2.0)), (nn.ReLU6(), torch.nn.ReLU6()),
 ])
-def test_activation_modules(ours, theirs):
-    compare(ours, theirs, [torch_randn(4, 5) * 3])
+def test_activation_modules(ours, theirs, device):
+    compare(ours, theirs, [torch_randn(4, 5) * 3], device=device)
 
 
-def test_softmax_modules():
-    compare(nn.Softmax(dim=1), torch.nn.Softmax(dim=1), [torch_randn(3, 4, 2)])
-    compare(nn.LogSoftmax(dim=-1), torch.nn.LogSoftmax(dim=-1), [torch_randn(3, 4)])
+def test_softmax_modules(device):
+    compare(nn.Softmax(dim=1), torch.nn.Softmax(dim=1), [torch_randn(3, 4, 2)], device=device)
+    compare(nn.LogSoftmax(dim=-1), torch.nn.LogSoftmax(dim=-1), [torch_randn(3, 4)], device=device)
     with pytest.warns(UserWarning, match="Implicit dimension"):
         out = nn.Softmax()(norch.ones(2, 3))
     np.testing.assert_allclose(out.numpy(), np.full((2, 3), 1 / 3), rtol=1e-6)
@@ -118,8 +118,8 @@ def test_softmax_modules():
 # ---- linear, bilinear -----------------------------------------------------------------------
 @pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (3,), (0, 3)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_linear(shape, bias):
-    compare(nn.Linear(3, 2, bias=bias), torch.nn.Linear(3, 2, bias=bias), [torch_randn(*shape)])
+def test_linear(shape, bias, device):
+    compare(nn.Linear(3, 2, bias=bias), torch.nn.Linear(3, 2, bias=bias), [torch_randn(*shape)], device=device)
 
 
 def test_linear_gradcheck():
@@ -137,10 +137,11 @@ def test_linear_errors():
 
 
 @pytest.mark.parametrize("shape", [(4,), (2, 3)])
-def test_bilinear(shape):
-    compare(nn.Bilinear(3, 2, 4), torch.nn.Bilinear(3, 2, 4), [torch_randn(*shape, 3), torch_randn(*shape, 2, seed=5)])
+def test_bilinear(shape, device):
+    compare(nn.Bilinear(3, 2, 4), torch.nn.Bilinear(3, 2, 4), [torch_randn(*shape, 3), torch_randn(*shape, 2, seed=5)],
+            device=device)
     compare(nn.Bilinear(3, 2, 4, bias=False), torch.nn.Bilinear(3, 2, 4, bias=False),
-            [torch_randn(*shape, 3), torch_randn(*shape, 2, seed=5)])
+            [torch_randn(*shape, 3), torch_randn(*shape, 2, seed=5)], device=device)
 
 
 def test_bilinear_gradcheck_and_errors():
@@ -165,23 +166,24 @@ def test_identity():
     {}, {"stride": 2, "padding": 1}, {"dilation": 2, "bias": False}, {"groups": 2},
     {"padding": "same"}, {"padding": "valid"}, {"padding": "same", "dilation": 2},
 ])
-def test_conv1d(kwargs):
-    compare(nn.Conv1d(4, 6, 3, **kwargs), torch.nn.Conv1d(4, 6, 3, **kwargs), [torch_randn(2, 4, 9)], rtol=1e-4, atol=1e-5)
+def test_conv1d(kwargs, device):
+    compare(nn.Conv1d(4, 6, 3, **kwargs), torch.nn.Conv1d(4, 6, 3, **kwargs), [torch_randn(2, 4, 9)], rtol=1e-4,
+            atol=1e-5, device=device)
 
 
 @pytest.mark.parametrize("k,kwargs", [
     (3, {}), (3, {"stride": 2, "padding": 1}), ((2, 3), {"dilation": (2, 1), "bias": False}),
     (3, {"groups": 2}), (4, {"padding": "same"}), (3, {"padding": "same"}),
 ])
-def test_conv2d(k, kwargs):
+def test_conv2d(k, kwargs, device):
     compare(nn.Conv2d(4, 6, k, **kwargs), torch.nn.Conv2d(4, 6, k, **kwargs), [torch_randn(2, 4, 7, 8)],
-            rtol=1e-4, atol=1e-5)
+            rtol=1e-4, atol=1e-5, device=device)
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"stride": 2, "padding": 1, "output_padding": 1}, {"groups": 2, "bias": False}])
-def test_conv_transpose2d(kwargs):
+def test_conv_transpose2d(kwargs, device):
     compare(nn.ConvTranspose2d(4, 6, 3, **kwargs), torch.nn.ConvTranspose2d(4, 6, 3, **kwargs), [torch_randn(2, 4, 5, 5)],
-            rtol=1e-4, atol=1e-5)
+            rtol=1e-4, atol=1e-5, device=device)
 
 
 def test_conv_transpose2d_output_size():
@@ -215,8 +217,8 @@ def test_conv_constructor_errors():
     (nn.AdaptiveAvgPool2d((2, 3)), torch.nn.AdaptiveAvgPool2d((2, 3)), (2, 3, 7, 8), ["adaptive_avg_pool2d"]),
     (nn.AdaptiveAvgPool2d(1), torch.nn.AdaptiveAvgPool2d(1), (2, 3, 5, 5), ["adaptive_avg_pool2d"]),
 ])
-def test_pooling(ours, theirs, shape, fns):
-    compare(ours, theirs, [torch_randn(*shape)])
+def test_pooling(ours, theirs, shape, fns, device):
+    compare(ours, theirs, [torch_randn(*shape)], device=device)
 
 
 # ---- normalization ---------------------------------------------------------------------------
@@ -228,15 +230,15 @@ def test_pooling(ours, theirs, shape, fns):
     (nn.BatchNorm2d, torch.nn.BatchNorm2d, (4, 3, 2, 2), {"momentum": None}),
     (nn.BatchNorm1d, torch.nn.BatchNorm1d, (6, 3), {"track_running_stats": False}),
 ])
-def test_batchnorm_train_then_eval(cls, tcls, shape, kwargs):
+def test_batchnorm_train_then_eval(cls, tcls, shape, kwargs, device):
     n, t = cls(3, **kwargs), tcls(3, **kwargs)
     for step in range(3):
-        compare(n, t, [torch_randn(*shape, seed=step) * 2 + 1], rtol=1e-4, atol=1e-5)
+        compare(n, t, [torch_randn(*shape, seed=step) * 2 + 1], rtol=1e-4, atol=1e-5, device=device)
         for name, buf in t.named_buffers():
             np.testing.assert_allclose(n.get_buffer(name).numpy(), buf.numpy(), rtol=1e-5, atol=1e-6)
     n.eval()
     t.eval()
-    compare(n, t, [torch_randn(*shape, seed=9)], rtol=1e-4, atol=1e-5)
+    compare(n, t, [torch_randn(*shape, seed=9)], rtol=1e-4, atol=1e-5, device=device)
     if n.track_running_stats:
         assert n.num_batches_tracked.item() == 3
 
@@ -254,17 +256,17 @@ def test_batchnorm_input_dims():
      (2, 4, 5)),
     (nn.LayerNorm(5, bias=False), torch.nn.LayerNorm(5, bias=False), (2, 3, 5)),
 ])
-def test_layer_norm(ours, theirs, shape):
+def test_layer_norm(ours, theirs, shape, device):
     with torch.no_grad():
         for p in theirs.parameters():
             p.add_(torch_randn(*p.shape, seed=4) * 0.1)
-    compare(ours, theirs, [torch_randn(*shape)], rtol=1e-4, atol=1e-5)
+    compare(ours, theirs, [torch_randn(*shape)], rtol=1e-4, atol=1e-5, device=device)
 
 
 @pytest.mark.parametrize("groups,affine", [(2, True), (1, True), (4, False)])
-def test_group_norm(groups, affine):
+def test_group_norm(groups, affine, device):
     compare(nn.GroupNorm(groups, 4, affine=affine), torch.nn.GroupNorm(groups, 4, affine=affine),
-            [torch_randn(3, 4, 5)], rtol=1e-4, atol=1e-5)
+            [torch_randn(3, 4, 5)], rtol=1e-4, atol=1e-5, device=device)
 
 
 def test_group_norm_errors():
@@ -284,10 +286,11 @@ def test_dropout_train_eval():
         nn.Dropout(1.5)
 
 
-def test_embedding():
+def test_embedding(device):
     idx = torch.tensor([[0, 2, 4], [4, 3, 0]])
-    compare(nn.Embedding(5, 3), torch.nn.Embedding(5, 3), [idx], grad_inputs=False)
-    compare(nn.Embedding(5, 3, padding_idx=0), torch.nn.Embedding(5, 3, padding_idx=0), [idx], grad_inputs=False)
+    compare(nn.Embedding(5, 3), torch.nn.Embedding(5, 3), [idx], grad_inputs=False, device=device)
+    compare(nn.Embedding(5, 3, padding_idx=0), torch.nn.Embedding(5, 3, padding_idx=0), [idx], grad_inputs=False,
+            device=device)
 
 
 def test_embedding_padding_and_pretrained():
@@ -330,9 +333,9 @@ def _loss_cases():
 
 
 @pytest.mark.parametrize("case", range(len(_loss_cases())))
-def test_loss_modules(case):
+def test_loss_modules(case, device):
     fn, ours, theirs, inputs = _loss_cases()[case]
-    compare(ours, theirs, inputs, rtol=1e-5, atol=1e-6)
+    compare(ours, theirs, inputs, rtol=1e-5, atol=1e-6, device=device)
 
 
 def test_loss_legacy_reduction_and_weight_buffer():

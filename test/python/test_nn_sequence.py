@@ -24,14 +24,14 @@ RNN_CASES = [
 
 
 @pytest.mark.parametrize("kind,kwargs", RNN_CASES)
-def test_rnn_vs_torch(kind, kwargs):
+def test_rnn_vs_torch(kind, kwargs, device):
     n, t = getattr(nn, kind)(3, 4, **kwargs), getattr(torch.nn, kind)(3, 4, **kwargs)
     assert [k for k, _ in n.named_parameters()] == [k for k, _ in t.named_parameters()]
     x = torch_randn(2, 5, 3) if kwargs.get("batch_first") else torch_randn(5, 2, 3)
-    compare(n, t, [x], rtol=1e-4, atol=1e-5, pick=lambda out: out[0])
-    compare(n, t, [x], rtol=1e-4, atol=1e-5, pick=lambda out: out[1][0] if kind == "LSTM" else out[1])
+    compare(n, t, [x], rtol=1e-4, atol=1e-5, pick=lambda out: out[0], device=device)
+    compare(n, t, [x], rtol=1e-4, atol=1e-5, pick=lambda out: out[1][0] if kind == "LSTM" else out[1], device=device)
     if kind == "LSTM":
-        compare(n, t, [x], rtol=1e-4, atol=1e-5, pick=lambda out: out[1][1])
+        compare(n, t, [x], rtol=1e-4, atol=1e-5, pick=lambda out: out[1][1], device=device)
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
@@ -86,12 +86,12 @@ def test_rnn_dropout_between_layers_only_in_training():
 
 
 @pytest.mark.parametrize("kind", ["RNNCell", "LSTMCell", "GRUCell"])
-def test_rnn_cells_vs_torch_and_gradcheck(kind):
+def test_rnn_cells_vs_torch_and_gradcheck(kind, device):
     n, t = getattr(nn, kind)(3, 4), getattr(torch.nn, kind)(3, 4)
     pick = (lambda out: out[0] + out[1] * 2) if kind == "LSTMCell" else (lambda out: out)
-    compare(n, t, [torch_randn(2, 3)], pick=pick)
-    compare(n, t, [torch_randn(3)], pick=pick)  # unbatched
-    n.double()
+    compare(n, t, [torch_randn(2, 3)], pick=pick, device=device)
+    compare(n, t, [torch_randn(3)], pick=pick, device=device)  # unbatched
+    n.to("cpu").double()  # gradcheck runs on the CPU
     x = to_norch(torch_randn(2, 3, dtype=torch.float64), True)
     h = to_norch(torch_randn(2, 4, dtype=torch.float64, seed=7), True)
     if kind == "LSTMCell":
@@ -158,7 +158,7 @@ def test_sdpa_causal_with_mask_raises():
     ({"add_bias_kv": True, "add_zero_attn": True}, {"key_padding_mask": True, "attn_mask": "float3d"}),
     ({"add_zero_attn": True, "batch_first": True}, {"attn_mask": "bool"}),
 ])
-def test_multihead_attention(kwargs, fwd):
+def test_multihead_attention(kwargs, fwd, device):
     E, H, L, S, N = 8, 2, 4, 6, 3
     n, t = nn.MultiheadAttention(E, H, **kwargs), torch.nn.MultiheadAttention(E, H, **kwargs)
     assert [k for k, _ in n.named_parameters()] == [k for k, _ in t.named_parameters()]
@@ -188,13 +188,13 @@ def test_multihead_attention(kwargs, fwd):
         assert w_n is None
     else:
         assert_close(w_n, w_t, 1e-4, 1e-5)
-    compare(n, t, [q, k, v], rtol=1e-4, atol=1e-5, pick=lambda out: out[0])
+    compare(n, t, [q, k, v], rtol=1e-4, atol=1e-5, pick=lambda out: out[0], device=device)
 
 
-def test_multihead_attention_unbatched_and_gradcheck():
+def test_multihead_attention_unbatched_and_gradcheck(device):
     n, t = nn.MultiheadAttention(4, 2), torch.nn.MultiheadAttention(4, 2)
     compare(n, t, [torch_randn(3, 4), torch_randn(5, 4, seed=1), torch_randn(5, 4, seed=2)], rtol=1e-4, atol=1e-5,
-            pick=lambda out: out[0])
+            pick=lambda out: out[0], device=device)
     n.double()
     q = to_norch(torch_randn(2, 1, 4, dtype=torch.float64), True)
     kv = to_norch(torch_randn(3, 1, 4, dtype=torch.float64, seed=1), True)
