@@ -101,10 +101,10 @@ def test_param_groups_with_own_options():
 
 
 @pytest.mark.parametrize("name,kwargs", [CASES[2], CASES[7], CASES[12], CASES[14]])
-def test_state_dict_resume_equals_uninterrupted(name, kwargs):
+def test_state_dict_resume_equals_uninterrupted(name, kwargs, device):
     cls = getattr(optim, name)
-    straight, _ = _run(norch, cls, kwargs, 4)
-    params, opt = _run(norch, cls, kwargs, 2)
+    straight, _ = _run(norch, cls, kwargs, 4, device=device)
+    params, opt = _run(norch, cls, kwargs, 2, device=device)
     sd = opt.state_dict()
     assert sorted(sd["state"]) == [0, 1]
     assert sd["param_groups"][0]["params"] == [0, 1]
