@@ -60,6 +60,13 @@ def T(a, **kw):
     return norch.tensor(np.asarray(a), **kw)
 
 
+def noncontig_leaf(a, device="cpu"):
+    """A float64 leaf whose memory is laid out transposed (2-d and up)."""
+    if np.ndim(a) < 2:
+        return leaf(a, device=device)
+    return norch.tensor(np.ascontiguousarray(np.asarray(a, np.float64).T), device=device).T.detach().requires_grad_(True)
+
+
 def nt(a, grad=False, dtype=None, device="cpu"):
     """A norch tensor of `a` (cast to the NumPy `dtype` first when one is given)."""
     a = np.asarray(a) if dtype is None else np.asarray(a).astype(dtype)
@@ -136,6 +143,16 @@ def assert_close(actual, expected, rtol=None, atol=None, k=1):
 def close(actual, expected, rtol=1e-5, atol=1e-6):
     """assert_close with the tolerance the nn tests allow against torch (float32 kernels differ)."""
     assert_close(actual, expected, rtol=rtol, atol=atol)
+
+
+def write_idx(path, arr, type_code=0x08, gz=False):
+    """Write `arr` as an IDX file (MNIST's format; type 0x08 is uint8), gzipped if asked."""
+    import gzip
+    import struct
+    header = bytes([0, 0, type_code, arr.ndim]) + b"".join(struct.pack(">I", s) for s in arr.shape)
+    big = arr.astype(arr.dtype.newbyteorder(">")) if arr.dtype.itemsize > 1 else arr
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(header + big.tobytes())
 
 
 # ---- torch modules as the oracle of norch.nn -------------------------------------------

@@ -11,6 +11,8 @@ import pytest
 
 import norch
 
+from _oracle import write_idx
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(ROOT, "examples")
 
@@ -62,18 +64,12 @@ def test_train_digits_few_steps(tmp_path):
     assert len(weights) > 0 and all(isinstance(v, norch.Tensor) for v in weights.values())
 
 
-def _write_idx(path, arr):
-    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
-    with open(path, "wb") as f:
-        f.write(header + arr.astype(np.uint8).tobytes())
-
-
 @pytest.mark.parametrize("model", ["mlp", "lenet"])
 def test_mnist_example_on_tiny_files(tmp_path, model):
     rng = np.random.default_rng(0)
     for prefix, n in (("train", 48), ("t10k", 16)):
-        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
-        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n))
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)).astype(np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n).astype(np.uint8))
     mod = runpy.run_path(os.path.join(EXAMPLES, "mnist", "main.py"))
     ck = str(tmp_path / "ck.safetensors")
     args = ["--model", model, "--data-dir", str(tmp_path), "--batch-size", "16", "--checkpoint", ck]

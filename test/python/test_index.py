@@ -10,7 +10,7 @@ import norch
 import norch.nn.functional as F
 from norch.autograd.gradcheck import gradcheck, gradgradcheck
 
-from _oracle import arr, leaf, norch_on, to_np
+from _oracle import arr, leaf, noncontig_leaf, norch_on, to_np
 
 
 def assert_same(out, ref):
@@ -432,13 +432,6 @@ def test_index_combinations_match_torch():
         assert_same(n, t)
         checked += 1
     assert checked > 500
-
-
-def noncontig_leaf(a):
-    """A float64 leaf whose memory is laid out transposed (2-d and up)."""
-    if a.ndim < 2:
-        return leaf(a)
-    return norch.tensor(np.ascontiguousarray(a.T)).T.detach().requires_grad_(True)
 
 
 @pytest.mark.parametrize("name,arrays,fn", GRAD_ROWS, ids=[s[0] for s in GRAD_ROWS])

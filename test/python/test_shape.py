@@ -7,7 +7,7 @@ import pytest
 import norch
 from norch.autograd.gradcheck import gradcheck
 
-from _oracle import arr, check, check_op, leaf
+from _oracle import arr, check, check_op, leaf, noncontig_leaf
 
 # ---------------------------------------------------------------------------
 # Views: (name, input shape, norch fn, numpy fn)
@@ -219,13 +219,6 @@ JOIN_ERRORS = [
 def test_join_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
-
-
-def noncontig_leaf(a):
-    """A float64 leaf whose memory is laid out transposed (2-d and up)."""
-    if a.ndim < 2:
-        return leaf(a)
-    return norch.tensor(np.ascontiguousarray(a.T)).T.detach().requires_grad_(True)
 
 
 @pytest.mark.parametrize("name,shapes,fn,ref", JOINS, ids=[j[0] for j in JOINS])
