@@ -1,8 +1,9 @@
-"""The one toolkit of the Python tests: inputs (`make`, `arr`), tensors (`T`, `leaf`),
-comparisons (`check` of a norch result against NumPy, `assert_close` of any two
-norch/torch/NumPy values) and `check_op`, which runs an op's forward against its
-reference, gradcheck and gradgradcheck in one call. On a device other than the CPU,
-`check_op` also takes the CPU run of the same op as the reference."""
+"""The one toolkit of the Python tests: inputs (`make`, `arr`), tensors (`T`, `leaf`,
+`nt`, `tt`), comparisons (`check` of a norch result against NumPy, `assert_close` of any
+two norch/torch/NumPy values), the torch-module oracle of norch.nn (`compare`), and
+`check_op`, which runs an op's forward against its reference, gradcheck and
+gradgradcheck in one call. On a device other than the CPU, `check_op` and `compare`
+also take a CPU run as the reference."""
 import numpy as np
 
 import norch
@@ -12,7 +13,6 @@ FLOATS = ("float32", "float64")
 INTS = ("uint8", "int32", "int64")
 NUMERIC = INTS + FLOATS
 ALL = ("bool",) + NUMERIC
-SIGNED = ("int32", "int64") + FLOATS
 
 # One stream for `arr`: successive calls give different values. conftest.py restarts it
 # before every test, so what a test draws does not depend on the tests run before it.
@@ -64,7 +64,8 @@ def noncontig_leaf(a, device="cpu"):
     """A float64 leaf whose memory is laid out transposed (2-d and up)."""
     if np.ndim(a) < 2:
         return leaf(a, device=device)
-    return norch.tensor(np.ascontiguousarray(np.asarray(a, np.float64).T), device=device).T.detach().requires_grad_(True)
+    t = norch.tensor(np.ascontiguousarray(np.asarray(a, np.float64).T), device=device).T
+    return t.detach().requires_grad_(True)
 
 
 def nt(a, grad=False, dtype=None, device="cpu"):
@@ -204,6 +205,13 @@ def _outputs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
+def _check_all(out, expected, rtol, atol):
+    out, expected = _outputs(out), _outputs(expected)
+    assert len(out) == len(expected), (len(out), len(expected))
+    for o, e in zip(out, expected):
+        check(o, to_np(e), rtol=rtol, atol=atol)
+
+
 def check_op(fn, args, ref=None, device="cpu", grad=True, gradgrad=True, rtol=None, atol=None):
     """Check one op in one call. `args` are NumPy arrays (turned into tensors on `device`)
     or other values passed through; `ref` takes the arrays and gives the expected result.
@@ -216,11 +224,9 @@ def check_op(fn, args, ref=None, device="cpu", grad=True, gradgrad=True, rtol=No
 
     out = fn(*inputs(device, False))
     if ref is not None:
-        for o, r in zip(_outputs(out), _outputs(ref(*args)), strict=True):
-            check(o, r, rtol=rtol, atol=atol)
+        _check_all(out, ref(*args), rtol, atol)
     if device != "cpu":
-        for o, r in zip(_outputs(out), _outputs(fn(*inputs("cpu", False))), strict=True):
-            check(o, to_np(r), rtol=rtol, atol=atol)
+        _check_all(out, fn(*inputs("cpu", False)), rtol, atol)
     if not grad:
         return out
     cpu = inputs("cpu", True)
@@ -228,7 +234,7 @@ def check_op(fn, args, ref=None, device="cpu", grad=True, gradgrad=True, rtol=No
     if gradgrad:
         assert gradgradcheck(fn, cpu)
     if device != "cpu":
-        dev = inputs(device, True)
+        cpu, dev = inputs("cpu", True), inputs(device, True)
         for xs in (cpu, dev):
             outs = [o for o in _outputs(fn(*xs)) if isinstance(o, norch.Tensor) and o.requires_grad]
             loss = outs[0].sum()
