@@ -8,7 +8,7 @@ import torch.nn.functional as TF
 import norch.nn.functional as F
 from norch.autograd import gradcheck, gradgradcheck
 
-from _oracle import arr, close, nt, tt
+from _oracle import arr, check_op, close, nt, tt
 
 rng = np.random.default_rng(0)  # targets, weights and probabilities
 # torch warns that kl_div(reduction="mean") will change meaning; norch follows today's behaviour.
@@ -43,7 +43,7 @@ CE_CASES = [
 
 @pytest.mark.parametrize("spatial", [(), (3,), (2, 2)])
 @pytest.mark.parametrize("case", CE_CASES, ids=str)
-def test_cross_entropy_and_nll_indices(case, spatial):
+def test_cross_entropy_and_nll_indices(case, spatial, device):
     N, C = 4, 5
     x = arr(N, C, *spatial)
     case = dict(case)
@@ -51,15 +51,17 @@ def test_cross_entropy_and_nll_indices(case, spatial):
     ignore_index = case.get("ignore_index", -100)
     t = _targets(N, C, spatial, ignore_index if ignored else None)
     w = rng.uniform(0.5, 2.0, C) if case.pop("weight", False) else None
-    kw = dict(case)
-    nw = nt(w) if w is not None else None
     tw = tt(w) if w is not None else None
-    close(F.cross_entropy(nt(x), nt(t), weight=nw, **kw), TF.cross_entropy(tt(x), tt(t), weight=tw, **kw))
-    assert gradcheck(lambda a: F.cross_entropy(a, nt(t), weight=nw, **kw), (nt(x, True),))
-    kw.pop("label_smoothing", None)
-    lp = arr(N, C, *spatial)
-    close(F.nll_loss(nt(lp), nt(t), weight=nw, **kw), TF.nll_loss(tt(lp), tt(t), weight=tw, **kw))
-    assert gradcheck(lambda a: F.nll_loss(a, nt(t), weight=nw, **kw), (nt(lp, True),))
+
+    def weight(like):  # on the device of the input
+        return None if w is None else nt(w, device=like.device)
+
+    nll_kw = {k: v for k, v in case.items() if k != "label_smoothing"}
+    for name, kw, inp in (("cross_entropy", case, x), ("nll_loss", nll_kw, arr(N, C, *spatial))):
+        fn, ref = getattr(F, name), getattr(TF, name)
+        check_op(lambda a, tgt: fn(a, tgt, weight=weight(a), **kw), [inp, t],
+                 lambda a, tgt: ref(tt(a), tt(tgt), weight=tw, **kw).numpy(), device, gradgrad=False,
+                 rtol=1e-5, atol=1e-6)
 
 
 def test_cross_entropy_double_backward_and_1d():
@@ -133,15 +135,17 @@ POINTWISE = [
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("name,kw", POINTWISE, ids=str)
-def test_pointwise_losses(name, kw, reduction):
+def test_pointwise_losses(name, kw, reduction, device):
     x, y = arr(3, 4), arr(3, 4)
-    close(getattr(F, name)(nt(x), nt(y), reduction=reduction, **kw),
-          getattr(TF, name)(tt(x), tt(y), reduction=reduction, **kw))
-    assert gradcheck(lambda a, b: getattr(F, name)(a, b, reduction=reduction, **kw), (nt(x, True), nt(y, True)))
+    fn, ref = getattr(F, name), getattr(TF, name)
+    check_op(lambda a, b: fn(a, b, reduction=reduction, **kw), [x, y],
+             lambda a, b: ref(tt(a), tt(b), reduction=reduction, **kw).numpy(), device, gradgrad=False,
+             rtol=1e-5, atol=1e-6)
     # non-contiguous input, 0-d
-    close(getattr(F, name)(nt(x).t(), nt(y).t(), reduction=reduction, **kw),
+    close(getattr(F, name)(nt(x, device=device).t(), nt(y, device=device).t(), reduction=reduction, **kw),
           getattr(TF, name)(tt(x).t(), tt(y).t(), reduction=reduction, **kw))
-    close(getattr(F, name)(nt(np.array(0.3)), nt(np.array(-1.2)), reduction=reduction, **kw),
+    close(getattr(F, name)(nt(np.array(0.3), device=device), nt(np.array(-1.2), device=device), reduction=reduction,
+                           **kw),
           getattr(TF, name)(tt(np.array(0.3)), tt(np.array(-1.2)), reduction=reduction, **kw))
 
 
