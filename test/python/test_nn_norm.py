@@ -12,18 +12,17 @@ from norch.autograd import gradcheck, gradgradcheck
 from _oracle import arr, check_op, close, make, nt, tt
 
 
-# ---------------------------------------------------------------- norms
-
 @pytest.mark.parametrize("shape", [(4, 3), (4, 3, 5), (2, 3, 2, 2)])
 @pytest.mark.parametrize("affine", [False, True])
-def test_batch_norm_training_updates_running_stats(shape, affine):
+def test_batch_norm_training_updates_running_stats(shape, affine, device):
     C = shape[1]
     x = arr(*shape)
     rm, rv = arr(C), make("float64", (C,), "pos", seed=1)  # a variance is positive
     w, b = (arr(C), arr(C)) if affine else (None, None)
-    n_rm, n_rv = nt(rm), nt(rv)
+    n_rm, n_rv = nt(rm, device=device), nt(rv, device=device)
     t_rm, t_rv = tt(rm), tt(rv)
-    out = F.batch_norm(nt(x), n_rm, n_rv, nt(w) if affine else None, nt(b) if affine else None, True, 0.2, 1e-3)
+    nw, nb = (nt(w, device=device), nt(b, device=device)) if affine else (None, None)
+    out = F.batch_norm(nt(x, device=device), n_rm, n_rv, nw, nb, True, 0.2, 1e-3)
     ref = TF.batch_norm(tt(x), t_rm, t_rv, tt(w) if affine else None, tt(b) if affine else None, True, 0.2, 1e-3)
     close(out, ref)
     close(n_rm, t_rm)
