@@ -10,13 +10,7 @@ import pytest
 
 import norch
 
-
-def leaf(values, dtype=norch.float64):
-    return norch.tensor(values, dtype=dtype, requires_grad=True)
-
-
-def npg(t):
-    return t.grad.numpy()
+from _oracle import leaf, to_np
 
 
 # ---------------------------------------------------------------- engine basics
@@ -25,10 +19,10 @@ def test_gradients_accumulate_across_backward_calls():
     x = leaf([1.0, 2.0])
     (x * x).sum().backward()
     (x * 3).sum().backward()
-    np.testing.assert_allclose(npg(x), [2 + 3, 4 + 3])
+    np.testing.assert_allclose(to_np(x.grad), [2 + 3, 4 + 3])
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_allclose(npg(x), [3, 3])
+    np.testing.assert_allclose(to_np(x.grad), [3, 3])
 
 
 def test_diamond_graph_runs_shared_node_once():
@@ -38,7 +32,7 @@ def test_diamond_graph_runs_shared_node_once():
     a.grad_fn.register_prehook(lambda gout: calls.append(gout[0].numpy().copy()))
     b, c = a * 3, a * 4
     (b + c).sum().backward()
-    np.testing.assert_allclose(npg(x), [14, 14])
+    np.testing.assert_allclose(to_np(x.grad), [14, 14])
     assert len(calls) == 1  # both branches summed before a's node runs
     np.testing.assert_allclose(calls[0], [7, 7])
 
@@ -46,7 +40,7 @@ def test_diamond_graph_runs_shared_node_once():
 def test_value_used_twice_in_one_op():
     x = leaf([3.0])
     (x * x * x).backward()
-    np.testing.assert_allclose(npg(x), [27])
+    np.testing.assert_allclose(to_np(x.grad), [27])
 
 
 def test_second_backward_without_retain_graph_raises():
@@ -54,7 +48,7 @@ def test_second_backward_without_retain_graph_raises():
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(npg(x), [4, 8])
+    np.testing.assert_allclose(to_np(x.grad), [4, 8])
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         y.backward()
 
@@ -79,7 +73,7 @@ def test_gradient_penalty_through_double_backward():
     t = np.tanh([2.0, 3.0])
     d = 1 - t ** 2
     # penalty = sum(w^2 d^2): d/dw = 2 w d^2
-    np.testing.assert_allclose(npg(w), 2 * np.array([0.5, -1.5]) * d ** 2, rtol=1e-10)
+    np.testing.assert_allclose(to_np(w.grad), 2 * np.array([0.5, -1.5]) * d ** 2, rtol=1e-10)
 
 
 def test_grad_allow_unused_and_errors():
@@ -95,7 +89,7 @@ def test_grad_allow_unused_and_errors():
 def test_backward_inputs_restricts_accumulation():
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (x * y).sum().backward(inputs=[x])
-    np.testing.assert_allclose(npg(x), [3, 4])
+    np.testing.assert_allclose(to_np(x.grad), [3, 4])
     assert y.grad is None
     h = x * 2
     (h * y).sum().backward(inputs=[h])
@@ -108,7 +102,7 @@ def test_non_scalar_backward_needs_gradient():
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
         y.backward()
     y.backward(norch.tensor([1.0, 10.0], dtype=norch.float64))
-    np.testing.assert_allclose(npg(x), [2, 20])
+    np.testing.assert_allclose(to_np(x.grad), [2, 20])
     with pytest.raises(RuntimeError, match="Mismatch in shape"):
         (x * 2).backward(norch.ones(3, dtype=norch.float64))
 
@@ -124,11 +118,11 @@ def test_tensor_hook_replaces_gradient_and_can_be_removed():
     x = leaf([1.0, 2.0])
     h = x.register_hook(lambda g: g * 2)
     (x * 3).sum().backward()
-    np.testing.assert_allclose(npg(x), [6, 6])
+    np.testing.assert_allclose(to_np(x.grad), [6, 6])
     h.remove()
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_allclose(npg(x), [3, 3])
+    np.testing.assert_allclose(to_np(x.grad), [3, 3])
 
 
 def test_hook_on_intermediate_and_observer_hook():
@@ -139,7 +133,7 @@ def test_hook_on_intermediate_and_observer_hook():
     y.register_hook(lambda g: g * 10)
     (y * y).sum().backward()
     np.testing.assert_allclose(seen[0], [4, 8])
-    np.testing.assert_allclose(npg(x), [80, 160])
+    np.testing.assert_allclose(to_np(x.grad), [80, 160])
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         norch.ones(2).register_hook(lambda g: g)
 
@@ -166,14 +160,14 @@ def test_node_hooks_and_prehooks():
     (y * 1).sum().backward()
     assert log[0][0] == "pre"
     np.testing.assert_allclose(log[0][1], [1, 1])
-    np.testing.assert_allclose(npg(x), [102, 102])
+    np.testing.assert_allclose(to_np(x.grad), [102, 102])
     pre.remove()
     post.remove()
     x.grad = None
     y = x * 2
     y.grad_fn.register_prehook(lambda gout: (gout[0] * 0,))
     y.sum().backward()
-    np.testing.assert_allclose(npg(x), [0, 0])
+    np.testing.assert_allclose(to_np(x.grad), [0, 0])
 
 
 # ---------------------------------------------------------------- version counter and in-place
@@ -201,7 +195,7 @@ def test_inplace_on_non_leaf_keeps_gradient_correct():
     y = x * 2
     y.mul_(3)
     y.sum().backward()
-    np.testing.assert_allclose(npg(x), [6, 6])
+    np.testing.assert_allclose(to_np(x.grad), [6, 6])
 
 
 # ---------------------------------------------------------------- grad mode

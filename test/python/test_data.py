@@ -13,12 +13,10 @@ from norch.utils.data import (
 
 
 def make_generator(seed):
-    """A seeded generator of the kind samplers accept (norch's when the core has one)."""
-    if hasattr(norch, "Generator"):
-        g = norch.Generator()
-        g.manual_seed(seed)
-        return g
-    return np.random.default_rng(seed)
+    """A seeded norch.Generator, the kind samplers take."""
+    g = norch.Generator()
+    g.manual_seed(seed)
+    return g
 
 
 class Squares(Dataset):
@@ -145,10 +143,7 @@ def test_random_sampler_permutation_and_seed():
 def test_random_sampler_global_seed():
     # Without a generator, shuffling follows the global seed (Note [Data RNG]).
     def draw(seed):
-        if hasattr(norch, "manual_seed"):
-            norch.manual_seed(seed)
-        else:
-            np.random.seed(seed)
+        norch.manual_seed(seed)
         return list(RandomSampler(range(30)))
     assert draw(3) == draw(3)
     assert draw(3) != draw(4)

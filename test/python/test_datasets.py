@@ -1,7 +1,4 @@
 """norch.datasets: IDX and CIFAR-10 binary readers on tiny files built here, SyntheticDigits. No network."""
-import gzip
-import struct
-
 import numpy as np
 import pytest
 
@@ -10,12 +7,7 @@ from norch.datasets import CIFAR10, MNIST, FashionMNIST, SyntheticDigits, make_d
 from norch.datasets import _utils
 from norch.utils.data import DataLoader
 
-
-def _write_idx(path, arr, type_code=0x08, gz=False):
-    header = bytes([0, 0, type_code, arr.ndim]) + b"".join(struct.pack(">I", s) for s in arr.shape)
-    big = arr.astype(arr.dtype.newbyteorder(">")) if arr.dtype.itemsize > 1 else arr
-    data = header + big.tobytes()
-    (gzip.open if gz else open)(path, "wb").write(data)
+from _oracle import write_idx
 
 
 def _make_mnist(folder, n=5, prefix="train", gz=False):
@@ -23,17 +15,17 @@ def _make_mnist(folder, n=5, prefix="train", gz=False):
     images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
     labels = (np.arange(n) * 3 % 10).astype(np.uint8)
     suffix = ".gz" if gz else ""
-    _write_idx(str(folder / f"{prefix}-images-idx3-ubyte{suffix}"), images, gz=gz)
-    _write_idx(str(folder / f"{prefix}-labels-idx1-ubyte{suffix}"), labels, gz=gz)
+    write_idx(str(folder / f"{prefix}-images-idx3-ubyte{suffix}"), images, gz=gz)
+    write_idx(str(folder / f"{prefix}-labels-idx1-ubyte{suffix}"), labels, gz=gz)
     return images, labels
 
 
 def test_read_idx_types_and_gzip(tmp_path):
     a = np.arange(24, dtype=np.int32).reshape(2, 3, 4) - 5
-    _write_idx(str(tmp_path / "a.idx"), a, 0x0C)
+    write_idx(str(tmp_path / "a.idx"), a, 0x0C)
     np.testing.assert_array_equal(read_idx(str(tmp_path / "a.idx")), a)
     f = np.linspace(-1, 1, 6).astype(np.float32)
-    _write_idx(str(tmp_path / "f.idx.gz"), f, 0x0D, gz=True)
+    write_idx(str(tmp_path / "f.idx.gz"), f, 0x0D, gz=True)
     np.testing.assert_array_equal(read_idx(str(tmp_path / "f.idx.gz")), f)
 
 
@@ -41,7 +33,7 @@ def test_read_idx_errors(tmp_path):
     (tmp_path / "bad").write_bytes(b"\x01\x02\x03\x04rest")
     with pytest.raises(RuntimeError, match="bad.*not an IDX file"):
         read_idx(str(tmp_path / "bad"))
-    _write_idx(str(tmp_path / "t"), np.zeros((4, 4), np.uint8))
+    write_idx(str(tmp_path / "t"), np.zeros((4, 4), np.uint8))
     raw = (tmp_path / "t").read_bytes()
     (tmp_path / "t").write_bytes(raw[:-3])
     with pytest.raises(RuntimeError, match="truncated or corrupted"):

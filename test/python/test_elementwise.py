@@ -7,65 +7,12 @@ import math
 import numpy as np
 import pytest
 
+import torch  # second oracle, for dtype promotion
+
 import norch
 from norch.autograd.gradcheck import gradcheck, gradgradcheck
 
-try:  # optional second oracle for dtype promotion
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
-
-needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
-
-FLOATS = ("float32", "float64")
-INTS = ("uint8", "int32", "int64")
-NUMERIC = INTS + FLOATS
-ALL = ("bool",) + NUMERIC
-SIGNED = ("int32", "int64") + FLOATS
-
-
-def make(dtype, shape, domain="real", seed=0):
-    """A NumPy array of `dtype` whose values suit the op's domain."""
-    rng = np.random.default_rng(seed)
-    if dtype == "bool":
-        return rng.random(shape) > 0.5
-    if dtype in INTS:
-        lo = {"pos": 1, "nonzero": 1, "unit": 0, "small": 0}.get(domain, 0 if dtype == "uint8" else -6)
-        hi = 4 if domain == "small" else (2 if domain == "unit" else 7)
-        a = rng.integers(lo, hi, shape)
-        if domain == "nonzero" and dtype != "uint8":
-            a = a * rng.choice([-1, 1], shape)
-        return a.astype(dtype)
-    if domain == "pos":
-        a = rng.uniform(0.2, 3.0, shape)
-    elif domain == "unit":
-        a = rng.uniform(-0.9, 0.9, shape)
-    elif domain == "nonzero":
-        a = rng.uniform(0.3, 2.0, shape) * rng.choice([-1, 1], shape)
-    elif domain == "small":
-        a = rng.uniform(-2.0, 2.0, shape)
-    else:
-        a = rng.standard_normal(shape) * 1.5
-    return a.astype(dtype)
-
-
-def T(a, **kw):
-    return norch.tensor(np.asarray(a), **kw)
-
-
-def check(out, expected, dtype=None, rtol=None, atol=None):
-    """Compare a norch result with a NumPy reference: dtype, shape and values."""
-    got = out.numpy()
-    if dtype is not None:
-        assert str(out.dtype) == "norch." + dtype, f"dtype {out.dtype} != {dtype}"
-    expected = np.asarray(expected)
-    assert got.shape == expected.shape
-    if got.dtype.kind == "f":
-        tight = got.dtype == np.float64
-        np.testing.assert_allclose(got, expected.astype(got.dtype), rtol=rtol or (1e-10 if tight else 2e-5),
-                                   atol=atol or (1e-12 if tight else 1e-5), equal_nan=True)
-    else:
-        np.testing.assert_array_equal(got, expected.astype(got.dtype))
+from _oracle import ALL, FLOATS, INTS, NUMERIC, T, check, make
 
 
 def erf(x):
@@ -401,7 +348,6 @@ def test_type_promotion(lhs, rhs, expected):
     assert (ta < tb).dtype == norch.bool
 
 
-@needs_torch
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "floor_divide", "remainder", "maximum", "atan2",
                                   "eq", "lt", "logical_and", "bitwise_or", "pow", "fmod"])
 def test_promotion_matches_pytorch_for_all_dtype_pairs(name):

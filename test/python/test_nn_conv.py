@@ -3,12 +3,13 @@ oracle: forward values, gradients, finite-difference gradchecks in float64,
 double backward, and PyTorch's exception types for bad input."""
 import numpy as np
 import pytest
-torch = pytest.importorskip("torch")  # the oracle for these tests
+import torch  # the oracle for these tests
 import torch.nn.functional as TF
 
 import norch
 import norch.nn.functional as F
-from norch.autograd import gradcheck, gradgradcheck
+
+from _oracle import check_op, to_np
 
 RNG = np.random.default_rng(0)
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding=.same.")
@@ -18,15 +19,16 @@ def arrays(shapes, dtype=np.float64):
     return [RNG.standard_normal(s).astype(dtype) for s in shapes]
 
 
-def to_norch(a, noncontig=False, requires_grad=False):
-    if noncontig:   # same values, but a transposed (non-contiguous) view
-        t = norch.tensor(np.ascontiguousarray(np.swapaxes(a, -1, -2)))
+def conv_input(a, noncontig=False, requires_grad=False, device="cpu"):
+    """A norch tensor of `a`; with noncontig, the same values through a transposed view."""
+    if noncontig:
+        t = norch.tensor(np.ascontiguousarray(np.swapaxes(a, -1, -2)), device=device)
         t = t.transpose(-1, -2)
         assert not t.is_contiguous() or min(a.shape[-2:]) == 1
     else:
-        t = norch.tensor(a)
+        t = norch.tensor(a, device=device)
     if requires_grad:
-        t = t.detach().requires_grad_(True) if noncontig else norch.tensor(a, requires_grad=True)
+        t = t.detach().requires_grad_(True) if noncontig else norch.tensor(a, requires_grad=True, device=device)
     return t
 
 
@@ -118,33 +120,33 @@ def _ids(cases):
     return [f"{c[0]}-{i}" for i, c in enumerate(cases)]
 
 
-def _run_both(name, arrs, kwargs, noncontig=False, requires_grad=False):
-    n_in = [to_norch(a, noncontig and i == 0, requires_grad) for i, a in enumerate(arrs)]
+def _run_both(name, arrs, kwargs, noncontig=False, requires_grad=False, device="cpu"):
+    n_in = [conv_input(a, noncontig and i == 0, requires_grad, device) for i, a in enumerate(arrs)]
     t_in = [torch.tensor(a, requires_grad=requires_grad) for a in arrs]
     return n_in, t_in, getattr(F, name)(*n_in, **kwargs), getattr(TF, name)(*t_in, **kwargs)
 
 
 @pytest.mark.parametrize("name,shapes,kwargs", FORWARD_CASES, ids=_ids(FORWARD_CASES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_forward_matches_torch(name, shapes, kwargs, dtype):
+def test_forward_matches_torch(name, shapes, kwargs, dtype, device):
     arrs = arrays(shapes, dtype)
-    _, _, out, ref = _run_both(name, arrs, kwargs)
+    _, _, out, ref = _run_both(name, arrs, kwargs, device=device)
     assert tuple(out.shape) == tuple(ref.shape)
     assert out.dtype == (norch.float32 if dtype == np.float32 else norch.float64)
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_np(out), ref.numpy(), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("name,shapes,kwargs", FORWARD_CASES, ids=_ids(FORWARD_CASES))
-def test_noncontiguous_input_and_backward_match_torch(name, shapes, kwargs):
+def test_noncontiguous_input_and_backward_match_torch(name, shapes, kwargs, device):
     arrs = arrays(shapes)
-    n_in, t_in, out, ref = _run_both(name, arrs, kwargs, noncontig=True, requires_grad=True)
-    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-10)
+    n_in, t_in, out, ref = _run_both(name, arrs, kwargs, noncontig=True, requires_grad=True, device=device)
+    np.testing.assert_allclose(to_np(out), ref.detach().numpy(), rtol=1e-10, atol=1e-10)
     g = RNG.standard_normal(tuple(ref.shape))
-    (out * norch.tensor(g)).sum().backward()
+    (out * norch.tensor(g, device=device)).sum().backward()
     (ref * torch.tensor(g)).sum().backward()
     for n, t in zip(n_in, t_in):
-        np.testing.assert_allclose(n.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(to_np(n.grad), t.grad.numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_noncontiguous_weight_and_bias():
@@ -217,10 +219,9 @@ GRAD_CASES = [
 
 
 @pytest.mark.parametrize("name,shapes,kwargs", GRAD_CASES, ids=_ids(GRAD_CASES))
-def test_gradcheck(name, shapes, kwargs):
-    inputs = [norch.tensor(a, requires_grad=True) for a in arrays(shapes)]
+def test_gradcheck(name, shapes, kwargs, device):
     fn = getattr(F, name)
-    assert gradcheck(lambda *xs: fn(*xs, **kwargs), tuple(inputs))
+    check_op(lambda *xs: fn(*xs, **kwargs), arrays(shapes), device=device, gradgrad=False)
 
 
 GRADGRAD_CASES = [
@@ -237,10 +238,9 @@ GRADGRAD_CASES = [
 
 
 @pytest.mark.parametrize("name,shapes,kwargs", GRADGRAD_CASES, ids=_ids(GRADGRAD_CASES))
-def test_gradgradcheck(name, shapes, kwargs):
-    inputs = [norch.tensor(a, requires_grad=True) for a in arrays(shapes)]
+def test_gradgradcheck(name, shapes, kwargs, device):
     fn = getattr(F, name)
-    assert gradgradcheck(lambda *xs: fn(*xs, **kwargs), tuple(inputs))
+    check_op(lambda *xs: fn(*xs, **kwargs), arrays(shapes), device=device)
 
 
 def test_conv2d_backward_graph_names_and_unused_bias():

@@ -1,11 +1,15 @@
-"""Optimizers: trajectories against torch.optim from identical starts, state dicts, errors."""
+"""Optimizers: trajectories against torch.optim from identical starts, state dicts, errors;
+the fused update steps (norch._C._optim) against torch.optim step by step."""
 import numpy as np
 import pytest
+import torch  # the oracle for these tests
 
 import norch
 import norch.optim as optim
 
-torch = pytest.importorskip("torch")
+from _oracle import arr, nt, to_np
+
+_optim = norch._C._optim
 
 rng = np.random.default_rng(0)
 P0 = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
@@ -36,14 +40,14 @@ def _loss(lib, params):
     # A quadratic plus a cubic term so gradients change between steps.
     total = 0
     for p, a, b in zip(params, A, B):
-        a_t, b_t = lib.tensor(a), lib.tensor(b)
+        a_t, b_t = lib.tensor(a, device=p.device), lib.tensor(b, device=p.device)
         total = total + ((p * a_t - b_t) ** 2).sum() + (p * p * p).sum() * 0.1
     return total
 
 
-def _run(lib, opt_cls, kwargs, steps, params=None, opt=None, foreach=None):
+def _run(lib, opt_cls, kwargs, steps, params=None, opt=None, foreach=None, device="cpu"):
     if params is None:
-        params = [lib.tensor(p.copy(), requires_grad=True) for p in P0]
+        params = [lib.tensor(p.copy(), requires_grad=True, device=device) for p in P0]
     if opt is None:
         extra = {} if foreach is None else {"foreach": foreach}
         opt = opt_cls(params, **kwargs, **extra)
@@ -54,25 +58,20 @@ def _run(lib, opt_cls, kwargs, steps, params=None, opt=None, foreach=None):
     return params, opt
 
 
-def _np(t):
-    return t.detach().numpy()
-
-
 @pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_trajectory_matches_torch(name, kwargs):
-    ours, _ = _run(norch, getattr(optim, name), kwargs, 5, foreach=False)
+def test_trajectory_matches_torch(name, kwargs, device):
+    ours, _ = _run(norch, getattr(optim, name), kwargs, 5, foreach=False, device=device)
     ref, _ = _run(torch, getattr(torch.optim, name), kwargs, 5)
     for a, b in zip(ours, ref):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.skipif(not hasattr(norch._C, "_optim"), reason="core built without fused optimizer steps")
 @pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_fused_matches_reference(name, kwargs):
-    ours, _ = _run(norch, getattr(optim, name), kwargs, 5)
+def test_fused_matches_reference(name, kwargs, device):
+    ours, _ = _run(norch, getattr(optim, name), kwargs, 5, device=device)
     ref, _ = _run(norch, getattr(optim, name), kwargs, 5, foreach=False)
     for a, b in zip(ours, ref):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-10, atol=1e-12)
 
 
 def test_sgd_closed_form_float32():
@@ -96,16 +95,16 @@ def test_param_groups_with_own_options():
     topt = torch.optim.SGD([{"params": [tw]}, {"params": tb, "lr": 0.01}], lr=0.1, momentum=0.9)
     _run(norch, None, None, 3, [w, b], opt)
     _run(torch, None, None, 3, [tw, tb], topt)
-    np.testing.assert_allclose(_np(w), _np(tw), rtol=1e-12)
-    np.testing.assert_allclose(_np(b), _np(tb), rtol=1e-12)
+    np.testing.assert_allclose(to_np(w), to_np(tw), rtol=1e-12)
+    np.testing.assert_allclose(to_np(b), to_np(tb), rtol=1e-12)
     assert opt.param_groups[1]["lr"] == 0.01 and opt.param_groups[1]["momentum"] == 0.9
 
 
 @pytest.mark.parametrize("name,kwargs", [CASES[2], CASES[7], CASES[12], CASES[14]])
-def test_state_dict_resume_equals_uninterrupted(name, kwargs):
+def test_state_dict_resume_equals_uninterrupted(name, kwargs, device):
     cls = getattr(optim, name)
-    straight, _ = _run(norch, cls, kwargs, 4)
-    params, opt = _run(norch, cls, kwargs, 2)
+    straight, _ = _run(norch, cls, kwargs, 4, device=device)
+    params, opt = _run(norch, cls, kwargs, 2, device=device)
     sd = opt.state_dict()
     assert sorted(sd["state"]) == [0, 1]
     assert sd["param_groups"][0]["params"] == [0, 1]
@@ -115,7 +114,7 @@ def test_state_dict_resume_equals_uninterrupted(name, kwargs):
     assert opt2.param_groups[0]["lr"] == kwargs["lr"]
     _run(norch, None, None, 2, fresh, opt2)
     for a, b in zip(fresh, straight):
-        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-12)
+        np.testing.assert_allclose(to_np(a), to_np(b), rtol=1e-12)
 
 
 def test_state_dict_format_matches_torch():
@@ -124,7 +123,7 @@ def test_state_dict_format_matches_torch():
     sd, tsd = opt.state_dict(), topt.state_dict()
     assert set(sd["state"][0]) == set(tsd["state"][0])
     assert float(sd["state"][0]["step"].item()) == float(tsd["state"][0]["step"])
-    np.testing.assert_allclose(_np(sd["state"][1]["exp_avg_sq"]), tsd["state"][1]["exp_avg_sq"].numpy())
+    np.testing.assert_allclose(to_np(sd["state"][1]["exp_avg_sq"]), tsd["state"][1]["exp_avg_sq"].numpy())
     ours = {k: v for k, v in sd["param_groups"][0].items()}
     theirs = {k: v for k, v in tsd["param_groups"][0].items()}
     assert ours["params"] == theirs["params"] == [0, 1]
@@ -141,7 +140,7 @@ def test_load_state_dict_does_not_alias_and_casts():
     buf = opt2.state[p32[0]]["momentum_buffer"]
     assert buf.dtype == norch.float32
     buf.zero_()
-    assert np.abs(_np(sd["state"][0]["momentum_buffer"])).sum() > 0
+    assert np.abs(to_np(sd["state"][0]["momentum_buffer"])).sum() > 0
 
 
 def test_load_state_dict_mismatch_errors():
@@ -247,3 +246,111 @@ def test_defaults_match_torch():
                     "centered", "nesterov", "dampening", "initial_accumulator_value"):
             if key in theirs:
                 assert ours[key] == theirs[key], (name, key)
+
+
+# ---- the fused steps of norch._C._optim, one call at a time, against torch.optim ---------
+
+def _params(seed, n=2):
+    r = np.random.default_rng(seed)
+    return [r.standard_normal((3, 2)) for _ in range(n)], [[r.standard_normal((3, 2)) for _ in range(n)] for _ in range(3)]
+
+
+def _run_torch(opt_cls, ps, gs, **kw):
+    tp = [torch.tensor(p, requires_grad=True) for p in ps]
+    opt = opt_cls(tp, foreach=False, **kw)
+    for step_grads in gs:
+        for p, g in zip(tp, step_grads):
+            p.grad = torch.tensor(g)
+        opt.step()
+    return [p.detach().numpy() for p in tp]
+
+
+SGD_CASES = [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.1, momentum=0.9, dampening=0.3),
+             dict(lr=0.1, momentum=0.9, nesterov=True), dict(lr=0.1, weight_decay=0.05, momentum=0.5),
+             dict(lr=0.1, maximize=True, momentum=0.9)]
+
+
+@pytest.mark.parametrize("kw", SGD_CASES, ids=str)
+def test_sgd_step(kw):
+    ps, gs = _params(1)
+    np_ = [nt(p) for p in ps]
+    bufs = [None] * len(ps)
+    for step_grads in gs:
+        bufs = _optim.sgd_step_(np_, [nt(g) for g in step_grads], bufs, **kw)
+    for a, b in zip(np_, _run_torch(torch.optim.SGD, ps, gs, **kw)):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-12, atol=1e-12)
+
+
+ADAM_CASES = [dict(), dict(weight_decay=0.1), dict(amsgrad=True), dict(maximize=True),
+              dict(weight_decay=0.1, decoupled=True), dict(betas=(0.5, 0.9), eps=1e-3, lr=0.01),
+              dict(amsgrad=True, weight_decay=0.2, decoupled=True)]
+
+
+@pytest.mark.parametrize("kw", ADAM_CASES, ids=str)
+def test_adam_step(kw):
+    kw = dict(kw)
+    decoupled = kw.pop("decoupled", False)
+    ps, gs = _params(2)
+    np_ = [nt(p) for p in ps]
+    m = [nt(np.zeros_like(p)) for p in ps]
+    v = [nt(np.zeros_like(p)) for p in ps]
+    vmax = [nt(np.zeros_like(p)) for p in ps]
+    beta1, beta2 = kw.get("betas", (0.9, 0.999))
+    versions = [p._version for p in np_]
+    for step, step_grads in enumerate(gs, 1):
+        _optim.adam_step_(np_, [nt(g) for g in step_grads], m, v, vmax, step, lr=kw.get("lr", 1e-3), beta1=beta1,
+                          beta2=beta2, eps=kw.get("eps", 1e-8), weight_decay=kw.get("weight_decay", 0.0),
+                          amsgrad=kw.get("amsgrad", False), maximize=kw.get("maximize", False),
+                          decoupled_weight_decay=decoupled)
+    assert all(p._version > v0 for p, v0 in zip(np_, versions))
+    ref = _run_torch(torch.optim.AdamW if decoupled else torch.optim.Adam, ps, gs, **kw)
+    for a, b in zip(np_, ref):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-12, atol=1e-12)
+
+
+RMS_CASES = [dict(lr=0.01), dict(lr=0.01, centered=True), dict(lr=0.01, momentum=0.9),
+             dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1), dict(lr=0.01, maximize=True, alpha=0.9)]
+
+
+@pytest.mark.parametrize("kw", RMS_CASES, ids=str)
+def test_rmsprop_step(kw):
+    ps, gs = _params(3)
+    np_ = [nt(p) for p in ps]
+    sq = [nt(np.zeros_like(p)) for p in ps]
+    ga = [nt(np.zeros_like(p)) for p in ps]
+    buf = [nt(np.zeros_like(p)) for p in ps]
+    for step_grads in gs:
+        _optim.rmsprop_step_(np_, [nt(g) for g in step_grads], sq, ga, buf, **kw)
+    for a, b in zip(np_, _run_torch(torch.optim.RMSprop, ps, gs, **kw)):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-12, atol=1e-12)
+
+
+ADAGRAD_CASES = [dict(lr=0.1), dict(lr=0.1, lr_decay=0.1), dict(lr=0.1, weight_decay=0.1),
+                 dict(lr=0.1, maximize=True, eps=1e-3)]
+
+
+@pytest.mark.parametrize("kw", ADAGRAD_CASES, ids=str)
+def test_adagrad_step(kw):
+    ps, gs = _params(4)
+    np_ = [nt(p) for p in ps]
+    sums = [nt(np.zeros_like(p)) for p in ps]
+    for step, step_grads in enumerate(gs, 1):
+        _optim.adagrad_step_(np_, [nt(g) for g in step_grads], sums, [step] * len(ps), **kw)
+    for a, b in zip(np_, _run_torch(torch.optim.Adagrad, ps, gs, **kw)):
+        np.testing.assert_allclose(a.numpy(), b, rtol=1e-12, atol=1e-12)
+
+
+def test_optim_float32_noncontiguous_and_errors():
+    p = np.asarray(arr(3, 4), dtype=np.float32)
+    g = np.asarray(arr(4, 3), dtype=np.float32)
+    np_ = nt(p).t()  # a non-contiguous parameter view is updated in place
+    _optim.sgd_step_([np_], [nt(g)], [None], lr=0.5)
+    np.testing.assert_allclose(np_.numpy(), p.T - 0.5 * g, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="shape"):
+        _optim.sgd_step_([nt(arr(2))], [nt(arr(3))], [None], lr=0.1)
+    with pytest.raises(RuntimeError, match="expected 1 grads"):
+        _optim.sgd_step_([nt(arr(2))], [], [None], lr=0.1)
+    with pytest.raises(RuntimeError, match="Nesterov"):
+        _optim.sgd_step_([nt(arr(2))], [nt(arr(2))], [None], lr=0.1, nesterov=True)
+    with pytest.raises(RuntimeError, match="step"):
+        _optim.adam_step_([nt(arr(2))], [nt(arr(2))], [nt(arr(2))], [nt(arr(2))], None, 0, lr=0.1)

@@ -4,6 +4,8 @@ import pytest
 
 import norch
 
+from _oracle import to_np
+
 N = 200_000
 
 
@@ -12,10 +14,6 @@ def _seeded():
     # Statistical checks run on a fixed stream so that a tolerance of a few
     # standard deviations can never fail by chance.
     norch.manual_seed(20261121)
-
-
-def _np(t):
-    return t.numpy()
 
 
 @pytest.mark.parametrize("fn", [
@@ -31,22 +29,22 @@ def test_manual_seed_reproduces_stream(fn):
     a1, a2 = fn(), fn()
     norch.manual_seed(1234)
     b1, b2 = fn(), fn()
-    np.testing.assert_array_equal(_np(a1), _np(b1))
-    np.testing.assert_array_equal(_np(a2), _np(b2))
+    np.testing.assert_array_equal(to_np(a1), to_np(b1))
+    np.testing.assert_array_equal(to_np(a2), to_np(b2))
     # A generator seeded alike gives the same stream and leaves the global one alone.
     g = norch.Generator().manual_seed(1234)
-    np.testing.assert_array_equal(_np(fn(generator=g)), _np(a1))
+    np.testing.assert_array_equal(to_np(fn(generator=g)), to_np(a1))
     state = norch.get_rng_state()
     fn(generator=g)
-    np.testing.assert_array_equal(_np(norch.get_rng_state()), _np(state))
+    np.testing.assert_array_equal(to_np(norch.get_rng_state()), to_np(state))
 
 
 def test_different_seeds_differ_and_calls_advance():
     norch.manual_seed(0)
-    a = _np(norch.rand(100))
-    b = _np(norch.rand(100))
+    a = to_np(norch.rand(100))
+    b = to_np(norch.rand(100))
     norch.manual_seed(1)
-    c = _np(norch.rand(100))
+    c = to_np(norch.rand(100))
     assert not np.array_equal(a, b) and not np.array_equal(a, c)
 
 
@@ -60,11 +58,11 @@ def test_generator_state_roundtrip():
     norch.rand(5, generator=g)
     state = g.get_state()
     assert state.dtype == norch.uint8
-    x = _np(norch.randn(10, generator=g))
+    x = to_np(norch.randn(10, generator=g))
     g.set_state(state)
-    np.testing.assert_array_equal(_np(norch.randn(10, generator=g)), x)
+    np.testing.assert_array_equal(to_np(norch.randn(10, generator=g)), x)
     g.set_state(bytes(state.numpy().tobytes()))
-    np.testing.assert_array_equal(_np(norch.randn(10, generator=g)), x)
+    np.testing.assert_array_equal(to_np(norch.randn(10, generator=g)), x)
     with pytest.raises(RuntimeError, match="16 bytes"):
         g.set_state(norch.zeros(3, dtype=norch.uint8))
     with pytest.raises(TypeError):
@@ -82,66 +80,66 @@ def test_same_values_for_any_layout():
     b = norch.empty(6, 4).t()
     b.uniform_(generator=g)
     assert not b.is_contiguous()
-    np.testing.assert_array_equal(_np(a).ravel(), _np(b.contiguous()).ravel())
+    np.testing.assert_array_equal(to_np(a).ravel(), to_np(b.contiguous()).ravel())
 
 
 @pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
 def test_uniform_moments_and_range(dtype):
-    x = _np(norch.rand(N, dtype=dtype)).astype(np.float64)
+    x = to_np(norch.rand(N, dtype=dtype)).astype(np.float64)
     assert x.min() >= 0 and x.max() < 1
     assert abs(x.mean() - 0.5) < 0.005 and abs(x.var() - 1 / 12) < 0.002
     t = norch.empty(N, dtype=dtype).uniform_(-2, 3)
-    y = _np(t).astype(np.float64)
+    y = to_np(t).astype(np.float64)
     assert y.min() >= -2 and y.max() < 3 and abs(y.mean() - 0.5) < 0.03
 
 
 @pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
 def test_normal_moments(dtype):
-    x = _np(norch.randn(N, dtype=dtype)).astype(np.float64)
+    x = to_np(norch.randn(N, dtype=dtype)).astype(np.float64)
     assert abs(x.mean()) < 0.01 and abs(x.var() - 1) < 0.015
     # Third and fourth moments of a standard normal: 0 and 3.
     assert abs((x ** 3).mean()) < 0.05 and abs((x ** 4).mean() - 3) < 0.1
-    y = _np(norch.empty(N, dtype=dtype).normal_(2.0, 0.5)).astype(np.float64)
+    y = to_np(norch.empty(N, dtype=dtype).normal_(2.0, 0.5)).astype(np.float64)
     assert abs(y.mean() - 2) < 0.01 and abs(y.std() - 0.5) < 0.01
-    z = _np(norch.normal(1.0, 2.0, (N,))).astype(np.float64)
+    z = to_np(norch.normal(1.0, 2.0, (N,))).astype(np.float64)
     assert abs(z.mean() - 1) < 0.03 and abs(z.std() - 2) < 0.03
 
 
 def test_exponential_and_bernoulli_moments():
-    e = _np(norch.empty(N, dtype=norch.float64).exponential_(2.0))
+    e = to_np(norch.empty(N, dtype=norch.float64).exponential_(2.0))
     assert e.min() >= 0 and abs(e.mean() - 0.5) < 0.01 and abs(e.var() - 0.25) < 0.01
-    b = _np(norch.empty(N).bernoulli_(0.3))
+    b = to_np(norch.empty(N).bernoulli_(0.3))
     assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.3) < 0.01
     p = norch.tensor([0.0, 1.0, 0.25])
-    draws = np.stack([_np(norch.bernoulli(p)) for _ in range(2000)])
+    draws = np.stack([to_np(norch.bernoulli(p)) for _ in range(2000)])
     np.testing.assert_allclose(draws.mean(0), [0, 1, 0.25], atol=0.05)  # 5 standard deviations
     assert norch.bernoulli(p).dtype == norch.float32
     t = norch.empty(2000, 3, dtype=norch.int64).bernoulli_(p)
-    np.testing.assert_allclose(_np(t).mean(0), [0, 1, 0.25], atol=0.05)
+    np.testing.assert_allclose(to_np(t).mean(0), [0, 1, 0.25], atol=0.05)
     assert norch.bernoulli(norch.zeros(3), 1.0).numpy().tolist() == [1.0, 1.0, 1.0]
 
 
 @pytest.mark.parametrize("dtype", [norch.int64, norch.int32, norch.uint8, norch.float32, norch.float64])
 def test_randint_range_and_uniformity(dtype):
     lo = 0 if dtype == norch.uint8 else -3
-    x = _np(norch.randint(lo, 7, (N,), dtype=dtype))
-    assert x.dtype == _np(norch.zeros(1, dtype=dtype)).dtype
+    x = to_np(norch.randint(lo, 7, (N,), dtype=dtype))
+    assert x.dtype == to_np(norch.zeros(1, dtype=dtype)).dtype
     counts = np.bincount((x - lo).astype(np.int64), minlength=7 - lo)
     assert len(counts) == 7 - lo and x.min() == lo and x.max() == 6
     np.testing.assert_allclose(counts / N, 1 / (7 - lo), atol=0.01)
     assert norch.randint(5, (3,)).dtype == norch.int64
-    assert _np(norch.randint(high=4, size=(50,))).max() < 4
+    assert to_np(norch.randint(high=4, size=(50,))).max() < 4
 
 
 def test_random_inplace_ranges():
-    assert set(np.unique(_np(norch.empty(1000, dtype=norch.int64).random_(3)))) == {0, 1, 2}
-    x = _np(norch.empty(1000, dtype=norch.int32).random_(-5, -2))
+    assert set(np.unique(to_np(norch.empty(1000, dtype=norch.int64).random_(3)))) == {0, 1, 2}
+    x = to_np(norch.empty(1000, dtype=norch.int32).random_(-5, -2))
     assert x.min() == -5 and x.max() == -3
-    u8 = _np(norch.empty(5000, dtype=norch.uint8).random_())
+    u8 = to_np(norch.empty(5000, dtype=norch.uint8).random_())
     assert u8.max() > 200
-    f = _np(norch.empty(5000).random_())
+    f = to_np(norch.empty(5000).random_())
     assert f.min() >= 0 and f.max() <= 2 ** 24 and np.all(f == np.round(f))
-    b = _np(norch.empty(100, dtype=norch.bool).random_())
+    b = to_np(norch.empty(100, dtype=norch.bool).random_())
     assert b.any() and not b.all()
 
 
@@ -152,8 +150,8 @@ def test_like_functions():
         assert t.shape == (3, 4) and t.dtype == norch.float64
     assert norch.rand_like(base, dtype=norch.float32).dtype == norch.float32
     r = norch.randint_like(base, 10)
-    assert r.dtype == norch.float64 and 0 <= _np(r).min() and _np(r).max() < 10
-    r = _np(norch.randint_like(norch.zeros(1000, dtype=norch.int64), 3, 5))
+    assert r.dtype == norch.float64 and 0 <= to_np(r).min() and to_np(r).max() < 10
+    r = to_np(norch.randint_like(norch.zeros(1000, dtype=norch.int64), 3, 5))
     assert set(np.unique(r)) == {3, 4}
 
 
@@ -161,7 +159,7 @@ def test_like_functions():
 def test_randperm_is_permutation(n):
     p = norch.randperm(n)
     assert p.dtype == norch.int64 and p.shape == (n,)
-    np.testing.assert_array_equal(np.sort(_np(p)), np.arange(n))
+    np.testing.assert_array_equal(np.sort(to_np(p)), np.arange(n))
     assert norch.randperm(n, dtype=norch.float64).dtype == norch.float64
 
 
@@ -172,21 +170,21 @@ def test_randperm_first_position_is_uniform():
 
 def test_multinomial_with_replacement_frequencies():
     probs = norch.tensor([1.0, 0.0, 3.0, 6.0])
-    s = _np(norch.multinomial(probs, 50_000, replacement=True))
+    s = to_np(norch.multinomial(probs, 50_000, replacement=True))
     np.testing.assert_allclose(np.bincount(s, minlength=4) / 50_000, [0.1, 0.0, 0.3, 0.6], atol=0.01)
     rows = norch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=norch.float64)
     out = norch.multinomial(rows, 5, True)
     assert out.shape == (2, 5) and out.dtype == norch.int64
-    np.testing.assert_array_equal(_np(out), [[1] * 5, [0] * 5])
+    np.testing.assert_array_equal(to_np(out), [[1] * 5, [0] * 5])
 
 
 def test_multinomial_without_replacement():
     probs = norch.tensor([[1.0, 2.0, 3.0, 4.0, 0.0]] * 3)
-    out = _np(probs.multinomial(4))
+    out = to_np(probs.multinomial(4))
     for row in out:
         assert sorted(row) == [0, 1, 2, 3]
     # First draw follows the weights; the second is conditional on the first.
-    firsts = _np(norch.multinomial(norch.tensor([1.0, 3.0]).expand(20000, 2), 2))
+    firsts = to_np(norch.multinomial(norch.tensor([1.0, 3.0]).expand(20000, 2), 2))
     np.testing.assert_allclose((firsts[:, 0] == 1).mean(), 0.75, atol=0.015)
     assert (firsts[:, 0] != firsts[:, 1]).all()
 
@@ -262,7 +260,7 @@ def test_random_module_and_fork_rng():
     before = norch.get_rng_state()
     with norch.random.fork_rng():
         norch.rand(10)
-    np.testing.assert_array_equal(_np(norch.get_rng_state()), _np(before))
+    np.testing.assert_array_equal(to_np(norch.get_rng_state()), to_np(before))
     with pytest.raises(TypeError, match="norch.Generator"):
         norch.rand(3, generator=5)
 
@@ -270,7 +268,7 @@ def test_random_module_and_fork_rng():
 def test_normal_with_tensor_mean_and_std():
     mean = norch.tensor([[0.0], [10.0]], dtype=norch.float64)
     std = norch.tensor([1.0, 2.0, 0.0], dtype=norch.float64)
-    draws = np.stack([_np(norch.normal(mean, std)) for _ in range(3000)])
+    draws = np.stack([to_np(norch.normal(mean, std)) for _ in range(3000)])
     assert draws.shape == (3000, 2, 3)
     np.testing.assert_allclose(draws.mean(0), [[0, 0, 0], [10, 10, 10]], atol=0.15)
     np.testing.assert_allclose(draws.std(0), [[1, 2, 0], [1, 2, 0]], atol=0.1)
@@ -294,6 +292,6 @@ def test_cuda_draws_match_cpu_draws():
         norch.manual_seed(5)
         gpu = make(device="cuda")
         assert gpu.device.type == "cuda"
-        np.testing.assert_array_equal(_np(gpu.cpu()), _np(cpu))
+        np.testing.assert_array_equal(to_np(gpu.cpu()), to_np(cpu))
     t = norch.empty(4, device="cuda").uniform_(2, 3)
-    assert t.device.type == "cuda" and (_np(t.cpu()) >= 2).all()
+    assert t.device.type == "cuda" and (to_np(t.cpu()) >= 2).all()

@@ -8,40 +8,10 @@ import pytest
 import norch
 from norch.autograd.gradcheck import gradcheck, gradgradcheck
 
+from _oracle import ALL, FLOATS, T, check, check_op, make
+
 # The NumPy references warn on the NaN/inf cases (one-sample var, log(0)) that are checked on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-FLOATS = ("float32", "float64")
-INTS = ("uint8", "int32", "int64")
-ALL = ("bool",) + INTS + FLOATS
-
-
-def make(dtype, shape, seed=0, pos=False):
-    rng = np.random.default_rng(seed)
-    if dtype == "bool":
-        return rng.random(shape) > 0.3
-    if dtype in INTS:
-        return rng.integers(1 if pos else (0 if dtype == "uint8" else -4), 5, shape).astype(dtype)
-    a = rng.standard_normal(shape)
-    return (np.abs(a) + 0.5 if pos else a).astype(dtype)
-
-
-def T(a, **kw):
-    return norch.tensor(np.asarray(a), **kw)
-
-
-def check(out, expected, dtype=None):
-    got = out.numpy()
-    if dtype is not None:
-        assert str(out.dtype) == "norch." + dtype, f"{out.dtype} != {dtype}"
-    expected = np.asarray(expected)
-    assert got.shape == expected.shape, (got.shape, expected.shape)
-    if got.dtype.kind == "f":
-        tol = 1e-10 if got.dtype == np.float64 else 2e-5
-        np.testing.assert_allclose(got, expected.astype(got.dtype), rtol=tol, atol=tol, equal_nan=True)
-    else:
-        np.testing.assert_array_equal(got, expected.astype(got.dtype))
-
 
 def np_logsumexp(a, axis=None, keepdims=False):
     m = np.max(a, axis=axis, keepdims=True)
@@ -94,20 +64,20 @@ def tuple_dims(d):
 
 
 @pytest.mark.parametrize("name,fn,ref,dtypes,rule,diff", REDUCTIONS, ids=IDS)
-def test_forward_dims_keepdim_dtypes(name, fn, ref, dtypes, rule, diff):
+def test_forward_dims_keepdim_dtypes(name, fn, ref, dtypes, rule, diff, device):
     for dt in dtypes:
-        a = make(dt, (2, 3, 4), pos=name == "prod")
+        a = make(dt, (2, 3, 4), "pos" if name == "prod" else "real")
         for d in DIMS:
             for k in (False, True):
-                out = fn(T(a), d, k)
+                out = fn(T(a, device=device), d, k)
                 check(out, ref(a, None if d is None else tuple_dims(d), k), result_dtype(rule, dt))
 
 
 @pytest.mark.parametrize("name,fn,ref,dtypes,rule,diff", REDUCTIONS, ids=IDS)
-def test_layouts(name, fn, ref, dtypes, rule, diff):
+def test_layouts(name, fn, ref, dtypes, rule, diff, device):
     dt = dtypes[-1]
     a = make(dt, (4, 3, 5), seed=1)
-    t = T(a)
+    t = T(a, device=device)
     for d in (None, 0, (1, 2), -1):
         nd = None if d is None else tuple_dims(d)
         check(fn(t.transpose(0, 2), d, False), ref(a.transpose(2, 1, 0), nd, False))   # permuted
@@ -115,40 +85,42 @@ def test_layouts(name, fn, ref, dtypes, rule, diff):
     check(fn(t.expand(2, 4, 3, 5), (0, 3), False), ref(np.broadcast_to(a, (2, 4, 3, 5)), (0, 3), False))
     s = a[1, 2, 3]
     for d in (None, 0, -1):
-        check(fn(T(s), d, False), ref(s, None, False))  # 0-d: dim 0 and -1 are the tensor itself
-        assert fn(T(s), d, True).dim() == 0
+        check(fn(T(s, device=device), d, False), ref(s, None, False))  # 0-d: dim 0 and -1 are the tensor itself
+        assert fn(T(s, device=device), d, True).dim() == 0
 
 
 @pytest.mark.parametrize("name,fn,ref,dtypes,rule,diff", REDUCTIONS, ids=IDS)
-def test_empty(name, fn, ref, dtypes, rule, diff):
+def test_empty(name, fn, ref, dtypes, rule, diff, device):
     dt = dtypes[-1]
     e = make(dt, (0, 3))
+    te = T(e, device=device)
     if name in ("amax", "amin"):
         with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
-            fn(T(e), None, False)
+            fn(te, None, False)
         with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
-            fn(T(e), 0, False)
-        check(fn(T(e), 1, False), np.zeros((0,), dt))  # reducing the non-empty dim is fine
+            fn(te, 0, False)
+        check(fn(te, 1, False), np.zeros((0,), dt))  # reducing the non-empty dim is fine
         return
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for d in (None, 0, 1):
             expected = np.log(np.sum(np.exp(e), d)) if name == "logsumexp" else ref(e, d, False)
-            check(fn(T(e), d, False), expected)  # sum 0, prod 1, mean/var NaN, all True, any False
+            check(fn(te, d, False), expected)  # sum 0, prod 1, mean/var NaN, all True, any False
 
 
 @pytest.mark.parametrize("name,fn,ref,dtypes,rule,diff", [r for r in REDUCTIONS if r[5]],
                          ids=[r[0] for r in REDUCTIONS if r[5]])
-def test_gradcheck(name, fn, ref, dtypes, rule, diff):
-    x = T(make("float64", (2, 3, 4), seed=2, pos=name == "prod"), requires_grad=True)
+def test_gradcheck(name, fn, ref, dtypes, rule, diff, device):
+    a = make("float64", (2, 3, 4), "pos" if name == "prod" else "real", seed=2)
     for d, k in ((None, False), (1, False), ((0, 2), True), (-1, True)):
-        assert gradcheck(lambda t: fn(t, d, k), (x,)), d
-        assert gradgradcheck(lambda t: fn(t, d, k), (x,)), d
-    assert gradcheck(lambda t: fn(t.transpose(0, 2), (0, 1), False), (x,))  # non-contiguous
-    s = T(np.array(0.7), requires_grad=True)
+        nd = None if d is None else tuple_dims(d)
+        check_op(lambda t: fn(t, d, k), [a], lambda x: ref(x, nd, k), device=device)
+    check_op(lambda t: fn(t.transpose(0, 2), (0, 1), False), [a],  # non-contiguous
+             lambda x: ref(x.transpose(2, 1, 0), (0, 1), False), device=device, gradgrad=False)
     if name not in ("var", "std"):  # one sample has no spread: NaN, as in PyTorch
-        assert gradcheck(lambda t: fn(t, None, False), (s,))  # 0-d
+        check_op(lambda t: fn(t, None, False), [np.array(0.7)], lambda x: ref(x, None, False),  # 0-d
+                 device=device, gradgrad=False)
 
 
 def test_sum_dtype_and_grad_broadcast():
@@ -317,7 +289,7 @@ def test_logsumexp_stable():
 
 @pytest.mark.parametrize("name,ref", [("cumsum", np.cumsum), ("cumprod", np.cumprod)])
 def test_scans(name, ref):
-    a = make("float64", (3, 4, 5), seed=12, pos=name == "cumprod")
+    a = make("float64", (3, 4, 5), "pos" if name == "cumprod" else "real", seed=12)
     fn = getattr(norch, name)
     for d in (0, 1, 2, -1):
         check(fn(T(a), d), ref(a, d), "float64")

@@ -5,24 +5,9 @@ import numpy as np
 import pytest
 
 import norch
-from norch.autograd.gradcheck import gradcheck, gradgradcheck
+from norch.autograd.gradcheck import gradcheck
 
-rng = np.random.default_rng(0)
-
-
-def arr(*shape):
-    return rng.standard_normal(shape)
-
-
-def leaf(a, grad=True):
-    return norch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
-
-
-def check(out, ref):
-    ref = np.asarray(ref)
-    assert tuple(out.shape) == ref.shape
-    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-12, atol=0)
-
+from _oracle import arr, check, check_op, leaf, noncontig_leaf
 
 # ---------------------------------------------------------------------------
 # Views: (name, input shape, norch fn, numpy fn)
@@ -61,13 +46,13 @@ VIEWS = [
 
 
 @pytest.mark.parametrize("name,shape,fn,ref", VIEWS, ids=[v[0] for v in VIEWS])
-def test_view_forward_shares_storage_and_grad(name, shape, fn, ref):
+def test_view_forward_shares_storage_and_grad(name, shape, fn, ref, device):
     a = arr(*shape)
-    t = leaf(a)
+    t = leaf(a, device=device)
     out = fn(t)
     check(out, ref(a))
     assert out._storage_id() == t._storage_id()
-    assert gradcheck(fn, (t,))
+    check_op(fn, [a], ref, device=device, gradgrad=False)
     if out.numel() and not name.startswith("expand"):
         # A write through the view lands in the base (detach keeps the storage).
         base = t.detach().clone()
@@ -79,8 +64,8 @@ def test_view_forward_shares_storage_and_grad(name, shape, fn, ref):
 
 
 @pytest.mark.parametrize("name,shape,fn,ref", VIEWS[:8], ids=[v[0] for v in VIEWS[:8]])
-def test_view_double_backward(name, shape, fn, ref):
-    assert gradgradcheck(fn, (leaf(arr(*shape)),))
+def test_view_double_backward(name, shape, fn, ref, device):
+    check_op(fn, [arr(*shape)], ref, device=device)
 
 
 def test_views_on_noncontiguous_input():
@@ -156,26 +141,27 @@ JOINS = [
 
 
 @pytest.mark.parametrize("name,shapes,fn,ref", JOINS, ids=[j[0] for j in JOINS])
-def test_join_forward_and_grad(name, shapes, fn, ref):
+def test_join_forward_and_grad(name, shapes, fn, ref, device):
     arrays = [arr(*s) for s in shapes]
-    ts = [leaf(a) for a in arrays]
+    ts = [leaf(a, device=device) for a in arrays]
     out = fn(*ts)
     check(out, ref(*arrays))
     if out.numel():
         assert out._storage_id() not in [t._storage_id() for t in ts]  # these copy
-    assert gradcheck(fn, tuple(ts))
+    check_op(fn, arrays, ref, device=device, gradgrad=False)
 
 
 @pytest.mark.parametrize("name,shapes,fn,ref", JOINS[::3], ids=[j[0] for j in JOINS[::3]])
-def test_join_double_backward(name, shapes, fn, ref):
-    assert gradgradcheck(fn, tuple(leaf(arr(*s)) for s in shapes))
+def test_join_double_backward(name, shapes, fn, ref, device):
+    check_op(fn, [arr(*s) for s in shapes], ref, device=device)
 
 
 @pytest.mark.parametrize("name,shapes,fn,ref", JOINS, ids=[j[0] for j in JOINS])
-def test_join_noncontiguous(name, shapes, fn, ref):
+def test_join_noncontiguous(name, shapes, fn, ref, device):
     # Same op on transposed-then-transposed-back (non-contiguous) inputs.
     arrays = [arr(*s) for s in shapes]
-    ts = [norch.tensor(np.ascontiguousarray(a.T)).T if a.ndim >= 2 else norch.tensor(a) for a in arrays]
+    ts = [norch.tensor(np.ascontiguousarray(a.T), device=device).T if a.ndim >= 2 else norch.tensor(a, device=device)
+          for a in arrays]
     assert any(not t.is_contiguous() for t in ts) or all(a.ndim < 2 for a in arrays)
     check(fn(*ts), ref(*arrays))
 
@@ -233,13 +219,6 @@ JOIN_ERRORS = [
 def test_join_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
-
-
-def noncontig_leaf(a):
-    """A float64 leaf whose memory is laid out transposed (2-d and up)."""
-    if a.ndim < 2:
-        return leaf(a)
-    return norch.tensor(np.ascontiguousarray(a.T)).T.detach().requires_grad_(True)
 
 
 @pytest.mark.parametrize("name,shapes,fn,ref", JOINS, ids=[j[0] for j in JOINS])
