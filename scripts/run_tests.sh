@@ -2,7 +2,7 @@
 # Installs norch from this checkout and runs every test: the C++ suite through
 # ctest, then the Python suite through pytest against the installed package.
 # What the tests need is installed when it is missing (PyTorch 2.13.0 as the oracle,
-# pytest, graphviz, safetensors, GoogleTest, Graphviz's dot); what cannot be installed
+# pytest, graphviz, safetensors, GoogleTest, Graphviz's dot, Open MPI and mpi4py); what cannot be installed
 # is an error, never a skip. The package is built without build isolation in the persistent
 # build directory of pyproject.toml, so a checkout that was built before is only
 # brought up to date, not rebuilt from scratch.
@@ -40,6 +40,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   else
     die "missing ${need_apt[*]}: install them (e.g. sudo apt-get install ${need_apt[*]}) and rerun"
   fi
+fi
+
+# norch.distributed's tests need an MPI and mpi4py.
+if ! command -v mpirun >/dev/null || ! has_module mpi4py; then
+  PYTHON="$PY" bash scripts/install_mpi.sh
 fi
 
 # One build tree serves the package and the C++ suite: pyproject.toml's build-dir
