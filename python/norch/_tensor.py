@@ -42,9 +42,12 @@ def _repr(self):
 
 
 def _format(self, spec):
-    if self.numel() == 1:
+    # As PyTorch: a 0-d tensor formats like its number; any other refuses a format spec.
+    if self.dim() == 0:
         return format(self.item(), spec)
-    return format(repr(self), spec)
+    if spec:
+        raise TypeError("unsupported format string passed to Tensor.__format__")
+    return repr(self)
 
 
 def _iter(self):

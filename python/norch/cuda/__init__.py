@@ -31,3 +31,65 @@ def memory_reserved():
 
 def empty_cache():
     _cuda.empty_cache()
+
+
+# --- names PyTorch scripts call on torch.cuda (seeding, the current device) ----------------
+
+def _no_cuda_error():
+    """The error PyTorch raises where CUDA cannot be used, in its wording for each cause."""
+    compiled, count, code, message = _cuda.status()
+    if not compiled:
+        return AssertionError("Torch not compiled with CUDA enabled (norch was built without CUDA)")
+    if code == 35 or "driver" in message.lower():
+        return RuntimeError("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and "
+                            "installed a driver from http://www.nvidia.com/Download/index.aspx")
+    return RuntimeError("No CUDA GPUs are available")
+
+
+def _lazy_init():
+    if not is_available():
+        raise _no_cuda_error()
+
+
+def init():
+    _lazy_init()
+
+
+def is_initialized():
+    return is_available()
+
+
+def current_device():
+    _lazy_init()
+    return 0
+
+
+def set_device(device):
+    idx = device.index if isinstance(device, _C.device) else device
+    if idx not in (None, -1, 0) and not (isinstance(idx, str) and idx in ("cuda", "cuda:0")):
+        raise RuntimeError(f"set_device: norch uses cuda:0 only, got {device}")
+    _lazy_init()
+
+
+def manual_seed(seed):
+    """Seeds the generator CUDA draws come from (norch has one Philox generator for every device)."""
+    _C.manual_seed(int(seed))
+
+
+manual_seed_all = manual_seed
+
+
+def seed():
+    return _C.seed()
+
+
+seed_all = seed
+
+
+def initial_seed():
+    return _C.initial_seed()
+
+
+def _install_typed_constructors():
+    from .._legacy import CUDA_TYPES
+    globals().update(CUDA_TYPES)
