@@ -39,6 +39,7 @@ def _export_functions():
 _export_functions()
 
 from . import _tensor  # noqa: E402,F401  (Python-side Tensor methods: repr, iteration, ...)
+from ._tensor import set_printoptions, get_printoptions  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
@@ -54,13 +55,16 @@ from ._functions import (  # noqa: E402,F401
     fill, broadcast_shapes, broadcast_tensors, atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack,
     dstack, column_stack, block_diag, meshgrid, cartesian_prod, tensordot, cdist, logspace, scalar_tensor,
     as_tensor, asarray, empty_strided, isin, searchsorted, bucketize, unravel_index, trapezoid, trapz,
-    cumulative_trapezoid, rsub, can_cast, is_storage, finfo, iinfo,
+    cumulative_trapezoid, rsub, can_cast, var_mean, std_mean, chain_matmul, vander,
+    has_openmp, has_mkl, has_lapack, has_spectral, is_storage, finfo, iinfo,
     set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
     are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,
     set_deterministic_debug_mode, get_deterministic_debug_mode, set_warn_always, is_warn_always_enabled,
     get_num_interop_threads, set_num_interop_threads, set_flush_denormal, compile,
 )
 _functions.install(globals())
+from ._einsum import einsum  # noqa: E402,F401
+from ._functions import range_ as range  # noqa: E402,F401  (PyTorch's deprecated inclusive range)
 from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402,F401
 from .autograd import set_detect_anomaly, is_anomaly_enabled  # noqa: E402,F401
 

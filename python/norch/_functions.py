@@ -7,6 +7,7 @@ compute float32 matmuls in float32 whatever they say.
 """
 import builtins
 import functools
+import inspect
 import math
 
 import numpy as np
@@ -70,16 +71,26 @@ METHOD_FUNCTIONS = [
     "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "clamp_", "clip_", "fix_",
     "acosh_", "asinh_", "atanh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
     "deg2rad_", "rad2deg_", "gcd_", "lcm_", "ldexp_", "logit_", "nan_to_num_", "index_put_", "detach_",
-    "fill_", "zero_", "addmv_", "resolve_conj", "dropout_",
+    "fill_", "zero_", "addmv_", "xlogy_", "clamp_min_", "clamp_max_", "cummax", "cummin", "nanmedian", "frexp",
+    "erfc", "erfc_", "sinc", "sinc_",
 ]
 
 
 def _method_function(name):
-    @functools.wraps(getattr(Tensor, name))
+    method = getattr(Tensor, name)
+
+    @functools.wraps(method)
     def fn(input, *args, **kwargs):
         return getattr(input, name)(*args, **kwargs)
     fn.__name__ = name
     fn.__qualname__ = name
+    try:  # PyTorch names the first argument `input` in function form
+        sig = inspect.signature(method)
+        params = list(sig.parameters.values())
+        if params and params[0].name == "self":
+            fn.__signature__ = sig.replace(parameters=[params[0].replace(name="input")] + params[1:])
+    except (ValueError, TypeError):
+        del fn.__wrapped__  # a core method: pybind11 gives no signature to follow
     return fn
 
 
@@ -171,7 +182,6 @@ def meshgrid(*tensors, indexing="ij"):
         view[i] = -1
         out.append(t.reshape(view).expand(shape))
     if swap:
-        out = [o.transpose(0, 1) for o in out]
         out[0], out[1] = out[1], out[0]
     return tuple(out)
 
@@ -318,6 +328,50 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     elif dx is not None:
         avg = avg * dx
     return avg.cumsum(dim)
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim=False):
+    kw = {"correction": correction, "keepdim": keepdim}
+    return (input.var(dim, **kw), input.mean(dim, keepdim=keepdim)) if dim is not None else \
+        (input.var(correction=correction), input.mean())
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim=False):
+    v, m = var_mean(input, dim, correction=correction, keepdim=keepdim)
+    return v.sqrt(), m
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Deprecated in PyTorch in favour of arange: includes ``end``."""
+    import warnings
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    n = builtins.int(math.floor((end - start) / step)) + 1
+    out = _C.arange(n, dtype=_C.float64, device=device) * step + start
+    out = out.to(dtype or _C.get_default_dtype())
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def chain_matmul(*matrices):
+    return functools.reduce(lambda a, b: a.mm(b), matrices)
+
+
+def vander(x, N=None, increasing=False):
+    n = x.shape[0] if N is None else N
+    powers = _C.arange(n, device=x.device)
+    if not increasing:
+        powers = powers.flip(0)
+    base = x if x.dtype.is_floating_point else x.long()
+    return _C.pow(base.unsqueeze(1), powers.unsqueeze(0).to(base.dtype))
+
+
+has_openmp = True   # the CPU kernels are threaded with OpenMP
+has_mkl = False
+has_lapack = False
+has_spectral = False
 
 
 def rsub(input, other, *, alpha=1):
