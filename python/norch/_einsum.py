@@ -7,7 +7,6 @@ stays that of the inputs and the result, and autograd flows through the core ops
 import builtins
 import string
 
-from . import _C
 from ._C import Tensor
 
 

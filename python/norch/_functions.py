@@ -72,7 +72,9 @@ METHOD_FUNCTIONS = [
     "acosh_", "asinh_", "atanh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_",
     "deg2rad_", "rad2deg_", "gcd_", "lcm_", "ldexp_", "logit_", "nan_to_num_", "index_put_", "detach_",
     "fill_", "zero_", "addmv_", "xlogy_", "clamp_min_", "clamp_max_", "cummax", "cummin", "nanmedian", "frexp",
-    "erfc", "erfc_", "sinc", "sinc_",
+    "erfc", "erfc_", "sinc", "sinc_", "lgamma", "digamma", "mvlgamma", "i0", "i0_", "erfinv",
+    "nextafter", "cholesky", "cholesky_solve", "cholesky_inverse", "triangular_solve", "lu_solve", "det",
+    "slogdet", "logdet", "inverse", "qr", "matrix_exp", "mode",
 ]
 
 
@@ -92,6 +94,11 @@ def _method_function(name):
     except (ValueError, TypeError):
         del fn.__wrapped__  # a core method: pybind11 gives no signature to follow
     return fn
+
+
+def polygamma(n, input):
+    """polygamma(n, input): PyTorch puts the order first here (the method is input.polygamma(n))."""
+    return input.polygamma(n)
 
 
 def fill(input, value):

@@ -1,6 +1,7 @@
 """Tensor methods PyTorch has that are compositions of norch's core ops: the registry, the
 aliases and in-place forms, and install(); the methods themselves live in
-_tensor_elementwise.py, _tensor_reduce.py and _tensor_shape.py.
+_tensor_elementwise.py, _tensor_reduce.py, _tensor_shape.py, _tensor_special.py and
+_tensor_linalg.py.
 
 Each is written with differentiable norch ops, so autograd flows through them with no
 extra backward code; the handful that are not differentiable in PyTorch either (counts,
@@ -10,9 +11,6 @@ which keeps version counters and the in-place checks of the core.
 """
 import builtins
 import collections
-import math
-
-import numpy as np
 
 from . import _C
 from ._C import Tensor
@@ -87,7 +85,7 @@ INPLACE = {n + "_": n for n in (
     "baddbmm", "addbmm", "addmm", "clamp_min", "clamp_max", "cumsum", "cumprod", "tril", "triu", "lerp",
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
     "logical_and", "logical_or", "logical_xor", "index_copy", "index_fill", "renorm", "float_power",
-    "masked_scatter", "erfc", "sinc")}
+    "masked_scatter", "erfc", "sinc", "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "erfinv", "nextafter")}
 
 
 def _inplace(name, base):
@@ -120,7 +118,7 @@ def _volatile(self):
 
 
 def install():
-    from . import _tensor_elementwise, _tensor_reduce, _tensor_shape  # noqa: F401  (they fill _methods)
+    from . import _tensor_elementwise, _tensor_reduce, _tensor_shape, _tensor_special, _tensor_linalg  # noqa: F401
     for name, fn in _methods.items():
         if not hasattr(Tensor, name):
             setattr(Tensor, name, fn)

@@ -2,8 +2,6 @@
 import builtins
 import math
 
-import numpy as np
-
 from . import _C
 from ._C import Tensor
 from ._tensor_compat import (  # noqa: F401

@@ -2,8 +2,6 @@
 import builtins
 import math
 
-import numpy as np
-
 from . import _C
 from ._C import Tensor
 from ._tensor_compat import (  # noqa: F401
@@ -231,3 +229,23 @@ def histogram(self, bins=100, *, range=None, weight=None, density=False):
     if density:
         hist = hist / (hist.sum() * (edges[1:] - edges[:-1]))
     return _histogram_t(hist, edges)
+
+
+@_method()
+def mode(self, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest among ties) and an index where it occurs."""
+    if self.dim() == 0:
+        return _values_indices["mode"](self.clone(), _C.zeros((), dtype=_C.int64, device=self.device))
+    x = self.movedim(dim, -1)
+    v, i = x.sort(-1)
+    n = x.shape[-1]
+    pos = _C.arange(n, device=self.device) + _C.zeros_like(v, dtype=_C.int64)
+    starts = _C.cat([_C.ones_like(v.narrow(-1, 0, 1), dtype=_C.bool), v.narrow(-1, 1, n - 1) != v.narrow(-1, 0, n - 1)],
+                    -1)
+    last_start = _C.where(starts, pos, _C.zeros_like(pos)).cummax(-1)[0]
+    run = pos - last_start + 1
+    best = run.argmax(-1, keepdim=True)
+    vals, idx = v.gather(-1, best).squeeze(-1), i.gather(-1, best).squeeze(-1)
+    if keepdim:
+        vals, idx = vals.unsqueeze(dim % self.dim()), idx.unsqueeze(dim % self.dim())
+    return _values_indices["mode"](vals, idx)

@@ -495,6 +495,16 @@ def map_(self, tensor, callable):
     return self
 
 
+@_method()
+def map2_(self, x, y, callable):
+    arr = self.detach().numpy()
+    a = np.broadcast_to(x.detach().cpu().numpy(), arr.shape)
+    b = np.broadcast_to(y.detach().cpu().numpy(), arr.shape)
+    vals = np.vectorize(callable, otypes=[arr.dtype])(arr, a, b) if arr.size else arr
+    self.copy_(_C.from_numpy(np.ascontiguousarray(vals)))
+    return self
+
+
 # --- random fills --------------------------------------------------------------------------
 
 @_method()

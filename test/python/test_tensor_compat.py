@@ -135,6 +135,16 @@ CASES = [
     ("cummin", (A(4, 3),), {"dim": 0}, False),
     ("nanmedian", (np.array([[1.0, np.nan, 3, 4], [2, 9, np.nan, np.nan]]),), {"dim": 1}, False),
     ("nanmedian", (np.array([1.0, np.nan, 3, 4]),), {}, False),
+    ("lgamma", (np.array([-2.5, -0.3, 0.1, 0.5, 1, 2, 3.7, 10, 50.0, 0, -1]),), {}, False),
+    ("lgamma", (A(3, 4, lo=0.2, hi=6),), {}, True),
+    ("digamma", (np.array([-2.5, -0.3, 0.1, 0.5, 1, 2, 3.7, 10, 50.0, 0, -1]),), {}, False),
+    ("digamma", (A(3, 4, lo=0.2, hi=6),), {}, True),
+    ("polygamma", (A(5, lo=0.1, hi=20), 1), {}, True), ("polygamma", (A(5, lo=0.1, hi=20), 3), {}, False),
+    ("mvlgamma", (A(4, lo=1.5, hi=5), 3), {}, True), ("i0", (A(6, lo=-30, hi=30),), {}, True),
+    ("erfinv", (np.array([-0.999999, -0.9, -0.3, 0, 0.2, 0.99, 0.9999999, 1, -1, 1.5]),), {}, False),
+    ("erfinv", (A(5, lo=-0.9, hi=0.9),), {}, True),
+    ("nextafter", (np.array([0.0, 1, 1, -1, 0.5, 3, -0.0, 1e-300]), np.array([1.0, 2, 0, 0, -1, 3, -1, 0])), {}, False),
+    ("mode", (np.array([[1, 3, 3, 2, 2, 5], [4, 4, 1, 1, 1, 0]], dtype=np.int64),), {"dim": 1}, False),
     ("acosh", (np.array(1.5),), {}, False), ("logaddexp", (np.array([-np.inf, np.inf]), np.array([-np.inf, np.inf])), {}, False),
 ]
 
@@ -148,7 +158,7 @@ def test_method_matches_torch(name, args, kwargs, diff):
     out = getattr(nargs[0], name)(*nargs[1:], **nk)
     ref = getattr(targs[0], name)(*targs[1:], **tk)
     _same(out, ref)
-    if hasattr(torch, name) and hasattr(norch, name) and name not in ("get_device",):
+    if hasattr(torch, name) and hasattr(norch, name) and name not in ("get_device", "polygamma"):
         _same(getattr(norch, name)(*nargs, **nk), ref)
 
 
@@ -328,3 +338,60 @@ def test_small_top_level_functions_match_torch():
     v = np.array([1.0, 2, 3])
     _same(norch.vander(_conv(v, "norch"), N=4), torch.vander(_conv(v, "torch"), N=4))
     _same(norch.vander(_conv(v, "norch"), increasing=True), torch.vander(_conv(v, "torch"), increasing=True))
+
+
+def test_nextafter_float32_and_polygamma_function_form():
+    u = np.array([0.0, 1, 1, -1, 0.5, 1e-30], dtype=np.float32)
+    v = np.array([1.0, 2, 0, 0, -1, 0], dtype=np.float32)
+    _same(norch.from_numpy(u).nextafter(norch.from_numpy(v)), torch.from_numpy(u).nextafter(torch.from_numpy(v)), 0)
+    x = A(4, lo=0.5, hi=3)
+    _same(norch.polygamma(2, _conv(x, "norch")), torch.polygamma(2, _conv(x, "torch")))
+
+
+rng_la = np.random.default_rng(1)
+_M = rng_la.standard_normal((2, 4, 4))
+_SPD = _M @ _M.transpose(0, 2, 1) + 4 * np.eye(4)
+_B = rng_la.standard_normal((2, 4, 3))
+_L = np.linalg.cholesky(_SPD)
+LINALG = [
+    ("cholesky", (_SPD,), {}), ("cholesky", (_SPD,), {"upper": True}), ("cholesky_solve", (_B, _L), {}),
+    ("cholesky_inverse", (_L[0],), {}), ("triangular_solve", (_B, np.triu(_M)), {}),
+    ("triangular_solve", (_B, np.tril(_M)), {"upper": False, "transpose": True}),
+    ("triangular_solve", (_B, np.triu(_M)), {"unitriangular": True}),
+    ("det", (_M,), {}), ("slogdet", (_M,), {}), ("logdet", (_SPD,), {}), ("inverse", (_M,), {}), ("lu", (_M,), {}),
+    ("qr", (rng_la.standard_normal((5, 3)),), {}), ("qr", (rng_la.standard_normal((3, 5)),), {"some": False}),
+    ("qr", (rng_la.standard_normal((2, 4, 4)),), {}), ("matrix_exp", (_M,), {}), ("matrix_exp", (_M * 5,), {}),
+    ("det", (np.zeros((0, 0)),), {}), ("det", (np.array([[1.0, 2], [2, 4]]),), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,kwargs", LINALG, ids=[c[0] for c in LINALG])
+def test_linalg_matches_torch(name, args, kwargs):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch deprecates some of these names in favour of torch.linalg
+        ref = getattr(_conv(args[0], "torch"), name)(*[_conv(a, "torch") for a in args[1:]], **kwargs)
+    out = getattr(_conv(args[0], "norch"), name)(*[_conv(a, "norch") for a in args[1:]], **kwargs)
+    _same(out, ref, tol=1e-9 if name != "matrix_exp" else 1e-7)
+
+
+@pytest.mark.parametrize("name,args", [("cholesky", (_SPD[0],)), ("det", (_M[0],)), ("inverse", (_M[0],)),
+                                       ("cholesky_solve", (_B[0], _L[0])), ("matrix_exp", (_M[0] * 0.5,)),
+                                       ("qr", (_M[0],)), ("triangular_solve", (_B[0], np.triu(_M[0]) + 3 * np.eye(4)))])
+def test_linalg_gradcheck(name, args):
+    def fn(*xs):
+        out = getattr(xs[0], name)(*xs[1:])
+        return out[0] if isinstance(out, tuple) else out
+    xs = tuple(_conv(a, "norch", grad=True) for a in args)
+    assert gradcheck(fn, xs)
+
+
+def test_linalg_bad_inputs():
+    with pytest.raises(RuntimeError, match="not positive-definite"):
+        norch.tensor([[1.0, 2.0], [2.0, 1.0]]).cholesky()
+    with pytest.raises(RuntimeError, match="square matrices"):
+        norch.ones(2, 3).det()
+    with pytest.raises(RuntimeError, match="singular"):
+        norch.tensor([[1.0, 2.0], [2.0, 4.0]]).inverse()
+    with pytest.raises(RuntimeError, match="floating point"):
+        norch.ones(2, 2, dtype=norch.int64).det()
