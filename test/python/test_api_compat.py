@@ -225,3 +225,32 @@ def test_set_printoptions_like_torch():
         norch.set_printoptions(profile="default")
         torch.set_printoptions(profile="default")
     assert repr(norch.arange(10)) == repr(torch.arange(10))
+
+
+def test_stack_dataset_like_torch():
+    from norch.utils.data import StackDataset, TensorDataset, DataLoader
+    a, b = norch.arange(6.0).reshape(3, 2), norch.tensor([0, 1, 2])
+    ds = StackDataset(TensorDataset(a), TensorDataset(b))
+    assert len(ds) == 3 and ds[1][0][0].tolist() == [2.0, 3.0] and ds[1][1][0].item() == 1
+    kw = StackDataset(x=TensorDataset(a), y=TensorDataset(b))
+    assert set(kw[0]) == {"x", "y"}
+    batch = next(iter(DataLoader(kw, batch_size=2)))
+    assert tuple(batch["x"][0].shape) == (2, 2)
+    with pytest.raises(ValueError, match="Size mismatch"):
+        StackDataset(TensorDataset(a), TensorDataset(norch.ones(2)))
+    with pytest.raises(ValueError):
+        torch.utils.data.StackDataset(torch.utils.data.TensorDataset(torch.ones(3)),
+                                      torch.utils.data.TensorDataset(torch.ones(2)))
+
+
+def test_cuda_rng_state_and_device_helpers():
+    s = norch.cuda.get_rng_state()
+    a = norch.rand(2)
+    norch.cuda.set_rng_state(s)
+    assert norch.rand(2).tolist() == a.tolist()
+    assert norch.cuda.is_bf16_supported() is False
+    with norch.cuda.device_of(norch.ones(1)):  # a CPU tensor selects nothing
+        pass
+    with pytest.raises(RuntimeError, match="cuda:0 only"):
+        with norch.cuda.device(1):
+            pass

@@ -137,3 +137,4 @@ from .gradcheck import gradcheck, gradgradcheck, GradcheckError  # noqa: E402,F4
 from .function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
 from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled  # noqa: E402,F401
 from . import graph  # noqa: E402,F401
+from . import functional  # noqa: E402,F401

@@ -93,3 +93,50 @@ def initial_seed():
 def _install_typed_constructors():
     from .._legacy import CUDA_TYPES
     globals().update(CUDA_TYPES)
+
+
+def get_rng_state(device="cuda"):
+    """The state of the generator CUDA draws come from (norch's single Philox generator)."""
+    return _C.get_rng_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    _C.set_rng_state(new_state)
+
+
+def get_rng_state_all():
+    return [get_rng_state()] * max(device_count(), 1)
+
+
+def set_rng_state_all(new_states):
+    for s in new_states[:1]:
+        set_rng_state(s)
+
+
+def is_bf16_supported(including_emulation=True):
+    return False  # norch has no bfloat16 dtype
+
+
+def is_tf32_supported():
+    return False  # norch's CUDA matmuls compute float32 in float32
+
+
+class device:
+    """Context manager selecting a CUDA device; norch uses cuda:0, so any other index is refused."""
+
+    def __init__(self, device):
+        self.idx = device.index if isinstance(device, _C.device) else device
+
+    def __enter__(self):
+        if self.idx not in (None, -1):
+            set_device(self.idx)
+
+    def __exit__(self, *exc):
+        return False
+
+
+class device_of(device):
+    """device(...) for the device a tensor lives on; a no-op for CPU tensors."""
+
+    def __init__(self, obj):
+        super().__init__(obj.device.index if obj.device.type == "cuda" else -1)
