@@ -47,7 +47,8 @@ REASONS = [
                   r"^feature_dropout_?$|^alpha_dropout_$|^feature_alpha_dropout_$|^dropout_$|^norm_except_dim$|"
                   r"^frobenius_norm$|^nuclear_norm$|^choose_qparams|^dsmm$|^hsmm$|^spmm$|^bit$|^SUM$|^AVG$|"
                   r"^ArgumentSpec$|^CompleteArgumentSpec$|^DeepCopyMemoTable$|^JITException$|^OperatorInfo$|"
-                  r"^thread_safe_generator$|^cond$", _ATEN),
+                  r"^thread_safe_generator$|^cond$|^embedding$|^embedding_bag$|^batch_norm$|^instance_norm$",
+     _ATEN + " (the ATen argument order differs from nn.functional's)"),
     ("utils.data", r"DataPipe|datapipe|^DataChunk$|validation|^non_deterministic$|determinism", _DATAPIPE),
     ("*", r"complex|cfloat|cdouble|chalf|conj|(^|_)imag$|(^|_)real$|^angle|^polar|view_as_real|"
           r"view_as_complex|^sgn_?$|^isreal$|^is_neg$|resolve_neg|^adjoint$|^H$|^mH$|^mT$x", _COMPLEX),
@@ -55,7 +56,8 @@ REASONS = [
           r"sspaddmm|dense_dim|^hspmm$|^saddmm$|_csr|_csc|_bsr|_bsc|^is_sparse", _SPARSE),
     ("*", r"^q_|quantiz|int_repr|qscheme|^quint|^qint|per_channel|per_tensor|fake_quant|^dequantize", _QUANT),
     ("*", r"half|bfloat16|float8|float4|^bits|uint16|uint32|uint64|^int1$|^int2$|^int[3-7]$|^uint[1-7]$|"
-          r"^int8$|^int16$|^short$|^char$|^cdouble$|^float16$|^e8m0", _HALF),
+          r"^int8$|^int16$|^short$|^char$|^cdouble$|^float16$|^e8m0|^CharTensor$|^ShortTensor$|^HalfTensor$|"
+          r"^BFloat16Tensor$", _HALF),
     ("*", r"xpu|mps|ipu|mtia|maia|xla|vulkan|mkldnn|hpu|privateuse|^is_mkldnn$|^to_mkldnn$|metal", _DEVICE),
     ("*", r"[Ss]torage|^set_$|share_memory|is_shared|^is_set_to$|record_stream|^pin_memory$|^is_pinned$|"
           r"^module_load$|^data_ptr$|const_data_ptr|resize_as_sparse", _STORAGE),
@@ -90,8 +92,20 @@ REASONS = [
           r"^clear_autocast|^chunk_", _INTERNAL),
 ]
 
-# Names norch has where PyTorch's object is something else, with why.
-DIFFERENT_OK = {}
+# Names norch has whose behaviour differs from PyTorch's in a way a user can notice, with why.
+BEHAVIOUR = {
+    ("Tensor", "diagonal"): "returns a copy gathered with index_select (differentiable), not a view: writes into "
+                            "it do not reach the input (the core's as_strided is not differentiable)",
+    ("Tensor", "unfold"): "returns a copy (index_select), not a strided view, for the same reason",
+    ("top-level", "compile"): "returns its argument unchanged: norch has no compiler",
+    ("top-level", "set_float32_matmul_precision"): "recorded and reported; float32 matmuls stay float32",
+    ("top-level", "use_deterministic_algorithms"): "recorded and reported; it selects no kernel",
+    ("autograd", "inference_mode"): "disables grad like no_grad; norch has no separate inference tensors",
+    ("backends", "cudnn.benchmark"): "flags under backends are kept with PyTorch's defaults and select nothing",
+    ("cuda", "set_device"): "norch uses cuda:0 only; any other index is refused",
+    ("Tensor", "cholesky"): "the linear algebra methods (cholesky, lu, qr, det, inverse, matrix_exp, ...) are "
+                            "textbook algorithms over core ops, one Python step per column: for small matrices",
+}
 
 
 def _reason(area, name):
@@ -237,6 +251,8 @@ def render(table, torch_version):
         m = sum(r[1] == "missing" for r in rows)
         cov = f"{100.0 * p / (p + m):.1f}%" if p + m else "-"
         out.append(f"| {area} | {len(rows)} | {p} | {d} | {m} | {cov} |")
+    out += ["", "Present, but behaving differently:", "", "| area | name | difference |", "|---|---|---|"]
+    out += [f"| {a} | `{n}` | {why} |" for (a, n), why in BEHAVIOUR.items()]
     p, n = tensor_figure(table)
     out += ["", f"Tensor methods and properties that need no sparse, quantized, complex or nested tensor: "
                 f"{p} of {n} present ({100.0 * p / n:.1f}%), counting every other deliberate difference as absent."]

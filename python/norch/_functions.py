@@ -2,8 +2,8 @@
 Tensor methods, stacking helpers, global flags, dtype info, layouts and norch.compile.
 
 Flags that select a kernel in PyTorch (matmul precision, determinism) are kept and
-reported so scripts that set them run unchanged; norch's kernels are deterministic and
-compute float32 matmuls in float32 whatever they say.
+reported so scripts that set them run unchanged; in norch they select no kernel, and
+float32 matmuls compute in float32 whatever they say.
 """
 import builtins
 import functools
@@ -99,6 +99,81 @@ def _method_function(name):
 def polygamma(n, input):
     """polygamma(n, input): PyTorch puts the order first here (the method is input.polygamma(n))."""
     return input.polygamma(n)
+
+
+def combinations(input, r=2, with_replacement=False):
+    import itertools
+    if input.dim() != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = list(pick(builtins.range(input.shape[0]), r))
+    if not idx:
+        return _C.empty((0, r) if r else (0,), dtype=input.dtype, device=input.device)
+    flat = _C.tensor([i for c in idx for i in c], dtype=_C.int64, device=input.device)
+    return input.index_select(0, flat).reshape(len(idx), r)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A tensor over the bytes of a Python buffer (shared, as in PyTorch: it writes through)."""
+    arr = np.frombuffer(buffer, dtype=np.dtype(str(dtype).replace("norch.", "")), count=count, offset=offset)
+    out = _C.from_numpy(arr)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, device=None, requires_grad=False):
+    """An empty tensor of ``size`` whose memory is laid out in the order ``physical_layout``."""
+    physical = [size[d] for d in physical_layout]
+    inverse = [list(physical_layout).index(i) for i in builtins.range(len(size))]
+    out = _C.empty(physical, dtype=dtype or _C.get_default_dtype(), device=device).permute(inverse)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """(P, L, U) with A = P L U from the (LU, pivots) that Tensor.lu returns."""
+    n = LU_data.shape[-1]
+    eye = _C.eye(n, dtype=LU_data.dtype, device=LU_data.device)
+    L = LU_data.tril(-1) + eye
+    U = LU_data.triu()
+    piv = LU_pivots.reshape(-1, n)
+    mats = []
+    for row in piv.tolist():
+        perm = list(builtins.range(n))
+        for k, p in enumerate(row):
+            perm[k], perm[p - 1] = perm[p - 1], perm[k]
+        mats.append(eye.index_select(1, _C.tensor([perm.index(i) for i in builtins.range(n)], dtype=_C.int64,
+                                                   device=LU_data.device)).t())
+    P = _C.stack(mats).reshape(tuple(LU_pivots.shape[:-1]) + (n, n))
+    return P, L, U
+
+
+def get_default_device():
+    """Always cpu: norch creates tensors on the CPU unless a device is given."""
+    return _C.device("cpu")
+
+
+def set_default_tensor_type(t):
+    """Deprecated in PyTorch: a float legacy type sets the default dtype; norch has no default device."""
+    from ._legacy import _BY_NAME
+    cls = _BY_NAME.get(t, t) if isinstance(t, str) else t
+    if getattr(cls, "_device", "cpu") != "cpu":
+        raise TypeError("set_default_tensor_type: norch has no default CUDA device; create tensors with device='cuda'")
+    if not cls.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _C.set_default_dtype(cls.dtype)
+
+
+def get_device_module(device=None):
+    import sys
+    name = device.type if isinstance(device, _C.device) else (device or "cuda").split(":")[0]
+    if name == "cuda":
+        return sys.modules["norch.cuda"]
+    if name == "cpu":
+        return sys.modules["norch.cpu"] if "norch.cpu" in sys.modules else None
+    raise RuntimeError(f"Device '{name}' does not have a corresponding module registered as 'norch.{name}'.")
+
+
+def init_num_threads():
+    """Nothing to do: norch's OpenMP threads start on first use."""
 
 
 def fill(input, value):
@@ -450,7 +525,7 @@ def get_float32_matmul_precision():
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
-    """norch's kernels are deterministic already; the flag is recorded and reported."""
+    """Recorded and reported (are_deterministic_algorithms_enabled); it selects no kernel in norch."""
     _flags["deterministic"] = builtins.bool(mode)
     _flags["deterministic_warn_only"] = builtins.bool(warn_only)
 

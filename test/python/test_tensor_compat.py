@@ -395,3 +395,28 @@ def test_linalg_bad_inputs():
         norch.tensor([[1.0, 2.0], [2.0, 4.0]]).inverse()
     with pytest.raises(RuntimeError, match="floating point"):
         norch.ones(2, 2, dtype=norch.int64).det()
+
+
+def test_more_top_level_functions_match_torch():
+    x = A(4)
+    for r, w in ((2, False), (3, False), (2, True)):
+        _same(norch.combinations(_conv(x, "norch"), r, w), torch.combinations(_conv(x, "torch"), r, w))
+    buf = bytearray(np.arange(4, dtype=np.float32).tobytes())
+    t = norch.frombuffer(buf, dtype=norch.float32)
+    assert t.tolist() == torch.frombuffer(bytearray(buf), dtype=torch.float32).tolist()
+    e = norch.empty_permuted((2, 3, 4), (0, 2, 1))
+    assert tuple(e.shape) == (2, 3, 4) and e.stride() == torch.empty_permuted((2, 3, 4), (0, 2, 1)).stride()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        LU, piv = torch.from_numpy(_M).lu()
+        ref = torch.lu_unpack(LU, piv)
+    _same(norch.lu_unpack(*_conv(_M, "norch").lu()), ref)
+    assert norch.get_default_device() == norch.device("cpu")
+    assert norch.get_device_module("cuda") is norch.cuda
+    norch.set_default_tensor_type(norch.DoubleTensor)
+    try:
+        assert norch.ones(1).dtype == norch.float64
+    finally:
+        norch.set_default_tensor_type("torch.FloatTensor")
+    assert norch.get_default_dtype() == norch.float32
