@@ -52,7 +52,7 @@ cuda._install_typed_constructors()
 from . import _functions  # noqa: E402
 from ._functions import (  # noqa: E402,F401
     pi, e, inf, nan, newaxis, layout, strided, memory_format, contiguous_format, preserve_format,
-    fill, polygamma, combinations, frombuffer, empty_permuted, lu_unpack, get_default_device,
+    fill, polygamma, repeat_interleave, combinations, frombuffer, empty_permuted, lu_unpack, get_default_device,
     set_default_tensor_type, get_device_module, init_num_threads, broadcast_shapes, broadcast_tensors, atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack,
     dstack, column_stack, block_diag, meshgrid, cartesian_prod, tensordot, cdist, logspace, scalar_tensor,
     as_tensor, asarray, empty_strided, isin, searchsorted, bucketize, unravel_index, trapezoid, trapz,

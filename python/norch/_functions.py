@@ -61,7 +61,7 @@ METHOD_FUNCTIONS = [
     "inner", "is_floating_point", "is_nonzero", "is_same_size", "is_signed", "isclose", "isneginf", "isposinf",
     "isreal", "kron", "kthvalue", "ldexp", "logaddexp", "logaddexp2", "logcumsumexp", "logit", "masked_scatter",
     "matrix_power", "median", "moveaxis", "msort", "nanmean", "nanquantile", "nansum", "narrow_copy",
-    "nonzero_static", "positive", "prelu", "put", "quantile", "ravel", "renorm", "repeat_interleave", "rot90",
+    "nonzero_static", "positive", "prelu", "put", "quantile", "ravel", "renorm", "rot90",
     "select_scatter", "slice_scatter", "as_strided_scatter", "signbit", "split_with_sizes", "subtract", "swapdims",
     "take", "take_along_dim", "tensor_split", "trace", "unique_consecutive", "vdot", "xlogy", "sgn", "angle",
     "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_complex", "is_conj", "is_neg", "is_inference",
@@ -94,6 +94,13 @@ def _method_function(name):
     except (ValueError, TypeError):
         del fn.__wrapped__  # a core method: pybind11 gives no signature to follow
     return fn
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """input.repeat_interleave(repeats, dim); with one tensor of counts, each index i repeated counts[i] times."""
+    if repeats is None:
+        return _C.arange(input.numel(), device=input.device).repeat_interleave(input.reshape(-1))
+    return input.repeat_interleave(repeats, dim, output_size=output_size)
 
 
 def polygamma(n, input):

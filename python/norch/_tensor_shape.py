@@ -260,14 +260,16 @@ def repeat_interleave(self, repeats, dim=None, *, output_size=None):
     x = self.reshape(-1) if dim is None else self
     d = 0 if dim is None else dim
     n = x.shape[d]
-    reps = repeats.tolist() if isinstance(repeats, Tensor) else repeats
-    reps = [reps] * n if isinstance(reps, builtins.int) or (isinstance(reps, list) and len(reps) == 1 and n != 1
-                                                           and not isinstance(repeats, list)) else reps
-    if isinstance(reps, list) and len(reps) == 1 and n != 1:
+    reps = repeats.reshape(-1).tolist() if isinstance(repeats, Tensor) else repeats
+    if isinstance(reps, builtins.int):
+        reps = [reps]
+    if len(reps) == 1 and n != 1:  # one count broadcasts to every slice
         reps = reps * n
     if len(reps) != n:
         raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
                            f"{len(reps)} and input.size({d}) = {n}")
+    if any(r < 0 for r in reps):
+        raise RuntimeError("repeats can not be negative")
     idx = _C.from_numpy(np.repeat(np.arange(n, dtype=np.int64), reps)).to(self.device)
     return x.index_select(d, idx)
 

@@ -112,6 +112,7 @@ CASES = [
     ("take_along_dim", (A(3, 4), np.array([[0], [2], [1]])), {"dim": 1}, True),
     ("sum_to_size", (A(3, 4), 1, 4), {}, True),
     ("repeat_interleave", (A(3, 2), 2), {"dim": 0}, True), ("repeat_interleave", (A(3),), {"repeats": np.array([1, 0, 2])}, False),
+    ("repeat_interleave", (A(3, 2), np.array([2])), {"dim": 1}, False),
     ("unique_consecutive", (np.array([1, 1, 2, 2, 3, 1, 1], dtype=np.int64),), {"return_inverse": True, "return_counts": True}, False),
     ("masked_scatter", (A(3, 4), np.array([True, False, True, True]), A(12)), {}, False),
     ("index_copy", (A(4, 3), 0, np.array([2, 0]), A(2, 3)), {}, False),
@@ -412,6 +413,8 @@ def test_more_top_level_functions_match_torch():
         LU, piv = torch.from_numpy(_M).lu()
         ref = torch.lu_unpack(LU, piv)
     _same(norch.lu_unpack(*_conv(_M, "norch").lu()), ref)
+    counts = np.array([2, 0, 3], dtype=np.int64)
+    _same(norch.repeat_interleave(_conv(counts, "norch")), torch.repeat_interleave(_conv(counts, "torch")))
     assert norch.get_default_device() == norch.device("cpu")
     assert norch.get_device_module("cuda") is norch.cuda
     norch.set_default_tensor_type(norch.DoubleTensor)
