@@ -18,8 +18,12 @@ def acosh(self):
 
 @_method()
 def asinh(self):
-    a = self.abs()
-    return self.sign() * (a + (a * a + 1).sqrt()).log()
+    # Odd extension of log1p(a + a^2 / (1 + sqrt(1 + a^2))) (no cancellation near 0); the magnitude is
+    # taken with where, not abs, so the gradient at 0 is 1 rather than abs's subgradient 0.
+    neg = self < 0
+    a = _C.where(neg, -self, self)
+    f = (a + a * a / (1 + (a * a + 1).sqrt())).log1p()
+    return _C.where(neg, -f, f)
 
 
 @_method()
@@ -57,18 +61,22 @@ def hypot(self, other):
     return (self * self + other * other).sqrt()
 
 
+def _logaddexp(self, other, exp, log):
+    # The shift m is detached, so the gradient is exactly the softmax weights (1/2 each at a tie);
+    # an infinite m is replaced by 0 so inf - inf never appears.
+    m = _C.maximum(self, other).detach()
+    m = _C.where(m.isinf(), _C.zeros_like(m), m)
+    return m + log(exp(self - m) + exp(other - m))
+
+
 @_method()
 def logaddexp(self, other):
-    m = _C.maximum(self, other)
-    out = m + (-(self - other).abs()).exp().log1p()
-    return _C.where(self == other, self + math.log(2.0), out)  # equal infinities stay finite-safe
+    return _logaddexp(self, other, lambda t: t.exp(), lambda t: t.log())
 
 
 @_method()
 def logaddexp2(self, other):
-    m = _C.maximum(self, other)
-    out = m + (-(self - other).abs() * math.log(2.0)).exp().log1p() / math.log(2.0)
-    return _C.where(self == other, self + 1.0, out)
+    return _logaddexp(self, other, lambda t: t.exp2(), lambda t: t.log2())
 
 
 @_method()
@@ -239,8 +247,7 @@ def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         a, b = self.double(), other.double()
     else:
         a, b = self, other
-    close = (a == b) | ((a - b).abs() <= atol + rtol * b.abs())
-    close = close & ~(a.isinf() ^ b.isinf()) | (a == b)
+    close = (a == b) | ((a - b).abs() <= atol + rtol * b.abs())  # infinities are close only when equal
     if equal_nan:
         close = close | (a.isnan() & b.isnan())
     return close

@@ -373,7 +373,7 @@ def renorm(self, p, dim, maxnorm):
     others = [i for i in range(self.dim()) if i != dim % self.dim()]
     norms = (self.abs() ** p).sum(others, keepdim=True) ** (1.0 / p)
     scale = _C.where(norms > maxnorm, maxnorm / (norms + 1e-7), _C.ones_like(norms))
-    return self * scale.detach()
+    return self * scale
 
 
 @_method()
