@@ -423,3 +423,17 @@ def test_more_top_level_functions_match_torch():
     finally:
         norch.set_default_tensor_type("torch.FloatTensor")
     assert norch.get_default_dtype() == norch.float32
+
+
+@pytest.mark.parametrize("name,x,y", [("asinh", np.array([0.0, -2.0, 1e-8]), None),
+                                      ("logaddexp", np.array([1.0, 2.0, -3.0]), np.array([1.0, 5.0, -3.0])),
+                                      ("logaddexp2", np.array([1.0, 2.0]), np.array([1.0, -2.0])),
+                                      ("renorm", np.random.default_rng(3).standard_normal((3, 4)), None)])
+def test_gradients_at_ties_and_zero_match_torch(name, x, y):
+    extra = (2, 0, 1.0) if name == "renorm" else ()
+    a, b = _conv(x, "norch").requires_grad_(True), _conv(x, "torch").requires_grad_(True)
+    na = (getattr(a, name)(_conv(y, "norch")) if y is not None else getattr(a, name)(*extra))
+    tb = (getattr(b, name)(_conv(y, "torch")) if y is not None else getattr(b, name)(*extra))
+    (na * na).sum().backward()
+    (tb * tb).sum().backward()
+    _same(a.grad, b.grad, 1e-10)
