@@ -51,7 +51,7 @@ REASONS = [
      _ATEN + " (the ATen argument order differs from nn.functional's)"),
     ("utils.data", r"DataPipe|datapipe|^DataChunk$|validation|^non_deterministic$|determinism", _DATAPIPE),
     ("*", r"complex|cfloat|cdouble|chalf|conj|(^|_)imag$|(^|_)real$|^angle|^polar|view_as_real|"
-          r"view_as_complex|^sgn_?$|^isreal$|^is_neg$|resolve_neg|^adjoint$|^H$|^mH$|^mT$x", _COMPLEX),
+          r"view_as_complex|^sgn_?$|^isreal$|^is_neg$|resolve_neg|^adjoint$|^H$|^mH$", _COMPLEX),
     ("*", r"sparse|coalesce|indices$|^crow|^ccol|^col_indices|^row_indices|^values$|to_dense|^smm$|"
           r"sspaddmm|dense_dim|^hspmm$|^saddmm$|_csr|_csc|_bsr|_bsc|^is_sparse", _SPARSE),
     ("*", r"^q_|quantiz|int_repr|qscheme|^quint|^qint|per_channel|per_tensor|fake_quant|^dequantize", _QUANT),
@@ -87,7 +87,7 @@ REASONS = [
           r"^ScriptMethod|^ScriptFunction|^ScriptModule|^TupleType|^UnionType|^ListType|^DictType|^OptionalType|"
           r"^FutureType|^AwaitType|^RRefType|^InterfaceType|^EnumType|^TensorType|^NumberType|^IntType|^FloatType|"
           r"^ComplexType|^StringType|^BoolType|^NoneType|^AnyType|^DeviceObjType|^PyObjectType|^SymIntType|"
-          r"^SymBoolType|^Await$|^Capsule$|^Generator$x|^StaticModule|^TracingState|^GraphExecutorState|"
+          r"^SymBoolType|^Await$|^Capsule$|^StaticModule|^TracingState|^GraphExecutorState|"
           r"^ExecutionPlan|^CallbackHandle|^PyTorchFile|^autocast_|^get_autocast|^set_autocast|^is_autocast|"
           r"^clear_autocast|^chunk_", _INTERNAL),
 ]
