@@ -23,6 +23,17 @@ def seed_everything(seed):
     return norch.Generator().manual_seed(seed) if hasattr(norch, "Generator") else np.random.default_rng(seed)
 
 
+def open_dataset(make, script, data_dir):
+    """``make()`` builds a dataset; when its files are missing or the download fails, the script stops
+    with the dataset's own message plus the command-line flags that fix it (not only the Python arguments)."""
+    try:
+        return make()
+    except RuntimeError as e:
+        where = f"--data-dir {data_dir}" if data_dir else "norch's cache folder"
+        raise SystemExit(f"{script}: {e}\nLooked in {where}. Run with --download to fetch the dataset, or with "
+                         f"--data-dir DIR to point at a folder that already holds its files.") from None
+
+
 def limit(dataset, n):
     """The first ``n`` items of ``dataset`` (all of it when ``n`` is None)."""
     if n is None:

@@ -20,7 +20,7 @@ from norch.datasets import CIFAR10
 from norch.utils.data import DataLoader, get_worker_info
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import fit, limit, seed_everything  # noqa: E402  (examples/common.py)
+from common import fit, limit, open_dataset, seed_everything  # noqa: E402  (examples/common.py)
 
 MEAN = np.array([0.4914, 0.4822, 0.4465], dtype=np.float32).reshape(3, 1, 1)
 STD = np.array([0.2470, 0.2435, 0.2616], dtype=np.float32).reshape(3, 1, 1)
@@ -99,8 +99,10 @@ def main(argv=None):
     generator = seed_everything(args.seed)
     np.random.seed(args.seed)
     device = "cuda" if norch.cuda.is_available() else "cpu"
-    train_set = CIFAR10(args.data_dir, train=True, transform=augment, download=args.download)
-    test_set = CIFAR10(args.data_dir, train=False, transform=normalize, download=args.download)
+    train_set = open_dataset(lambda: CIFAR10(args.data_dir, train=True, transform=augment, download=args.download),
+                             "examples/cifar10/main.py", args.data_dir)
+    test_set = open_dataset(lambda: CIFAR10(args.data_dir, train=False, transform=normalize, download=args.download),
+                            "examples/cifar10/main.py", args.data_dir)
     train_set = limit(train_set, args.limit)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator,
                               num_workers=args.num_workers, worker_init_fn=seed_numpy_in_worker,

@@ -18,7 +18,7 @@ from norch.datasets import MNIST
 from norch.utils.data import DataLoader
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from common import fit, limit, seed_everything  # noqa: E402  (examples/common.py)
+from common import fit, limit, open_dataset, seed_everything  # noqa: E402  (examples/common.py)
 
 MEAN, STD = 0.1307, 0.3081
 
@@ -66,8 +66,10 @@ def main(argv=None):
     generator = seed_everything(args.seed)
     device = "cuda" if norch.cuda.is_available() else "cpu"
     normalize = lambda img: (img - MEAN) / STD  # noqa: E731
-    train_set = MNIST(args.data_dir, train=True, transform=normalize, download=args.download)
-    test_set = MNIST(args.data_dir, train=False, transform=normalize, download=args.download)
+    train_set = open_dataset(lambda: MNIST(args.data_dir, train=True, transform=normalize, download=args.download),
+                             "examples/mnist/main.py", args.data_dir)
+    test_set = open_dataset(lambda: MNIST(args.data_dir, train=False, transform=normalize, download=args.download),
+                            "examples/mnist/main.py", args.data_dir)
     train_set = limit(train_set, args.limit)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator,
                               num_workers=args.num_workers)

@@ -39,10 +39,35 @@ def _export_functions():
 _export_functions()
 
 from . import _tensor  # noqa: E402,F401  (Python-side Tensor methods: repr, iteration, ...)
+from ._tensor import set_printoptions, get_printoptions  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import random  # noqa: E402,F401
+from . import _tensor_compat  # noqa: E402
+_tensor_compat.install()
+from . import _legacy  # noqa: E402
+_legacy.install(globals())
+cuda._install_typed_constructors()
+from . import _functions  # noqa: E402
+from ._functions import (  # noqa: E402,F401
+    pi, e, inf, nan, newaxis, layout, strided, memory_format, contiguous_format, preserve_format,
+    fill, polygamma, repeat_interleave, combinations, frombuffer, empty_permuted, lu_unpack, get_default_device,
+    set_default_tensor_type, get_device_module, init_num_threads, broadcast_shapes, broadcast_tensors, atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack,
+    dstack, column_stack, block_diag, meshgrid, cartesian_prod, tensordot, cdist, logspace, scalar_tensor,
+    as_tensor, asarray, empty_strided, isin, searchsorted, bucketize, unravel_index, trapezoid, trapz,
+    cumulative_trapezoid, rsub, can_cast, var_mean, std_mean, chain_matmul, vander,
+    has_openmp, has_mkl, has_lapack, has_spectral, is_storage, finfo, iinfo,
+    set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
+    are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,
+    set_deterministic_debug_mode, get_deterministic_debug_mode, set_warn_always, is_warn_always_enabled,
+    get_num_interop_threads, set_num_interop_threads, set_flush_denormal, compile,
+)
+_functions.install(globals())
+from ._einsum import einsum  # noqa: E402,F401
+from ._functions import range_ as range  # noqa: E402,F401  (PyTorch's deprecated inclusive range)
+from .autograd import inference_mode, is_inference_mode_enabled  # noqa: E402,F401
+from .autograd import set_detect_anomaly, is_anomaly_enabled  # noqa: E402,F401
 
 __version__ = "0.1.0"
 
@@ -58,3 +83,17 @@ def numel(t):
 from .serialization import save, load  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401  (import norch gives norch.nn, .optim, .utils.data, as torch does)
 from .utils import data as _data  # noqa: E402,F401
+from . import backends, accelerator  # noqa: E402,F401
+from . import _device_errors  # noqa: E402,F401
+
+# PyTorch's top-level forms of nn.functional ops whose signatures agree with nn.functional's.
+for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+              "avg_pool1d", "max_pool1d", "max_pool2d", "max_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
+              "pixel_shuffle", "pixel_unshuffle", "cosine_similarity", "pairwise_distance", "pdist", "selu", "celu",
+              "rrelu", "threshold", "dropout", "alpha_dropout", "feature_alpha_dropout", "bilinear",
+              "binary_cross_entropy_with_logits", "cosine_embedding_loss", "hinge_embedding_loss", "kl_div",
+              "margin_ranking_loss", "poisson_nll_loss", "triplet_margin_loss", "ctc_loss", "layer_norm",
+              "group_norm", "instance_norm", "rms_norm", "selu_", "celu_", "rrelu_", "threshold_"):
+    if _name not in globals() and hasattr(nn.functional, _name):
+        globals()[_name] = getattr(nn.functional, _name)
+del _name

@@ -3,21 +3,50 @@
 These are naturally Python (formatting text, building lists); everything that
 computes lives in the C++ core.
 """
+import sys
+
 import numpy as np
 
 from ._C import Tensor
 
 
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+             "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80)}
+_print_options = dict(_PROFILES["default"], sci_mode=None)
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """PyTorch's torch.set_printoptions: digits, summarization threshold, edge items, line width, profile."""
+    if profile is not None:
+        _print_options.update(_PROFILES[profile])
+    for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                 ("linewidth", linewidth)):
+        if v is not None:
+            _print_options[k] = v
+    _print_options["sci_mode"] = sci_mode
+
+
+def get_printoptions():
+    return dict(_print_options)
+
+
 def _format_array(t):
     arr = t.detach().cpu().numpy()
+    o = _print_options
+    common = dict(separator=", ", prefix="tensor(", threshold=o["threshold"], edgeitems=o["edgeitems"],
+                  max_line_width=o["linewidth"])
     if arr.dtype == np.bool_:
-        body = np.array2string(arr, separator=", ", prefix="tensor(",
-                               formatter={"bool": lambda v: "True" if v else "False"})
+        body = np.array2string(arr, formatter={"bool": lambda v: "True" if v else "False"}, **common)
     elif arr.dtype.kind == "f":
-        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal", suppress_small=True)
+        if o["sci_mode"]:
+            p = o["precision"]
+            body = np.array2string(arr, formatter={"float_kind": lambda v: f"{v:.{p}e}"}, **common)
+        else:
+            body = np.array2string(arr, precision=o["precision"], floatmode="maxprec_equal", suppress_small=True,
+                                   **common)
     else:
-        body = np.array2string(arr, separator=", ", prefix="tensor(")
+        body = np.array2string(arr, **common)
     return body
 
 
@@ -42,9 +71,12 @@ def _repr(self):
 
 
 def _format(self, spec):
-    if self.numel() == 1:
+    # As PyTorch: a 0-d tensor formats like its number; any other refuses a format spec.
+    if self.dim() == 0:
         return format(self.item(), spec)
-    return format(repr(self), spec)
+    if spec:
+        raise TypeError("unsupported format string passed to Tensor.__format__")
+    return repr(self)
 
 
 def _iter(self):

@@ -1,4 +1,9 @@
-"""norch.save / norch.load: checkpoints in the safetensors format, never pickle.
+"""norch.save / norch.load: checkpoints in the safetensors format; other objects pickled safely.
+
+State dicts, tensors and containers of them use the safetensors format below. Any other
+picklable object (a whole module, an optimizer) is pickled as Note [Pickled checkpoints]
+in _pickle_format.py describes; loading it defaults to weights_only=True, which never
+runs code from the file.
 
 Note [Checkpoint format]
 A file is a valid safetensors file: an 8-byte little-endian header length, a JSON header
@@ -22,8 +27,10 @@ import numpy as np
 
 from . import _C
 from ._C import Tensor
+from . import _pickle_format
+from ._pickle_format import add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals  # noqa: F401
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 _FORMAT_VERSION = "1"
 _ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL"}
@@ -33,6 +40,10 @@ _NP_DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.i
 
 def _dtype_name(dtype):
     return str(dtype).replace("norch.", "")
+
+
+class _NotEncodable(TypeError):
+    """The object holds something the safetensors format cannot describe: it is pickled instead."""
 
 
 class _Encoder:
@@ -79,7 +90,7 @@ class _Encoder:
             return {"__tuple__": [self.encode(v, path + (str(i),)) for i, v in enumerate(obj)]}
         if isinstance(obj, list):
             return [self.encode(v, path + (str(i),)) for i, v in enumerate(obj)]
-        raise TypeError(f"norch.save: cannot save an object of type {type(obj).__name__} at "
+        raise _NotEncodable(f"norch.save: cannot save an object of type {type(obj).__name__} at "
                         f"'{'.'.join(path) or '<root>'}'; supported: tensors, dicts, lists, tuples, numbers, "
                         f"strings, bools, None, dtypes and devices")
 
@@ -138,8 +149,16 @@ def _serialize(obj):
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
-    """Saves ``obj`` to ``f`` (a path or a binary file object). See Note [Checkpoint format]."""
-    chunks = _serialize(obj)
+    """Saves ``obj`` to ``f`` (a path or a binary file object).
+
+    Tensors, and dicts/lists/tuples of tensors, numbers, strings, bools, None, dtypes and
+    devices (every state_dict) are written as safetensors (Note [Checkpoint format]);
+    any other picklable object is pickled (Note [Pickled checkpoints]).
+    """
+    try:
+        chunks = _serialize(obj)
+    except _NotEncodable:
+        chunks = [_pickle_format.dumps(obj)]
     if hasattr(f, "write"):
         _write_chunks(f, chunks)
         return
@@ -213,6 +232,11 @@ def _target_device(saved, map_location):
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
     """Loads an object saved by norch.save (or any safetensors file) from a path or binary file object.
 
+    ``weights_only`` (default True, as in PyTorch 2.6+): a pickled checkpoint may contain only
+    tensors, containers, primitive types and the globals allowed by ``add_safe_globals`` /
+    ``safe_globals``; anything else raises pickle.UnpicklingError naming the global. Pass
+    ``weights_only=False`` only for files from a trusted source: it can run arbitrary code.
+
     ``map_location``: None (devices as saved), a device or string, a dict mapping saved device
     strings to new ones, or a callable ``fn(tensor, saved_device) -> tensor``.
     """
@@ -227,9 +251,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         except FileNotFoundError:
             raise FileNotFoundError(f"norch.load: no such file: '{where}'") from None
         where = f"'{where}'"
-    metadata, arrays = _parse(buf, where)
-    tensors = {name: _C.from_numpy(arr) for name, arr in arrays.items()}
-
     placed = {}
 
     def place(t, saved_device, requires_grad):
@@ -252,6 +273,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         placed[key] = t
         return t
 
+    if bytes(buf[:len(_pickle_format.MAGIC)]) == _pickle_format.MAGIC:
+        return _pickle_format.loads(buf, weights_only is not False, place, where)
+    metadata, arrays = _parse(buf, where)
+    tensors = {name: _C.from_numpy(arr) for name, arr in arrays.items()}
     if "norch" not in metadata:
         return {name: place(t, "cpu", False) for name, t in tensors.items()}
     try:

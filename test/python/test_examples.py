@@ -91,3 +91,12 @@ def test_cifar10_example_on_tiny_files(tmp_path):
                            "--num-workers", "2", "--checkpoint", ck])
     assert len(history["test_loss"]) == 1 and np.isfinite(history["train_loss"][0])
     assert norch.load(ck)["epoch"] == 1
+
+
+@pytest.mark.parametrize("script", ["mnist", "cifar10"])
+def test_example_data_errors_name_the_flags(tmp_path, script, capsys):
+    mod = runpy.run_path(os.path.join(EXAMPLES, script, "main.py"))
+    with pytest.raises(SystemExit) as e:
+        mod["main"](["--data-dir", str(tmp_path), "--epochs", "1"])
+    msg = str(e.value)
+    assert "--download" in msg and "--data-dir" in msg and str(tmp_path) in msg and "not found" in msg

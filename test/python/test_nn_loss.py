@@ -152,10 +152,22 @@ def test_pointwise_losses(name, kw, reduction, device):
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
 def test_pointwise_losses_broadcast_target(name):
     x, y = arr(3, 4), arr(4)
-    with pytest.warns(UserWarning):  # torch warns about the broadcast; norch follows it silently
+    with pytest.warns(UserWarning):
         ref = getattr(TF, name)(tt(x), tt(y))
-    close(getattr(F, name)(nt(x), nt(y)), ref)
-    assert gradcheck(lambda a, b: getattr(F, name)(a, b), (nt(x, True), nt(y, True)))
+    with pytest.warns(UserWarning, match=r"Using a target size \(norch.Size\(\[4\]\)\) that is different to the "
+                                         r"input size \(norch.Size\(\[3, 4\]\)\)"):
+        out = getattr(F, name)(nt(x), nt(y))
+    close(out, ref)
+    with pytest.warns(UserWarning):
+        assert gradcheck(lambda a, b: getattr(F, name)(a, b), (nt(x, True), nt(y, True)))
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+def test_pointwise_losses_same_shape_do_not_warn(name):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(F, name)(nt(arr(3, 4)), nt(arr(3, 4)))
 
 
 def test_mse_double_backward_and_empty():

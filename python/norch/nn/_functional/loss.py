@@ -52,19 +52,32 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _nn.nll_loss(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction))
 
 
+def _warn_if_broadcast(input, target):
+    # PyTorch's warning: a (N, 1) prediction against an (N,) target silently broadcasts to (N, N).
+    if tuple(target.shape) != tuple(input.shape):
+        import warnings
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+                      "the same size.", stacklevel=3)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _warn_if_broadcast(input, target)
     return _nn.mse_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _warn_if_broadcast(input, target)
     return _nn.l1_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_if_broadcast(input, target)
     return _nn.smooth_l1_loss(input, target, _reduction(size_average, reduce, reduction), beta)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
+    _warn_if_broadcast(input, target)
     return _nn.huber_loss(input, target, reduction, delta)
 
 

@@ -1,6 +1,6 @@
 """norch.utils.data: datasets, samplers and the DataLoader (PyTorch's torch.utils.data)."""
 from .dataset import (  # noqa: F401
-    Dataset, IterableDataset, TensorDataset, ConcatDataset, ChainDataset, Subset, random_split,
+    Dataset, IterableDataset, TensorDataset, StackDataset, ConcatDataset, ChainDataset, Subset, random_split,
 )
 from .sampler import (  # noqa: F401
     Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler,

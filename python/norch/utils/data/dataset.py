@@ -1,12 +1,12 @@
-"""Datasets: Dataset, IterableDataset, TensorDataset, ConcatDataset, Subset, random_split."""
+"""Datasets: Dataset, IterableDataset, TensorDataset, StackDataset, ConcatDataset, Subset, random_split."""
 import bisect
 import math
 import warnings
 
 from ._utils import random as _random
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
-           "random_split"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "ChainDataset",
+           "Subset", "random_split"]
 
 
 class Dataset:
@@ -42,6 +42,33 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].size(0)
+
+
+class StackDataset(Dataset):
+    """Zips datasets of one length: ``StackDataset(a, b)[i] == (a[i], b[i])``, or a dict with keywords."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like input/output,"
+                             " but both types are given.")
+        datasets = args or tuple(kwargs.values())
+        if not datasets:
+            raise ValueError("At least one dataset should be passed")
+        self._length = len(datasets[0])
+        if any(len(d) != self._length for d in datasets):
+            raise ValueError("Size mismatch between datasets")
+        self.datasets = args if args else kwargs
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        return [self[i] for i in indices]
+
+    def __len__(self):
+        return self._length
 
 
 class ConcatDataset(Dataset):

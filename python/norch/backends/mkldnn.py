@@ -1,0 +1,6 @@
+"""norch.backends.mkldnn: norch does not link oneDNN."""
+enabled = False
+
+
+def is_available():
+    return False

@@ -1,0 +1,9 @@
+"""norch.backends.mps: Apple's Metal backend, which norch does not have."""
+
+
+def is_available():
+    return False
+
+
+def is_built():
+    return False
