@@ -91,6 +91,7 @@ Tensor& frac_(Tensor& a);
 Tensor& logical_not_(Tensor& a);
 Tensor& bitwise_not_(Tensor& a);
 Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor& clamp_(Tensor& a, const Tensor& min, const Tensor& max);  // either may be undefined
 Tensor& nan_to_num_(Tensor& a, std::optional<double> nan = std::nullopt, std::optional<double> posinf = std::nullopt,
                     std::optional<double> neginf = std::nullopt);
 
