@@ -78,6 +78,9 @@ constexpr BinaryKind binary_op_kind(BinaryOp op) {
   return BinaryKind::Arith;
 }
 
+// Kinds whose kernels only ever see float operands (the op promotes or refuses the rest).
+constexpr bool computes_in_float(BinaryKind kind) { return kind == BinaryKind::FloatMath; }
+
 // Operand 0 = op(operand 1, operand 2); inputs in the iterator's common dtype.
 using BinaryKernel = void (*)(TensorIterator& iter, BinaryOp op);
 extern DispatchStub<BinaryKernel> binary_stub;

@@ -95,6 +95,9 @@ constexpr UnaryKind unary_op_kind(UnaryOp op) {
   return UnaryKind::Keep;
 }
 
+// Kinds whose kernels only ever see float operands (the op promotes the rest).
+constexpr bool computes_in_float(UnaryKind kind) { return kind == UnaryKind::FloatMath; }
+
 using UnaryKernel = void (*)(TensorIterator& iter, UnaryOp op);
 extern DispatchStub<UnaryKernel> unary_stub;
 

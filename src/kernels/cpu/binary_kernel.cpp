@@ -19,7 +19,7 @@ void run_functor(TensorIterator& it, BinaryOp op, F f) {
     else NORCH_ERROR('"', binary_op_name(op), "\" not implemented for '", dtype_name(it.common_dtype()), "'");
   } else if constexpr (std::is_same_v<T, bool> && kind != BinaryKind::ArithBool) {
     NORCH_ERROR(binary_op_name(op), ": not supported for bool tensors");
-  } else if constexpr (kind == BinaryKind::FloatMath && !std::is_floating_point_v<T>) {
+  } else if constexpr (computes_in_float(kind) && !std::is_floating_point_v<T>) {
     NORCH_ERROR(binary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
     binary_loop<T, T>(it, f);

@@ -20,7 +20,7 @@ void run_functor(TensorIterator& it, UnaryOp op, F f) {
     else NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else if constexpr (std::is_same_v<T, bool>) {
     NORCH_ERROR(unary_op_name(op), ": not implemented for dtype bool");
-  } else if constexpr (kind == UnaryKind::FloatMath && !std::is_floating_point_v<T>) {
+  } else if constexpr (computes_in_float(kind) && !std::is_floating_point_v<T>) {
     NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
     unary_loop<T, T>(it, f);
