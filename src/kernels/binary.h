@@ -16,10 +16,11 @@ namespace norch {
 //   Arith     same dtype out; bool is refused by the kernel.
 //   ArithBool same dtype out; bool computes in bool (True + True is True).
 //   FloatMath integer and bool inputs compute in the default float dtype.
+//   FloatOnly float tensors only (PyTorch refuses the rest: hypot).
 //   Compare   any dtype in, bool out.
 //   Bitwise   integer and bool tensors only.
 //   Shift     integer tensors only (not bool).
-enum class BinaryKind { Arith, ArithBool, FloatMath, Compare, Bitwise, Shift };
+enum class BinaryKind { Arith, ArithBool, FloatMath, FloatOnly, Compare, Bitwise, Shift };
 
 // _(Enum, python_name, kind, inplace): inplace Yes generates
 // `name_(Tensor& self, const Tensor& other)` in ops/binary.cpp; add_, sub_ and div_
@@ -37,6 +38,7 @@ enum class BinaryKind { Arith, ArithBool, FloatMath, Compare, Bitwise, Shift };
   _(Maximum, maximum, ArithBool, Yes)               \
   _(Minimum, minimum, ArithBool, Yes)               \
   _(Atan2, atan2, FloatMath, Yes)                   \
+  _(Hypot, hypot, FloatOnly, Yes)                   \
   _(Eq, eq, Compare, No)                            \
   _(Ne, ne, Compare, No)                            \
   _(Lt, lt, Compare, No)                            \
@@ -79,7 +81,7 @@ constexpr BinaryKind binary_op_kind(BinaryOp op) {
 }
 
 // Kinds whose kernels only ever see float operands (the op promotes or refuses the rest).
-constexpr bool computes_in_float(BinaryKind kind) { return kind == BinaryKind::FloatMath; }
+constexpr bool computes_in_float(BinaryKind kind) { return kind == BinaryKind::FloatMath || kind == BinaryKind::FloatOnly; }
 
 // Operand 0 = op(operand 1, operand 2); inputs in the iterator's common dtype.
 using BinaryKernel = void (*)(TensorIterator& iter, BinaryOp op);
@@ -129,6 +131,7 @@ struct Minimum {
   }
 };
 struct Atan2 { template <typename T> NORCH_HD T operator()(T a, T b) const { return std::atan2(a, b); } };
+struct Hypot { template <typename T> NORCH_HD T operator()(T a, T b) const { return std::hypot(a, b); } };
 
 struct Eq { template <typename T> NORCH_HD bool operator()(T a, T b) const { return a == b; } };
 struct Ne { template <typename T> NORCH_HD bool operator()(T a, T b) const { return a != b; } };

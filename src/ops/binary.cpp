@@ -34,6 +34,9 @@ Tensor run(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out = Te
     NORCH_CHECK_KIND(ErrorKind::NotImplemented, is_integral(it.common_dtype(), true), '"', binary_op_name(op),
                      "\" is not implemented for dtype ", dtype_name(it.common_dtype()),
                      " (bitwise ops need integer or bool tensors)");
+  if (kind == BinaryKind::FloatOnly)
+    NORCH_CHECK_KIND(ErrorKind::NotImplemented, is_floating_point(it.common_dtype()), '"', binary_op_name(op),
+                     "\" not implemented for dtype ", dtype_name(it.common_dtype()));
   if (kind == BinaryKind::Shift)
     NORCH_CHECK_KIND(ErrorKind::NotImplemented, it.common_dtype() != ScalarType::Bool, '"', binary_op_name(op),
                      "\" is not implemented for dtype bool");
@@ -228,6 +231,17 @@ Tensor atan2(const Tensor& a, const Tensor& b) {
       Tensor denom = add(mul(x, x), mul(y, y));
       return {ctx.needs_input_grad(0) ? div(mul(g[0], x), denom) : Tensor(),
               ctx.needs_input_grad(1) ? div(mul(g[0], neg(y)), denom) : Tensor()};
+    });
+  return out;
+}
+
+Tensor hypot(const Tensor& a, const Tensor& b) {
+  Tensor out = run(BinaryOp::Hypot, a, b);
+  if (autograd::needs_grad(a, b))
+    autograd::record("HypotBackward0", {a, b}, {out}, {a, b, out}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      Tensor y = ctx.saved(2);
+      return {ctx.needs_input_grad(0) ? div(mul(g[0], ctx.saved(0)), y) : Tensor(),
+              ctx.needs_input_grad(1) ? div(mul(g[0], ctx.saved(1)), y) : Tensor()};
     });
   return out;
 }

@@ -180,6 +180,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_binary(m, cls, "maximum", maximum);
   def_binary(m, cls, "minimum", minimum);
   def_binary(m, cls, "atan2", atan2);
+  def_binary(m, cls, "hypot", hypot);
   def_binary(m, cls, "eq", eq);
   def_binary(m, cls, "ne", ne);
   def_binary(m, cls, "lt", lt);
@@ -204,6 +205,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_binary_inplace(cls, "minimum_", [](Tensor& a, const Tensor& b) { minimum_(a, b); });
   def_binary_inplace(cls, "fmod_", [](Tensor& a, const Tensor& b) { fmod_(a, b); });
   def_binary_inplace(cls, "atan2_", [](Tensor& a, const Tensor& b) { atan2_(a, b); });
+  def_binary_inplace(cls, "hypot_", [](Tensor& a, const Tensor& b) { hypot_(a, b); });
   def_binary_inplace(cls, "bitwise_left_shift_", [](Tensor& a, const Tensor& b) { bitwise_left_shift_(a, b); });
   def_binary_inplace(cls, "bitwise_right_shift_", [](Tensor& a, const Tensor& b) { bitwise_right_shift_(a, b); });
   def_binary_inplace(cls, "bitwise_and_", [](Tensor& a, const Tensor& b) { bitwise_and_(a, b); });

@@ -279,6 +279,7 @@ BINARY = [
     ("maximum", norch.maximum, np.maximum, "real", ALL, "keep", True, "maximum_"),
     ("minimum", norch.minimum, np.minimum, "real", ALL, "keep", True, "minimum_"),
     ("atan2", norch.atan2, np.arctan2, "real", NUMERIC, "float", True, "atan2_"),
+    ("hypot", norch.hypot, np.hypot, "real", FLOATS, "keep", True, "hypot_"),
     ("eq", norch.eq, np.equal, "real", ALL, "bool", False, None),
     ("ne", norch.ne, np.not_equal, "real", ALL, "bool", False, None),
     ("lt", norch.lt, np.less, "real", ALL, "bool", False, None),
