@@ -63,6 +63,7 @@ enum class UnaryKind { Keep, FloatMath, Predicate, Bitwise };
   _(Sigmoid, sigmoid, FloatMath, Yes)               \
   _(Erf, erf, FloatMath, Yes)                       \
   _(Reciprocal, reciprocal, FloatMath, Yes)         \
+  _(Sinc, sinc, FloatMath, Yes)                     \
   _(LogicalNot, logical_not, Predicate, Yes)        \
   _(IsNan, isnan, Predicate, No)                    \
   _(IsInf, isinf, Predicate, No)                    \
@@ -184,6 +185,14 @@ struct Sigmoid {
 };
 struct Erf { template <typename T> NORCH_HD T operator()(T a) const { return std::erf(a); } };
 struct Reciprocal { template <typename T> NORCH_HD T operator()(T a) const { return T(1) / a; } };
+// The normalized sinc, sin(pi x) / (pi x), with its limit 1 at 0 (PyTorch's and NumPy's).
+struct Sinc {
+  template <typename T> NORCH_HD T operator()(T a) const {
+    if (a == T(0)) return T(1);
+    const T p = T(3.14159265358979323846) * a;
+    return std::sin(p) / p;
+  }
+};
 
 struct LogicalNot { template <typename T> NORCH_HD bool operator()(T a) const { return a == T(0); } };
 struct IsNan { template <typename T> NORCH_HD bool operator()(T a) const { return a != a; } };

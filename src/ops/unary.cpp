@@ -188,6 +188,14 @@ Tensor reciprocal(const Tensor& a) {
   return unary(UnaryOp::Reciprocal, "ReciprocalBackward0", a, false, true,
                [](const Tensor& g, const Tensor&, const Tensor& y) { return neg(mul(g, mul(y, y))); });
 }
+Tensor sinc(const Tensor& a) {
+  return unary(UnaryOp::Sinc, "SincBackward0", a, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
+    // (pi x cos(pi x) - sin(pi x)) / (pi x^2), and 0 at x == 0 where sinc is flat.
+    Tensor px = mul(x, scalar(M_PI));
+    Tensor d = div(sub(mul(px, cos(px)), sin(px)), mul(px, x));
+    return mul(g, where(eq(x, scalar(0.0)), zeros_like(d), d));
+  });
+}
 Tensor logical_not(const Tensor& a) { return run(UnaryOp::LogicalNot, a); }
 Tensor bitwise_not(const Tensor& a) {
   if (!is_integral(a.dtype(), true))

@@ -242,6 +242,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_unary(m, cls, "trunc", static_cast<UnaryFn>(trunc));
   def_unary(m, cls, "frac", frac);
   def_unary(m, cls, "reciprocal", reciprocal);
+  def_unary(m, cls, "sinc", sinc);
   def_unary(m, cls, "square", square);
   def_unary(m, cls, "logical_not", logical_not);
   def_unary(m, cls, "bitwise_not", bitwise_not);
@@ -269,6 +270,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_inplace("round_", round_);
   def_inplace("trunc_", trunc_);
   def_inplace("reciprocal_", reciprocal_);
+  def_inplace("sinc_", sinc_);
   def_inplace("square_", square_);
   def_inplace("sign_", sign_);
   def_inplace("exp2_", exp2_);

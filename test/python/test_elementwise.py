@@ -100,6 +100,7 @@ UNARY = [
     ("sigmoid", lambda x: 1 / (1 + np.exp(-x)), "real", ALL, "float", True, True),
     ("erf", erf, "real", ALL, "float", True, True),
     ("reciprocal", lambda x: 1 / x, "nonzero", ALL, "float", True, True),
+    ("sinc", np.sinc, "real", ALL, "float", True, True),
     ("relu", lambda x: np.maximum(x, 0), "real", NUMERIC, "keep", True, True),
     ("floor", np.floor, "real", NUMERIC, "keep", True, True),
     ("ceil", np.ceil, "real", NUMERIC, "keep", True, True),
@@ -219,6 +220,16 @@ def test_unary_gradcheck(name, ref, domain, dtypes, kind, diff, inplace, device)
     e = T(make("float64", (0, 2), domain)).to(device).requires_grad_()
     fn(e).sum().backward()
     assert tuple(e.grad.shape) == (0, 2)
+
+
+def test_sinc_at_zero():
+    # The removable singularity: value 1 and slope 0 at 0, as in PyTorch; ints compute in float.
+    x = T(np.array([0.0, 0.5, -1.5]), requires_grad=True)
+    check(norch.sinc(x).detach(), np.sinc(x.detach().numpy()))
+    norch.sinc(x).sum().backward()
+    px = np.pi * np.array([0.5, -1.5])
+    check(x.grad, np.concatenate([[0.0], (px * np.cos(px) - np.sin(px)) / (px * np.array([0.5, -1.5]))]))
+    check(norch.sinc(T(np.array([0, 1, 2]))), np.sinc(np.array([0.0, 1.0, 2.0])), "float32")
 
 
 def test_unary_special_values():

@@ -39,6 +39,7 @@ Tensor round(const Tensor& a, int64_t decimals);  // floating point only when de
 Tensor trunc(const Tensor& a);
 Tensor frac(const Tensor& a);
 Tensor reciprocal(const Tensor& a);
+Tensor sinc(const Tensor& a);  // sin(pi x) / (pi x), 1 at 0
 Tensor square(const Tensor& a);
 Tensor logical_not(const Tensor& a);
 Tensor bitwise_not(const Tensor& a);
@@ -70,6 +71,7 @@ Tensor& ceil_(Tensor& a);
 Tensor& round_(Tensor& a);
 Tensor& trunc_(Tensor& a);
 Tensor& reciprocal_(Tensor& a);
+Tensor& sinc_(Tensor& a);
 Tensor& square_(Tensor& a);
 Tensor& sign_(Tensor& a);
 Tensor& exp2_(Tensor& a);
