@@ -34,7 +34,7 @@ py::object binary_operator(const Tensor& self, py::handle other) {
   auto o = as_tensor_arg(other, self.device());
   if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
   Tensor out = run_kernel(larger(self, *o), [&] { return Reflected ? F(*o, self) : F(self, *o); });
-  return py::cast(out);
+  return py::cast(std::move(out));
 }
 
 template <typename F>
