@@ -387,6 +387,12 @@ def test_binary_gradcheck(name, fn, ref, domain, dtypes, kind, diff, inplace, de
     assert gradcheck(lambda v: fn(x.detach(), v), (y,))
 
 
+def test_hypot_refuses_integers_as_pytorch():
+    for dt in ("bool",) + INTS:  # PyTorch: "hypot_cpu" not implemented for 'Long'
+        with pytest.raises(NotImplementedError, match="hypot"):
+            norch.hypot(T(make(dt, (3,))), T(make(dt, (3,), seed=1)))
+
+
 def test_maximum_minimum_ties_split_gradient():
     a = T(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     b = T(np.array([1.0, 5.0, 0.0]), requires_grad=True)
