@@ -136,27 +136,38 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
 
   // Functions and methods with PyTorch's names.
   m.def("add", [](py::handle a, py::handle b, py::handle alpha) {
-    Tensor ta = to_tensor_arg(a, "input");
-    return add(ta, to_tensor_arg(b, "other", ta.device()), to_scalar(alpha));
+    Tensor ta = to_tensor_arg(a, "input"), tb = to_tensor_arg(b, "other", ta.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(ta, tb), [&] { return add(ta, tb, s); });
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("add", [](const Tensor& a, py::handle b, py::handle alpha) {
-    return add(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&] { return add(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("add_", [](Tensor& a, py::handle b, py::handle alpha) -> Tensor& {
-    return add_(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&]() -> Tensor& { return add_(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   m.def("sub", [](py::handle a, py::handle b, py::handle alpha) {
-    Tensor ta = to_tensor_arg(a, "input");
-    return sub(ta, to_tensor_arg(b, "other", ta.device()), to_scalar(alpha));
+    Tensor ta = to_tensor_arg(a, "input"), tb = to_tensor_arg(b, "other", ta.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(ta, tb), [&] { return sub(ta, tb, s); });
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("sub", [](const Tensor& a, py::handle b, py::handle alpha) {
-    return sub(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&] { return sub(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("sub_", [](Tensor& a, py::handle b, py::handle alpha) -> Tensor& {
-    return sub_(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&]() -> Tensor& { return sub_(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   auto div_fn = [](const Tensor& a, const Tensor& b, py::object mode) {
-    return div(a, b, mode.is_none() ? std::string() : mode.cast<std::string>());
+    std::string m = mode.is_none() ? std::string() : mode.cast<std::string>();
+    return run_kernel(larger(a, b), [&] { return div(a, b, m); });
   };
   m.def("div", [div_fn](py::handle a, py::handle b, py::object mode) {
     Tensor ta = to_tensor_arg(a, "input");
@@ -166,7 +177,9 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
     return div_fn(a, to_tensor_arg(b, "other", a.device()), mode);
   }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   cls.def("div_", [](Tensor& a, py::handle b, py::object mode) -> Tensor& {
-    return div_(a, to_tensor_arg(b, "other", a.device()), mode.is_none() ? std::string() : mode.cast<std::string>());
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    std::string m = mode.is_none() ? std::string() : mode.cast<std::string>();
+    return run_kernel(larger(a, tb), [&]() -> Tensor& { return div_(a, tb, m); });
   }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   m.attr("divide") = m.attr("div");
   m.attr("true_divide") = m.attr("div");

@@ -225,3 +225,28 @@ def test_clamp_inplace_with_tensor_bounds():
         T(np.arange(4)).clamp_(T(np.array(0.5)), None)
     with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
         T(a[0]).clamp_(T(lo), T(hi))
+
+
+def _large_forward_that_makes_nan(x):
+    return norch.sqrt(x) * 0  # large enough that the sqrt runs with the GIL released
+
+
+def test_large_ops_capture_the_python_stack_without_the_gil():
+    # Note [GIL around elementwise kernels]: anomaly mode records the Python stack while
+    # the op runs, with the GIL released; the trace provider must take it back.
+    n = 1 << 16
+    a = np.ones(n)
+    a[0] = 0.0
+    x = T(a, requires_grad=True)
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        mode = norch.autograd.detect_anomaly()
+    with mode:
+        y = _large_forward_that_makes_nan(x).sum()
+        with pytest.raises(RuntimeError, match="SqrtBackward0") as e:
+            y.backward()
+    assert "_large_forward_that_makes_nan" in str(e.value)
+    # A large op on a NumPy-backed tensor whose array is dropped meanwhile still frees it safely.
+    t = norch.from_numpy(np.arange(n, dtype=np.float64))
+    out = t + t
+    del t
+    check(out, 2 * np.arange(n, dtype=np.float64))
