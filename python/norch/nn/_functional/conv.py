@@ -73,6 +73,10 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def pad(input, pad, mode="constant", value=None):
+    if mode in ("reflect", "replicate", "circular") and len(pad) == 6:
+        # The C++ pad has no 3-D reflect/replicate/circular kernel; see padding.py.
+        from .padding import pad_nd_composite
+        return pad_nd_composite(input, list(pad), mode)
     return _nn.pad(input, pad, mode, value)
 
 
