@@ -279,17 +279,16 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 def prelu(input, weight):
-    # weight holds 1 or C slopes; C is dim 1 (dim 0 for 1-D input), as in PyTorch.
+    # weight holds 1 or C slopes; C is dim 1 (1-D and 0-d input have one channel), as in PyTorch.
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     n = weight.numel()
     if n != 1:
-        channels = input.shape[1] if input.dim() >= 2 else (input.shape[0] if input.dim() == 1 else 1)
-        if input.dim() == 0 or channels != n:
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if channels != n:
             raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter "
                                f"numbers = {n} and channel size = {channels}.")
-        if input.dim() >= 2:
-            weight = weight.reshape(n, *([1] * (input.dim() - 2)))
+        weight = weight.reshape(n, *([1] * (input.dim() - 2)))
     else:
         weight = weight.reshape(())
     return _C.where(input > 0, input, input * weight)

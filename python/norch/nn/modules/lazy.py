@@ -66,11 +66,6 @@ class LazyModuleMixin:
             if self.cls_to_become is not None:
                 self.__class__ = self.cls_to_become
 
-    def extra_repr(self):
-        if self.has_uninitialized_params():
-            return "<uninitialized>"
-        return super().extra_repr()
-
 
 class LazyLinear(LazyModuleMixin, Linear):
     cls_to_become = Linear
@@ -170,7 +165,8 @@ class _LazyNormBase(LazyModuleMixin):
         self.num_features = 0
         if affine:
             self.weight = UninitializedParameter(device=device, dtype=dtype)
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+            if self.bias is not None:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
         if track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
@@ -188,7 +184,8 @@ class _LazyNormBase(LazyModuleMixin):
         if self.has_uninitialized_params():
             self.num_features = input.shape[self._feature_dim(input)]
             for name in ("weight", "bias", "running_mean", "running_var"):
-                self._materialize(name, (self.num_features,))
+                if getattr(self, name) is not None:
+                    self._materialize(name, (self.num_features,))
             self.reset_parameters()
 
 
@@ -196,9 +193,12 @@ def _lazy_norm(base, name, instance):
     class _Lazy(_LazyNormBase, base):
         cls_to_become = base
 
-        def __init__(self, eps=1e-5, momentum=0.1, affine=not instance, track_running_stats=not instance,
-                     device=None, dtype=None):
-            base.__init__(self, 1, eps, momentum, affine, track_running_stats, device, dtype)
+        def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                     dtype=None, *, bias=True):
+            if instance:
+                base.__init__(self, 1, eps, momentum, affine, track_running_stats, device, dtype)
+            else:
+                base.__init__(self, 1, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
             self._lazy_init(affine, track_running_stats, device, dtype)
 
         if instance:
