@@ -160,6 +160,8 @@ CONV_MODULES = [
     (lambda M: M.Conv3d(2, 3, 3, padding=1, padding_mode="circular"), (1, 2, 4, 5, 4)),
     (lambda M: M.Conv2d(2, 3, 3, padding=2, padding_mode="replicate"), (2, 2, 5, 6)),
     (lambda M: M.Conv1d(2, 3, 3, padding=1, padding_mode="reflect"), (2, 2, 7)),
+    (lambda M: M.Conv2d(2, 3, 3, padding="same", padding_mode="reflect"), (2, 2, 5, 6)),
+    (lambda M: M.Conv2d(2, 3, 2, padding="same", padding_mode="circular"), (2, 2, 5, 6)),
     (lambda M: M.ConvTranspose1d(4, 6, 3), (2, 4, 7)),
     (lambda M: M.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=2), (2, 4, 7)),
     (lambda M: M.ConvTranspose1d(4, 3, 2, bias=False), (4, 7)),

@@ -113,8 +113,8 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     planes = x.transpose(1, 2).reshape(N * D, C, *x.shape[3:])
     acc = None
     for t in range(kd):
-        y = conv_transpose2d(planes, weight.select(2, t).contiguous(), None, stride[1:], padding[1:], output_padding[1:],
-                             groups, dilation[1:])
+        y = conv_transpose2d(planes, weight.select(2, t).contiguous(), None, stride[1:], padding[1:],
+                             output_padding[1:], groups, dilation[1:])
         y = y.reshape(N, D, *y.shape[1:])
         if acc is None:
             acc = _C.zeros([N, full, *y.shape[2:]], dtype=y.dtype, device=y.device)

@@ -72,7 +72,7 @@ class _ConvNd(Module):
             left.append(total // 2)
             pads.append((total // 2, total - total // 2))
             asymmetric |= total % 2 == 1
-        if not asymmetric:
+        if not asymmetric and self.padding_mode == "zeros":
             return input, tuple(left)
         pad_arg = []
         for lo, hi in reversed(pads):  # F.pad takes the last dimension first

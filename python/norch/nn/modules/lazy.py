@@ -8,7 +8,7 @@ its eager class (LazyLinear -> Linear), as PyTorch does. Loading a state_dict in
 module that is still lazy takes the shapes from the checkpoint.
 """
 from ... import _C
-from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from ..parameter import UninitializedBuffer, UninitializedParameter
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
