@@ -306,3 +306,22 @@ def test_torch_nn_functional_coverage():
              and not inspect.isclass(getattr(TF, n))]
     missing = [n for n in names if not hasattr(F, n)]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("kw", [dict(scale_factor=2, mode="trilinear"),
+                                dict(scale_factor=(1.5, 2.3, 0.7), mode="trilinear"),
+                                dict(size=(5, 7, 4), mode="trilinear", align_corners=True),
+                                dict(size=(7, 3, 5), mode="nearest"), dict(scale_factor=1.7, mode="nearest"),
+                                dict(scale_factor=1.7, mode="trilinear", recompute_scale_factor=True)])
+def test_interpolate_5d(kw):
+    compare_call(lambda a: F.interpolate(a, **kw), lambda a: TF.interpolate(a, **kw), [randn(2, 3, 4, 5, 3)])
+    if kw["mode"] == "trilinear":
+        assert gradcheck(lambda a: F.interpolate(a, **kw), (to_n(randn(1, 1, 3, 2, 3), True),))
+    compare_modules(nn.Upsample(**kw), torch.nn.Upsample(**kw), randn(1, 2, 3, 4, 3))
+
+
+def test_interpolate_trilinear_needs_5d():
+    with pytest.raises(NotImplementedError, match="trilinear mode needs 5D input"):
+        F.interpolate(norch.randn(1, 2, 3, 4), scale_factor=2, mode="trilinear")
+    with pytest.raises(NotImplementedError):
+        TF.interpolate(torch.randn(1, 2, 3, 4), scale_factor=2, mode="trilinear")

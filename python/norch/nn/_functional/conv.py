@@ -84,4 +84,39 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented")
+    if input.dim() == 5 and mode in ("nearest", "trilinear"):
+        return _interpolate_3d(input, size, scale_factor, mode, align_corners, recompute_scale_factor)
+    if mode == "trilinear":
+        raise NotImplementedError(f"Got {input.dim()}D input, but trilinear mode needs 5D input")
     return _nn.interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor)
+
+
+def _interpolate_3d(input, size, scale_factor, mode, align_corners, recompute_scale_factor):
+    """5-D nearest / trilinear as three 1-D passes of the C++ interpolate: both are separable,
+    and each pass gets its own dim's size and scale, so the source positions are PyTorch's."""
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * 3
+        scales = [None] * 3
+    else:
+        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * 3
+        sizes = [int(L * s) for L, s in zip(input.shape[2:], scales)]
+        if recompute_scale_factor:
+            scales = [None] * 3
+    if len(sizes) != 3 or len(scales) != 3:
+        raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
+                         f"spatial dimensions of {list(input.shape[2:])} and output size of {sizes}.")
+    one_d = "linear" if mode == "trilinear" else "nearest"
+    x = input
+    for i, (o, sc) in enumerate(zip(sizes, scales)):
+        dim = 2 + i
+        moved = x.movedim(dim, -1)
+        lead = list(moved.shape[:-1])
+        flat = moved.reshape(-1, 1, moved.shape[-1])
+        if sc is None:
+            out = _nn.interpolate(flat, [o], None, one_d, align_corners, None)
+        else:
+            out = _nn.interpolate(flat, None, [float(sc)], one_d, align_corners, None)
+        x = out.reshape(*lead, o).movedim(-1, dim)
+    return x
