@@ -227,3 +227,11 @@ def test_pool_errors_like_torch():
         F.avg_pool3d(norch.randn(4, 4, 4), 2)
     with pytest.raises(RuntimeError):
         TF.avg_pool3d(torch.randn(4, 4), 2)
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_conv_tbc(pad):
+    compare_call(lambda x, w, b: F.conv_tbc(x, w, b, pad), lambda x, w, b: torch.conv_tbc(x, w, b, pad),
+                 [randn(7, 2, 3), randn(3, 3, 4), randn(4)])
+    with pytest.raises(RuntimeError, match="input channels"):
+        F.conv_tbc(norch.randn(7, 2, 3), norch.randn(3, 5, 4), norch.randn(4))

@@ -15,3 +15,4 @@ from ._functional.shape import *  # noqa: F401,F403
 from ._functional.norm import *  # noqa: F401,F403
 from ._functional.conv3d import *  # noqa: F401,F403
 from ._functional.grid import *  # noqa: F401,F403
+from ._functional.mha import *  # noqa: F401,F403

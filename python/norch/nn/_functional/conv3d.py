@@ -4,14 +4,14 @@
 conv3d: one conv2d per kernel depth tap, with the selected depth slices folded into
 the batch. conv_transpose3d: one conv_transpose2d per tap, whose outputs are added
 at depth d * stride + tap * dilation with index_add, then cropped by the padding.
-conv_transpose1d: conv_transpose2d on a height-1 image.
+conv_transpose1d: conv_transpose2d on a height-1 image. conv_tbc: conv1d on a permuted view.
 """
 import numpy as np
 
 from ... import _C
-from .conv import conv2d, conv_transpose2d, pad
+from .conv import conv1d, conv2d, conv_transpose2d, pad
 
-__all__ = ["conv3d", "conv_transpose1d", "conv_transpose3d"]
+__all__ = ["conv3d", "conv_transpose1d", "conv_transpose3d", "conv_tbc"]
 
 
 def _triple(x, name):
@@ -124,3 +124,19 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
     return out if batched else out.squeeze(0)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """1-D convolution of time-batch-channel input (T, B, Cin) with weight (K, Cin, Cout)."""
+    if input.dim() != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.dim() != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, out_channels.")
+    if bias.dim() != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    out = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0).contiguous(), bias, 1, pad)
+    return out.permute(2, 0, 1)
