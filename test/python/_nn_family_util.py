@@ -9,7 +9,7 @@ rng = np.random.default_rng(0)
 
 
 def randn(*shape, dtype=np.float64):
-    return rng.standard_normal(shape).astype(dtype)
+    return np.asarray(rng.standard_normal(shape), dtype=dtype)
 
 
 def to_n(a, grad=False):

@@ -175,7 +175,8 @@ def test_triplet_margin_with_distance(reduction, swap):
 
 
 @pytest.mark.parametrize("p", [1.0, 2.0, 3.0, float("inf"), 0.0])
-@pytest.mark.parametrize("shapes", [((5, 4), (5, 4)), ((4,), (4,)), ((2, 3, 4), (3, 4)), ((5, 4), (1, 4))])
+@pytest.mark.parametrize("shapes", [((5, 4), (5, 4)), ((4,), (4,)), ((2, 3, 4), (3, 4)), ((5, 4), (1, 4)),
+                                    ((), ())])
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_pairwise_distance(p, shapes, keepdim):
     a, b = randn(*shapes[0]), randn(*shapes[1])

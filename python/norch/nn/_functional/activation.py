@@ -240,14 +240,18 @@ def tanhshrink(input):
     return input - _C.tanh(input)
 
 
+def _threshold(input, th, value):
+    return _C.where(input > th, input, _C.full_like(input, value))
+
+
 def threshold(input, threshold, value, inplace=False):
     if inplace:
-        return _inplace(globals()["threshold"], input, threshold, value)
-    return _C.where(input > threshold, input, _C.full_like(input, value))
+        return _inplace(_threshold, input, threshold, value)
+    return _threshold(input, threshold, value)
 
 
 def threshold_(input, threshold, value):
-    return globals()["threshold"](input, threshold, value, inplace=True)
+    return _inplace(_threshold, input, threshold, value)
 
 
 def logsigmoid(input):

@@ -171,11 +171,10 @@ def _norm_last(x, p, keepdim):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     if p < 0:
         raise RuntimeError("pairwise_distance only supports non-negative p values")
-    if x1.dim() == 0 or x2.dim() == 0:
-        d = x1 - x2 + eps
-        return _norm_last(d.reshape(1), p, keepdim).reshape(()) if not keepdim else _norm_last(d.reshape(1), p,
-                                                                                                 True)
-    return _norm_last(x1 - x2 + eps, p, keepdim)
+    d = x1 - x2 + eps
+    if d.dim() == 0:  # PyTorch reduces a 0-d difference over its single element, to 0-d
+        return _norm_last(d.reshape(1), p, False).reshape(())
+    return _norm_last(d, p, keepdim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
