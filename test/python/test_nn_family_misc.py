@@ -324,3 +324,15 @@ def test_interpolate_trilinear_needs_5d():
         F.interpolate(norch.randn(1, 2, 3, 4), scale_factor=2, mode="trilinear")
     with pytest.raises(NotImplementedError):
         TF.interpolate(torch.randn(1, 2, 3, 4), scale_factor=2, mode="trilinear")
+
+
+@pytest.mark.parametrize("kw", [dict(scale_factor=2), dict(scale_factor=(1.5, 0.6)),
+                                dict(size=(7, 4), align_corners=True), dict(size=(3, 9)),
+                                dict(scale_factor=1.7, recompute_scale_factor=True),
+                                dict(size=(1, 1), align_corners=True)])
+def test_interpolate_bicubic(kw):
+    compare_call(lambda a: F.interpolate(a, mode="bicubic", **kw), lambda a: TF.interpolate(a, mode="bicubic", **kw),
+                 [randn(2, 3, 5, 6)])
+    assert gradcheck(lambda a: F.interpolate(a, mode="bicubic", **kw), (to_n(randn(1, 1, 3, 4), True),))
+    with pytest.raises(NotImplementedError, match="bicubic mode needs 4D input"):
+        F.interpolate(norch.randn(1, 2, 3), scale_factor=2, mode="bicubic")

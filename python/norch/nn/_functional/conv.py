@@ -1,7 +1,9 @@
 """nn.functional: convolution, pooling, padding and interpolation.
 
 Thin wrappers with PyTorch's signatures and defaults over the fused C++ ops in
-norch._C._nn; argument checks and all logic live in the C++ core.
+norch._C._nn, where the argument checks and the logic live. The exceptions are
+composites of those ops: 5-D nearest/trilinear and 4-D bicubic interpolation (separable
+1-D passes) and 3-D reflect/replicate/circular padding (padding.py).
 """
 from ... import _C
 
@@ -88,6 +90,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _interpolate_3d(input, size, scale_factor, mode, align_corners, recompute_scale_factor)
     if mode == "trilinear":
         raise NotImplementedError(f"Got {input.dim()}D input, but trilinear mode needs 5D input")
+    if mode == "bicubic":
+        if input.dim() != 4:
+            raise NotImplementedError(f"Got {input.dim()}D input, but bicubic mode needs 4D input")
+        return _interpolate_bicubic(input, size, scale_factor, bool(align_corners), recompute_scale_factor)
     return _nn.interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor)
 
 
@@ -119,4 +125,56 @@ def _interpolate_3d(input, size, scale_factor, mode, align_corners, recompute_sc
         else:
             out = _nn.interpolate(flat, None, [float(sc)], one_d, align_corners, None)
         x = out.reshape(*lead, o).movedim(-1, dim)
+    return x
+
+
+def _cubic_taps(L_in, L_out, scale, align_corners):
+    """PyTorch's bicubic source positions and weights (A = -0.75, edge-clamped taps)
+    for one dim: indices and weights, each (L_out, 4)."""
+    import numpy as np
+    dst = np.arange(L_out, dtype=np.float64)
+    if align_corners:
+        ratio = (L_in - 1) / (L_out - 1) if L_out > 1 else 0.0
+        src = dst * ratio
+    else:
+        ratio = 1.0 / scale if scale is not None and scale > 0 else L_in / L_out
+        src = ratio * (dst + 0.5) - 0.5  # not clamped at 0 for cubic, as in PyTorch
+    f = np.floor(src)
+    t = src - f
+    A = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+    w = np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], 1)
+    idx = np.clip(f[:, None].astype(np.int64) - 1 + np.arange(4)[None, :], 0, L_in - 1)
+    return idx, w
+
+
+def _interpolate_bicubic(input, size, scale_factor, align_corners, recompute_scale_factor):
+    """Bicubic resampling as two separable 1-D passes of four weighted index_selects."""
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * 2
+        scales = [None, None]
+    else:
+        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * 2
+        sizes = [int(L * sc) for L, sc in zip(input.shape[2:], scales)]
+        if recompute_scale_factor:
+            scales = [None, None]
+    x = input
+    for i in range(2):
+        dim = 2 + i
+        idx, w = _cubic_taps(x.shape[dim], sizes[i], scales[i], align_corners)
+        out = None
+        for k in range(4):
+            shape = [1] * x.dim()
+            shape[dim] = sizes[i]
+            wk = _C.tensor(w[:, k].copy(), dtype=x.dtype, device=x.device).reshape(*shape)
+            term = x.index_select(dim, _C.tensor(idx[:, k].copy(), device=x.device)) * wk
+            out = term if out is None else out + term
+        x = out
     return x
