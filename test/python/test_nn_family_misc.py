@@ -336,3 +336,10 @@ def test_interpolate_bicubic(kw):
     assert gradcheck(lambda a: F.interpolate(a, mode="bicubic", **kw), (to_n(randn(1, 1, 3, 4), True),))
     with pytest.raises(NotImplementedError, match="bicubic mode needs 4D input"):
         F.interpolate(norch.randn(1, 2, 3), scale_factor=2, mode="bicubic")
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 7), (2, 3, 5, 6), (1, 2, 4, 5, 3)])
+@pytest.mark.parametrize("kw", [dict(scale_factor=2.3, mode="nearest-exact"), dict(size=3, mode="nearest-exact"),
+                                dict(scale_factor=0.6, mode="nearest-exact"), dict(size=2, mode="area")])
+def test_interpolate_nearest_exact_and_area(shape, kw):
+    compare_call(lambda a: F.interpolate(a, **kw), lambda a: TF.interpolate(a, **kw), [randn(*shape)])

@@ -86,6 +86,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented")
+    if mode == "nearest-exact":
+        return _interpolate_nearest_exact(input, size, scale_factor, recompute_scale_factor)
+    if input.dim() == 5 and mode == "area":
+        from .pooling import adaptive_avg_pool3d
+        return adaptive_avg_pool3d(input, _output_sizes(input, size, scale_factor)[0])
     if input.dim() == 5 and mode in ("nearest", "trilinear"):
         return _interpolate_3d(input, size, scale_factor, mode, align_corners, recompute_scale_factor)
     if mode == "trilinear":
@@ -100,16 +105,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def _interpolate_3d(input, size, scale_factor, mode, align_corners, recompute_scale_factor):
     """5-D nearest / trilinear as three 1-D passes of the C++ interpolate: both are separable,
     and each pass gets its own dim's size and scale, so the source positions are PyTorch's."""
-    if (size is None) == (scale_factor is None):
-        raise ValueError("only one of size or scale_factor should be defined")
-    if size is not None:
-        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * 3
-        scales = [None] * 3
-    else:
-        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * 3
-        sizes = [int(L * s) for L, s in zip(input.shape[2:], scales)]
-        if recompute_scale_factor:
-            scales = [None] * 3
+    sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor)
     if len(sizes) != 3 or len(scales) != 3:
         raise ValueError("Input and output must have the same number of spatial dimensions, but got input with "
                          f"spatial dimensions of {list(input.shape[2:])} and output size of {sizes}.")
@@ -155,16 +151,7 @@ def _cubic_taps(L_in, L_out, scale, align_corners):
 
 def _interpolate_bicubic(input, size, scale_factor, align_corners, recompute_scale_factor):
     """Bicubic resampling as two separable 1-D passes of four weighted index_selects."""
-    if (size is None) == (scale_factor is None):
-        raise ValueError("only one of size or scale_factor should be defined")
-    if size is not None:
-        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * 2
-        scales = [None, None]
-    else:
-        scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * 2
-        sizes = [int(L * sc) for L, sc in zip(input.shape[2:], scales)]
-        if recompute_scale_factor:
-            scales = [None, None]
+    sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor)
     x = input
     for i in range(2):
         dim = 2 + i
@@ -177,4 +164,32 @@ def _interpolate_bicubic(input, size, scale_factor, align_corners, recompute_sca
             term = x.index_select(dim, _C.tensor(idx[:, k].copy(), device=x.device)) * wk
             out = term if out is None else out + term
         x = out
+    return x
+
+
+def _output_sizes(input, size, scale_factor, recompute_scale_factor=None):
+    n = input.dim() - 2
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        return (list(size) if isinstance(size, (list, tuple)) else [size] * n), [None] * n
+    scales = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * n
+    sizes = [int(L * sc) for L, sc in zip(input.shape[2:], scales)]
+    return sizes, ([None] * n if recompute_scale_factor else scales)
+
+
+def _interpolate_nearest_exact(input, size, scale_factor, recompute_scale_factor):
+    """PyTorch's 'nearest-exact': source floor((dst + 0.5) * in / out), one index_select per dim."""
+    import numpy as np
+    if input.dim() not in (3, 4, 5):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) "
+                                  "for the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+                                  "nearest-exact (got nearest-exact)")
+    sizes, scales = _output_sizes(input, size, scale_factor, recompute_scale_factor)
+    x = input
+    for i, (o, sc) in enumerate(zip(sizes, scales)):
+        L = x.shape[2 + i]
+        ratio = 1.0 / sc if sc is not None and sc > 0 else L / o
+        src = np.minimum(np.floor((np.arange(o) + 0.5) * ratio).astype(np.int64), L - 1)
+        x = x.index_select(2 + i, _C.tensor(src, device=x.device))
     return x
