@@ -144,7 +144,8 @@ Tensor from_numpy(py::array arr) {
   // The storage keeps the array alive; its deleter must hold the GIL to release it.
   PyObject* owner = arr.ptr();
   Py_INCREF(owner);
-  return from_blob(arr.mutable_data(), sizes, strides, t, Device(), [owner](void*) {
+  // data(), not mutable_data(): a read-only array is shared too, as in PyTorch (norch.from_numpy warns).
+  return from_blob(const_cast<void*>(arr.data()), sizes, strides, t, Device(), [owner](void*) {
     py::gil_scoped_acquire gil;
     Py_DECREF(owner);
   });
