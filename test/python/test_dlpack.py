@@ -202,6 +202,15 @@ def test_zero_dim_and_empty_round_trip(shape, dtype):
     assert tuple(torch.from_dlpack(empty).shape) == shape
 
 
+def test_stream_argument_on_the_device(device):
+    t = norch.arange(4, dtype=norch.float32, device=device)
+    streams = (None, -1) if device == "cpu" else (None, -1, 1, 2)
+    for stream in streams:
+        u = norch.from_dlpack(t.__dlpack__(stream=stream))
+        assert shares(u, t) and u.device == t.device
+        assert u.cpu().tolist() == [0, 1, 2, 3]
+
+
 def test_norch_to_norch_shares_memory(device):
     t = norch.arange(12, dtype=norch.float32, device=device).reshape(3, 4)
     u = norch.from_dlpack(t.t())

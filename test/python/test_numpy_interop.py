@@ -128,6 +128,17 @@ def test_ufunc_values_and_scalar_on_the_left():
     assert isinstance(m, norch.Tensor) and m.tolist() == [0.5, 2.0, 6.0]
     assert (np.array([0.5, 0.0, 2.0]) == t).tolist() == [True, False, True]
     assert norch.Tensor.__array_priority__ == torch.Tensor.__array_priority__
+    # Like torch.Tensor, no __array_ufunc__: NumPy converts through __array__ and wraps back.
+    assert hasattr(norch.Tensor, "__array_ufunc__") == hasattr(torch.Tensor, "__array_ufunc__")
+
+
+def test_device_tensor_is_refused_by_array(device):
+    t = norch.ones(2, device=device)
+    if device == "cpu":
+        assert np.asarray(t).tolist() == [1, 1]
+    else:
+        with pytest.raises(TypeError, match="can't convert cuda"):
+            np.asarray(t)
 
 
 # --- numpy() ---------------------------------------------------------------------
