@@ -196,3 +196,17 @@ def test_from_numpy_refuses_non_arrays():
     for lib in (norch, torch):
         with pytest.raises(TypeError, match=r"expected np.ndarray \(got list\)"):
             lib.from_numpy([1, 2])
+
+
+def test_frombuffer_of_read_only_bytes_warns_like_pytorch():
+    data = np.arange(4, dtype=np.float32).tobytes()
+    for lib in (norch, torch):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            t = lib.frombuffer(data, dtype=lib.float32)
+        assert [str(w.message)[:33] for w in seen] == ["The given buffer is not writable,"]
+        assert t.tolist() == [0, 1, 2, 3]
+    buf = bytearray(data)
+    t = norch.frombuffer(buf, dtype=norch.float32)
+    t[0] = 5.0     # a writable buffer is shared
+    assert np.frombuffer(buf, dtype=np.float32)[0] == 5.0
