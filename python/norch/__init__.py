@@ -44,6 +44,9 @@ from . import autograd  # noqa: E402,F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import random  # noqa: E402,F401
+from . import _dlpack  # noqa: E402
+_dlpack.install()
+from ._dlpack import from_dlpack  # noqa: E402,F401
 from . import _tensor_compat  # noqa: E402
 _tensor_compat.install()
 from . import _legacy  # noqa: E402
