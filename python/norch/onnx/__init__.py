@@ -219,7 +219,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
         raise OnnxExporterError(f"export produced an invalid ONNX model: {e}") from None
     data = proto.SerializeToString()
     if verbose:
-        print(helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     if isinstance(f, (str, os.PathLike)):
         tmp = os.fspath(f) + ".tmp"
         with open(tmp, "wb") as fh:

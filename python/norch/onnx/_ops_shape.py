@@ -288,7 +288,10 @@ def _split(g, tensor, split_size_or_sections, dim=0):
 
 @handler(*_keys("unbind"))
 def _unbind(g, input, dim=0):
-    d, sizes = _split_sizes(g, input, list(g.out), dim) if input.dim() else (0, [])
+    d = dim % input.dim()
+    if _dyn(g.sizes(input)[d]):
+        raise Unsupported("unbinding along a dynamic axis")
+    sizes = [1] * input.shape[d]
     parts = g.op("Split", g.v(input), g.i64(sizes), axis=d, outputs=len(sizes)) if len(sizes) > 1 \
         else [g.v(input)]
     return [g.op("Squeeze", p, g.i64([d])) for p in parts]
