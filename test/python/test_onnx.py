@@ -121,8 +121,66 @@ def test_layer(name):
     roundtrip(model, make)
 
 
-def _seq(shape_fn):
-    return lambda b: [shape_fn(b)]
+def _pair(make_target, shape=(5,)):
+    return lambda b: [norch.randn(b, *shape), make_target(b)]
+
+
+LOSSES = {
+    "mse": (nn.MSELoss(), _pair(lambda b: norch.randn(b, 5))),
+    "mse_sum": (nn.MSELoss(reduction="sum"), _pair(lambda b: norch.randn(b, 5))),
+    "l1_none": (nn.L1Loss(reduction="none"), _pair(lambda b: norch.randn(b, 5))),
+    "smooth_l1": (nn.SmoothL1Loss(beta=0.5), _pair(lambda b: norch.randn(b, 5))),
+    "huber": (nn.HuberLoss(delta=0.7), _pair(lambda b: norch.randn(b, 5))),
+    "cross_entropy": (nn.CrossEntropyLoss(), _pair(lambda b: norch.randint(0, 5, (b,)))),
+    "cross_entropy_weight_ignore": (nn.CrossEntropyLoss(weight=norch.rand(5), ignore_index=2, reduction="sum"),
+                                    _pair(lambda b: norch.randint(0, 5, (b,)))),
+    "cross_entropy_spatial": (nn.CrossEntropyLoss(reduction="none"),
+                              _pair(lambda b: norch.randint(0, 5, (b, 3)), shape=(5, 3))),
+    "nll": (nn.NLLLoss(), lambda b: [F.log_softmax(norch.randn(b, 5), 1), norch.randint(0, 5, (b,))]),
+    "bce": (nn.BCELoss(), lambda b: [norch.rand(b, 5) * 0.98 + 0.01, norch.rand(b, 5)]),
+    "bce_logits": (nn.BCEWithLogitsLoss(pos_weight=norch.rand(5) + 0.5), _pair(lambda b: norch.rand(b, 5))),
+    "kl_div": (nn.KLDivLoss(reduction="batchmean"),
+               lambda b: [F.log_softmax(norch.randn(b, 5), 1), F.softmax(norch.randn(b, 5), 1)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss(name):
+    norch.manual_seed(0)
+    model, make = LOSSES[name]
+    roundtrip(model, make, batch=(4, 6))
+
+
+FUNCTIONAL = {
+    "interpolate_nearest": lambda x: F.interpolate(x, scale_factor=2, mode="nearest"),
+    "interpolate_bilinear_size": lambda x: F.interpolate(x, size=(5, 7), mode="bilinear"),
+    "interpolate_bilinear_align": lambda x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True),
+    "max_pool_indices": lambda x: F.max_pool2d(x, 2, return_indices=True)[1].float(),
+    "normalize": lambda x: F.normalize(x, dim=1),
+    "one_hot": lambda x: F.one_hot((x.abs() * 2).long().clamp(0, 3), 4).float(),
+    "silu_inplace_relu": lambda x: F.silu(F.relu(x.clone(), inplace=True)),
+}
+
+
+class Lambda(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_functional(name):
+    norch.manual_seed(0)
+    roundtrip(Lambda(FUNCTIONAL[name]), rand(2, 4, 4))
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_recurrent_cells(cell):
+    norch.manual_seed(0)
+    roundtrip(getattr(nn, cell)(3, 4), rand(3))
 
 
 RNNS = {

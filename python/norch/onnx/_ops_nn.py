@@ -268,4 +268,4 @@ def _relu6(g, input, inplace=False):
     return _hardtanh(g, input, 0.0, 6.0)
 
 
-from . import _ops_rnn  # noqa: E402,F401
+from . import _ops_rnn, _ops_loss  # noqa: E402,F401
