@@ -553,6 +553,50 @@ def test_setitem_refused(tmp_path):
     _refused(M(), (norch.randn(2, 2),), r"__setitem__", tmp_path, exc=norch.onnx.UnsupportedOperatorError)
 
 
+def test_inplace_into_a_view_refused(tmp_path):
+    class M(nn.Module):
+        def forward(self, x):
+            y = x * 2
+            y.view(-1).relu_()
+            return y
+
+    _refused(M(), (norch.randn(2, 2),), r"Tensor\.relu_ writes in place .* shares memory", tmp_path,
+             exc=norch.onnx.UnsupportedOperatorError)
+
+
+def test_boolean_mask_index_refused(tmp_path):
+    class M(nn.Module):
+        def forward(self, x):
+            return x[x > 0]
+
+    _refused(M(), (norch.randn(2, 2),), r"__getitem__.*boolean mask", tmp_path,
+             exc=norch.onnx.UnsupportedOperatorError)
+
+
+def test_training_modes(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    model.train()
+    _refused(model, (norch.randn(1, 2),), r"dropout in training mode.*module '1' \(Dropout\)", tmp_path,
+             exc=norch.onnx.UnsupportedOperatorError, training=norch.onnx.TrainingMode.PRESERVE)
+    assert model.training
+    model.eval()
+    f = io.BytesIO()
+    norch.onnx.export(model, norch.randn(1, 2), f, training=norch.onnx.TrainingMode.PRESERVE)
+    assert not model.training
+    with pytest.raises(ValueError, match="TrainingMode"):
+        norch.onnx.export(model, norch.randn(1, 2), io.BytesIO(), training="yes")
+
+
+def test_keep_initializers_as_inputs():
+    f = io.BytesIO()
+    norch.onnx.export(nn.Linear(3, 2), norch.randn(1, 3), f, input_names=["x"], keep_initializers_as_inputs=True)
+    proto = onnx.load_from_string(f.getvalue())
+    assert [i.name for i in proto.graph.input] == ["x", "weight", "bias"]
+    assert {i.name for i in proto.graph.initializer} == {"weight", "bias"}
+    x = np.random.randn(1, 3).astype(np.float32)
+    assert _session(f.getvalue()).run(None, {"x": x})[0].shape == (1, 2)
+
+
 def test_bad_arguments():
     model = nn.Linear(2, 2)
     with pytest.raises(ValueError, match="opset"):
@@ -561,6 +605,8 @@ def test_bad_arguments():
         norch.onnx.export(model, norch.randn(1, 2), io.BytesIO(), dynamic_axes={"nope": [0]})
     with pytest.raises(ValueError, match="input_names"):
         norch.onnx.export(model, norch.randn(1, 2), io.BytesIO(), input_names=["a", "b"])
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        norch.onnx.export(model, norch.randn(1, 2), io.BytesIO(), colour=1)
     with pytest.raises(TypeError, match="Module"):
         norch.onnx.export(lambda x: x, norch.randn(1, 2), io.BytesIO())
 

@@ -23,14 +23,23 @@ an error. Everything is checked with ``onnx.checker`` and serialised in memory b
 write, so a failed export never leaves a partial file. ``onnx`` is imported here only,
 when an export runs.
 """
+import enum
 import inspect
 import os
 
 from .errors import OnnxExporterError, UnsupportedOperatorError  # noqa: F401
 
-__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "UnsupportedOperatorError"]
+__all__ = ["export", "is_in_onnx_export", "TrainingMode", "OnnxExporterError", "UnsupportedOperatorError"]
 
 SUPPORTED_OPSET = 17
+
+
+class TrainingMode(enum.IntEnum):
+    """PyTorch's torch.onnx.TrainingMode: EVAL exports in eval mode (the default), PRESERVE keeps
+    each module's mode, TRAINING exports in training mode (refused by dropout and batch norm)."""
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
 
 
 def is_in_onnx_export():
@@ -152,6 +161,9 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
     if opset_version != SUPPORTED_OPSET:
         raise ValueError(f"export: norch writes ONNX opset {SUPPORTED_OPSET}; opset_version={opset_version} "
                          "is not supported")
+    unknown = set(unused) - _TORCH_ONLY
+    if unknown:
+        raise TypeError(f"export() got an unexpected keyword argument '{sorted(unknown)[0]}'")
     if export_modules_as_functions or custom_opsets or unused.get("dynamic_shapes") is not None:
         raise ValueError("export: export_modules_as_functions, custom_opsets and dynamic_shapes are not "
                          "supported by norch.onnx")
@@ -163,7 +175,12 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
     dyn = _dynamic_map(dynamic_axes, dyn_names) if dynamic_axes else {}
     dyn_inputs = {n: a for n, a in dyn.items() if n in names}
     training_modes = [(m, m.training) for m in model.modules()]
-    model.eval()
+    if training is None or training == TrainingMode.EVAL or training is False:
+        model.eval()
+    elif training == TrainingMode.TRAINING or training is True:
+        model.train()
+    elif training != TrainingMode.PRESERVE:
+        raise ValueError(f"export: training must be a norch.onnx.TrainingMode, got {training!r}")
     targets = _ops_nn.python_targets()
     try:
         with no_grad(), _tracer.Patches(targets):
@@ -208,7 +225,7 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
                 if isinstance(a, _C.Tensor):
                     inputs.append(_value_info(names[k], a, tracer, dyn.get(names[k], {}), helper, onnx_dtype))
                     k += 1
-            proto = g.make_model(inputs, outputs, SUPPORTED_OPSET, _version())
+            proto = g.make_model(inputs, outputs, SUPPORTED_OPSET, _version(), bool(keep_initializers_as_inputs))
     finally:
         for m, mode in training_modes:
             m.training = mode
@@ -228,6 +245,11 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
     else:
         f.write(data)
     return None
+
+
+# torch.onnx.export's arguments for its dynamo exporter: accepted, and without effect here.
+_TORCH_ONLY = {"dynamic_shapes", "external_data", "report", "optimize", "verify", "profile", "dump_exported_program",
+               "artifacts_dir", "custom_translation_table", "fallback"}
 
 
 def _version():

@@ -155,10 +155,12 @@ class Graph:
         self.nodes = kept[::-1]
         return needed
 
-    def make_model(self, inputs, outputs, opset, producer):
+    def make_model(self, inputs, outputs, opset, producer, initializers_as_inputs=False):
         needed = self.prune([o.name for o in outputs])
         inits = [t for n, t in self.initializers.items() if t is not None and n in needed]
         extra = [vi for vi in self.extra_inputs if vi.name in needed]
+        if initializers_as_inputs:
+            extra += [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in inits]
         graph = helper.make_graph(self.nodes, "main_graph", list(inputs) + extra, list(outputs), inits)
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                                  producer_name="norch", producer_version=producer,

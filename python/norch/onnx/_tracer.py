@@ -142,6 +142,17 @@ class Tracer:
     def where(self):
         return f"module '{self.stack[-1][0]}' ({self.stack[-1][1]})" if self.stack else "the top-level model"
 
+    def _check_unaliased(self, key, target):
+        # The graph gives an in-place op a new value; a view sharing the target's memory
+        # (or the target being a view) would see the write eagerly but not in the graph.
+        sid = target._storage_id()
+        for t in self.keep:
+            if id(t) in self.values and t._storage_id() == sid and not t._is_same(target):
+                raise UnsupportedOperatorError(
+                    f"{_display(key)} writes in place into a tensor that shares memory with another traced "
+                    f"tensor (a view) in {self.where()}; the write cannot be followed in an ONNX graph. Write "
+                    "out of place (y = x.relu() rather than x.relu_()) or clone() first")
+
     # ---- recording -------------------------------------------------------------------
     def record(self, key, args, kwargs, out):
         outs = _tensors(out, [])
@@ -171,6 +182,8 @@ class Tracer:
                     f"on the export inputs, {got} with the dynamic axes changed; data-dependent Python control "
                     "flow cannot be exported as one graph")
         inplace = _is_inplace(key)
+        if inplace and isinstance(args[0], _C.Tensor):
+            self._check_unaliased(key, args[0])
         if self.mode == "pre":
             for t in outs:
                 self.bind(t, None)
