@@ -44,6 +44,7 @@ class Graph:
         self.out = None             # the real output of the op being translated
         self._used = set()
         self._sym_cache = {}
+        self._const_cache = {}
 
     # ---- naming and nodes -------------------------------------------------------------
     def _unique(self, base):
@@ -68,9 +69,16 @@ class Graph:
     def const(self, value, dtype=None):
         """A Constant node holding a NumPy array (or a Python number, as a 0-d tensor)."""
         arr = np.asarray(value, dtype=dtype)
+        key = None
+        if arr.size <= 16:  # small constants (axes, shapes, scalars) are shared, not repeated
+            key = (arr.dtype.str, arr.shape, arr.tobytes())
+            if key in self._const_cache:
+                return self._const_cache[key]
         name = self._unique(f"{self.scope}/Constant_output_0" if self.scope else "onnx::Constant")
         self.nodes.append(helper.make_node("Constant", [], [name], name=self._unique(name + "_node"),
                                            value=numpy_helper.from_array(arr)))
+        if key is not None:
+            self._const_cache[key] = name
         return name
 
     def i64(self, values):
