@@ -193,7 +193,14 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
                         a = _grow(a, dyn_inputs.get(names[k], {}).keys())
                         k += 1
                     grown.append(a)
-                _run(model, reference, grown, kw, names)
+                try:
+                    _run(model, reference, grown, kw, names)
+                except OnnxExporterError:
+                    raise
+                except Exception as e:
+                    raise OnnxExporterError(
+                        f"export: the model fails when the dynamic axes {dyn_inputs} change size ({type(e).__name__}: "
+                        f"{e}); only axes the model accepts at any size can be dynamic") from e
             tracer = _tracer.Tracer("main", model, bool(dyn_inputs), export_params, reference)
             g = tracer.graph
             g._used.update(names)

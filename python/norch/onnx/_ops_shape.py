@@ -171,25 +171,17 @@ def _select(g, input, dim, index):
 
 @handler("Tensor.__getitem__")
 def _getitem(g, self, index):
+    # One node per index item, left to right; ``pos`` is the output axis the next item reads.
     if not isinstance(index, tuple):
         index = (index,)
-    x = g.v(self)
-    n_used = sum(1 for i in index if i is not None and i is not Ellipsis and not isinstance(i, bool))
     for i in index:
-        if isinstance(i, _C.Tensor) and i.dim() > 0 and str(i.dtype) != "norch.bool":
-            continue
         if isinstance(i, _C.Tensor) and str(i.dtype) == "norch.bool":
             raise Unsupported("a boolean mask index gives a data-dependent shape")
+    n_used = sum(1 for i in index if i is not None and i is not Ellipsis and not isinstance(i, bool))
     expanded = []
     for i in index:
-        if i is Ellipsis:
-            expanded += [slice(None)] * (self.dim() - n_used)
-        else:
-            expanded.append(i)
-    pos = 0
-    sizes = list(g.sizes(self))
-    dim_of = 0  # which input dim the next index applies to
-    advanced = 0
+        expanded += [slice(None)] * (self.dim() - n_used) if i is Ellipsis else [i]
+    x, pos, advanced = g.v(self), 0, 0
     for i in expanded:
         if i is None:
             x = g.op("Unsqueeze", x, g.i64([pos]))
@@ -198,34 +190,26 @@ def _getitem(g, self, index):
             raise Unsupported("a bool index")
         elif isinstance(i, int):
             x = g.op("Gather", x, g.const(int(i), "int64"), axis=pos)
-            dim_of += 1
         elif isinstance(i, slice):
             step = 1 if i.step is None else i.step
-            if step == 0:
-                raise Unsupported("slice step 0")
-            full = i.start is None and i.stop is None and step == 1
-            if not full:
-                if step > 0:
-                    start = 0 if i.start is None else i.start
-                    stop = _INT64_MAX if i.stop is None else i.stop
-                else:
-                    start = _INT64_MAX if i.start is None else i.start
-                    stop = _INT64_MIN if i.stop is None else i.stop
+            if i.start is not None or i.stop is not None or step != 1:
+                start = 0 if i.start is None else i.start
+                stop = _INT64_MAX if i.stop is None else i.stop
                 x = g.op("Slice", x, g.sym(start), g.sym(stop), g.i64([pos]), g.i64([step]))
             pos += 1
-            dim_of += 1
         elif isinstance(i, (list, _C.Tensor)):
-            idx = g.v(i, _C.int64) if isinstance(i, _C.Tensor) else g.const(np.asarray(i, dtype=np.int64))
             advanced += 1
             if advanced > 1:
                 raise Unsupported("more than one tensor index")
-            nd = i.dim() if isinstance(i, _C.Tensor) else np.asarray(i).ndim
+            if isinstance(i, _C.Tensor):
+                idx, nd = g.v(i, _C.int64), i.dim()
+            else:
+                arr = np.asarray(i, dtype=np.int64)
+                idx, nd = g.const(arr), arr.ndim
             x = g.op("Gather", x, idx, axis=pos)
             pos += nd
-            dim_of += 1
         else:
             raise Unsupported(f"an index of type {type(i).__name__}")
-    del sizes
     return x
 
 
