@@ -222,6 +222,15 @@ def test_axis_the_model_cannot_vary_refused(tmp_path):
              input_names=["x"], dynamic_axes={"x": [0]})
 
 
+def test_window_from_a_dynamic_axis_refused(tmp_path):
+    class M(nn.Module):
+        def forward(self, x):
+            return F.avg_pool1d(x, x.shape[-1])
+
+    _refused(M(), (norch.randn(1, 2, 6),), r"avg_pool1d.*window, stride or padding computed from a dynamic axis",
+             tmp_path, exc=norch.onnx.UnsupportedOperatorError, input_names=["x"], dynamic_axes={"x": [2]})
+
+
 def test_setitem_refused(tmp_path):
     class M(nn.Module):
         def forward(self, x):

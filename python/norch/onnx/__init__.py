@@ -246,9 +246,14 @@ def export(model, args=(), f=None, *, kwargs=None, export_params=True, verbose=F
         print(onnx.printer.to_text(proto.graph))
     if isinstance(f, (str, os.PathLike)):
         tmp = os.fspath(f) + ".tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, f)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, f)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
     else:
         f.write(data)
     return None

@@ -142,6 +142,12 @@ class Graph:
         self._sym_cache[ck] = (name, s)
         return name
 
+    def index(self, i):
+        """An int (or SymInt) as a 0-d int64 tensor, for Gather."""
+        if isinstance(i, SymInt) and not i.static:
+            return self.op("Squeeze", self.sym(i), self.i64([0]))
+        return self.const(int(i), "int64")
+
     def shape(self, sizes):
         """A list of sizes (ints or SymInts) as a 1-D int64 tensor."""
         sizes = [s for s in sizes]

@@ -28,6 +28,10 @@ def python_targets():
 
 
 def _tup(v, n):
+    # kernel sizes, strides and paddings are node attributes: a dynamic size cannot become one
+    for x in (v if isinstance(v, (list, tuple)) else [v]):
+        if isinstance(x, SymInt) and not x.static:
+            raise Unsupported("a window, stride or padding computed from a dynamic axis")
     if isinstance(v, (list, tuple)):
         return [int(x) for x in v] if len(v) == n else [int(v[0])] * n
     return [int(v)] * n

@@ -166,7 +166,7 @@ def _narrow(g, input, dim, start, length):
 
 @handler(*_keys("select"))
 def _select(g, input, dim, index):
-    return g.op("Gather", g.v(input), g.const(int(index), "int64"), axis=dim % input.dim())
+    return g.op("Gather", g.v(input), g.index(index), axis=dim % input.dim())
 
 
 @handler("Tensor.__getitem__")
@@ -189,7 +189,7 @@ def _getitem(g, self, index):
         elif isinstance(i, bool):
             raise Unsupported("a bool index")
         elif isinstance(i, int):
-            x = g.op("Gather", x, g.const(int(i), "int64"), axis=pos)
+            x = g.op("Gather", x, g.index(i), axis=pos)
         elif isinstance(i, slice):
             step = 1 if i.step is None else i.step
             if i.start is not None or i.stop is not None or step != 1:
