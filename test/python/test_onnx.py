@@ -110,6 +110,7 @@ FUNCTIONAL = {
     "interpolate_bilinear_align": lambda x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True),
     "max_pool_indices": lambda x: F.max_pool2d(x, 2, return_indices=True)[1].float(),
     "normalize": lambda x: F.normalize(x, dim=1),
+    "adaptive_avg_pool1d": lambda x: F.adaptive_avg_pool1d(x.flatten(2), 4) + F.adaptive_avg_pool1d(x.flatten(2), 1),
     "one_hot": lambda x: F.one_hot((x.abs() * 2).long().clamp(0, 3), 4).float(),
     "silu_inplace_relu": lambda x: F.silu(F.relu(x.clone(), inplace=True)),
 }
@@ -297,9 +298,22 @@ OPS = {
     "inplace": lambda m, x: x.clone().mul_(2).add_(1).relu_(),
     "pad": lambda m, x: F.pad(x, (1, 2)) + F.pad(x, (2, 1), value=3.0),
     "pad_reflect": lambda m, x: F.pad(x.unsqueeze(1), (1, 1), mode="reflect").squeeze(1),
+    "topk_sort": lambda m, x: x.topk(2, -1)[0].sum(-1, keepdim=True) + x.sort(-1, descending=True)[0] +
+    norch.sort(x, 1)[1].float() + x.argsort(-1).float() + norch.topk(x, 1, largest=False).indices.float(),
+    "scatter": lambda m, x: norch.zeros_like(x).scatter(1, norch.tensor([[1, 0]]).expand(x.shape[0], 2),
+                                                         x[:, :2]) + x.scatter(1, x.argmax(1, keepdim=True), 5.0) +
+    norch.scatter_add(x, 1, norch.tensor([[0, 0, 1, 1]]).expand(x.shape[0], 4), x),
+    "roll": lambda m, x: x.roll(1, 1) + norch.roll(x, (-1, 3), (1, 1)) + x.roll(5, -1),
+    "fill": lambda m, x: (x * 2).fill_(3.0) + (x + 1).zero_() + x,
     "scaled_dot_product_attention": lambda m, x: F.scaled_dot_product_attention(
         x.view(-1, 2, 2), x.view(-1, 2, 2), x.view(-1, 2, 2), is_causal=True).flatten(1),
 }
+
+
+def test_roll_flattened_static():
+    model = Lambda(lambda x: x.roll(3) + x.roll(1, 0))
+    data, proto, names = _export(model, [norch.randn(3, 4)], None)
+    _compare(model, data, names, [norch.randn(3, 4)])
 
 
 @pytest.mark.parametrize("name", sorted(OPS))

@@ -163,9 +163,9 @@ def test_op_without_mapping_refused(tmp_path):
             self.body = nn.Linear(4, 4)
 
         def forward(self, x):
-            return norch.sort(self.body(x), -1)[0] + norch.topk(x, 1)[0]
+            return norch.cumprod(self.body(x), -1)
 
-    _refused(M(), (norch.randn(2, 4),), r"norch\.sort has no ONNX mapping", tmp_path,
+    _refused(M(), (norch.randn(2, 4),), r"norch\.cumprod has no ONNX mapping .*top-level model", tmp_path,
              exc=norch.onnx.UnsupportedOperatorError)
 
 
@@ -229,6 +229,15 @@ def test_window_from_a_dynamic_axis_refused(tmp_path):
 
     _refused(M(), (norch.randn(1, 2, 6),), r"avg_pool1d.*window, stride or padding computed from a dynamic axis",
              tmp_path, exc=norch.onnx.UnsupportedOperatorError, input_names=["x"], dynamic_axes={"x": [2]})
+
+
+def test_roll_along_a_dynamic_axis_refused(tmp_path):
+    class M(nn.Module):
+        def forward(self, x):
+            return x.roll(1, 0)
+
+    _refused(M(), (norch.randn(3, 2),), r"Tensor\.roll: rolling along a dynamic axis", tmp_path,
+             exc=norch.onnx.UnsupportedOperatorError, input_names=["x"], dynamic_axes={"x": [0]})
 
 
 def test_setitem_refused(tmp_path):

@@ -388,3 +388,86 @@ def _arange(g, start, end=None, step=1, **kwargs):
             return g.cast(g.op("Squeeze", g.sym(v), g.i64([0])), dt)
         return g.scalar(v, dt)
     return g.op("Range", scalar(start), scalar(end), scalar(step))
+
+
+# ---- sorting, scattering, rolling, filling -------------------------------------------
+@handler(*_keys("topk"))
+def _topk(g, input, k, dim=-1, largest=True, sorted=True):
+    return g.op("TopK", g.v(input), g.sym(k), axis=dim % input.dim(), largest=int(bool(largest)), sorted=1,
+                outputs=2)
+
+
+def _sorted(g, input, dim, descending):
+    # ONNX's TopK puts the lower index first among equal values: a stable sort either way.
+    d = dim % input.dim()
+    return g.op("TopK", g.v(input), g.sym(g.sizes(input)[d]), axis=d, largest=int(bool(descending)), sorted=1,
+                outputs=2)
+
+
+@handler(*_keys("sort"))
+def _sort(g, input, dim=-1, descending=False, *, stable=False):
+    return _sorted(g, input, dim, descending)
+
+
+@handler(*_keys("argsort"))
+def _argsort(g, input, dim=-1, descending=False, *, stable=False):
+    return _sorted(g, input, dim, descending)[1]
+
+
+def _scatter_name(g, input, dim, index, src, value, reduction):
+    dt = g.out.dtype
+    idx = g.v(index, _C.int64)
+    updates = g.v(src, dt) if isinstance(src, _C.Tensor) else \
+        g.op("Expand", g.scalar(value if src is None else src, dt), g.op("Shape", idx))
+    return g.op("ScatterElements", g.v(input, dt), idx, updates, axis=dim % input.dim(), reduction=reduction)
+
+
+@handler(*_keys("scatter"), "Tensor.scatter_")
+def _scatter(g, input, dim, index, src=None, *, value=None, reduce=None):
+    if reduce is not None:
+        raise Unsupported(f"reduce={reduce!r}")
+    return _scatter_name(g, input, dim, index, src, value, None)
+
+
+@handler(*_keys("scatter_add"), "Tensor.scatter_add_")
+def _scatter_add(g, input, dim, index, src):
+    return _scatter_name(g, input, dim, index, src, None, "add")
+
+
+@handler(*_keys("roll"))
+def _roll(g, input, shifts, dims=None):
+    x = g.v(input)
+    if dims is None:
+        if any(_dyn(s) for s in g.sizes(input)):
+            raise Unsupported("rolling a flattened tensor with a dynamic axis")
+        flat = g.op("Reshape", x, g.i64([-1]))
+        rolled = _roll_axes(g, flat, [input.numel()], [shifts if isinstance(shifts, int) else shifts[0]], [0])
+        return g.op("Reshape", rolled, _shape_of(g, input))
+    shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    sizes = g.sizes(input)
+    if any(_dyn(sizes[d]) for d in dims):
+        raise Unsupported("rolling along a dynamic axis")
+    return _roll_axes(g, x, [input.shape[d] for d in dims], shifts, [d % input.dim() for d in dims])
+
+
+def _roll_axes(g, x, sizes, shifts, dims):
+    for n, s, d in zip(sizes, shifts, dims):
+        s = int(s) % n if n else 0
+        if s:
+            tail = g.op("Slice", x, g.i64([n - s]), g.i64([n]), g.i64([d]))
+            head = g.op("Slice", x, g.i64([0]), g.i64([n - s]), g.i64([d]))
+            x = g.op("Concat", tail, head, axis=d)
+    return x
+
+
+@handler("Tensor.fill_")
+def _fill_(g, self, value):
+    if isinstance(value, _C.Tensor):
+        return g.op("Expand", g.v(value, self.dtype), _shape_of(g, self))
+    return _fill(g, list(g.sizes(self)), value)
+
+
+@handler("Tensor.zero_")
+def _zero_(g, self):
+    return _fill(g, list(g.sizes(self)), 0)
