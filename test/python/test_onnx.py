@@ -310,6 +310,20 @@ OPS = {
 }
 
 
+def test_float64_and_integer_inputs():
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 2).double()
+
+        def forward(self, x, n):
+            scaled = (n * 3 // 2 - n % 2).to(norch.float64)
+            return self.fc(x).tanh() + scaled.sum(-1, keepdim=True), n.argmax(-1)
+
+    model = M()
+    roundtrip(model, lambda b: [norch.randn(b, 3, dtype=norch.float64), norch.randint(-5, 5, (b, 4))])
+
+
 def test_roll_flattened_static():
     model = Lambda(lambda x: x.roll(3) + x.roll(1, 0))
     data, proto, names = _export(model, [norch.randn(3, 4)], None)

@@ -13,6 +13,7 @@ import norch
 import norch.nn as nn
 import norch.nn.functional as F
 from _onnx_check import _export, _session
+from norch import cat as imported_cat  # an op held under another module's name
 
 
 # ---- names, files, options ------------------------------------------------------------------
@@ -111,6 +112,17 @@ def test_multiple_outputs_and_kwargs():
     np.testing.assert_allclose(a, x * 3, rtol=1e-6)
     np.testing.assert_allclose(b, x.sum(-1), rtol=1e-5)
     np.testing.assert_array_equal(c, x)
+
+
+def test_op_imported_by_name_is_traced():
+    class M(nn.Module):
+        def forward(self, x):
+            return imported_cat([x, x * 2], 1)
+
+    data, proto, names = _export(M(), [norch.randn(2, 3)], (0,))
+    x = np.random.randn(5, 3).astype(np.float32)
+    np.testing.assert_allclose(_session(data).run(None, {names[0]: x})[0], np.concatenate([x, 2 * x], 1), rtol=1e-6)
+    assert norch.cat is imported_cat is norch._C.cat  # restored
 
 
 def test_verbose_prints_graph(capsys):

@@ -12,7 +12,9 @@ traced through to the C++ ops it is built of. A C++ op with no handler, a custom
 autograd.Function, or reading a traced tensor's data in Python (item, bool, numpy) is an
 error naming the op and the module path (kept by forward pre/post hooks).
 
-Values are identified by the Python object (``id``), which the tracer keeps alive.
+Values are identified by the Python object (``id``), which the tracer keeps alive. The
+wrappers are process-wide while an export runs, so exports must not run in two threads
+at once.
 """
 import sys
 import types
@@ -285,10 +287,16 @@ class Patches:
                 self._set(owner, attr, _wrap(key, obj))
             else:
                 replace[id(obj)] = (obj, _wrap(key, obj))
+        # Every loaded module, not only norch's: a user's ``from norch import cat`` holds the
+        # op under another module's name, and an unwrapped op would be baked in as a constant.
         mods = [_C, _C._nn] + [m for n, m in list(sys.modules.items())
-                               if n.startswith("norch") and not n.startswith("norch.onnx") and m is not None]
+                               if m is not None and not n.startswith("norch.onnx")]
         for m in mods:
-            for attr, val in list(vars(m).items()):
+            try:
+                items = list(vars(m).items())
+            except TypeError:
+                continue
+            for attr, val in items:
                 hit = replace.get(id(val))
                 if hit is not None and hit[0] is val:
                     self._set(m, attr, hit[1])
