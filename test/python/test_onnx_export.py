@@ -252,6 +252,22 @@ def test_roll_along_a_dynamic_axis_refused(tmp_path):
              exc=norch.onnx.UnsupportedOperatorError, input_names=["x"], dynamic_axes={"x": [0]})
 
 
+def test_constant_that_follows_a_dynamic_axis_refused(tmp_path):
+    class M(nn.Module):
+        def forward(self, x):
+            return x + norch.ones(len(x), 1)  # len() gives a plain int: the ones would be frozen
+
+    _refused(M(), (norch.randn(3, 2),), r"Tensor\.__add__ .* constant tensor or a plain int that changes",
+             tmp_path, input_names=["x"], dynamic_axes={"x": [0]})
+
+    class N(nn.Module):
+        def forward(self, x):
+            return x.reshape(int(x.shape[0]) * 2, -1)
+
+    _refused(N(), (norch.randn(4, 2),), r"Tensor\.reshape .* plain int that changes", tmp_path,
+             input_names=["x"], dynamic_axes={"x": [0]})
+
+
 def test_setitem_refused(tmp_path):
     class M(nn.Module):
         def forward(self, x):

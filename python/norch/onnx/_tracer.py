@@ -93,6 +93,7 @@ class Tracer:
         self.keep = []
         self.shapes = []
         self.signature = []
+        self.const_shapes = []
         self.depth = 0
         self.stack = []
         self.params = {}
@@ -155,6 +156,21 @@ class Tracer:
                     f"tensor (a view) in {self.where()}; the write cannot be followed in an ONNX graph. Write "
                     "out of place (y = x.relu() rather than x.relu_()) or clone() first")
 
+    def _frozen(self, obj, acc):
+        """What a call takes that the graph will hold fixed: untraced tensors' shapes, plain ints."""
+        if isinstance(obj, _C.Tensor):
+            if not self.is_traced(obj):
+                acc.append(tuple(_ORIG_SHAPE(obj)))
+        elif isinstance(obj, int) and not isinstance(obj, (bool, SymInt)):
+            acc.append(int(obj))
+        elif isinstance(obj, (list, tuple)):
+            for o in obj:
+                self._frozen(o, acc)
+        elif isinstance(obj, dict):
+            for o in obj.values():
+                self._frozen(o, acc)
+        return acc
+
     # ---- recording -------------------------------------------------------------------
     def record(self, key, args, kwargs, out):
         outs = _tensors(out, [])
@@ -174,7 +190,11 @@ class Tracer:
                 f"{_display(key)} has no ONNX mapping at opset 17 (in {self.where()}); it cannot be exported")
         here = self.stack[-1][0] if self.stack else ""
         step = len(self.signature)
+        # the shapes of the constant (untraced) tensor arguments: one that changes with the
+        # dynamic axes was computed outside the traced ops and would be frozen in the graph
+        consts = self._frozen((args, kwargs), [])
         self.signature.append((key, here))
+        self.const_shapes.append(consts)
         if self.reference is not None:
             ref = self.reference.signature
             if step >= len(ref) or ref[step] != (key, here):
@@ -183,6 +203,11 @@ class Tracer:
                     f"the model ran different ops for different input sizes: {_display(key)} in {self.where()} "
                     f"on the export inputs, {got} with the dynamic axes changed; data-dependent Python control "
                     "flow cannot be exported as one graph")
+            if self.reference.const_shapes[step] != consts:
+                raise OnnxExporterError(
+                    f"{_display(key)} in {self.where()} takes a constant tensor or a plain int that changes "
+                    "with the dynamic axes: it was computed outside the traced ops (with len(), int(), math, "
+                    "numpy, ...) and would be frozen in the graph; use x.shape/x.size() and norch ops")
         inplace = _is_inplace(key)
         if inplace and isinstance(args[0], _C.Tensor):
             self._check_unaliased(key, args[0])
