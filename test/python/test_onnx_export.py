@@ -267,6 +267,13 @@ def test_constant_that_follows_a_dynamic_axis_refused(tmp_path):
     _refused(N(), (norch.randn(4, 2),), r"Tensor\.reshape .* plain int that changes", tmp_path,
              input_names=["x"], dynamic_axes={"x": [0]})
 
+    class S(nn.Module):
+        def forward(self, x):
+            return x[:, :len(x)]
+
+    _refused(S(), (norch.randn(2, 6),), r"Tensor\.__getitem__ .* plain int that changes", tmp_path,
+             input_names=["x"], dynamic_axes={"x": [0]})
+
 
 def test_setitem_refused(tmp_path):
     class M(nn.Module):

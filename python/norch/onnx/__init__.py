@@ -18,8 +18,9 @@ axis changed (grown by one), recording only the op sequence and every value's sh
 on the given inputs. A dimension whose size differs between the two runs is dynamic:
 ``Tensor.shape``/``size()`` return it as a SymInt (_symint.py), and sizes computed from it
 that feed reshape, expand, slicing or a factory become Shape/Gather arithmetic in the
-graph. A different op sequence between the two runs is data-dependent control flow and
-an error. Everything is checked with ``onnx.checker`` and serialised in memory before one
+graph. A different op sequence between the two runs is data-dependent control flow, and
+a constant tensor or plain int argument that differs is a size taken where the tracer
+cannot follow it (``len(x)``); both are errors. Everything is checked with ``onnx.checker`` and serialised in memory before one
 write, so a failed export never leaves a partial file. ``onnx`` is imported here only,
 when an export runs.
 """

@@ -166,6 +166,8 @@ class Tracer:
         elif isinstance(obj, (list, tuple)):
             for o in obj:
                 self._frozen(o, acc)
+        elif isinstance(obj, slice):
+            self._frozen((obj.start, obj.stop, obj.step), acc)
         elif isinstance(obj, dict):
             for o in obj.values():
                 self._frozen(o, acc)
@@ -301,6 +303,14 @@ class Patches:
         setattr(owner, attr, value)
 
     def __enter__(self):
+        try:
+            self._install()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _install(self):
         replace = {}
         for ns, prefix in ((_C, ""), (_C._nn, "_nn.")):
             for name, obj in vars(ns).items():
@@ -344,7 +354,6 @@ class Patches:
         self._set(T, "size", _size)
         from ..autograd.function import Function
         self._set(Function, "apply", _apply_guard(Function.__dict__["apply"]))
-        return self
 
     def __exit__(self, *exc):
         for owner, attr, orig in reversed(self.undo):
