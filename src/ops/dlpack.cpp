@@ -68,6 +68,9 @@ Tensor wrap(Managed* m) {
   auto device = from_dl_device(dl.device);
   if (!device && (dl.device.device_type == kDLCUDA || dl.device.device_type == kDLCUDAManaged))
     NORCH_ERROR("from_dlpack: the tensor is on a CUDA device, but norch was built without CUDA");
+  if (device && device->is_cuda())
+    NORCH_CHECK(device->index < cuda::device_count(), "from_dlpack: the tensor is on cuda:", int(device->index),
+                ", but ", cuda::device_count(), " CUDA device(s) are available");
   NORCH_CHECK(device, "from_dlpack: unsupported device type ", int(dl.device.device_type),
               " (norch reads kDLCPU, kDLCUDAHost and, when built with CUDA, kDLCUDA and kDLCUDAManaged)");
   NORCH_CHECK_VALUE(dl.ndim >= 0, "from_dlpack: negative ndim ", dl.ndim);

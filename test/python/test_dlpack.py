@@ -454,11 +454,15 @@ def test_unsupported_device_and_version_are_refused():
     assert capsule_name(cap) == "dltensor_versioned"
 
 
-@pytest.mark.skipif(norch.cuda.is_compiled(), reason="this build has CUDA: the capsule would be read as device memory")
-def test_cuda_capsule_without_cuda_build():
+def test_cuda_capsule_for_an_absent_device_is_refused():
+    # Host memory labelled as CUDA device memory on a device this process does not have:
+    # refused before anything reads it, whether or not norch was built with CUDA.
     cap = norch.ones(2).__dlpack__()
-    managed(cap).dl_tensor.device.device_type = 2   # kDLCUDA
-    with pytest.raises(RuntimeError, match="built without CUDA"):
+    dl = managed(cap).dl_tensor
+    dl.device.device_type = 2   # kDLCUDA
+    dl.device.device_id = norch.cuda.device_count() if norch.cuda.is_compiled() else 0
+    expected = "CUDA device\\(s\\) are available" if norch.cuda.is_compiled() else "built without CUDA"
+    with pytest.raises(RuntimeError, match=expected):
         norch.from_dlpack(cap)
 
 
