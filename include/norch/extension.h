@@ -20,6 +20,8 @@
 
 #include "norch/norch.h"
 
+namespace py = pybind11;  // as in the library's bindings and PyTorch's extensions
+
 namespace norch::extension_detail {
 
 inline void ensure_norch_imported() {
