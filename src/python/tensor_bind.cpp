@@ -138,7 +138,7 @@ void bind_conversions(TensorClass& cls) {
         if (!dtype.is_none()) return py::array(a.attr("astype")(dtype));
         return a;
       }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
-      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); })
+      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); }, py::arg("other"))
       .def_property("data", [](const Tensor& t) { return detach(t); },
                     [](const Tensor& t, const Tensor& src) { set_data(t, src); });;
 }
@@ -148,14 +148,14 @@ void bind_conversions(TensorClass& cls) {
 void init_tensor(py::module_& m, TensorClass& cls) {
   bind_metadata(cls);
   bind_conversions(cls);
-  m.def("from_numpy", [](py::array arr) { return from_numpy(arr); });
+  m.def("from_numpy", [](py::array arr) { return from_numpy(arr); }, py::arg("ndarray"));
   m.def("tensor", [](py::object data, py::object dtype, py::object device, bool requires_grad) {
     std::optional<ScalarType> dt;
     if (!dtype.is_none()) dt = to_scalar_type(dtype);
     return tensor_from_data(data, dt, to_device(device), requires_grad);
   }, py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
         py::arg("requires_grad") = false);
-  m.def("set_num_threads", [](int n) { set_num_threads(n); });
+  m.def("set_num_threads", [](int n) { set_num_threads(n); }, py::arg("int"));
   m.def("get_num_threads", [] { return get_num_threads(); });
 }
 
