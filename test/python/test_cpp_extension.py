@@ -2,6 +2,7 @@
 is shared by the tests of the Tensor casters and of autograd through C++ ops; the build
 machinery (cache, rebuild, errors, the lock) is tested on tiny C-API sources that compile
 in well under a second. docs/extending.md's C++ extension is built by test_extending.py."""
+import json
 import os
 import subprocess
 import sys
@@ -71,9 +72,14 @@ FUNCTIONS = {k: (v or k) for k, v in FUNCTIONS.items()}
 
 
 @pytest.fixture(scope="module")
-def ext(tmp_path_factory):
+def ext_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("ops"))
+
+
+@pytest.fixture(scope="module")
+def ext(ext_dir):
     return cpp_extension.load_inline("norch_test_ops", CPP, functions=FUNCTIONS, extra_cflags=FAST,
-                                     build_directory=str(tmp_path_factory.mktemp("ops")))
+                                     build_directory=ext_dir)
 
 
 def f64(*shape, rg=True):
@@ -116,6 +122,30 @@ def test_errors_map_to_pytorch_exception_types(ext):
         ext.raw_square(norch.zeros(2, dtype=norch.int64), None)
     with pytest.raises(TypeError, match="incompatible function arguments"):
         ext.same([1.0])
+
+
+ABI_WORKER = """
+import json, sys
+import norch
+from norch.utils import cpp_extension
+norch._C._pybind11_internals_id = "__pybind11_internals_v0_other__"   # as a norch built with another pybind11
+m = cpp_extension.load_inline("norch_test_ops", sys.argv[2], functions=json.loads(sys.argv[3]),
+                              extra_cflags=["-O0"], build_directory=sys.argv[1], verbose=True)
+try:
+    m.same(norch.ones(1))
+except RuntimeError as e:
+    print(e)
+"""
+
+
+def test_pybind11_abi_mismatch_is_named(ext, ext_dir):
+    # A fresh process reuses the build (no compile) and meets a _C of another ABI.
+    r = subprocess.run([sys.executable, "-c", ABI_WORKER, ext_dir, CPP, json.dumps(FUNCTIONS)], capture_output=True,
+                       text=True, env=_env())
+    assert r.returncode == 0, r.stderr
+    assert "No modifications detected" in r.stdout
+    assert "built with pybind11 ABI '__pybind11_internals_v" in r.stdout
+    assert "but norch._C uses '__pybind11_internals_v0_other__'" in r.stdout
 
 
 # -- autograd through C++ ops --
