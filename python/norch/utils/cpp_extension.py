@@ -199,7 +199,7 @@ class _Build:
         self.verbose = verbose
         self.is_python_module = is_python_module
         self.cxx = _cxx()
-        self.nvcc = _nvcc() if self.with_cuda and any(s.endswith(".cu") for s in self.sources) else None
+        self.nvcc = _nvcc() if any(s.endswith(".cu") for s in self.sources) else None
 
     def key(self):
         """Everything a build depends on except the headers (checked from the depfiles)."""
