@@ -391,3 +391,36 @@ def test_cuda_sources_compile_with_nvcc(tmp_path):
     if m.device_count() == 0:
         pytest.skip("no GPU: the kernel was compiled and linked, not run")
     assert m.scaled_sum(3.0) == 30.0
+
+
+CUDA_SETUP_PY = """
+from setuptools import setup
+from norch.utils.cpp_extension import BuildExtension, CUDAExtension
+setup(name="norch_setup_cuda", ext_modules=[CUDAExtension("norch_setup_cuda", ["module.cpp", "kernels.cu"],
+      extra_compile_args={"cxx": ["-O0"], "nvcc": ["-O0"]})], cmdclass={"build_ext": BuildExtension})
+"""
+
+
+def test_setuptools_cuda_extension(tmp_path):
+    # BuildExtension sends the .cu file to nvcc and the .cpp file to the C++ compiler.
+    import shutil
+    (tmp_path / "setup.py").write_text(CUDA_SETUP_PY)
+    (tmp_path / "kernels.cu").write_text(CUDA_SRC)
+    (tmp_path / "module.cpp").write_text(CUDA_MODULE)
+    env = dict(_env(), CFLAGS="-g0")
+    r = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=tmp_path,
+                       capture_output=True, text=True, env=env)
+    if not (shutil.which("nvcc") or os.path.isfile("/usr/local/cuda/bin/nvcc") or os.environ.get("CUDA_HOME")):
+        assert r.returncode != 0 and "CUDA sources need nvcc" in r.stdout + r.stderr
+        return
+    assert r.returncode == 0, r.stdout + r.stderr
+    code = "import norch_setup_cuda as m; print(m.runtime_version() >= 12000, m.device_count())"
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    ok, count = r.stdout.split()
+    assert ok == "True"
+    if int(count) == 0:
+        pytest.skip("no GPU: the kernel was compiled and linked, not run")
+    r = subprocess.run([sys.executable, "-c", "import norch_setup_cuda as m; print(m.scaled_sum(2.0))"],
+                       cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert r.stdout.strip() == "20.0", r.stderr
