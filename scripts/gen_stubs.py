@@ -54,6 +54,23 @@ def qualify_builtins(text):
                                 "from __future__ import annotations\nimport builtins\n", 1)
 
 
+# A method bound under a second name (cls.attr("absolute") = cls.attr("abs")) comes
+# out as a staticmethod taking *args; in the stub it gets the signature of the method it names.
+_ALIAS = re.compile(r'^( +)@staticmethod\n\1def (\w+)\(\*args, \*\*kwargs\):\n\1    """\n\1    (\w+)\(self[:,)].*\n\1    """\n',
+                    re.M)
+
+
+def alias_methods(text):
+    """Gives each alias the signature of the method it names (defined once, at the same indent)."""
+    def replace(m):
+        indent, name, target = m.groups()
+        found = re.findall(rf"^{indent}def {target}\((.*)\n", text, re.M)
+        if len(found) != 1:  # overloaded or absent: keep what the generator wrote
+            return m.group(0)
+        return f"{indent}def {name}({found[0]}\n{indent}    ...\n"
+    return _ALIAS.sub(replace, text)
+
+
 def ensure_stubgen():
     if importlib.util.find_spec("pybind11_stubgen") is None:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"pybind11-stubgen=={STUBGEN_VERSION}"],
@@ -76,7 +93,7 @@ def generate(dest):
             text = path.read_text()
             for pattern, repl in FIXES:
                 text = pattern.sub(repl, text)
-            text = qualify_builtins(text)
+            text = qualify_builtins(alias_methods(text))
             stubs[path.name] = HEADER + text
     return stubs
 

@@ -76,6 +76,7 @@ t: norch.Tensor = norch.add(x, x, alpha=2.0).relu().sum(dim=0)
 n: int = t.numel()
 shape = t.shape
 d: norch.dtype = norch.float64
+a: norch.Tensor = x.absolute().swapdims(0, 1)  # methods bound under a second name
 wrong: int = norch.zeros(2)
 """
 
@@ -87,5 +88,5 @@ def test_mypy_checks_a_user_script_against_the_stubs(tmp_path):
     # Exactly the one planted error: the stubs give norch.zeros its real return type.
     errors = [line for line in r.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1, r.stdout + r.stderr
-    assert 'user_script.py:16: error: Incompatible types in assignment (expression has type "Tensor", ' \
+    assert 'user_script.py:17: error: Incompatible types in assignment (expression has type "Tensor", ' \
            'variable has type "int")' in errors[0]

@@ -17,146 +17,62 @@ class Tensor:
     data: Tensor
     grad: typing.Any
     requires_grad: builtins.bool
-    @staticmethod
-    def absolute(*args, **kwargs):
-        """
-        abs(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def absolute_(*args, **kwargs):
-        """
-        abs_(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arccos(*args, **kwargs):
-        """
-        acos(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arccos_(*args, **kwargs):
-        """
-        acos_(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arcsin(*args, **kwargs):
-        """
-        asin(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arcsin_(*args, **kwargs):
-        """
-        asin_(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arctan(*args, **kwargs):
-        """
-        atan(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arctan2(*args, **kwargs):
-        """
-        atan2(self: norch._C.Tensor, other: object) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arctan2_(*args, **kwargs):
-        """
-        atan2_(self: norch._C.Tensor, other: object) -> norch._C.Tensor
-        """
-    @staticmethod
-    def arctan_(*args, **kwargs):
-        """
-        atan_(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def clip_(*args, **kwargs):
-        """
-        clamp_(self: norch._C.Tensor, min: object = None, max: object = None) -> norch._C.Tensor
-        """
-    @staticmethod
-    def divide(*args, **kwargs):
-        """
-        div(self: norch._C.Tensor, other: object, *, rounding_mode: object = None) -> norch._C.Tensor
-        """
-    @staticmethod
-    def divide_(*args, **kwargs):
-        """
-        div_(self: norch._C.Tensor, other: object, *, rounding_mode: object = None) -> norch._C.Tensor
-        """
-    @staticmethod
-    def fix(*args, **kwargs):
-        """
-        trunc(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def fix_(*args, **kwargs):
-        """
-        trunc_(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def greater_equal(*args, **kwargs):
-        """
-        ge(self: norch._C.Tensor, other: object) -> norch._C.Tensor
-        """
-    @staticmethod
-    def less_equal(*args, **kwargs):
-        """
-        le(self: norch._C.Tensor, other: object) -> norch._C.Tensor
-        """
-    @staticmethod
-    def moveaxis(*args, **kwargs):
-        """
-        movedim(self: norch._C.Tensor, source: typing.SupportsInt | typing.SupportsIndex, destination: typing.SupportsInt | typing.SupportsIndex) -> norch._C.Tensor
-        """
-    @staticmethod
-    def multiply_(*args, **kwargs):
-        """
-        mul_(self: norch._C.Tensor, other: object) -> norch._C.Tensor
-        """
-    @staticmethod
-    def negative_(*args, **kwargs):
-        """
-        neg_(self: norch._C.Tensor) -> norch._C.Tensor
-        """
-    @staticmethod
-    def not_equal(*args, **kwargs):
-        """
-        ne(self: norch._C.Tensor, other: object) -> norch._C.Tensor
-        """
-    @staticmethod
-    def subtract(*args, **kwargs):
-        """
-        sub(self: norch._C.Tensor, other: object, *, alpha: object = 1) -> norch._C.Tensor
-        """
-    @staticmethod
-    def subtract_(*args, **kwargs):
-        """
-        sub_(self: norch._C.Tensor, other: object, *, alpha: object = 1) -> norch._C.Tensor
-        """
-    @staticmethod
-    def swapdims(*args, **kwargs):
-        """
-        transpose(self: norch._C.Tensor, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> norch._C.Tensor
-        """
-    @staticmethod
-    def true_divide(*args, **kwargs):
-        """
-        div(self: norch._C.Tensor, other: object, *, rounding_mode: object = None) -> norch._C.Tensor
-        """
-    @staticmethod
-    def true_divide_(*args, **kwargs):
-        """
-        div_(self: norch._C.Tensor, other: object, *, rounding_mode: object = None) -> norch._C.Tensor
-        """
-    @staticmethod
-    def unsafe_chunk(*args, **kwargs):
-        """
-        chunk(self: norch._C.Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list[norch._C.Tensor]
-        """
-    @staticmethod
-    def unsafe_split(*args, **kwargs):
-        """
-        split(self: norch._C.Tensor, split_size: object, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list[norch._C.Tensor]
-        """
+    def absolute(self) -> Tensor:
+        ...
+    def absolute_(self) -> Tensor:
+        ...
+    def arccos(self) -> Tensor:
+        ...
+    def arccos_(self) -> Tensor:
+        ...
+    def arcsin(self) -> Tensor:
+        ...
+    def arcsin_(self) -> Tensor:
+        ...
+    def arctan(self) -> Tensor:
+        ...
+    def arctan2(self, other: typing.Any) -> Tensor:
+        ...
+    def arctan2_(self, other: typing.Any) -> Tensor:
+        ...
+    def arctan_(self) -> Tensor:
+        ...
+    def clip_(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+        ...
+    def divide(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+        ...
+    def divide_(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+        ...
+    def fix(self) -> Tensor:
+        ...
+    def fix_(self) -> Tensor:
+        ...
+    def greater_equal(self, other: typing.Any) -> Tensor:
+        ...
+    def less_equal(self, other: typing.Any) -> Tensor:
+        ...
+    def moveaxis(self, source: typing.SupportsInt | typing.SupportsIndex, destination: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        ...
+    def multiply_(self, other: typing.Any) -> Tensor:
+        ...
+    def negative_(self) -> Tensor:
+        ...
+    def not_equal(self, other: typing.Any) -> Tensor:
+        ...
+    def subtract(self, other: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+        ...
+    def subtract_(self, other: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+        ...
+    def swapdims(self, dim0: typing.SupportsInt | typing.SupportsIndex, dim1: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+        ...
+    def true_divide(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+        ...
+    def true_divide_(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+        ...
+    def unsafe_chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> builtins.list[Tensor]:
+        ...
+    def unsafe_split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> builtins.list[Tensor]:
+        ...
     def __abs__(self) -> Tensor:
         ...
     def __add__(self, arg0: typing.Any) -> typing.Any:
