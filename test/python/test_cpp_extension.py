@@ -230,6 +230,32 @@ def test_paths():
     assert cpp_extension.get_default_build_root().endswith("norch_extensions")
 
 
+# Parameters of PyTorch's functions that name torch itself or a cross-compiling target.
+TORCH_ONLY = {"include_paths": {"torch_include_dirs"}, "library_paths": {"torch_include_dirs", "cross_target_platform"}}
+
+
+@pytest.mark.parametrize("fn", ["load", "load_inline", "include_paths", "library_paths"])
+def test_signatures_are_pytorchs(fn):
+    import inspect
+    import torch.utils.cpp_extension as tce
+    theirs = [(p.name, p.default) for p in inspect.signature(getattr(tce, fn)).parameters.values()
+              if p.name not in TORCH_ONLY.get(fn, ())]
+    ours = [(p.name, p.default) for p in inspect.signature(getattr(cpp_extension, fn)).parameters.values()]
+    assert ours == theirs
+
+
+def test_device_type_and_sycl(tmp_path):
+    with pytest.raises(ValueError, match="device_type must be 'cpu' or 'cuda', got 'xpu'"):
+        cpp_extension.include_paths("xpu")
+    with pytest.raises(NotImplementedError, match="SYCL"):
+        cpp_extension.load_inline("t", "", sycl_sources="x", build_directory=str(tmp_path))
+    assert cpp_extension.library_paths("cpu") == cpp_extension.library_paths()
+    import shutil
+    if shutil.which("nvcc") or os.path.isfile("/usr/local/cuda/bin/nvcc"):
+        assert any(os.path.isfile(os.path.join(p, "cuda_runtime.h")) for p in cpp_extension.include_paths("cuda"))
+        assert any(f.startswith("libcudart") for p in cpp_extension.library_paths("cuda")[1:] for f in os.listdir(p))
+
+
 def test_default_build_root_follows_env(monkeypatch, tmp_path):
     monkeypatch.setenv("NORCH_EXTENSIONS_DIR", str(tmp_path / "exts"))
     assert cpp_extension.get_default_build_root() == str(tmp_path / "exts")

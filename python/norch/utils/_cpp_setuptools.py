@@ -34,9 +34,9 @@ def CppExtension(name, sources, *args, **kwargs):
 
 def CUDAExtension(name, sources, *args, **kwargs):
     """CppExtension plus the CUDA toolkit's headers and cudart; .cu sources are compiled with nvcc."""
-    _extend(kwargs, "include_dirs", _ce.include_paths(cuda=True))
-    _extend(kwargs, "library_dirs", _ce.library_paths(cuda=True))
-    _extend(kwargs, "runtime_library_dirs", _ce.library_paths(cuda=True))
+    _extend(kwargs, "include_dirs", _ce.include_paths("cuda"))
+    _extend(kwargs, "library_dirs", _ce.library_paths("cuda"))
+    _extend(kwargs, "runtime_library_dirs", _ce.library_paths("cuda"))
     _extend(kwargs, "libraries", ["cudart"])
     return CppExtension(name, sources, *args, **kwargs)
 

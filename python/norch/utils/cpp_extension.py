@@ -91,9 +91,17 @@ def _nvcc():
     raise RuntimeError("CUDA sources need nvcc, which was not found: install the CUDA toolkit or set CUDA_HOME")
 
 
-def include_paths(cuda=False):
+def _wants_cuda(device_type):
+    # PyTorch's device_type="cuda"; its older spelling was a bool `cuda`.
+    if device_type not in ("cpu", "cuda", True, False):
+        raise ValueError(f"device_type must be 'cpu' or 'cuda', got {device_type!r}")
+    return device_type in ("cuda", True)
+
+
+def include_paths(device_type="cpu"):
     """The include folders a norch extension compiles with: norch's headers, pybind11,
-    Python's, and with cuda=True the CUDA toolkit's."""
+    Python's, and for device_type="cuda" the CUDA toolkit's."""
+    cuda = _wants_cuda(device_type)
     paths = [_norch_include_dir()]
     for p in (_pybind11_include_dir(), sysconfig.get_paths()["include"], sysconfig.get_paths()["platinclude"]):
         if p not in paths:
@@ -103,8 +111,9 @@ def include_paths(cuda=False):
     return paths
 
 
-def library_paths(cuda=False):
-    """The folders to link from: the one holding libnorch, and with cuda=True CUDA's lib64."""
+def library_paths(device_type="cpu"):
+    """The folders to link from: the one holding libnorch, and for device_type="cuda" CUDA's lib64."""
+    cuda = _wants_cuda(device_type)
     paths = [_NORCH_DIR]
     if cuda:
         home = _cuda_home() or os.path.dirname(os.path.dirname(_nvcc()))
@@ -194,7 +203,8 @@ class _Build:
         self.cflags = list(extra_cflags or [])
         self.cuda_cflags = list(extra_cuda_cflags or [])
         self.ldflags = list(extra_ldflags or [])
-        self.includes = [os.path.abspath(p) for p in (extra_include_paths or [])] + include_paths(self.with_cuda)
+        self.device_type = "cuda" if self.with_cuda else "cpu"
+        self.includes = [os.path.abspath(p) for p in (extra_include_paths or [])] + include_paths(self.device_type)
         self.dir = os.path.abspath(build_directory or os.path.join(get_default_build_root(), name))
         self.verbose = verbose
         self.is_python_module = is_python_module
@@ -224,7 +234,7 @@ class _Build:
     def _compile_cmd(self, src, obj, module_name):
         define = f"-DNORCH_EXTENSION_NAME={module_name}"
         # norch's and the user's headers with -I, so the depfile lists them; the rest as system headers.
-        n_user = len(self.includes) - len(include_paths(self.with_cuda)) + 1
+        n_user = len(self.includes) - len(include_paths(self.device_type)) + 1
         includes = [f for i, p in enumerate(self.includes) for f in (("-I", p) if i < n_user else ("-isystem", p))]
         if src.endswith(".cu"):
             return ([self.nvcc, "-c", src, "-o", obj, "-MD", "-MF", obj + ".d", "-std=c++17", "-O2",
@@ -234,7 +244,8 @@ class _Build:
                             "-fvisibility=hidden", define] + includes + self.cflags)
 
     def _link_cmd(self, objects, out):
-        libs = [f"-L{p}" for p in library_paths(self.with_cuda)] + [f"-Wl,-rpath,{p}" for p in library_paths(self.with_cuda)]
+        dirs = library_paths(self.device_type)
+        libs = [f"-L{p}" for p in dirs] + [f"-Wl,-rpath,{p}" for p in dirs]
         libs += ["-lnorch"] + (["-lcudart"] if self.with_cuda else [])
         return self.cxx + ["-shared", "-o", out] + objects + libs + self.ldflags
 
@@ -331,15 +342,21 @@ def _import(module_name, path, is_python_module, verbose):
     return module
 
 
-def load(name, sources, extra_cflags=None, extra_cuda_cflags=None, extra_ldflags=None, extra_include_paths=None,
-         build_directory=None, verbose=False, with_cuda=None, is_python_module=True, is_standalone=False,
-         keep_intermediates=True):
+def _no_sycl(*given):
+    if any(g for g in given):
+        raise NotImplementedError("cpp_extension: SYCL sources are not supported by norch")
+
+
+def load(name, sources, extra_cflags=None, extra_cuda_cflags=None, extra_sycl_cflags=None, extra_ldflags=None,
+         extra_include_paths=None, build_directory=None, verbose=False, with_cuda=None, with_sycl=None,
+         is_python_module=True, is_standalone=False, keep_intermediates=True):
     """Compiles `sources` (C++ files, and .cu files with nvcc) into a Python module
     named `name`, linked to libnorch, and imports it. The build folder is reused
     while nothing changed (Note [Extension builds]). With is_python_module=False
     the library is loaded into the process (for its static registrations) and its
     path is returned. A compiler error raises RuntimeError("Error building extension
     'name': ...") carrying the compiler's output."""
+    _no_sycl(extra_sycl_cflags, with_sycl)
     if is_standalone:
         raise NotImplementedError("cpp_extension.load: is_standalone=True (an executable) is not supported")
     build = _Build(name, sources, extra_cflags, extra_cuda_cflags, extra_ldflags, extra_include_paths,
@@ -375,18 +392,22 @@ def _write_if_changed(path, text):
     os.replace(path + ".tmp", path)
 
 
-def load_inline(name, cpp_sources, cuda_sources=None, functions=None, extra_cflags=None, extra_cuda_cflags=None,
-                extra_ldflags=None, extra_include_paths=None, build_directory=None, verbose=False, with_cuda=None,
-                is_python_module=True, with_pytorch_error_handling=True, keep_intermediates=True):
+def load_inline(name, cpp_sources, cuda_sources=None, sycl_sources=None, functions=None, extra_cflags=None,
+                extra_cuda_cflags=None, extra_sycl_cflags=None, extra_ldflags=None, extra_include_paths=None,
+                build_directory=None, verbose=False, with_cuda=None, with_sycl=None, is_python_module=True,
+                with_pytorch_error_handling=True, keep_intermediates=True, use_pch=False, no_implicit_headers=False):
     """`load` from source strings: cpp_sources (a string or a list) become main.cpp,
     after `#include <norch/extension.h>`; cuda_sources become cuda.cu. For each name
     in `functions` (a list, or a dict name -> docstring) a pybind11 binding is
     written; without `functions` the sources hold their own
-    PYBIND11_MODULE(NORCH_EXTENSION_NAME, m)."""
+    PYBIND11_MODULE(NORCH_EXTENSION_NAME, m). no_implicit_headers=True leaves the
+    includes to the sources. use_pch is accepted for PyTorch's signature; builds do
+    not use a precompiled header."""
+    _no_sycl(sycl_sources, extra_sycl_cflags, with_sycl)
     build_directory = os.path.abspath(build_directory or os.path.join(get_default_build_root(), name))
     os.makedirs(build_directory, exist_ok=True)
     cpp_sources = [cpp_sources] if isinstance(cpp_sources, str) else list(cpp_sources)
-    cpp = "#include <norch/extension.h>\n\n" + "\n".join(cpp_sources) + "\n"
+    cpp = ("" if no_implicit_headers else "#include <norch/extension.h>\n\n") + "\n".join(cpp_sources) + "\n"
     if functions is not None:
         cpp += _bindings(functions)
     sources = [os.path.join(build_directory, "main.cpp")]
@@ -394,7 +415,8 @@ def load_inline(name, cpp_sources, cuda_sources=None, functions=None, extra_cfla
         _write_if_changed(sources[0], cpp)
         if cuda_sources:
             cuda_sources = [cuda_sources] if isinstance(cuda_sources, str) else list(cuda_sources)
-            cu = "#include <cuda_runtime.h>\n#include <norch/norch.h>\n\n" + "\n".join(cuda_sources) + "\n"
+            cu = ("" if no_implicit_headers else "#include <cuda_runtime.h>\n#include <norch/norch.h>\n\n") + \
+                "\n".join(cuda_sources) + "\n"
             sources.append(os.path.join(build_directory, "cuda.cu"))
             _write_if_changed(sources[1], cu)
     return load(name, sources, extra_cflags=extra_cflags, extra_cuda_cflags=extra_cuda_cflags,
