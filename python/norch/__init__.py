@@ -38,6 +38,13 @@ def _export_functions():
 
 _export_functions()
 
+from typing import TYPE_CHECKING  # noqa: E402
+if TYPE_CHECKING:
+    # What _export_functions() puts here at run time, told to type checkers
+    # through the stubs of _C (python/norch/_C/*.pyi, scripts/gen_stubs.py).
+    from ._C import *  # noqa: F401,F403
+del TYPE_CHECKING
+
 from . import _tensor  # noqa: E402,F401  (Python-side Tensor methods: repr, iteration, ...)
 from ._tensor import set_printoptions, get_printoptions  # noqa: E402,F401
 from . import autograd  # noqa: E402,F401

@@ -107,7 +107,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           py::object r = (*holder)(gi, go);
           return r.is_none() ? TensorList() : tensor_list(r);
         }));
-      })
+      }, py::arg("fn"))
       .def("register_prehook", [](autograd::Node& n, py::function fn) {
         auto holder = gil_safe(std::move(fn));
         return RemovableHandle(autograd::add_pre_hook(n, [holder](const TensorList& grad_outputs) -> TensorList {
@@ -117,7 +117,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
           py::object r = (*holder)(go);
           return r.is_none() ? TensorList() : tensor_list(r);
         }));
-      });
+      }, py::arg("fn"));
 
   cls.def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); },
                    [](Tensor& t, bool r) { t.set_requires_grad(r); })
@@ -135,7 +135,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def("retain_grad", [](const Tensor& t) { autograd::retain_grad(t); })
       .def("register_hook", [](const Tensor& t, py::function fn) {
         return RemovableHandle(autograd::add_tensor_hook(t, python_tensor_hook(std::move(fn))));
-      })
+      }, py::arg("hook"))
       .def("backward", [](const Tensor& t, py::object gradient, py::object retain_graph, bool create_graph,
                           py::object inputs) {
         TensorList grads;
@@ -170,7 +170,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
   }, py::arg("outputs"), py::arg("inputs"), py::arg("grad_outputs") = py::none(), py::arg("retain_graph") = py::none(),
         py::arg("create_graph") = false, py::arg("allow_unused") = false);
   ag.def("is_grad_enabled", &autograd::GradMode::is_enabled);
-  ag.def("set_grad_enabled", &autograd::GradMode::set_enabled);
+  ag.def("set_grad_enabled", &autograd::GradMode::set_enabled, py::arg("mode"));
   ag.def("is_anomaly_enabled", &autograd::AnomalyMode::is_enabled);
   ag.def("set_anomaly_enabled", [](bool on) {
     autograd::AnomalyMode::set_enabled(on);
@@ -184,7 +184,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
         return s;
       });
     }
-  });
+  }, py::arg("mode"));
 }
 
 }  // namespace norch::python

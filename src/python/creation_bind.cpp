@@ -60,7 +60,7 @@ void init_creation(py::module_& m, TensorClass& cls) {
   }, py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
         py::arg("device") = py::none(), py::arg("requires_grad") = false);
 
-  cls.def("fill_", [](Tensor& t, py::object v) -> Tensor& { return fill_(t, to_scalar(v)); })
+  cls.def("fill_", [](Tensor& t, py::object v) -> Tensor& { return fill_(t, to_scalar(v)); }, py::arg("value"))
       .def("zero_", [](Tensor& t) -> Tensor& { return zero_(t); })
       .def("new_zeros", [](const Tensor& t, py::args sizes, py::object dtype, py::object device, bool rg) {
         return zeros(shape_from_args(sizes), like_options(t, dtype, device, rg));

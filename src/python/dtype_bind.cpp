@@ -14,21 +14,22 @@ void init_dtype(py::module_& m, TensorClass&) {
         return py::isinstance<PyDType>(b) && b.cast<PyDType>().type == a.type;
       })
       .def("__hash__", [](const PyDType& d) { return static_cast<int>(d.type) + 1000; })
-      .def("__reduce__", [](const PyDType& d) {
-        return py::make_tuple(py::module_::import("norch").attr("_dtype_by_name"), py::make_tuple(dtype_name(d.type)));
+      .def("__reduce__", [](const PyDType& d) -> py::tuple {
+        py::object by_name = py::module_::import("norch").attr("_dtype_by_name");
+        return py::make_tuple(by_name, py::make_tuple(dtype_name(d.type)));
       });
   for (int i = 0; i < kNumScalarTypes; ++i) {
     ScalarType t = static_cast<ScalarType>(i);
     m.attr(dtype_name(t)) = dtype_object(t);
   }
   m.def("get_default_dtype", [] { return dtype_object(default_dtype()); });
-  m.def("set_default_dtype", [](py::handle d) { set_default_dtype(to_scalar_type(d)); });
+  m.def("set_default_dtype", [](py::handle d) { set_default_dtype(to_scalar_type(d)); }, py::arg("d"));
   m.def("promote_types", [](py::handle a, py::handle b) {
     return dtype_object(promote_types(to_scalar_type(a), to_scalar_type(b)));
-  });
+  }, py::arg("type1"), py::arg("type2"));
   m.def("result_type", [](py::handle a, py::handle b) {
     return dtype_object(result_type({to_tensor_arg(a, "result_type"), to_tensor_arg(b, "result_type")}));
-  });
+  }, py::arg("tensor1"), py::arg("tensor2"));
 }
 
 void init_device(py::module_& m, TensorClass&) {

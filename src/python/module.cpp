@@ -6,6 +6,9 @@ namespace norch::python {
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "norch C++ core";
+  // C++ extensions share the Tensor class only when built with the same pybind11
+  // ABI; norch/extension.h compares its own id with this one (Note [Shared Tensor type]).
+  m.attr("_pybind11_internals_id") = PYBIND11_INTERNALS_ID;
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

@@ -74,11 +74,13 @@ void init_random(py::module_& m, TensorClass& cls) {
                     "computed on the CPU and copied to the device)");
         return std::make_shared<Generator>();
       }), py::arg("device") = "cpu")
-      .def("manual_seed", [](std::shared_ptr<Generator> g, py::object seed) { g->manual_seed(to_seed(seed)); return g; })
+      .def("manual_seed", [](std::shared_ptr<Generator> g, py::object seed) { g->manual_seed(to_seed(seed)); return g; },
+           py::arg("seed"))
       .def("initial_seed", &Generator::initial_seed)
       .def("seed", &Generator::seed)
       .def("get_state", [](const Generator& g) { return state_tensor(g); })
-      .def("set_state", [](std::shared_ptr<Generator> g, py::object s) { set_state(*g, s); return g; })
+      .def("set_state", [](std::shared_ptr<Generator> g, py::object s) { set_state(*g, s); return g; },
+           py::arg("new_state"))
       .def_property_readonly("device", [](const Generator&) { return py::module_::import("norch").attr("device")("cpu"); });
   m.attr("default_generator") = default_generator();
   m.def("manual_seed", [](py::object seed) {

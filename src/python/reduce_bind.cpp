@@ -175,7 +175,8 @@ void init_reduce(py::module_& m, TensorClass& cls) {
     return cumprod(a, dim, dt);
   },
        py::arg("dim"), py::kw_only(), py::arg("dtype") = none);
-  m.def("sum_to", [](const Tensor& a, py::handle shape) { return sum_to(a, to_shape(shape)); });
+  m.def("sum_to", [](const Tensor& a, py::handle shape) { return sum_to(a, to_shape(shape)); }, py::arg("input"),
+        py::arg("size"));
 }
 
 }  // namespace norch::python

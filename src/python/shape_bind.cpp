@@ -11,9 +11,9 @@ void init_shape(py::module_& m, TensorClass& cls) {
       NORCH_NOT_IMPLEMENTED("view(dtype) is not supported; use .to(dtype)");
     return view(a, shape_from_args(shape));
   });
-  cls.def("view_as", [](const Tensor& a, const Tensor& o) { return view(a, o.sizes()); });
+  cls.def("view_as", [](const Tensor& a, const Tensor& o) { return view(a, o.sizes()); }, py::arg("other"));
   cls.def("reshape", [](const Tensor& a, py::args shape) { return reshape(a, shape_from_args(shape)); });
-  cls.def("reshape_as", [](const Tensor& a, const Tensor& o) { return reshape(a, o.sizes()); });
+  cls.def("reshape_as", [](const Tensor& a, const Tensor& o) { return reshape(a, o.sizes()); }, py::arg("other"));
   m.def("reshape", [](const Tensor& a, py::handle shape) { return reshape(a, to_shape(shape)); },
         py::arg("input"), py::arg("shape"));
   auto flatten_fn = [](const Tensor& a, int64_t s, int64_t e) { return flatten(a, s, e); };
@@ -23,9 +23,10 @@ void init_shape(py::module_& m, TensorClass& cls) {
   m.def("unflatten", unflatten_fn, py::arg("input"), py::arg("dim"), py::arg("sizes"));
   cls.def("unflatten", unflatten_fn, py::arg("dim"), py::arg("sizes"));
   cls.def("expand", [](const Tensor& a, py::args shape) { return expand(a, shape_from_args(shape)); });
-  cls.def("expand_as", [](const Tensor& a, const Tensor& o) { return expand_as(a, o); });
-  m.def("broadcast_to", [](const Tensor& a, py::handle shape) { return expand(a, to_shape(shape)); });
-  cls.def("broadcast_to", [](const Tensor& a, py::handle shape) { return expand(a, to_shape(shape)); });
+  cls.def("expand_as", [](const Tensor& a, const Tensor& o) { return expand_as(a, o); }, py::arg("other"));
+  m.def("broadcast_to", [](const Tensor& a, py::handle shape) { return expand(a, to_shape(shape)); }, py::arg("input"),
+        py::arg("size"));
+  cls.def("broadcast_to", [](const Tensor& a, py::handle shape) { return expand(a, to_shape(shape)); }, py::arg("size"));
   cls.def("permute", [](const Tensor& a, py::args dims) { return permute(a, shape_from_args(dims)); });
   m.def("permute", [](const Tensor& a, py::handle dims) { return permute(a, to_shape(dims)); }, py::arg("input"),
         py::arg("dims"));
@@ -33,8 +34,8 @@ void init_shape(py::module_& m, TensorClass& cls) {
   m.def("transpose", transpose_fn, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
   cls.def("transpose", transpose_fn, py::arg("dim0"), py::arg("dim1"));
   m.attr("swapaxes") = m.attr("transpose");
-  cls.def("swapaxes", transpose_fn);
-  m.def("t", [](const Tensor& a) { return t(a); });
+  cls.def("swapaxes", transpose_fn, py::arg("axis0"), py::arg("axis1"));
+  m.def("t", [](const Tensor& a) { return t(a); }, py::arg("input"));
   cls.def("t", [](const Tensor& a) { return t(a); });
   cls.def_property_readonly("T", [](const Tensor& a) {
     Shape dims;

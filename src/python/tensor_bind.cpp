@@ -127,7 +127,7 @@ void bind_conversions(TensorClass& cls) {
                          "only integer tensors of a single element can be converted to an index");
         return t.item().to_int();
       })
-      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); })
+      .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); }, py::arg("other"))
       .def_property("data", [](const Tensor& t) { return detach(t); },
                     [](const Tensor& t, const Tensor& src) { set_data(t, src); });;
 }
@@ -143,7 +143,7 @@ void init_tensor(py::module_& m, TensorClass& cls) {
     return tensor_from_data(data, dt, to_device(device), requires_grad);
   }, py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
         py::arg("requires_grad") = false);
-  m.def("set_num_threads", [](int n) { set_num_threads(n); });
+  m.def("set_num_threads", [](int n) { set_num_threads(n); }, py::arg("int"));
   m.def("get_num_threads", [] { return get_num_threads(); });
 }
 
