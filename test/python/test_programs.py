@@ -1,0 +1,121 @@
+"""Training programs written as PyTorch users write them (programs/*.py, against `torch`) run
+twice: as written under PyTorch, and with only their import lines rewritten to norch. Both runs
+start from the same NumPy-drawn weights and see the same NumPy-generated batches, so the loss of
+every step must track PyTorch's to float32 noise, and training must make progress."""
+import functools
+import importlib
+import math
+import os
+import re
+import types
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
+
+# The only edits allowed on a program: what a user does when switching, on the import lines.
+_IMPORT_REWRITES = [
+    (re.compile(r"^(\s*)import torch\s*$"), r"\1import norch as torch"),
+    (re.compile(r"^(\s*)import torch\.([\w.]+) as (\w+)\s*$"), r"\1import norch.\2 as \3"),
+    (re.compile(r"^(\s*)from torch((?:\.\w+)*) import "), r"\1from norch\2 import "),
+]
+
+
+def to_norch(source):
+    """The program's source with each `torch` import turned into the same `norch` import;
+    any other mention of the torch package on an import line is refused, so nothing else
+    in a program can differ between the two runs."""
+    out = []
+    for line in source.splitlines():
+        if re.match(r"^\s*(import|from)\s+torch\b", line):
+            for pattern, repl in _IMPORT_REWRITES:
+                if pattern.match(line):
+                    line = pattern.sub(repl, line)
+                    break
+            else:
+                raise ValueError(f"import line the rewrite does not handle: {line!r}")
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def load_program(name, framework):
+    path = os.path.join(PROGRAMS, name + ".py")
+    with open(path) as f:
+        source = f.read()
+    if framework == "norch":
+        source = to_norch(source)
+    module = types.ModuleType(f"program_{name}_{framework}")
+    module.__file__ = path
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module
+
+
+def init_from_numpy(framework, model, seed):
+    """Give every parameter of `model` (in named_parameters order) values from a NumPy stream:
+    matrices and kernels uniform in +-1/sqrt(fan_in) as PyTorch's default, norm-layer weights
+    near one, biases small. Buffers keep their (identical) defaults."""
+    rng = np.random.default_rng(seed)
+    state = {}
+    for name, p in model.named_parameters():
+        shape = tuple(p.shape)
+        if len(shape) >= 2:
+            bound = 1.0 / math.sqrt(int(np.prod(shape[1:])))
+            values = rng.uniform(-bound, bound, shape)
+        elif name.rsplit(".", 1)[-1] == "weight":
+            values = 1.0 + rng.uniform(-0.1, 0.1, shape)
+        else:
+            values = rng.uniform(-0.1, 0.1, shape)
+        state[name] = framework.from_numpy(values.astype(np.float32))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and all(k not in state for k in missing)
+
+
+def run_both(name, steps, seed=0, **kwargs):
+    losses = {}
+    for framework_name in ("torch", "norch"):
+        framework = importlib.import_module(framework_name)
+        program = load_program(name, framework_name)
+        init = functools.partial(init_from_numpy, framework, seed=seed + 1)
+        result = program.main(steps=steps, seed=seed, init=init, **kwargs)
+        assert all(isinstance(v, float) and math.isfinite(v) for v in result), (framework_name, result)
+        losses[framework_name] = np.array(result)
+    return losses["torch"], losses["norch"]
+
+
+def assert_tracks(t, n, first=5, first_rtol=1e-3, final_rtol=3e-2):
+    """norch's losses follow torch's: step by step at first, then within a few percent to the end."""
+    assert t.shape == n.shape, (t.shape, n.shape)
+    rel = np.abs(n - t) / np.maximum(np.abs(t), 1e-6)
+    assert rel[:first].max() < first_rtol, (rel[:first], t[:first], n[:first])
+    assert rel[-1] < final_rtol, (t[-1], n[-1])
+    return rel.max()
+
+
+def assert_learns(losses, head=3, tail=3):
+    assert losses[-tail:].mean() < 0.8 * losses[:head].mean(), losses
+
+
+def test_import_rewrite_touches_only_imports():
+    src = ("import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\n"
+           "x = torch.zeros(2)  # torch\n")
+    assert to_norch(src) == ("import norch as torch\nimport norch.nn as nn\n"
+                             "from norch.utils.data import DataLoader\nx = torch.zeros(2)  # torch\n")
+    with pytest.raises(ValueError, match="does not handle"):
+        to_norch("import torch.nn\n")
+
+
+def test_cnn_classifier():
+    t, n = run_both("cnn_classifier", steps=24, dropout=0.0)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+
+
+def test_cnn_classifier_with_dropout_learns():
+    # Dropout masks come from each framework's own RNG, so here only progress is compared.
+    t, n = run_both("cnn_classifier", steps=24, dropout=0.25)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
