@@ -14,6 +14,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # On a small shared machine torch's thread pool only adds contention to these tiny models.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 PROGRAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs")
 
 # The only edits allowed on a program: what a user does when switching, on the import lines.
@@ -117,5 +126,12 @@ def test_cnn_classifier():
 def test_cnn_classifier_with_dropout_learns():
     # Dropout masks come from each framework's own RNG, so here only progress is compared.
     t, n = run_both("cnn_classifier", steps=24, dropout=0.25)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+
+
+def test_resnet_adamw():
+    t, n = run_both("resnet_adamw", steps=24)
+    assert_tracks(t, n)
     assert_learns(t[:-1])
     assert_learns(n[:-1])
