@@ -135,3 +135,17 @@ def test_resnet_adamw():
     assert_tracks(t, n)
     assert_learns(t[:-1])
     assert_learns(n[:-1])
+
+
+def test_lstm_sequence_classifier_with_clipping():
+    t, n = run_both("lstm_sequence", steps=30)
+    assert_tracks(t, n)
+    assert_learns(t)
+    assert_learns(n)
+
+
+def test_char_level_language_model():
+    t, n = run_both("char_lm", steps=30)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
