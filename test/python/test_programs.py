@@ -149,3 +149,19 @@ def test_char_level_language_model():
     assert_tracks(t, n)
     assert_learns(t[:-1])
     assert_learns(n[:-1])
+
+
+def test_vae():
+    t, n = run_both("vae", steps=30)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+
+
+def test_gan():
+    t, n = run_both("gan", steps=60)
+    assert_tracks(t, n, first=10)
+    # A GAN's losses need not fall; the generated points must move onto the ring.
+    for run in (t, n):
+        start, end = run[-2:]
+        assert end < 0.6 * start, (start, end)
