@@ -165,3 +165,9 @@ def test_gan():
     for run in (t, n):
         start, end = run[-2:]
         assert end < 0.6 * start, (start, end)
+
+
+def test_lbfgs_curve_fit():
+    t, n = run_both("lbfgs_curve_fit", steps=10)
+    assert_tracks(t, n)
+    assert t[-1] < 0.01 * t[0] and n[-1] < 0.01 * n[0], (t, n)
