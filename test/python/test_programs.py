@@ -171,3 +171,13 @@ def test_lbfgs_curve_fit():
     t, n = run_both("lbfgs_curve_fit", steps=10)
     assert_tracks(t, n)
     assert t[-1] < 0.01 * t[0] and n[-1] < 0.01 * n[0], (t, n)
+
+
+def test_regression_checkpoint_resume():
+    t, n = run_both("regression_checkpoint", steps=6, resume_at=3)
+    assert_tracks(t, n)
+    assert_learns(t)
+    assert_learns(n)
+    # Saving and restoring model, optimizer and scheduler mid-run leaves norch's trajectory as it was.
+    _, straight = run_both("regression_checkpoint", steps=6, resume_at=None)
+    np.testing.assert_array_equal(n, straight)
