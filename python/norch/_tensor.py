@@ -1,8 +1,9 @@
-"""Python-side Tensor methods: printing, iteration, list conversion.
+"""Python-side Tensor methods: printing, iteration, list conversion, copy.deepcopy.
 
 These are naturally Python (formatting text, building lists); everything that
 computes lives in the C++ core.
 """
+import copy
 import sys
 
 import numpy as np
@@ -97,6 +98,23 @@ def _reversed(self):
     return self.flip(0) if self.dim() > 0 else self
 
 
+def _deepcopy(self, memo):
+    # PyTorch's rule: only graph leaves copy (a copied non-leaf would lose its history).
+    # Storage shared between tensors is not preserved across the copy.
+    if not self.is_leaf:
+        raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                           "deepcopy protocol at the moment.")
+    if id(self) in memo:
+        return memo[id(self)]
+    new = self.detach().clone()
+    if self.requires_grad:
+        new.requires_grad_(True)
+    if self.grad is not None:
+        new.grad = copy.deepcopy(self.grad, memo)
+    memo[id(self)] = new
+    return new
+
+
 Tensor.__repr__ = _repr
 Tensor.__str__ = _repr
 Tensor.__format__ = _format
@@ -104,4 +122,5 @@ Tensor.__iter__ = _iter
 Tensor.tolist = _tolist
 Tensor.__contains__ = _contains
 Tensor.__reversed__ = _reversed
+Tensor.__deepcopy__ = _deepcopy
 Tensor.__array_priority__ = 1000  # NumPy defers to Tensor's reflected operators
