@@ -181,3 +181,21 @@ def test_regression_checkpoint_resume():
     # Saving and restoring model, optimizer and scheduler mid-run leaves norch's trajectory as it was.
     _, straight = run_both("regression_checkpoint", steps=6, resume_at=None)
     np.testing.assert_array_equal(n, straight)
+
+
+def test_conv_autoencoder_custom_dataset():
+    t, n = run_both("conv_autoencoder", steps=30)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+
+
+def test_tabular_mlp_early_stopping():
+    t, n = run_both("tabular_early_stopping", steps=40, dropout=0.0)
+    assert_tracks(t, n)
+    epochs = int(t[-1])
+    assert epochs == int(n[-1]) and epochs < 40          # the patience ran out in both
+    train_t, train_n = t[:-2][0::2], n[:-2][0::2]
+    assert train_t[-1] < 0.5 * train_t[0] and train_n[-1] < 0.5 * train_n[0]
+    # the restored model is the best epoch's
+    assert n[-2] == pytest.approx(min(n[:-2][1::2]), rel=1e-5)
