@@ -199,3 +199,10 @@ def test_tabular_mlp_early_stopping():
     assert train_t[-1] < 0.5 * train_t[0] and train_n[-1] < 0.5 * train_n[0]
     # the restored model is the best epoch's
     assert n[-2] == pytest.approx(min(n[:-2][1::2]), rel=1e-5)
+
+
+def test_tiny_gpt_with_multihead_attention():
+    t, n = run_both("tiny_gpt", steps=30)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
