@@ -206,3 +206,11 @@ def test_tiny_gpt_with_multihead_attention():
     assert_tracks(t, n)
     assert_learns(t[:-1])
     assert_learns(n[:-1])
+
+
+def test_quickstart():
+    t, n = run_both("quickstart", steps=5)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+    assert n[-1] == t[-1] and n[-1] > 0.6      # the same test accuracy; chance is 0.2
