@@ -214,3 +214,18 @@ def test_quickstart():
     assert_learns(t[:-1])
     assert_learns(n[:-1])
     assert n[-1] == t[-1] and n[-1] > 0.6      # the same test accuracy; chance is 0.2
+
+
+def test_custom_autograd_function_and_manual_updates():
+    t, n = run_both("custom_autograd_poly", steps=40)
+    assert_tracks(t, n)
+    for run in (t, n):
+        stage1, stage2 = run[:8], run[8:]
+        assert stage1[-1] < 0.7 * stage1[0] and stage2[-1] < 0.1 * stage2[0], run
+
+
+def test_text_classification_with_embeddingbag():
+    t, n = run_both("text_embeddingbag", steps=4)
+    assert_tracks(t, n)
+    assert_learns(t)
+    assert_learns(n)
