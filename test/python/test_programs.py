@@ -223,9 +223,3 @@ def test_custom_autograd_function_and_manual_updates():
         stage1, stage2 = run[:8], run[8:]
         assert stage1[-1] < 0.7 * stage1[0] and stage2[-1] < 0.1 * stage2[0], run
 
-
-def test_text_classification_with_embeddingbag():
-    t, n = run_both("text_embeddingbag", steps=4)
-    assert_tracks(t, n)
-    assert_learns(t)
-    assert_learns(n)
