@@ -49,6 +49,8 @@ REASONS = [
                   r"^ArgumentSpec$|^CompleteArgumentSpec$|^DeepCopyMemoTable$|^JITException$|^OperatorInfo$|"
                   r"^thread_safe_generator$|^cond$|^embedding$|^embedding_bag$|^batch_norm$|^instance_norm$",
      _ATEN + " (the ATen argument order differs from nn.functional's)"),
+    ("optim", r"^(SparseAdam|Muon|swap_in_optimizer_params_and_state)$",
+     "left out on purpose: see norch.optim._DELIBERATELY_ABSENT (no sparse gradients, no bfloat16, no torch.func state)"),
     ("utils.data", r"DataPipe|datapipe|^DataChunk$|validation|^non_deterministic$|determinism", _DATAPIPE),
     ("*", r"complex|cfloat|cdouble|chalf|conj|(^|_)imag$|(^|_)real$|^angle|^polar|view_as_real|"
           r"view_as_complex|^sgn_?$|^isreal$|^is_neg$|resolve_neg|^adjoint$|^H$|^mH$", _COMPLEX),

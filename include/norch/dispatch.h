@@ -2,7 +2,8 @@
 //
 // An op declares a DispatchStub for its kernel signature; each device's kernel
 // file registers itself into the stub's table at load time. Calling the stub
-// for a device with no kernel raises NotImplementedError naming op and device.
+// for a device with no kernel raises NotImplementedError naming op and device
+// (the op's own name when the call passes one, else the stub's).
 // The dtype switch happens inside the kernel (NORCH_DISPATCH_* in dtype.h).
 #pragma once
 #include "norch/debug.h"
@@ -18,10 +19,14 @@ struct DispatchStub {
 
   constexpr explicit DispatchStub(const char* n) : name(n), table{} {}
 
-  FnPtr operator()(Device device) const {
+  // `op` names the op being run, for stubs that serve a family (unary, binary):
+  // a missing kernel then reads "exp is not implemented on cuda".
+  FnPtr operator()(Device device, const char* op = nullptr) const {
+    const char* who = op ? op : name;
     FnPtr fn = table[static_cast<int>(device.type)];
-    if (debug_level() >= 1) debug_print("dispatch %s on %s", name, device.is_cuda() ? "cuda" : "cpu");
-    if (!fn) NORCH_NOT_IMPLEMENTED(name, " is not implemented on ", device.is_cuda() ? "cuda" : "cpu",
+    if (debug_level() >= 1)
+      debug_print("dispatch %s on %s%s%s", name, device.is_cuda() ? "cuda" : "cpu", op ? ": " : "", op ? op : "");
+    if (!fn) NORCH_NOT_IMPLEMENTED(who, " is not implemented on ", device.is_cuda() ? "cuda" : "cpu",
                                    device.is_cuda() ? " (this build has no CUDA kernel for it)" : "");
     return fn;
   }

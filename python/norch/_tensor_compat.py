@@ -80,12 +80,12 @@ ALIASES = {
 }
 # in-place form -> the out-of-place method whose result it writes back
 INPLACE = {n + "_": n for n in (
-    "acosh", "asinh", "atanh", "arccosh", "arcsinh", "arctanh", "deg2rad", "rad2deg", "copysign", "hypot",
+    "acosh", "asinh", "atanh", "arccosh", "arcsinh", "arctanh", "deg2rad", "rad2deg", "copysign",
     "xlogy", "logit", "ldexp", "heaviside", "sgn", "gcd", "lcm", "addcmul", "addcdiv", "addmv", "addr",
     "baddbmm", "addbmm", "addmm", "clamp_min", "clamp_max", "cumsum", "cumprod", "tril", "triu", "lerp",
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
     "logical_and", "logical_or", "logical_xor", "index_copy", "index_fill", "renorm", "float_power",
-    "masked_scatter", "erfc", "sinc", "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "erfinv", "nextafter")}
+    "masked_scatter", "erfc", "lgamma", "digamma", "polygamma", "mvlgamma", "i0", "erfinv", "nextafter")}
 
 
 def _inplace(name, base):

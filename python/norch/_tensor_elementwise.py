@@ -56,11 +56,6 @@ def copysign(self, other):
     return _C.where(sb, -mag, mag)
 
 
-@_method()
-def hypot(self, other):
-    return (self * self + other * other).sqrt()
-
-
 def _logaddexp(self, other, exp, log):
     # The shift m is detached, so the gradient is exactly the softmax weights (1/2 each at a tie);
     # an infinite m is replaced by 0 so inf - inf never appears.
@@ -162,14 +157,6 @@ def lcm(self, other):
 @_method()
 def erfc(self):
     return 1 - self.erf()
-
-
-@_method()
-def sinc(self):
-    x = self if self.dtype.is_floating_point else self.to(_C.get_default_dtype())
-    px = x * math.pi
-    safe = _C.where(x == 0, _C.ones_like(px), px)
-    return _C.where(x == 0, _C.ones_like(px), safe.sin() / safe)
 
 
 @_method()

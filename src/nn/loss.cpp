@@ -26,8 +26,6 @@ namespace {
 
 using autograd::BackwardContext;
 
-Tensor s(double v) { return scalar_to_tensor(Scalar(v)); }
-
 Tensor reduce(const Tensor& l, Reduction r) {
   switch (r) {
     case Reduction::None: return l;
@@ -157,7 +155,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   if (target.is_floating_point() && target.sizes() == input.sizes()) {
     // Class probabilities.
     Tensor t = target;
-    if (label_smoothing > 0) t = add(mul(t, s(1 - label_smoothing)), s(label_smoothing / C));
+    if (label_smoothing > 0) t = add(mul(t, scalar(1 - label_smoothing)), scalar(label_smoothing / C));
     Tensor prod = mul(logp, t);
     if (wb.defined()) prod = mul(prod, wb);
     Tensor l = neg(sum(prod, {cdim}));
@@ -165,7 +163,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
       case Reduction::None: return l;
       case Reduction::Sum: return sum(l);
       case Reduction::Mean:
-        return div(sum(l), s(static_cast<double>(input.numel()) / static_cast<double>(std::max<int64_t>(C, 1))));
+        return div(sum(l), scalar(static_cast<double>(input.numel()) / static_cast<double>(std::max<int64_t>(C, 1))));
     }
   }
   NORCH_CHECK(!target.is_floating_point() || target.dim() == input.dim() - 1,
@@ -189,7 +187,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
       }
       break;
   }
-  return add(mul(nll, s(1 - label_smoothing)), mul(ret, s(label_smoothing / C)));
+  return add(mul(nll, scalar(1 - label_smoothing)), mul(ret, scalar(label_smoothing / C)));
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
@@ -205,15 +203,15 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
   NORCH_CHECK(beta >= 0, "smooth_l1_loss does not support negative values for beta.");
   Tensor z = abs(sub(input, target));
   if (beta == 0) return reduce(z, reduction);
-  Tensor quad = div(mul(mul(z, z), s(0.5)), s(beta));
-  return reduce(where(lt(z, s(beta)), quad, sub(z, s(0.5 * beta))), reduction);
+  Tensor quad = div(mul(mul(z, z), scalar(0.5)), scalar(beta));
+  return reduce(where(lt(z, scalar(beta)), quad, sub(z, scalar(0.5 * beta))), reduction);
 }
 
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
   NORCH_CHECK(delta > 0, "huber_loss does not support non-positive values for delta.");
   Tensor z = abs(sub(input, target));
-  Tensor quad = mul(mul(z, z), s(0.5));
-  return reduce(where(lt(z, s(delta)), quad, mul(sub(z, s(0.5 * delta)), s(delta))), reduction);
+  Tensor quad = mul(mul(z, z), scalar(0.5));
+  return reduce(where(lt(z, scalar(delta)), quad, mul(sub(z, scalar(0.5 * delta)), scalar(delta))), reduction);
 }
 
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction) {
@@ -227,8 +225,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
                                       "all elements of input should be between 0 and 1");
   // PyTorch clamps each log at -100 so that a confident wrong answer costs 100, not inf.
   Tensor lx = clamp(log(input), Scalar(-100.0), std::nullopt);
-  Tensor l1x = clamp(log(sub(s(1.0), input)), Scalar(-100.0), std::nullopt);
-  Tensor l = neg(add(mul(target, lx), mul(sub(s(1.0), target), l1x)));
+  Tensor l1x = clamp(log(sub(scalar(1.0), input)), Scalar(-100.0), std::nullopt);
+  Tensor l = neg(add(mul(target, lx), mul(sub(scalar(1.0), target), l1x)));
   if (weight.defined()) l = mul(l, weight);
   return reduce(l, reduction);
 }
@@ -241,13 +239,13 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   // softplus(-x) = max(-x, 0) + log1p(exp(-|x|)) never overflows; max(-x, 0) is
   // written (|x| - x) / 2 so that autograd gives the true slope -1/2 at x = 0
   // (where zero-initialized logits sit), not relu's and abs's 0.
-  Tensor sp = add(mul(sub(abs(input), input), s(0.5)), log1p(exp(neg(abs(input)))));
+  Tensor sp = add(mul(sub(abs(input), input), scalar(0.5)), log1p(exp(neg(abs(input)))));
   Tensor l;
   if (pos_weight.defined()) {
-    Tensor lw = add(mul(sub(pos_weight, s(1.0)), target), s(1.0));
-    l = add(mul(sub(s(1.0), target), input), mul(lw, sp));
+    Tensor lw = add(mul(sub(pos_weight, scalar(1.0)), target), scalar(1.0));
+    l = add(mul(sub(scalar(1.0), target), input), mul(lw, sp));
   } else {
-    l = add(mul(sub(s(1.0), target), input), sp);
+    l = add(mul(sub(scalar(1.0), target), input), sp);
   }
   if (weight.defined()) l = mul(l, weight);
   return reduce(l, reduction);
@@ -261,12 +259,12 @@ Tensor kl_div(const Tensor& input, const Tensor& target, const std::string& redu
     l = mul(exp(target), sub(target, input));
   } else {
     // xlogy(t, t) - t * x, with 0 * log 0 = 0 and no NaN gradient at t = 0.
-    Tensor pos = gt(target, s(0.0));
-    Tensor safe = where(pos, target, s(1.0));
+    Tensor pos = gt(target, scalar(0.0));
+    Tensor safe = where(pos, target, scalar(1.0));
     l = sub(mul(target, log(safe)), mul(target, input));
   }
   Tensor out = reduce(l, r);
-  if (batchmean && input.dim() > 0) out = div(out, s(static_cast<double>(input.size(0))));
+  if (batchmean && input.dim() > 0) out = div(out, scalar(static_cast<double>(input.size(0))));
   return out;
 }
 

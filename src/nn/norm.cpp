@@ -26,7 +26,6 @@ namespace {
 
 using autograd::BackwardContext;
 
-Tensor s(double v) { return scalar_to_tensor(Scalar(v)); }
 int64_t numel_of(const Shape& shape) {
   int64_t n = 1;
   for (auto d : shape) n *= d;
@@ -53,13 +52,13 @@ bool building_graph(const TensorList& ts) { return autograd::GradMode::is_enable
 Tensor normalized_grad(const Tensor& xg, const Tensor& gwg, const Shape& dims, double eps) {
   Tensor mu = mean(xg, dims, true);
   Tensor xc = sub(xg, mu);
-  Tensor rs = rsqrt(add(mean(mul(xc, xc), dims, true), s(eps)));
+  Tensor rs = rsqrt(add(mean(mul(xc, xc), dims, true), scalar(eps)));
   Tensor xhat = mul(xc, rs);
   return mul(rs, sub(sub(gwg, mean(gwg, dims, true)), mul(xhat, mean(mul(gwg, xhat), dims, true))));
 }
 Tensor normalized(const Tensor& xg, const Shape& dims, double eps) {
   Tensor xc = sub(xg, mean(xg, dims, true));
-  return mul(xc, rsqrt(add(mean(mul(xc, xc), dims, true), s(eps))));
+  return mul(xc, rsqrt(add(mean(mul(xc, xc), dims, true), scalar(eps))));
 }
 
 // Shared by layer and group norm: x viewed as [R, K] with groups of G rows, S spatial.
@@ -212,22 +211,22 @@ void batch_norm_statistics(const Tensor& x3, const Tensor& running_mean, const T
   if (!training) {
     autograd::NoGradGuard no_grad;
     st.mean = flat(running_mean, dt);
-    st.rstd = rsqrt(add(flat(running_var, dt), s(eps)));
+    st.rstd = rsqrt(add(flat(running_var, dt), scalar(eps)));
     return;
   }
   st.mean = empty({st.C}, TensorOptions(dt, dev));
   Tensor var = empty({st.C}, TensorOptions(dt, dev));
   if (x3.numel() > 0) channel_stats_stub(dev)(x3, st.mean, var);
   autograd::NoGradGuard no_grad;
-  st.rstd = rsqrt(add(var, s(eps)));
+  st.rstd = rsqrt(add(var, scalar(eps)));
   const double n = static_cast<double>(st.N * st.S);
   if (running_mean.defined()) {
-    Tensor upd = add(mul(to_dtype(running_mean, dt), s(1 - momentum)), mul(st.mean, s(momentum)));
+    Tensor upd = add(mul(to_dtype(running_mean, dt), scalar(1 - momentum)), mul(st.mean, scalar(momentum)));
     copy_data(running_mean, reshape(upd, running_mean.sizes()));
     running_mean.bump_version();
   }
   if (running_var.defined()) {
-    Tensor upd = add(mul(to_dtype(running_var, dt), s(1 - momentum)), mul(var, s(momentum * n / (n - 1))));
+    Tensor upd = add(mul(to_dtype(running_var, dt), scalar(1 - momentum)), mul(var, scalar(momentum * n / (n - 1))));
     copy_data(running_var, reshape(upd, running_var.sizes()));
     running_var.bump_version();
   }

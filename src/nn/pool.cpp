@@ -16,7 +16,7 @@
 namespace norch {
 
 DispatchStub<MaxPool2dKernel> max_pool2d_stub("max_pool2d");
-DispatchStub<PlaneGatherKernel> plane_gather_stub("max_pool2d_backward");
+DispatchStub<PlaneGatherKernel> plane_gather_stub("max_pool2d_double_backward");
 DispatchStub<PlaneScatterKernel> plane_scatter_stub("max_pool2d_backward");
 DispatchStub<ResampleKernel> resample_stub("resample");
 DispatchStub<ResampleAdjointKernel> resample_adjoint_stub("resample_backward");

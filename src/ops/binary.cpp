@@ -6,6 +6,7 @@
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
 #include "norch/ops/unary.h"
+#include "ops/inplace.h"
 
 namespace norch {
 
@@ -13,60 +14,30 @@ DispatchStub<BinaryKernel> binary_stub("binary");
 
 using autograd::BackwardContext;
 
-const char* binary_op_name(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::Add: return "add";
-    case BinaryOp::Sub: return "sub";
-    case BinaryOp::Mul: return "mul";
-    case BinaryOp::Div: return "div";
-    case BinaryOp::FloorDiv: return "floor_divide";
-    case BinaryOp::TruncDiv: return "div_trunc";
-    case BinaryOp::Remainder: return "remainder";
-    case BinaryOp::Fmod: return "fmod";
-    case BinaryOp::Pow: return "pow";
-    case BinaryOp::Maximum: return "maximum";
-    case BinaryOp::Minimum: return "minimum";
-    case BinaryOp::Atan2: return "atan2";
-    case BinaryOp::Eq: return "eq";
-    case BinaryOp::Ne: return "ne";
-    case BinaryOp::Lt: return "lt";
-    case BinaryOp::Le: return "le";
-    case BinaryOp::Gt: return "gt";
-    case BinaryOp::Ge: return "ge";
-    case BinaryOp::LogicalAnd: return "logical_and";
-    case BinaryOp::LogicalOr: return "logical_or";
-    case BinaryOp::LogicalXor: return "logical_xor";
-    case BinaryOp::BitAnd: return "bitwise_and";
-    case BinaryOp::BitOr: return "bitwise_or";
-    case BinaryOp::BitXor: return "bitwise_xor";
-    case BinaryOp::LeftShift: return "bitwise_left_shift";
-    case BinaryOp::RightShift: return "bitwise_right_shift";
-  }
-  return "binary";
-}
-
 namespace {
-
-bool writes_bool(BinaryOp op) { return op >= BinaryOp::Eq && op <= BinaryOp::LogicalXor; }
 
 // Runs the kernel; `out` undefined allocates. No autograd here.
 Tensor run(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out = Tensor()) {
   NORCH_CHECK(a.defined() && b.defined(), binary_op_name(op), ": undefined tensor argument");
   TensorIterator::Config cfg;
   cfg.op_name = binary_op_name(op);
-  cfg.promote_integer_to_float = op == BinaryOp::Div || op == BinaryOp::Atan2;
-  if (writes_bool(op)) {
+  const BinaryKind kind = binary_op_kind(op);
+  cfg.promote_integer_to_float = kind == BinaryKind::FloatMath;
+  if (kind == BinaryKind::Compare) {
     cfg.has_output_dtype = true;
     cfg.output_dtype = ScalarType::Bool;
     cfg.cast_to_output = true;
   }
   TensorIterator it = TensorIterator::binary(out, a, b, cfg);
   // NotImplementedError (a RuntimeError) for dtypes the kernel lacks, as PyTorch.
-  if (op >= BinaryOp::BitAnd)
+  if (kind == BinaryKind::Bitwise || kind == BinaryKind::Shift)
     NORCH_CHECK_KIND(ErrorKind::NotImplemented, is_integral(it.common_dtype(), true), '"', binary_op_name(op),
                      "\" is not implemented for dtype ", dtype_name(it.common_dtype()),
                      " (bitwise ops need integer or bool tensors)");
-  if (op == BinaryOp::LeftShift || op == BinaryOp::RightShift)
+  if (kind == BinaryKind::FloatOnly)
+    NORCH_CHECK_KIND(ErrorKind::NotImplemented, is_floating_point(it.common_dtype()), '"', binary_op_name(op),
+                     "\" not implemented for dtype ", dtype_name(it.common_dtype()));
+  if (kind == BinaryKind::Shift)
     NORCH_CHECK_KIND(ErrorKind::NotImplemented, it.common_dtype() != ScalarType::Bool, '"', binary_op_name(op),
                      "\" is not implemented for dtype bool");
   if ((op == BinaryOp::FloorDiv || op == BinaryOp::TruncDiv || op == BinaryOp::Remainder || op == BinaryOp::Fmod) &&
@@ -77,31 +48,16 @@ Tensor run(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out = Te
     for (int64_t i = 0; i < cz.numel(); ++i) any_zero = any_zero || cz.data<bool>()[i];
     NORCH_CHECK(!any_zero, "ZeroDivisionError: integer division or modulo by zero in ", binary_op_name(op));
   }
-  binary_stub(it.device())(it, op);
+  binary_stub(it.device(), binary_op_name(op))(it, op);
   return it.output();
 }
 
-// In-place pattern shared by every `op_`: with autograd recording, compute out
-// of place on a clone of self (so saved tensors are never the ones we
-// overwrite), write the values back and hand self the new history.
+// Every `op_(self, other)`: the kernel writes into self directly unless history
+// must be recorded (Note [In-place elementwise ops], ops/inplace.h).
 template <typename OutOfPlace>
-Tensor& inplace(Tensor& self, const Tensor& other, BinaryOp op, OutOfPlace f) {
-  autograd::check_inplace(self, binary_op_name(op));
-  if (autograd::needs_grad(self, other)) {
-    Tensor src = self.requires_grad() ? clone(self) : self;
-    Tensor result = f(src, other);
-    NORCH_CHECK(result.sizes() == self.sizes(), binary_op_name(op), "_: output with shape ", self.sizes(),
-                " doesn't match the broadcast shape ", result.sizes());
-    NORCH_CHECK(can_cast(result.dtype(), self.dtype()), "result type ", dtype_name(result.dtype()),
-                " can't be cast to the desired output type ", dtype_name(self.dtype()));
-    copy_data(self, result);
-    self.bump_version();
-    autograd::rebase_history(self, result);
-    return self;
-  }
-  run(op, self, other, self);
-  self.bump_version();
-  return self;
+Tensor& inplace(Tensor& self, const Tensor& other, BinaryOp op, const char* name, OutOfPlace f) {
+  return norch::inplace(self, name, autograd::needs_grad(self, other),
+                        [&](const Tensor& src) { return f(src, other); }, [&] { run(op, self, other, self); });
 }
 
 }  // namespace
@@ -279,6 +235,17 @@ Tensor atan2(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+Tensor hypot(const Tensor& a, const Tensor& b) {
+  Tensor out = run(BinaryOp::Hypot, a, b);
+  if (autograd::needs_grad(a, b))
+    autograd::record("HypotBackward0", {a, b}, {out}, {a, b, out}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      Tensor y = ctx.saved(2);
+      return {ctx.needs_input_grad(0) ? div(mul(g[0], ctx.saved(0)), y) : Tensor(),
+              ctx.needs_input_grad(1) ? div(mul(g[0], ctx.saved(1)), y) : Tensor()};
+    });
+  return out;
+}
+
 // Comparisons and logical/bitwise ops have no gradient: their outputs are bool/integer.
 Tensor eq(const Tensor& a, const Tensor& b) { return run(BinaryOp::Eq, a, b); }
 Tensor ne(const Tensor& a, const Tensor& b) { return run(BinaryOp::Ne, a, b); }
@@ -303,59 +270,29 @@ Tensor pow(const Tensor& a, const Scalar& b) { return pow(a, scalar_to_tensor(b,
 
 Tensor& add_(Tensor& self, const Tensor& other, const Scalar& alpha) {
   if (!(alpha.is_integral() && alpha.to_int() == 1)) return add_(self, mul(other, alpha));
-  return inplace(self, other, BinaryOp::Add, [](const Tensor& a, const Tensor& b) { return add(a, b); });
+  return inplace(self, other, BinaryOp::Add, "add_", [](const Tensor& a, const Tensor& b) { return add(a, b); });
 }
 Tensor& sub_(Tensor& self, const Tensor& other, const Scalar& alpha) {
   if (!(alpha.is_integral() && alpha.to_int() == 1)) return sub_(self, mul(other, alpha));
-  return inplace(self, other, BinaryOp::Sub, [](const Tensor& a, const Tensor& b) { return sub(a, b); });
-}
-Tensor& mul_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::Mul, [](const Tensor& a, const Tensor& b) { return mul(a, b); });
+  return inplace(self, other, BinaryOp::Sub, "sub_", [](const Tensor& a, const Tensor& b) { return sub(a, b); });
 }
 Tensor& div_(Tensor& self, const Tensor& other, const std::string& rounding_mode) {
   BinaryOp op = rounding_mode == "floor" ? BinaryOp::FloorDiv
                 : rounding_mode == "trunc" ? BinaryOp::TruncDiv
                                            : BinaryOp::Div;
-  return inplace(self, other, op, [&](const Tensor& a, const Tensor& b) { return div(a, b, rounding_mode); });
+  return inplace(self, other, op, "div_", [&](const Tensor& a, const Tensor& b) { return div(a, b, rounding_mode); });
 }
-Tensor& floor_divide_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::FloorDiv, [](const Tensor& a, const Tensor& b) { return floor_divide(a, b); });
-}
-Tensor& pow_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::Pow, [](const Tensor& a, const Tensor& b) { return pow(a, b); });
-}
-Tensor& remainder_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::Remainder, [](const Tensor& a, const Tensor& b) { return remainder(a, b); });
-}
-Tensor& maximum_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::Maximum, [](const Tensor& a, const Tensor& b) { return maximum(a, b); });
-}
-Tensor& minimum_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::Minimum, [](const Tensor& a, const Tensor& b) { return minimum(a, b); });
-}
-Tensor& fmod_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::Fmod, [](const Tensor& a, const Tensor& b) { return fmod(a, b); });
-}
-Tensor& atan2_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::Atan2, [](const Tensor& a, const Tensor& b) { return atan2(a, b); });
-}
-Tensor& bitwise_and_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::BitAnd, [](const Tensor& a, const Tensor& b) { return bitwise_and(a, b); });
-}
-Tensor& bitwise_or_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::BitOr, [](const Tensor& a, const Tensor& b) { return bitwise_or(a, b); });
-}
-Tensor& bitwise_xor_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::BitXor, [](const Tensor& a, const Tensor& b) { return bitwise_xor(a, b); });
-}
-Tensor& bitwise_left_shift_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::LeftShift,
-                 [](const Tensor& a, const Tensor& b) { return bitwise_left_shift(a, b); });
-}
-Tensor& bitwise_right_shift_(Tensor& self, const Tensor& other) {
-  return inplace(self, other, BinaryOp::RightShift,
-                 [](const Tensor& a, const Tensor& b) { return bitwise_right_shift(a, b); });
-}
+// The other in-place forms come from the table (the `Yes` column of NORCH_BINARY_OPS).
+#define NORCH_BINARY_INPLACE_Yes(E, name)                                                               \
+  Tensor& name##_(Tensor& self, const Tensor& other) {                                                  \
+    return inplace(self, other, BinaryOp::E, #name "_", [](const Tensor& a, const Tensor& b) { return name(a, b); }); \
+  }
+#define NORCH_BINARY_INPLACE_No(E, name)
+#define NORCH_BINARY_INPLACE(E, name, kind, inplace) NORCH_BINARY_INPLACE_##inplace(E, name)
+NORCH_BINARY_OPS(NORCH_BINARY_INPLACE)
+#undef NORCH_BINARY_INPLACE
+#undef NORCH_BINARY_INPLACE_No
+#undef NORCH_BINARY_INPLACE_Yes
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -114,8 +114,6 @@ Shape mask_dims(const std::vector<bool>& mask) {
   return dims;
 }
 
-Tensor s(double v) { return scalar_to_tensor(Scalar(v)); }
-
 }  // namespace
 
 Tensor sum(const Tensor& a, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
@@ -153,10 +151,10 @@ Tensor prod(const Tensor& a, const Shape& dims, bool keepdim, std::optional<Scal
       // x_i is the only zero of its slice, else 0.
       Tensor x = ctx.saved(0);
       Tensor y = unsqueeze_reduced(ctx.saved(1), mask, keepdim);
-      Tensor is_zero = eq(x, s(0));
+      Tensor is_zero = eq(x, scalar(0));
       Tensor x_safe = where(is_zero, ones_like(x), x);
       Shape d = mask_dims(mask);
-      Tensor at_zero = mul(prod(x_safe, d, true), eq(sum(is_zero, d, true), s(1)));
+      Tensor at_zero = mul(prod(x_safe, d, true), eq(sum(is_zero, d, true), scalar(1)));
       return {mul(unsqueeze_reduced(g[0], mask, keepdim), where(is_zero, at_zero, div(y, x_safe)))};
     });
   return out;

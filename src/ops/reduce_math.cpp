@@ -20,8 +20,6 @@ using autograd::BackwardContext;
 
 namespace {
 
-Tensor s(double v) { return scalar_to_tensor(Scalar(v)); }
-
 int64_t reduced_count(const Tensor& a, const std::vector<bool>& mask) {
   int64_t n = 1;
   for (int64_t i = 0; i < a.dim(); ++i)
@@ -43,7 +41,7 @@ Tensor var(const Tensor& a, const Shape& dims, double correction, bool keepdim) 
   const double n = static_cast<double>(reduced_count(a, mask));
   Tensor d = sub(a, mean(a, dims, true));
   // PyTorch clamps the degrees of freedom at 0, so too few samples give NaN or inf.
-  return div(sum(mul(d, d), dims, keepdim), s(std::max(0.0, n - correction)));
+  return div(sum(mul(d, d), dims, keepdim), scalar(std::max(0.0, n - correction)));
 }
 
 Tensor std(const Tensor& a, const Shape& dims, double correction, bool keepdim) {
@@ -59,9 +57,9 @@ Tensor norm(const Tensor& a, double p, const Shape& dims, bool keepdim) {
   Tensor out;
   {
     autograd::NoGradGuard no_grad;
-    if (p == 0) out = sum(ne(a, s(0)), dims, keepdim, a.dtype());
+    if (p == 0) out = sum(ne(a, scalar(0)), dims, keepdim, a.dtype());
     else if (p == 2) out = sqrt(sum(mul(a, a), dims, keepdim));
-    else out = pow(sum(pow(abs(a), s(p)), dims, keepdim), s(1.0 / p));
+    else out = pow(sum(pow(abs(a), scalar(p)), dims, keepdim), scalar(1.0 / p));
   }
   if (autograd::needs_grad(a))
     autograd::record("NormBackward1", {a}, {out}, {a, out}, [p, mask, keepdim](BackwardContext& ctx, const TensorList& g) -> TensorList {
@@ -71,11 +69,11 @@ Tensor norm(const Tensor& a, double p, const Shape& dims, bool keepdim) {
       Tensor gy = unsqueeze_reduced(g[0], mask, keepdim);
       // A zero norm means a zero slice: its gradient is 0 (PyTorch's choice), so
       // divide by 1 there instead of 0.
-      Tensor y_safe = where(eq(y, s(0)), ones_like(y), y);
+      Tensor y_safe = where(eq(y, scalar(0)), ones_like(y), y);
       if (p == 2) return {mul(gy, div(x, y_safe))};
-      Tensor scaled = mul(sign(x), pow(abs(x), s(p - 1)));
-      if (p < 1) scaled = where(eq(x, s(0)), zeros_like(x), scaled);  // |x|^(p-1) is inf at 0
-      return {mul(gy, div(scaled, pow(y_safe, s(p - 1))))};
+      Tensor scaled = mul(sign(x), pow(abs(x), scalar(p - 1)));
+      if (p < 1) scaled = where(eq(x, scalar(0)), zeros_like(x), scaled);  // |x|^(p-1) is inf at 0
+      return {mul(gy, div(scaled, pow(y_safe, scalar(p - 1))))};
     });
   return out;
 }
@@ -158,11 +156,11 @@ Tensor cumprod(const Tensor& a, int64_t dim, std::optional<ScalarType> dtype) {
       // a slice that is y_j / x_i; at the first zero z it is y_{z-1} times the
       // product of x over (z, j]; after it, 0 (the product holds x_z = 0).
       Tensor x = ctx.saved(0), y = ctx.saved(1);
-      Tensor is_zero = eq(x, s(0));
+      Tensor is_zero = eq(x, scalar(0));
       if (!any(is_zero).item().to_int()) return {div(reverse_cumsum(mul(g[0], y), d), x)};
       Tensor zeros_so_far = cumsum(is_zero, d);
-      Tensor before = eq(zeros_so_far, s(0));
-      Tensor first = logical_and(is_zero, eq(zeros_so_far, s(1)));
+      Tensor before = eq(zeros_so_far, scalar(0));
+      Tensor first = logical_and(is_zero, eq(zeros_so_far, scalar(1)));
       Tensor one = ones_like(x);
       Tensor x_before = where(before, x, one);
       Tensor lead = cumprod(x_before, d);                         // y_{z-1} at z

@@ -9,6 +9,7 @@
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
+#include "ops/inplace.h"
 
 namespace norch {
 
@@ -19,14 +20,6 @@ DispatchStub<NanToNumKernel> nan_to_num_stub("nan_to_num");
 
 using autograd::BackwardContext;
 
-const char* unary_op_name(UnaryOp op) {
-  static const char* names[] = {"neg", "abs", "sign", "floor", "ceil", "round", "trunc", "frac", "square", "relu",
-                                "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
-                                "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "sigmoid",
-                                "erf", "reciprocal", "logical_not", "isnan", "isinf", "isfinite", "bitwise_not"};
-  return names[static_cast<int>(op)];
-}
-
 namespace {
 
 Tensor run(UnaryOp op, const Tensor& a, const Tensor& out = Tensor()) {
@@ -34,8 +27,8 @@ Tensor run(UnaryOp op, const Tensor& a, const Tensor& out = Tensor()) {
   TensorIterator::Config cfg;
   cfg.op_name = unary_op_name(op);
   cfg.promote_inputs = false;
-  cfg.promote_integer_to_float = op >= UnaryOp::Exp && op <= UnaryOp::Reciprocal;
-  if (op >= UnaryOp::LogicalNot && op <= UnaryOp::IsFinite) {
+  cfg.promote_integer_to_float = unary_op_kind(op) == UnaryKind::FloatMath;
+  if (unary_op_kind(op) == UnaryKind::Predicate) {
     cfg.has_output_dtype = true;
     cfg.output_dtype = ScalarType::Bool;
     cfg.cast_to_output = true;
@@ -44,7 +37,7 @@ Tensor run(UnaryOp op, const Tensor& a, const Tensor& out = Tensor()) {
     NORCH_CHECK(a.dtype() != ScalarType::Bool, "Negation, the `-` operator, on a bool tensor is not supported. If you "
                 "are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
   TensorIterator it = TensorIterator::unary(out, a, cfg);
-  unary_stub(it.device())(it, op);
+  unary_stub(it.device(), unary_op_name(op))(it, op);
   return it.output();
 }
 
@@ -65,28 +58,6 @@ Tensor zero_grad_unary(UnaryOp op, const char* node_name, const Tensor& a) {
   return unary(op, node_name, a, false, false,
                [](const Tensor& g, const Tensor&, const Tensor&) { return zeros_like(g); });
 }
-
-// In-place unary: like binary's, clone first when history must be recorded.
-template <typename OutOfPlace>
-Tensor& inplace(Tensor& self, const char* name, OutOfPlace f) {
-  autograd::check_inplace(self, name);
-  const bool record = autograd::needs_grad(self);
-  Tensor result = f(record ? clone(self) : self);
-  // exp_ on an int tensor would silently truncate: refuse, as PyTorch does.
-  NORCH_CHECK(can_cast(result.dtype(), self.dtype()), "result type ", dtype_name(result.dtype()),
-              " can't be cast to the desired output type ", dtype_name(self.dtype()));
-  if (record) {
-    copy_data(self, result);
-    self.bump_version();
-    autograd::rebase_history(self, result);
-    return self;
-  }
-  copy_data(self, result);
-  self.bump_version();
-  return self;
-}
-
-Tensor s(double v) { return scalar_to_tensor(Scalar(v)); }
 
 }  // namespace
 
@@ -111,7 +82,7 @@ Tensor round(const Tensor& a, int64_t decimals) {
     NORCH_NOT_IMPLEMENTED("\"round\" with decimals is not implemented for dtype ", dtype_name(a.dtype()));
   // Scale, round half to even, scale back: PyTorch's definition, including its rounding error.
   const double scale = std::pow(10.0, static_cast<double>(decimals));
-  return div(round(mul(a, s(scale))), s(scale));
+  return div(round(mul(a, scalar(scale))), scalar(scale));
 }
 Tensor trunc(const Tensor& a) { return zero_grad_unary(UnaryOp::Trunc, "TruncBackward0", a); }
 Tensor frac(const Tensor& a) {
@@ -122,7 +93,7 @@ Tensor frac(const Tensor& a) {
 Tensor square(const Tensor& a) {
   if (a.dtype() == ScalarType::Bool) return square(to_dtype(a, ScalarType::Int64));  // pow(bool, 2) is int64
   return unary(UnaryOp::Square, "PowBackward0", a, true, false,
-               [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, mul(x, s(2.0))); });
+               [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, mul(x, scalar(2.0))); });
 }
 Tensor relu(const Tensor& a) {
   return unary(UnaryOp::Relu, "ReluBackward0", a, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
@@ -135,7 +106,7 @@ Tensor exp(const Tensor& a) {
 }
 Tensor exp2(const Tensor& a) {
   return unary(UnaryOp::Exp2, "Exp2Backward0", a, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, mul(y, s(std::log(2.0)))); });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, mul(y, scalar(std::log(2.0)))); });
 }
 Tensor log(const Tensor& a) {
   return unary(UnaryOp::Log, "LogBackward0", a, true, false,
@@ -143,27 +114,27 @@ Tensor log(const Tensor& a) {
 }
 Tensor log2(const Tensor& a) {
   return unary(UnaryOp::Log2, "Log2Backward0", a, true, false,
-               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, mul(x, s(std::log(2.0)))); });
+               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, mul(x, scalar(std::log(2.0)))); });
 }
 Tensor log10(const Tensor& a) {
   return unary(UnaryOp::Log10, "Log10Backward0", a, true, false,
-               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, mul(x, s(std::log(10.0)))); });
+               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, mul(x, scalar(std::log(10.0)))); });
 }
 Tensor log1p(const Tensor& a) {
   return unary(UnaryOp::Log1p, "Log1PBackward0", a, true, false,
-               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, add(x, s(1.0))); });
+               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, add(x, scalar(1.0))); });
 }
 Tensor expm1(const Tensor& a) {
   return unary(UnaryOp::Expm1, "Expm1Backward0", a, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, add(y, s(1.0))); });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, add(y, scalar(1.0))); });
 }
 Tensor sqrt(const Tensor& a) {
   return unary(UnaryOp::Sqrt, "SqrtBackward0", a, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return div(g, mul(y, s(2.0))); });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return div(g, mul(y, scalar(2.0))); });
 }
 Tensor rsqrt(const Tensor& a) {
   return unary(UnaryOp::Rsqrt, "RsqrtBackward0", a, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
-    return mul(g, mul(mul(y, mul(y, y)), s(-0.5)));
+    return mul(g, mul(mul(y, mul(y, y)), scalar(-0.5)));
   });
 }
 Tensor sin(const Tensor& a) {
@@ -176,21 +147,21 @@ Tensor cos(const Tensor& a) {
 }
 Tensor tan(const Tensor& a) {
   return unary(UnaryOp::Tan, "TanBackward0", a, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, add(mul(y, y), s(1.0))); });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, add(mul(y, y), scalar(1.0))); });
 }
 Tensor asin(const Tensor& a) {
   return unary(UnaryOp::Asin, "AsinBackward0", a, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
-    return div(g, sqrt(sub(s(1.0), mul(x, x))));
+    return div(g, sqrt(sub(scalar(1.0), mul(x, x))));
   });
 }
 Tensor acos(const Tensor& a) {
   return unary(UnaryOp::Acos, "AcosBackward0", a, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
-    return neg(div(g, sqrt(sub(s(1.0), mul(x, x)))));
+    return neg(div(g, sqrt(sub(scalar(1.0), mul(x, x)))));
   });
 }
 Tensor atan(const Tensor& a) {
   return unary(UnaryOp::Atan, "AtanBackward0", a, true, false,
-               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, add(mul(x, x), s(1.0))); });
+               [](const Tensor& g, const Tensor& x, const Tensor&) { return div(g, add(mul(x, x), scalar(1.0))); });
 }
 Tensor sinh(const Tensor& a) {
   return unary(UnaryOp::Sinh, "SinhBackward0", a, true, false,
@@ -202,20 +173,28 @@ Tensor cosh(const Tensor& a) {
 }
 Tensor tanh(const Tensor& a) {
   return unary(UnaryOp::Tanh, "TanhBackward0", a, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, sub(s(1.0), mul(y, y))); });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, sub(scalar(1.0), mul(y, y))); });
 }
 Tensor sigmoid(const Tensor& a) {
   return unary(UnaryOp::Sigmoid, "SigmoidBackward0", a, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, mul(y, sub(s(1.0), y))); });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, mul(y, sub(scalar(1.0), y))); });
 }
 Tensor erf(const Tensor& a) {
   return unary(UnaryOp::Erf, "ErfBackward0", a, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
-    return mul(g, mul(exp(neg(mul(x, x))), s(2.0 / std::sqrt(M_PI))));
+    return mul(g, mul(exp(neg(mul(x, x))), scalar(2.0 / std::sqrt(M_PI))));
   });
 }
 Tensor reciprocal(const Tensor& a) {
   return unary(UnaryOp::Reciprocal, "ReciprocalBackward0", a, false, true,
                [](const Tensor& g, const Tensor&, const Tensor& y) { return neg(mul(g, mul(y, y))); });
+}
+Tensor sinc(const Tensor& a) {
+  return unary(UnaryOp::Sinc, "SincBackward0", a, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
+    // (pi x cos(pi x) - sin(pi x)) / (pi x^2), and 0 at x == 0 where sinc is flat.
+    Tensor px = mul(x, scalar(M_PI));
+    Tensor d = div(sub(mul(px, cos(px)), sin(px)), mul(px, x));
+    return mul(g, where(eq(x, scalar(0.0)), zeros_like(d), d));
+  });
 }
 Tensor logical_not(const Tensor& a) { return run(UnaryOp::LogicalNot, a); }
 Tensor bitwise_not(const Tensor& a) {
@@ -308,45 +287,28 @@ Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight) {
   return add(a, mul(weight, sub(b, a)));
 }
 
-Tensor& neg_(Tensor& a) { return inplace(a, "neg_", [](const Tensor& x) { return neg(x); }); }
-Tensor& abs_(Tensor& a) { return inplace(a, "abs_", [](const Tensor& x) { return abs(x); }); }
-Tensor& exp_(Tensor& a) { return inplace(a, "exp_", [](const Tensor& x) { return exp(x); }); }
-Tensor& log_(Tensor& a) { return inplace(a, "log_", [](const Tensor& x) { return log(x); }); }
-Tensor& sqrt_(Tensor& a) { return inplace(a, "sqrt_", [](const Tensor& x) { return sqrt(x); }); }
-Tensor& sigmoid_(Tensor& a) { return inplace(a, "sigmoid_", [](const Tensor& x) { return sigmoid(x); }); }
-Tensor& tanh_(Tensor& a) { return inplace(a, "tanh_", [](const Tensor& x) { return tanh(x); }); }
-Tensor& relu_(Tensor& a) { return inplace(a, "relu_", [](const Tensor& x) { return relu(x); }); }
-Tensor& floor_(Tensor& a) { return inplace(a, "floor_", [](const Tensor& x) { return floor(x); }); }
-Tensor& ceil_(Tensor& a) { return inplace(a, "ceil_", [](const Tensor& x) { return ceil(x); }); }
-Tensor& round_(Tensor& a) { return inplace(a, "round_", [](const Tensor& x) { return round(x); }); }
-Tensor& trunc_(Tensor& a) { return inplace(a, "trunc_", [](const Tensor& x) { return trunc(x); }); }
-Tensor& reciprocal_(Tensor& a) { return inplace(a, "reciprocal_", [](const Tensor& x) { return reciprocal(x); }); }
-Tensor& square_(Tensor& a) { return inplace(a, "square_", [](const Tensor& x) { return square(x); }); }
-Tensor& sign_(Tensor& a) { return inplace(a, "sign_", [](const Tensor& x) { return sign(x); }); }
-Tensor& exp2_(Tensor& a) { return inplace(a, "exp2_", [](const Tensor& x) { return exp2(x); }); }
-Tensor& log2_(Tensor& a) { return inplace(a, "log2_", [](const Tensor& x) { return log2(x); }); }
-Tensor& log10_(Tensor& a) { return inplace(a, "log10_", [](const Tensor& x) { return log10(x); }); }
-Tensor& log1p_(Tensor& a) { return inplace(a, "log1p_", [](const Tensor& x) { return log1p(x); }); }
-Tensor& expm1_(Tensor& a) { return inplace(a, "expm1_", [](const Tensor& x) { return expm1(x); }); }
-Tensor& rsqrt_(Tensor& a) { return inplace(a, "rsqrt_", [](const Tensor& x) { return rsqrt(x); }); }
-Tensor& sin_(Tensor& a) { return inplace(a, "sin_", [](const Tensor& x) { return sin(x); }); }
-Tensor& cos_(Tensor& a) { return inplace(a, "cos_", [](const Tensor& x) { return cos(x); }); }
-Tensor& tan_(Tensor& a) { return inplace(a, "tan_", [](const Tensor& x) { return tan(x); }); }
-Tensor& asin_(Tensor& a) { return inplace(a, "asin_", [](const Tensor& x) { return asin(x); }); }
-Tensor& acos_(Tensor& a) { return inplace(a, "acos_", [](const Tensor& x) { return acos(x); }); }
-Tensor& atan_(Tensor& a) { return inplace(a, "atan_", [](const Tensor& x) { return atan(x); }); }
-Tensor& sinh_(Tensor& a) { return inplace(a, "sinh_", [](const Tensor& x) { return sinh(x); }); }
-Tensor& cosh_(Tensor& a) { return inplace(a, "cosh_", [](const Tensor& x) { return cosh(x); }); }
-Tensor& erf_(Tensor& a) { return inplace(a, "erf_", [](const Tensor& x) { return erf(x); }); }
-Tensor& frac_(Tensor& a) { return inplace(a, "frac_", [](const Tensor& x) { return frac(x); }); }
-Tensor& logical_not_(Tensor& a) { return inplace(a, "logical_not_", [](const Tensor& x) { return logical_not(x); }); }
-Tensor& bitwise_not_(Tensor& a) { return inplace(a, "bitwise_not_", [](const Tensor& x) { return bitwise_not(x); }); }
+// The in-place forms of the table's ops (the `Yes` column of NORCH_UNARY_OPS).
+#define NORCH_UNARY_INPLACE_Yes(name)                                                          \
+  Tensor& name##_(Tensor& a) {                                                                 \
+    return inplace(a, #name "_", autograd::needs_grad(a), [](const Tensor& x) { return name(x); }); \
+  }
+#define NORCH_UNARY_INPLACE_No(name)
+#define NORCH_UNARY_INPLACE(E, name, kind, inplace) NORCH_UNARY_INPLACE_##inplace(name)
+NORCH_UNARY_OPS(NORCH_UNARY_INPLACE)
+#undef NORCH_UNARY_INPLACE
+#undef NORCH_UNARY_INPLACE_No
+#undef NORCH_UNARY_INPLACE_Yes
+
 Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
-  return inplace(a, "clamp_", [&](const Tensor& x) { return clamp(x, min, max); });
+  return inplace(a, "clamp_", autograd::needs_grad(a), [&](const Tensor& x) { return clamp(x, min, max); });
+}
+Tensor& clamp_(Tensor& a, const Tensor& min, const Tensor& max) {
+  return inplace(a, "clamp_", autograd::needs_grad({a, min, max}),
+                 [&](const Tensor& x) { return clamp(x, min, max); });
 }
 Tensor& nan_to_num_(Tensor& a, std::optional<double> nan, std::optional<double> posinf,
                     std::optional<double> neginf) {
-  return inplace(a, "nan_to_num_", [&](const Tensor& x) { return nan_to_num(x, nan, posinf, neginf); });
+  return inplace(a, "nan_to_num_", autograd::needs_grad(a), [&](const Tensor& x) { return nan_to_num(x, nan, posinf, neginf); });
 }
 
 Tensor operator-(const Tensor& a) { return neg(a); }

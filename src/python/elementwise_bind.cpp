@@ -8,20 +8,40 @@ namespace {
 using BinaryFn = Tensor (*)(const Tensor&, const Tensor&);
 using UnaryFn = Tensor (*)(const Tensor&);
 
+// Note [GIL around elementwise kernels]
+// An op on a large input releases the GIL while it runs, so other Python threads
+// (a DataLoader's workers, say) go on. A tiny op keeps it: releasing and taking
+// it back costs about as much as `a + b` on four elements. Arguments are
+// converted before and results after, with the GIL held. What the core calls
+// back into Python while it is released takes the GIL itself: anomaly mode's
+// stack capture (autograd_bind.cpp), a NumPy array's storage deleter
+// (convert.cpp) and a Python autograd.Function's node (python_function.cpp);
+// NORCH_DEBUG tracing writes to stderr from C++.
+constexpr int64_t kReleaseGilNumel = int64_t(1) << 15;
+
+template <typename F>
+decltype(auto) run_kernel(int64_t numel, F&& f) {
+  if (numel < kReleaseGilNumel) return f();
+  py::gil_scoped_release release;
+  return f();
+}
+int64_t larger(const Tensor& a, const Tensor& b) { return a.numel() > b.numel() ? a.numel() : b.numel(); }
+
 // a (op) b where either side may be a Python number; NotImplemented otherwise,
 // so that Python can try the reflected operator.
 template <BinaryFn F, bool Reflected = false>
 py::object binary_operator(const Tensor& self, py::handle other) {
   auto o = as_tensor_arg(other, self.device());
   if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-  return py::cast(Reflected ? F(*o, self) : F(self, *o));
+  Tensor out = run_kernel(larger(self, *o), [&] { return Reflected ? F(*o, self) : F(self, *o); });
+  return py::cast(std::move(out));
 }
 
 template <typename F>
 py::object inplace_operator(Tensor& self, py::handle other, F f) {
   auto o = as_tensor_arg(other, self.device());
   if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-  f(self, *o);
+  run_kernel(larger(self, *o), [&] { f(self, *o); });
   return py::cast(self);
 }
 
@@ -33,24 +53,28 @@ template <typename F>
 void def_binary(py::module_& m, TensorClass& cls, const char* name, F f) {
   m.def(name, [f](py::handle a, py::handle b) {
     Tensor ta = to_tensor_arg(a, "input");
-    return f(ta, to_tensor_arg(b, "other", ta.device()));
+    Tensor tb = to_tensor_arg(b, "other", ta.device());
+    return run_kernel(larger(ta, tb), [&] { return f(ta, tb); });
   }, py::arg("input"), py::arg("other"));
-  cls.def(name, [f](const Tensor& a, py::handle b) { return f(a, to_tensor_arg(b, "other", a.device())); },
-          py::arg("other"));
+  cls.def(name, [f](const Tensor& a, py::handle b) {
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    return run_kernel(larger(a, tb), [&] { return f(a, tb); });
+  }, py::arg("other"));
 }
 
 template <typename F>
 void def_binary_inplace(TensorClass& cls, const char* name, F f) {
   cls.def(name, [f](Tensor& a, py::handle b) -> Tensor& {
-    f(a, to_tensor_arg(b, "other", a.device()));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    run_kernel(larger(a, tb), [&] { f(a, tb); });
     return a;
   }, py::arg("other"));
 }
 
 template <typename F>
 void def_unary(py::module_& m, TensorClass& cls, const char* name, F f) {
-  m.def(name, [f](const Tensor& a) { return f(a); }, py::arg("input"));
-  cls.def(name, [f](const Tensor& a) { return f(a); });
+  m.def(name, [f](const Tensor& a) { return run_kernel(a.numel(), [&] { return f(a); }); }, py::arg("input"));
+  cls.def(name, [f](const Tensor& a) { return run_kernel(a.numel(), [&] { return f(a); }); });
 }
 
 }  // namespace
@@ -112,27 +136,38 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
 
   // Functions and methods with PyTorch's names.
   m.def("add", [](py::handle a, py::handle b, py::handle alpha) {
-    Tensor ta = to_tensor_arg(a, "input");
-    return add(ta, to_tensor_arg(b, "other", ta.device()), to_scalar(alpha));
+    Tensor ta = to_tensor_arg(a, "input"), tb = to_tensor_arg(b, "other", ta.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(ta, tb), [&] { return add(ta, tb, s); });
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("add", [](const Tensor& a, py::handle b, py::handle alpha) {
-    return add(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&] { return add(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("add_", [](Tensor& a, py::handle b, py::handle alpha) -> Tensor& {
-    return add_(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&]() -> Tensor& { return add_(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   m.def("sub", [](py::handle a, py::handle b, py::handle alpha) {
-    Tensor ta = to_tensor_arg(a, "input");
-    return sub(ta, to_tensor_arg(b, "other", ta.device()), to_scalar(alpha));
+    Tensor ta = to_tensor_arg(a, "input"), tb = to_tensor_arg(b, "other", ta.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(ta, tb), [&] { return sub(ta, tb, s); });
   }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("sub", [](const Tensor& a, py::handle b, py::handle alpha) {
-    return sub(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&] { return sub(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("sub_", [](Tensor& a, py::handle b, py::handle alpha) -> Tensor& {
-    return sub_(a, to_tensor_arg(b, "other", a.device()), to_scalar(alpha));
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    Scalar s = to_scalar(alpha);
+    return run_kernel(larger(a, tb), [&]() -> Tensor& { return sub_(a, tb, s); });
   }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   auto div_fn = [](const Tensor& a, const Tensor& b, py::object mode) {
-    return div(a, b, mode.is_none() ? std::string() : mode.cast<std::string>());
+    std::string m = mode.is_none() ? std::string() : mode.cast<std::string>();
+    return run_kernel(larger(a, b), [&] { return div(a, b, m); });
   };
   m.def("div", [div_fn](py::handle a, py::handle b, py::object mode) {
     Tensor ta = to_tensor_arg(a, "input");
@@ -142,7 +177,9 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
     return div_fn(a, to_tensor_arg(b, "other", a.device()), mode);
   }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   cls.def("div_", [](Tensor& a, py::handle b, py::object mode) -> Tensor& {
-    return div_(a, to_tensor_arg(b, "other", a.device()), mode.is_none() ? std::string() : mode.cast<std::string>());
+    Tensor tb = to_tensor_arg(b, "other", a.device());
+    std::string m = mode.is_none() ? std::string() : mode.cast<std::string>();
+    return run_kernel(larger(a, tb), [&]() -> Tensor& { return div_(a, tb, m); });
   }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   m.attr("divide") = m.attr("div");
   m.attr("true_divide") = m.attr("div");
@@ -156,6 +193,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_binary(m, cls, "maximum", maximum);
   def_binary(m, cls, "minimum", minimum);
   def_binary(m, cls, "atan2", atan2);
+  def_binary(m, cls, "hypot", hypot);
   def_binary(m, cls, "eq", eq);
   def_binary(m, cls, "ne", ne);
   def_binary(m, cls, "lt", lt);
@@ -180,6 +218,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_binary_inplace(cls, "minimum_", [](Tensor& a, const Tensor& b) { minimum_(a, b); });
   def_binary_inplace(cls, "fmod_", [](Tensor& a, const Tensor& b) { fmod_(a, b); });
   def_binary_inplace(cls, "atan2_", [](Tensor& a, const Tensor& b) { atan2_(a, b); });
+  def_binary_inplace(cls, "hypot_", [](Tensor& a, const Tensor& b) { hypot_(a, b); });
   def_binary_inplace(cls, "bitwise_left_shift_", [](Tensor& a, const Tensor& b) { bitwise_left_shift_(a, b); });
   def_binary_inplace(cls, "bitwise_right_shift_", [](Tensor& a, const Tensor& b) { bitwise_right_shift_(a, b); });
   def_binary_inplace(cls, "bitwise_and_", [](Tensor& a, const Tensor& b) { bitwise_and_(a, b); });
@@ -216,6 +255,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_unary(m, cls, "trunc", static_cast<UnaryFn>(trunc));
   def_unary(m, cls, "frac", frac);
   def_unary(m, cls, "reciprocal", reciprocal);
+  def_unary(m, cls, "sinc", sinc);
   def_unary(m, cls, "square", square);
   def_unary(m, cls, "logical_not", logical_not);
   def_unary(m, cls, "bitwise_not", bitwise_not);
@@ -228,7 +268,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
 
   using InplaceUnary = Tensor& (*)(Tensor&);
   auto def_inplace = [&](const char* name, InplaceUnary f) {
-    cls.def(name, [f](Tensor& a) -> Tensor& { return f(a); });
+    cls.def(name, [f](Tensor& a) -> Tensor& { return run_kernel(a.numel(), [&]() -> Tensor& { return f(a); }); });
   };
   def_inplace("neg_", neg_);
   def_inplace("abs_", abs_);
@@ -243,6 +283,7 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   def_inplace("round_", round_);
   def_inplace("trunc_", trunc_);
   def_inplace("reciprocal_", reciprocal_);
+  def_inplace("sinc_", sinc_);
   def_inplace("square_", square_);
   def_inplace("sign_", sign_);
   def_inplace("exp2_", exp2_);
@@ -280,10 +321,11 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
   m.attr("clip") = m.attr("clamp");
   cls.def("clamp", clamp_fn, py::arg("min") = py::none(), py::arg("max") = py::none());
   cls.def("clip", clamp_fn, py::arg("min") = py::none(), py::arg("max") = py::none());
-  cls.def("clamp_", [clamp_fn, opt_scalar](Tensor& a, py::handle min, py::handle max) -> Tensor& {
+  cls.def("clamp_", [opt_scalar](Tensor& a, py::handle min, py::handle max) -> Tensor& {
     if (py::isinstance<Tensor>(min) || py::isinstance<Tensor>(max)) {
-      copy_(a, clamp_fn(a, min, max));
-      return a;
+      Tensor lo = min.is_none() ? Tensor() : to_tensor_arg(min, "min", a.device());
+      Tensor hi = max.is_none() ? Tensor() : to_tensor_arg(max, "max", a.device());
+      return clamp_(a, lo, hi);
     }
     return clamp_(a, opt_scalar(min), opt_scalar(max));
   }, py::arg("min") = py::none(), py::arg("max") = py::none());

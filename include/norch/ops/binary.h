@@ -20,6 +20,7 @@ Tensor pow(const Tensor& a, const Tensor& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 Tensor atan2(const Tensor& a, const Tensor& b);
+Tensor hypot(const Tensor& a, const Tensor& b);  // sqrt(a^2 + b^2) without overflow; float only
 
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
@@ -55,6 +56,7 @@ Tensor& maximum_(Tensor& self, const Tensor& other);
 Tensor& minimum_(Tensor& self, const Tensor& other);
 Tensor& fmod_(Tensor& self, const Tensor& other);
 Tensor& atan2_(Tensor& self, const Tensor& other);
+Tensor& hypot_(Tensor& self, const Tensor& other);
 Tensor& bitwise_and_(Tensor& self, const Tensor& other);
 Tensor& bitwise_or_(Tensor& self, const Tensor& other);
 Tensor& bitwise_xor_(Tensor& self, const Tensor& other);

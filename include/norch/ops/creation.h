@@ -15,6 +15,9 @@ Tensor empty_like(const Tensor& t);
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions opts);
 Tensor linspace(double start, double end, int64_t steps, TensorOptions opts = {});
 Tensor eye(int64_t n, int64_t m, TensorOptions opts = {});
+// A Python-number constant for formulas: a wrapped number, so it never changes
+// the other operand's dtype (x * scalar(2.0) keeps x's float64 or float32).
+inline Tensor scalar(double v) { return scalar_to_tensor(Scalar(v)); }
 
 // In place: every element becomes `value`. Bumps the version counter.
 Tensor& fill_(Tensor& self, const Scalar& value);

@@ -39,6 +39,7 @@ Tensor round(const Tensor& a, int64_t decimals);  // floating point only when de
 Tensor trunc(const Tensor& a);
 Tensor frac(const Tensor& a);
 Tensor reciprocal(const Tensor& a);
+Tensor sinc(const Tensor& a);  // sin(pi x) / (pi x), 1 at 0
 Tensor square(const Tensor& a);
 Tensor logical_not(const Tensor& a);
 Tensor bitwise_not(const Tensor& a);
@@ -70,6 +71,7 @@ Tensor& ceil_(Tensor& a);
 Tensor& round_(Tensor& a);
 Tensor& trunc_(Tensor& a);
 Tensor& reciprocal_(Tensor& a);
+Tensor& sinc_(Tensor& a);
 Tensor& square_(Tensor& a);
 Tensor& sign_(Tensor& a);
 Tensor& exp2_(Tensor& a);
@@ -91,6 +93,7 @@ Tensor& frac_(Tensor& a);
 Tensor& logical_not_(Tensor& a);
 Tensor& bitwise_not_(Tensor& a);
 Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor& clamp_(Tensor& a, const Tensor& min, const Tensor& max);  // either may be undefined
 Tensor& nan_to_num_(Tensor& a, std::optional<double> nan = std::nullopt, std::optional<double> posinf = std::nullopt,
                     std::optional<double> neginf = std::nullopt);
 

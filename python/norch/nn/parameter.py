@@ -9,6 +9,8 @@ from .. import _C
 
 _Tensor = _C.Tensor
 
+__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer"]
+
 
 class Parameter(_Tensor):
     def __init__(self, data=None, requires_grad=True):
@@ -41,3 +43,36 @@ def _rebuild_parameter(array, dtype_name, requires_grad):
     from .. import _dtype_by_name
     t = _C.from_numpy(np.array(array)).to(_dtype_by_name(dtype_name.split(".")[-1]))
     return Parameter(t, requires_grad)
+
+
+class UninitializedParameter(Parameter):
+    """A placeholder Parameter with no shape yet, used by the Lazy* modules until their
+    first forward; ``materialize`` returns the real Parameter, which the module stores."""
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        super().__init__(_C.empty([0], device=device, dtype=dtype), requires_grad)
+
+    def materialize(self, shape, device=None, dtype=None):
+        return Parameter(_C.empty(list(shape), device=device if device is not None else self.device,
+                                  dtype=dtype if dtype is not None else self.dtype), self.requires_grad)
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    __str__ = __repr__
+
+
+class UninitializedBuffer(_Tensor):
+    """A placeholder buffer with no shape yet (Lazy* normalisation layers' running stats)."""
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        _Tensor.__init__(self, _C.empty([0], device=device, dtype=dtype))
+
+    def materialize(self, shape, device=None, dtype=None):
+        return _C.empty(list(shape), device=device if device is not None else self.device,
+                        dtype=dtype if dtype is not None else self.dtype)
+
+    def __repr__(self):
+        return "<UninitializedBuffer>"
+
+    __str__ = __repr__

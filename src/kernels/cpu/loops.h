@@ -55,15 +55,25 @@ void binary_loop(const TensorIterator& iter, F f) {
   });
 }
 
-// out = f(a, b, c)
-template <typename out_t, typename in_t, typename F>
+// out = f(a, b, c); the operands may differ in type (where's condition is bool).
+template <typename out_t, typename a_t, typename b_t, typename c_t, typename F>
 void ternary_loop(const TensorIterator& iter, F f) {
   iter.for_each([&](char** ptrs, const int64_t* strides, int64_t n) {
-    for (int64_t i = 0; i < n; ++i)
-      *reinterpret_cast<out_t*>(ptrs[0] + i * strides[0]) =
-          f(*reinterpret_cast<const in_t*>(ptrs[1] + i * strides[1]),
-            *reinterpret_cast<const in_t*>(ptrs[2] + i * strides[2]),
-            *reinterpret_cast<const in_t*>(ptrs[3] + i * strides[3]));
+    if (strides[0] == sizeof(out_t) && strides[1] == sizeof(a_t) && strides[2] == sizeof(b_t) &&
+        strides[3] == sizeof(c_t)) {
+      out_t* out = reinterpret_cast<out_t*>(ptrs[0]);
+      const a_t* a = reinterpret_cast<const a_t*>(ptrs[1]);
+      const b_t* b = reinterpret_cast<const b_t*>(ptrs[2]);
+      const c_t* c = reinterpret_cast<const c_t*>(ptrs[3]);
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i], c[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        *reinterpret_cast<out_t*>(ptrs[0] + i * strides[0]) =
+            f(*reinterpret_cast<const a_t*>(ptrs[1] + i * strides[1]),
+              *reinterpret_cast<const b_t*>(ptrs[2] + i * strides[2]),
+              *reinterpret_cast<const c_t*>(ptrs[3] + i * strides[3]));
+    }
   });
 }
 

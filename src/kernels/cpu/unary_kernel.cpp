@@ -1,4 +1,6 @@
-// CPU unary elementwise kernels, where, clamp and nan_to_num.
+// CPU unary elementwise kernels, where, clamp and nan_to_num. The unary kernel
+// only maps an op to its functor (kernels/unary.h) and a loop pattern; the
+// op's kind decides which dtypes reach the functor.
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -9,117 +11,41 @@
 namespace norch::cpu {
 namespace {
 
-template <typename T>
-void float_math(TensorIterator& it, UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Exp: return unary_loop<T, T>(it, [](T a) -> T { return std::exp(a); });
-    case UnaryOp::Exp2: return unary_loop<T, T>(it, [](T a) -> T { return std::exp2(a); });
-    case UnaryOp::Log: return unary_loop<T, T>(it, [](T a) -> T { return std::log(a); });
-    case UnaryOp::Log2: return unary_loop<T, T>(it, [](T a) -> T { return std::log2(a); });
-    case UnaryOp::Log10: return unary_loop<T, T>(it, [](T a) -> T { return std::log10(a); });
-    case UnaryOp::Log1p: return unary_loop<T, T>(it, [](T a) -> T { return std::log1p(a); });
-    case UnaryOp::Expm1: return unary_loop<T, T>(it, [](T a) -> T { return std::expm1(a); });
-    case UnaryOp::Sqrt: return unary_loop<T, T>(it, [](T a) -> T { return std::sqrt(a); });
-    case UnaryOp::Rsqrt: return unary_loop<T, T>(it, [](T a) -> T { return T(1) / std::sqrt(a); });
-    case UnaryOp::Sin: return unary_loop<T, T>(it, [](T a) -> T { return std::sin(a); });
-    case UnaryOp::Cos: return unary_loop<T, T>(it, [](T a) -> T { return std::cos(a); });
-    case UnaryOp::Tan: return unary_loop<T, T>(it, [](T a) -> T { return std::tan(a); });
-    case UnaryOp::Asin: return unary_loop<T, T>(it, [](T a) -> T { return std::asin(a); });
-    case UnaryOp::Acos: return unary_loop<T, T>(it, [](T a) -> T { return std::acos(a); });
-    case UnaryOp::Atan: return unary_loop<T, T>(it, [](T a) -> T { return std::atan(a); });
-    case UnaryOp::Sinh: return unary_loop<T, T>(it, [](T a) -> T { return std::sinh(a); });
-    case UnaryOp::Cosh: return unary_loop<T, T>(it, [](T a) -> T { return std::cosh(a); });
-    case UnaryOp::Tanh: return unary_loop<T, T>(it, [](T a) -> T { return std::tanh(a); });
-    // Split on the sign so exp never overflows.
-    case UnaryOp::Sigmoid:
-      return unary_loop<T, T>(it, [](T a) -> T {
-        if (a >= 0) return T(1) / (T(1) + std::exp(-a));
-        T e = std::exp(a);
-        return e / (T(1) + e);
-      });
-    case UnaryOp::Erf: return unary_loop<T, T>(it, [](T a) -> T { return std::erf(a); });
-    case UnaryOp::Reciprocal: return unary_loop<T, T>(it, [](T a) -> T { return T(1) / a; });
-    default: break;
-  }
-  NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
-}
-
-template <typename T>
-void integer_preserving(TensorIterator& it, UnaryOp op) {
-  constexpr bool is_float = std::is_floating_point_v<T>;
-  switch (op) {
-    case UnaryOp::Neg: return unary_loop<T, T>(it, [](T a) -> T { return static_cast<T>(-a); });
-    case UnaryOp::Abs:
-      return unary_loop<T, T>(it, [](T a) -> T {
-        if constexpr (std::is_unsigned_v<T>) return a;
-        else return a < 0 ? static_cast<T>(-a) : a;
-      });
-    case UnaryOp::Sign:
-      return unary_loop<T, T>(it, [](T a) -> T {
-        if constexpr (std::is_unsigned_v<T>) return a > 0 ? 1 : 0;
-        else return static_cast<T>((T(0) < a) - (a < T(0)));
-      });
-    case UnaryOp::Floor:
-      return unary_loop<T, T>(it, [](T a) -> T { if constexpr (is_float) return std::floor(a); else return a; });
-    case UnaryOp::Ceil:
-      return unary_loop<T, T>(it, [](T a) -> T { if constexpr (is_float) return std::ceil(a); else return a; });
-    // Round half to even, like PyTorch and NumPy.
-    case UnaryOp::Round:
-      return unary_loop<T, T>(it, [](T a) -> T { if constexpr (is_float) return std::nearbyint(a); else return a; });
-    case UnaryOp::Trunc:
-      return unary_loop<T, T>(it, [](T a) -> T { if constexpr (is_float) return std::trunc(a); else return a; });
-    case UnaryOp::Frac:
-      return unary_loop<T, T>(it, [](T a) -> T { if constexpr (is_float) return a - std::trunc(a); else return 0; });
-    case UnaryOp::Square: return unary_loop<T, T>(it, [](T a) -> T { return static_cast<T>(a * a); });
-    case UnaryOp::Relu: return unary_loop<T, T>(it, [](T a) -> T { return a > T(0) ? a : T(0); });
-    default: break;
+template <UnaryKind kind, typename T, typename F>
+void run_functor(TensorIterator& it, UnaryOp op, F f) {
+  if constexpr (kind == UnaryKind::Predicate) {
+    unary_loop<bool, T>(it, f);
+  } else if constexpr (kind == UnaryKind::Bitwise) {
+    if constexpr (std::is_integral_v<T>) unary_loop<T, T>(it, f);
+    else NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    NORCH_ERROR(unary_op_name(op), ": not implemented for dtype bool");
+  } else if constexpr (computes_in_float(kind) && !std::is_floating_point_v<T>) {
+    NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
+  } else {
+    unary_loop<T, T>(it, f);
   }
 }
 
+// Maps the op to its functor; the table generates one case per op.
 template <typename T>
-void bitwise_not_loop(TensorIterator& it) {
-  if constexpr (std::is_same_v<T, bool>) unary_loop<bool, bool>(it, [](bool a) { return !a; });
-  else if constexpr (std::is_integral_v<T>) unary_loop<T, T>(it, [](T a) -> T { return static_cast<T>(~a); });
-  else NORCH_ERROR("bitwise_not: not implemented for dtype ", dtype_name(it.common_dtype()));
+void unary_typed(TensorIterator& it, UnaryOp op) {
+  switch (op) {
+#define NORCH_UNARY_CASE(E, name, kind, inplace) \
+  case UnaryOp::E: return run_functor<UnaryKind::kind, T>(it, op, functors::E{});
+    NORCH_UNARY_OPS(NORCH_UNARY_CASE)
+#undef NORCH_UNARY_CASE
+  }
 }
 
 void unary_kernel(TensorIterator& it, UnaryOp op) {
-  NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), unary_op_name(op), [&] {
-    using T = scalar_t;
-    switch (op) {
-      case UnaryOp::LogicalNot: return unary_loop<bool, T>(it, [](T a) { return a == T(0); });
-      case UnaryOp::IsNan: return unary_loop<bool, T>(it, [](T a) { return a != a; });
-      case UnaryOp::IsInf:
-        return unary_loop<bool, T>(it, [](T a) {
-          if constexpr (std::is_floating_point_v<T>) return std::isinf(a); else return false;
-        });
-      case UnaryOp::IsFinite:
-        return unary_loop<bool, T>(it, [](T a) {
-          if constexpr (std::is_floating_point_v<T>) return std::isfinite(a); else return true;
-        });
-      case UnaryOp::BitNot: return bitwise_not_loop<T>(it);
-      default: break;
-    }
-    if constexpr (std::is_same_v<T, bool>) {
-      NORCH_ERROR(unary_op_name(op), ": not implemented for dtype bool");
-    } else if (op >= UnaryOp::Exp) {
-      if constexpr (std::is_floating_point_v<T>) float_math<T>(it, op);
-      else NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
-    } else {
-      integer_preserving<T>(it, op);
-    }
-  });
+  NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), unary_op_name(op), [&] { unary_typed<scalar_t>(it, op); });
 }
 
 void where_kernel(TensorIterator& it) {
   NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), "where", [&] {
     using T = scalar_t;
-    it.for_each([&](char** p, const int64_t* s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i)
-        *reinterpret_cast<T*>(p[0] + i * s[0]) = *reinterpret_cast<const bool*>(p[1] + i * s[1])
-                                                     ? *reinterpret_cast<const T*>(p[2] + i * s[2])
-                                                     : *reinterpret_cast<const T*>(p[3] + i * s[3]);
-    });
+    ternary_loop<T, bool, T, T>(it, [](bool c, T a, T b) -> T { return c ? a : b; });
   });
 }
 

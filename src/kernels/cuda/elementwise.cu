@@ -1,5 +1,5 @@
 // CUDA elementwise kernels behind the same DispatchStubs as the CPU ones:
-// copy/cast, fill and add. Other ops on CUDA raise "not implemented on cuda"
+// copy/cast, fill and add (through the functor the CPU kernel runs). Other ops on CUDA raise "not implemented on cuda"
 // from the stub until their kernels are added here.
 #include <cuda_runtime.h>
 
@@ -39,16 +39,18 @@ __device__ inline void offsets(const Geometry& g, int64_t linear, int64_t* off, 
   }
 }
 
-template <typename T>
-__global__ void add_kernel(char* out, const char* a, const char* b, Geometry g, int64_t n, bool contiguous) {
+// out = f(a, b) with a functor shared with the CPU kernels (kernels/binary.h).
+template <typename T, typename F>
+__global__ void binary_elementwise(char* out, const char* a, const char* b, Geometry g, int64_t n, bool contiguous,
+                                   F f) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     if (contiguous) {
-      reinterpret_cast<T*>(out)[i] = reinterpret_cast<const T*>(a)[i] + reinterpret_cast<const T*>(b)[i];
+      reinterpret_cast<T*>(out)[i] = f(reinterpret_cast<const T*>(a)[i], reinterpret_cast<const T*>(b)[i]);
     } else {
       int64_t off[3];
       offsets(g, i, off, 3);
-      *reinterpret_cast<T*>(out + off[0]) = *reinterpret_cast<const T*>(a + off[1]) + *reinterpret_cast<const T*>(b + off[2]);
+      *reinterpret_cast<T*>(out + off[0]) = f(*reinterpret_cast<const T*>(a + off[1]), *reinterpret_cast<const T*>(b + off[2]));
     }
   }
 }
@@ -84,17 +86,17 @@ void check_launch(const char* what) {
   NORCH_CHECK(err == cudaSuccess, what, ": CUDA kernel launch failed: ", cudaGetErrorString(err));
 }
 
-template <typename T>
-void launch_add(TensorIterator& it) {
-  add_kernel<T><<<blocks_for(it.numel()), 256>>>(it.data(0), it.data(1), it.data(2), geometry(it), it.numel(),
-                                                  it.is_contiguous());
+template <typename T, typename F>
+void launch_binary(TensorIterator& it, F f) {
+  binary_elementwise<T><<<blocks_for(it.numel()), 256>>>(it.data(0), it.data(1), it.data(2), geometry(it), it.numel(),
+                                                         it.is_contiguous(), f);
 }
 
 void binary_cuda(TensorIterator& it, BinaryOp op) {
   if (op != BinaryOp::Add)
     NORCH_NOT_IMPLEMENTED(binary_op_name(op), " is not implemented on cuda yet (only add has a CUDA kernel)");
   if (it.numel() == 0) return;
-  NORCH_DISPATCH_NUMERIC_TYPES(it.common_dtype(), "add", [&] { launch_add<scalar_t>(it); });
+  NORCH_DISPATCH_NUMERIC_TYPES(it.common_dtype(), "add", [&] { launch_binary<scalar_t>(it, functors::Add{}); });
   check_launch("add");
 }
 

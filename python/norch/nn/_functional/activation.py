@@ -13,7 +13,9 @@ from ..._C import one_hot  # noqa: F401  (C++ op, re-exported here as in torch.n
 
 __all__ = ["one_hot", "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid",
            "tanh", "softplus", "hardtanh", "hardtanh_", "relu6", "linear", "bilinear",
-           "scaled_dot_product_attention"]
+           "scaled_dot_product_attention", "celu", "celu_", "selu", "selu_", "glu", "hardsigmoid", "hardswish",
+           "mish", "softshrink", "hardshrink", "tanhshrink", "threshold", "threshold_", "logsigmoid", "softmin",
+           "softsign", "rrelu", "rrelu_", "prelu", "gumbel_softmax"]
 
 
 def _inplace(fn, input, *args):
@@ -159,3 +161,144 @@ def _attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False
         from . import loss
         attn = loss.dropout(attn, dropout_p, True)
     return _C.matmul(attn, value), attn
+
+
+# ---------------------------------------------------------------- more activations (composites)
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    if inplace:
+        return _inplace(celu, input, alpha)
+    return _C.where(input > 0, input, _C.expm1(_C.clamp(input, None, 0.0) / alpha) * alpha)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def selu(input, inplace=False):
+    if inplace:
+        return _inplace(selu, input)
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input.dim()
+    if input.shape[d] % 2 != 0:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}")
+    a, b = _C.chunk(input, 2, d)
+    return a * _C.sigmoid(b)
+
+
+def hardsigmoid(input, inplace=False):
+    if inplace:
+        return _inplace(hardsigmoid, input)
+    return _C.clamp(input / 6.0 + 0.5, 0.0, 1.0)
+
+
+def hardswish(input, inplace=False):
+    if inplace:
+        return _inplace(hardswish, input)
+    return input * hardsigmoid(input)
+
+
+def mish(input, inplace=False):
+    if inplace:
+        return _inplace(mish, input)
+    return input * _C.tanh(softplus(input))
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    zero = _C.zeros_like(input)
+    return _C.where(input > lambd, input - lambd, _C.where(input < -lambd, input + lambd, zero))
+
+
+def hardshrink(input, lambd=0.5):
+    return _C.where(_C.abs(input) > lambd, input, _C.zeros_like(input))
+
+
+def tanhshrink(input):
+    return input - _C.tanh(input)
+
+
+def _threshold(input, th, value):
+    return _C.where(input > th, input, _C.full_like(input, value))
+
+
+def threshold(input, threshold, value, inplace=False):
+    if inplace:
+        return _inplace(_threshold, input, threshold, value)
+    return _threshold(input, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return _inplace(_threshold, input, threshold, value)
+
+
+def logsigmoid(input):
+    # min(x, 0) - log1p(exp(-|x|)): exp never sees a positive argument.
+    return _C.clamp(input, None, 0.0) - _C.log1p(_C.exp(-_C.abs(input)))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    from .loss import softmax
+    return softmax(-input if dtype is None else -input.to(dtype), dim)
+
+
+def softsign(input):
+    return input / (_C.abs(input) + 1.0)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if inplace:
+        return _inplace(rrelu, input, lower, upper, training)
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    # One slope per element, drawn from U(lower, upper) (used where input < 0).
+    slope = _C.empty(list(input.shape), dtype=input.dtype, device=input.device).uniform_(lower, upper)
+    return _C.where(input >= 0, input, input * slope)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def prelu(input, weight):
+    # weight holds 1 or C slopes; C is dim 1 (1-D and 0-d input have one channel), as in PyTorch.
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if channels != n:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {n} and channel size = {channels}.")
+        weight = weight.reshape(n, *([1] * (input.dim() - 2)))
+    else:
+        weight = weight.reshape(())
+    return _C.where(input > 0, input, input * weight)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    from .loss import softmax
+    gumbels = -_C.log(_C.empty(list(logits.shape), dtype=logits.dtype, device=logits.device).exponential_())
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    y_hard = _C.zeros_like(logits).scatter(dim, index, 1.0)
+    # Straight-through: the value is one-hot, the gradient is the soft sample's.
+    return y_hard - y_soft.detach() + y_soft

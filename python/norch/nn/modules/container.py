@@ -353,3 +353,15 @@ class ParameterDict(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ParameterDict is a container and has no forward()")
+
+
+class Container(Module):
+    """PyTorch's deprecated module holder: a Module whose keyword arguments become children."""
+
+    def __init__(self, **kwargs):
+        import warnings
+        super().__init__()
+        warnings.warn("nn.Container is deprecated. All of it's functionality is now implemented in nn.Module. "
+                      "Subclass that instead.", FutureWarning, stacklevel=2)
+        for key, value in kwargs.items():
+            self.add_module(key, value)

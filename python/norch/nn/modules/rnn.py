@@ -13,7 +13,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -182,6 +182,11 @@ class RNNBase(Module):
             output = output.transpose(0, 1)
         return (output, (h_n, c_n)) if is_lstm else (output, h_n)
 
+    def flatten_parameters(self):
+        """A no-op, kept so PyTorch code runs unchanged. PyTorch packs the weights into one
+        contiguous buffer for cuDNN and does nothing on CPU; norch has no cuDNN path,
+        its per-layer weights are used as they are, so there is nothing to pack."""
+
     def extra_repr(self):
         s = "{input_size}, {hidden_size}"
         if self.num_layers != 1:
@@ -225,7 +230,7 @@ class GRU(RNNBase):
                          device=device, dtype=dtype)
 
 
-class _RNNCellBase(Module):
+class RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size = input_size
@@ -267,7 +272,7 @@ class _RNNCellBase(Module):
         return s.format(**self.__dict__)
 
 
-class RNNCell(_RNNCellBase):
+class RNNCell(RNNCellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         if nonlinearity not in ("tanh", "relu"):
@@ -281,7 +286,7 @@ class RNNCell(_RNNCellBase):
         return h if batched else h.squeeze(0)
 
 
-class LSTMCell(_RNNCellBase):
+class LSTMCell(RNNCellBase):
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
@@ -297,7 +302,7 @@ class LSTMCell(_RNNCellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_RNNCellBase):
+class GRUCell(RNNCellBase):
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
@@ -305,3 +310,6 @@ class GRUCell(_RNNCellBase):
         input, hx, batched = self._prepare(input, hx)
         h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
+
+
+_RNNCellBase = RNNCellBase  # the name this file used before RNNCellBase was public

@@ -1,0 +1,68 @@
+// What the elementwise functors of kernels/unary.h and kernels/binary.h share:
+// the NORCH_HD marker and the scalar integer-math helpers some of them call.
+// Plain C++ that nvcc also compiles for the device: no exceptions, no
+// allocation, nothing from the rest of the core. Note [Elementwise op tables].
+#pragma once
+#include <cmath>
+#include <type_traits>
+
+// A functor's call operator is compiled for the host, and under nvcc for the
+// device too, so the CPU and CUDA kernels run the same named struct (MLX-style).
+#if defined(__CUDACC__)
+#define NORCH_HD __host__ __device__
+#else
+#define NORCH_HD
+#endif
+
+namespace norch::functors {
+
+// Python's floor division: rounds toward -inf (integer divisors of zero are refused
+// by the op before the kernel runs).
+template <typename T>
+NORCH_HD inline T floor_divide(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == 0) return a / b;
+    return std::floor(a / b);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return a;
+  } else {
+    if (b == 0) return 0;
+    T q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+  }
+}
+
+// Python's modulo: the result takes the divisor's sign.
+template <typename T>
+NORCH_HD inline T remainder(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    T r = std::fmod(a, b);
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return false;
+  } else {
+    if (b == 0) return 0;
+    T r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+  }
+}
+
+// Exponentiation by squaring; negative exponents give 0 (or +-1 for a base of +-1).
+template <typename T>
+NORCH_HD inline T int_pow(T base, T exp) {
+  if constexpr (std::is_signed_v<T>) {
+    if (exp < 0) return base == 1 ? 1 : (base == -1 ? ((exp & 1) ? -1 : 1) : 0);
+  }
+  T result = 1;
+  while (exp) {
+    if (exp & 1) result *= base;
+    exp >>= 1;
+    base *= base;
+  }
+  return result;
+}
+
+}  // namespace norch::functors
