@@ -223,3 +223,38 @@ def test_custom_autograd_function_and_manual_updates():
         stage1, stage2 = run[:8], run[8:]
         assert stage1[-1] < 0.7 * stage1[0] and stage2[-1] < 0.1 * stage2[0], run
 
+
+def test_text_classification_with_embeddingbag():
+    t, n = run_both("text_embeddingbag", steps=4)
+    assert_tracks(t, n)
+    assert_learns(t)
+    assert_learns(n)
+
+
+def test_super_resolution_pixel_shuffle():
+    t, n = run_both("super_resolution", steps=30)
+    assert_tracks(t, n)
+    assert_learns(t[:-2])
+    assert_learns(n[:-2])
+    assert n[-1] == pytest.approx(t[-1], rel=1e-5)   # the bilinear nn.Upsample baseline
+
+
+def test_triplet_embedding():
+    t, n = run_both("triplet_embedding", steps=6)
+    assert_tracks(t, n)
+    assert_learns(t[:-2])
+    assert_learns(n[:-2])
+    assert n[-1] >= n[-2] and n[-1] == t[-1]       # ranking accuracy after >= before, same as torch's
+
+
+def test_transformer_encoder_classifier():
+    t, n = run_both("transformer_classifier", steps=30)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+
+
+def test_transformer_encoder_classifier_with_dropout_learns():
+    t, n = run_both("transformer_classifier", steps=30, dropout=0.1)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
