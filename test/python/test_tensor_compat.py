@@ -458,3 +458,23 @@ def test_deepcopy_of_tensors_and_state_dicts():
         assert tuple(state["empty"].shape) == (0,)
         with pytest.raises(RuntimeError, match="graph leaves"):
             copy.deepcopy(a * 2)
+
+
+_PICKLED = np.random.default_rng(7).uniform(-2.0, 2.0, (2, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.tensor(_PICKLED, requires_grad=True),
+    lambda L: L.tensor(_PICKLED, requires_grad=True) * 2,                     # a non-leaf pickles too
+    lambda L: L.arange(6.0, dtype=L.float64)[::2],                            # non-contiguous
+    lambda L: L.tensor(3),                                                    # 0-d
+    lambda L: L.zeros(0, 3, dtype=L.int32),                                   # empty
+    lambda L: L.tensor([True, False]),
+])
+def test_pickle_roundtrip_matches_torch(make):
+    import pickle
+    n, t = pickle.loads(pickle.dumps(make(norch))), pickle.loads(pickle.dumps(make(torch)))
+    assert type(n) is norch.Tensor and tuple(n.shape) == tuple(t.shape)
+    assert str(n.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert n.requires_grad == t.requires_grad and n.is_leaf and n.grad is None
+    np.testing.assert_array_equal(n.detach().numpy(), t.detach().numpy())
