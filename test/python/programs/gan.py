@@ -36,6 +36,13 @@ class Discriminator(nn.Module):
         return self.main(x).view(-1)
 
 
+def weights_init(m):
+    # the DCGAN recipe: small normal weights, zero biases, applied module by module
+    if isinstance(m, nn.Linear):
+        nn.init.normal_(m.weight.data, 0.0, 0.2)
+        nn.init.constant_(m.bias.data, 0)
+
+
 def main(steps=30, seed=0, init=None, batch_size=32):
     """Per step, the discriminator's loss and the generator's loss (interleaved), then the mean
     distance of generated points from the ring before and after training."""
@@ -46,8 +53,11 @@ def main(steps=30, seed=0, init=None, batch_size=32):
         with torch.no_grad():
             return (netG(fixed_noise).norm(dim=1) - 2.0).abs().mean().item()
 
+    torch.manual_seed(seed)
     netG, netD = Generator(), Discriminator()
-    if init is not None:
+    netG.apply(weights_init)
+    netD.apply(weights_init)
+    if init is not None:      # the same starting weights in every framework
         init(netG)
         init(netD)
     criterion = nn.BCEWithLogitsLoss()
