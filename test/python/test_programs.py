@@ -258,3 +258,10 @@ def test_transformer_encoder_classifier_with_dropout_learns():
     t, n = run_both("transformer_classifier", steps=30, dropout=0.1)
     assert_learns(t[:-1])
     assert_learns(n[:-1])
+
+
+def test_seq2seq_with_attention():
+    t, n = run_both("seq2seq_attention", steps=40)
+    assert_tracks(t, n)
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
