@@ -7,6 +7,7 @@ import importlib
 import math
 import os
 import re
+import sys
 import types
 
 import numpy as np
@@ -58,6 +59,8 @@ def load_program(name, framework):
         source = to_norch(source)
     module = types.ModuleType(f"program_{name}_{framework}")
     module.__file__ = path
+    # importable by name, as a script's own module is, so that whole-object pickling finds its classes
+    sys.modules[module.__name__] = module
     exec(compile(source, path, "exec"), module.__dict__)
     return module
 
@@ -265,3 +268,11 @@ def test_seq2seq_with_attention():
     assert_tracks(t, n)
     assert_learns(t[:-1])
     assert_learns(n[:-1])
+
+
+def test_transfer_learning_frozen_backbone():
+    t, n = run_both("transfer_learning", steps=4)
+    assert_tracks(t, n)
+    pre, fine = n[:8], n[8:-1]
+    assert pre[-2] < 0.8 * pre[0] and fine[-2] < 0.8 * fine[0], n     # train losses of each stage fall
+    assert n[-1] == t[-1] and n[-1] > 0.8                              # the best val accuracy
