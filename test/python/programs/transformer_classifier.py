@@ -1,29 +1,34 @@
 """A sequence classifier with nn.TransformerEncoder, in the style of the text-classification
-tutorials: variable-length token sequences right-padded with a padding index, token embeddings
-scaled by sqrt(d_model) plus learned position embeddings, TransformerEncoderLayer blocks
-(batch_first) given both a causal mask and a src_key_padding_mask, the output at each
-sequence's last real token into a Linear head; Adam with a StepLR schedule.
-The label says whether token 1 occurs more often than token 2."""
+tutorials: variable-length token sequences right-padded by pad_sequence in the DataLoader's
+collate_fn, token embeddings scaled by sqrt(d_model) plus learned position embeddings,
+TransformerEncoderLayer blocks (batch_first) given both a causal mask and a
+src_key_padding_mask, the output at each sequence's last real token into a Linear head; Adam
+with a StepLR schedule. The label says whether token 1 occurs more often than token 2."""
 import math
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import DataLoader
 
 PAD = 0
 
 
 def make_sequences(n, max_len, vocab, rng):
-    tokens = np.full((n, max_len), PAD, dtype=np.int64)
-    labels = np.zeros(n, dtype=np.int64)
-    lengths = rng.integers(3, max_len + 1, n)
-    for i, length in enumerate(lengths):
+    examples = []
+    for length in rng.integers(3, max_len + 1, n):
         seq = rng.integers(1, vocab, length)
-        tokens[i, :length] = seq
-        labels[i] = int((seq == 1).sum() > (seq == 2).sum())
-    return tokens, lengths.astype(np.int64), labels
+        examples.append((torch.from_numpy(seq), int((seq == 1).sum() > (seq == 2).sum())))
+    return examples
+
+
+def collate(batch):
+    seqs, labels = zip(*batch)
+    tokens = pad_sequence(seqs, batch_first=True, padding_value=PAD)    # padded to the batch's longest
+    lengths = torch.tensor([len(s) for s in seqs])
+    return tokens, lengths, torch.tensor(labels)
 
 
 class TransformerClassifier(nn.Module):
@@ -55,10 +60,8 @@ def main(steps=30, seed=0, init=None, dropout=0.0):
     """The training loss of every step, then the held-out loss."""
     rng = np.random.default_rng(seed)
     vocab, max_len = 6, 10
-    tokens, lengths, labels = make_sequences(160, max_len, vocab, rng)
-    train = TensorDataset(torch.from_numpy(tokens[:128]), torch.from_numpy(lengths[:128]),
-                          torch.from_numpy(labels[:128]))
-    loader = DataLoader(train, batch_size=16, shuffle=False)
+    examples = make_sequences(160, max_len, vocab, rng)
+    loader = DataLoader(examples[:128], batch_size=16, shuffle=False, collate_fn=collate)
 
     model = TransformerClassifier(vocab, max_len, dropout=dropout)
     if init is not None:
@@ -81,6 +84,6 @@ def main(steps=30, seed=0, init=None, dropout=0.0):
 
     model.eval()
     with torch.no_grad():
-        logits = model(torch.from_numpy(tokens[128:]), torch.from_numpy(lengths[128:]))
-        losses.append(F.cross_entropy(logits, torch.from_numpy(labels[128:])).item())
+        tokens, lengths, labels = collate(examples[128:])
+        losses.append(F.cross_entropy(model(tokens, lengths), labels).item())
     return losses
