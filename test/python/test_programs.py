@@ -276,3 +276,10 @@ def test_transfer_learning_frozen_backbone():
     pre, fine = n[:8], n[8:-1]
     assert pre[-2] < 0.8 * pre[0] and fine[-2] < 0.8 * fine[0], n     # train losses of each stage fall
     assert n[-1] == t[-1] and n[-1] > 0.8                              # the best val accuracy
+
+
+def test_pinn_second_derivatives_through_autograd_grad():
+    t, n = run_both("pinn", steps=60)
+    assert_tracks(t, n)
+    for run in (t, n):
+        assert run[-2] < 0.1 * run[0] and run[-1] < 0.5, run   # residual loss falls; u approaches sin(x)
