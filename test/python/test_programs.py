@@ -283,3 +283,10 @@ def test_pinn_second_derivatives_through_autograd_grad():
     assert_tracks(t, n)
     for run in (t, n):
         assert run[-2] < 0.1 * run[0] and run[-1] < 0.5, run   # residual loss falls; u approaches sin(x)
+
+
+def test_swa_averaged_model_with_update_bn():
+    t, n = run_both("swa", steps=8)
+    assert_tracks(t, n)
+    assert_learns(t[:-2])
+    assert_learns(n[:-2])
