@@ -290,3 +290,11 @@ def test_swa_averaged_model_with_update_bn():
     assert_tracks(t, n)
     assert_learns(t[:-2])
     assert_learns(n[:-2])
+
+
+def test_gradient_accumulation_bucket_sampler():
+    t, n = run_both("grad_accumulation", steps=3)
+    assert_tracks(t, n)
+    for run in (t, n):
+        losses = run[:len(run) // 2].reshape(3, -1)                   # (epoch, optimizer step)
+        assert losses[-1].mean() < 0.6 * losses[0].mean(), losses
