@@ -76,6 +76,7 @@ def main(steps=30, seed=0, init=None):
     train_loader = DataLoader(train_set, batch_size=32, shuffle=False, drop_last=True)
     val_loader = DataLoader(val_set, batch_size=32)
 
+    torch.backends.cudnn.benchmark = True      # what GPU scripts set; a no-op on the CPU
     model = ResNet()
     if init is not None:
         init(model)
