@@ -23,6 +23,7 @@
 #include "norch/autograd/hooks.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
+#include "norch/ops/dlpack.h"
 #include "norch/ops/creation.h"
 #include "norch/ops/index.h"
 #include "norch/ops/linalg.h"

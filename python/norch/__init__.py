@@ -44,6 +44,9 @@ from . import autograd  # noqa: E402,F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: E402,F401
 from . import cuda  # noqa: E402,F401
 from . import random  # noqa: E402,F401
+from . import _dlpack  # noqa: E402
+_dlpack.install()
+from ._dlpack import from_dlpack  # noqa: E402,F401
 from . import _tensor_compat  # noqa: E402
 _tensor_compat.install()
 from . import _legacy  # noqa: E402
@@ -84,6 +87,7 @@ from .serialization import save, load  # noqa: E402,F401
 from . import nn, optim, utils  # noqa: E402,F401  (import norch gives norch.nn, .optim, .utils.data, as torch does)
 from .utils import data as _data  # noqa: E402,F401
 from . import backends, accelerator  # noqa: E402,F401
+from . import onnx  # noqa: E402,F401  (the exporter; the onnx package itself is imported only by an export)
 from . import _device_errors  # noqa: E402,F401
 
 # PyTorch's top-level forms of nn.functional ops whose signatures agree with nn.functional's.

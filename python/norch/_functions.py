@@ -123,7 +123,17 @@ def combinations(input, r=2, with_replacement=False):
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     """A tensor over the bytes of a Python buffer (shared, as in PyTorch: it writes through)."""
     arr = np.frombuffer(buffer, dtype=np.dtype(str(dtype).replace("norch.", "")), count=count, offset=offset)
-    out = _C.from_numpy(arr)
+    if not arr.flags.writeable:
+        import warnings
+        warnings.warn("The given buffer is not writable, and norch does not support non-writable tensors. This means "
+                      "you can write to the underlying (supposedly non-writable) buffer using the tensor. You may want "
+                      "to copy the buffer to protect its data or make it writable before converting it to a tensor.",
+                      UserWarning, stacklevel=2)
+        with warnings.catch_warnings():  # from_numpy's own warning would name a NumPy array
+            warnings.simplefilter("ignore", UserWarning)
+            out = _C.from_numpy(arr)
+    else:
+        out = _C.from_numpy(arr)
     return out.requires_grad_(True) if requires_grad else out
 
 

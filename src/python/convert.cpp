@@ -144,7 +144,8 @@ Tensor from_numpy(py::array arr) {
   // The storage keeps the array alive; its deleter must hold the GIL to release it.
   PyObject* owner = arr.ptr();
   Py_INCREF(owner);
-  return from_blob(arr.mutable_data(), sizes, strides, t, Device(), [owner](void*) {
+  // data(), not mutable_data(): a read-only array is shared too, as in PyTorch (norch.from_numpy warns).
+  return from_blob(const_cast<void*>(arr.data()), sizes, strides, t, Device(), [owner](void*) {
     py::gil_scoped_acquire gil;
     Py_DECREF(owner);
   });
@@ -156,15 +157,8 @@ py::array to_numpy(const Tensor& t) {
   std::vector<py::ssize_t> shape(t.sizes().begin(), t.sizes().end());
   std::vector<py::ssize_t> strides(t.dim());
   for (int64_t i = 0; i < t.dim(); ++i) strides[i] = t.strides()[i] * static_cast<py::ssize_t>(t.element_size());
-  py::dtype dt;
-  switch (t.dtype()) {
-    case ScalarType::Bool: dt = py::dtype("bool"); break;
-    case ScalarType::UInt8: dt = py::dtype("uint8"); break;
-    case ScalarType::Int32: dt = py::dtype("int32"); break;
-    case ScalarType::Int64: dt = py::dtype("int64"); break;
-    case ScalarType::Float32: dt = py::dtype("float32"); break;
-    case ScalarType::Float64: dt = py::dtype("float64"); break;
-  }
+  // norch's dtype names are NumPy's, so no per-dtype table is needed here.
+  py::dtype dt(dtype_name(t.dtype()));
   // The array's base is a capsule holding the storage: memory is shared and lives as long as either.
   auto* keep = new Storage(t.impl()->storage);
   py::capsule base(keep, [](void* p) { delete static_cast<Storage*>(p); });

@@ -90,5 +90,7 @@ void init_nn_conv(py::module_& m, TensorClass& cls);
 void init_optim(py::module_& m, TensorClass& cls);
 void init_random(py::module_& m, TensorClass& cls);
 void init_cuda(py::module_& m, TensorClass& cls);
+void init_numpy(py::module_& m, TensorClass& cls);
+void init_dlpack(py::module_& m, TensorClass& cls);
 
 }  // namespace norch::python

@@ -105,7 +105,11 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
       .def("__rlshift__", &binary_operator<bitwise_left_shift, true>)
       .def("__rshift__", &binary_operator<bitwise_right_shift>)
       .def("__rrshift__", &binary_operator<bitwise_right_shift, true>)
-      .def("__eq__", &binary_operator<eq>)
+      .def("__eq__", [](const Tensor& a, py::handle b) -> py::object {
+        // As PyTorch: == alone among the operators reads a NumPy array as a tensor.
+        if (py::isinstance<py::array>(b)) return py::cast(eq(a, tensor_from_data(b, std::nullopt, a.device(), false)));
+        return binary_operator<eq>(a, b);
+      })
       .def("__ne__", &binary_operator<ne>)
       .def("__lt__", &binary_operator<lt>)
       .def("__le__", &binary_operator<le>)

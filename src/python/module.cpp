@@ -40,6 +40,8 @@ PYBIND11_MODULE(_C, m) {
   init_optim(m, cls);
   init_random(m, cls);
   init_cuda(m, cls);
+  init_numpy(m, cls);
+  init_dlpack(m, cls);
 }
 
 }  // namespace norch::python

@@ -1,4 +1,4 @@
-// The Tensor class: construction, metadata, conversion and NumPy interop.
+// The Tensor class: construction, metadata and conversion (NumPy interop: numpy_bind.cpp).
 #include "convert.h"
 #include "norch/autograd/detach.h"
 
@@ -59,12 +59,6 @@ void bind_conversions(TensorClass& cls) {
         if (s.is_integral()) return py::int_(s.to_int());
         return py::float_(s.to_double());
       })
-      .def("numpy", [](const Tensor& t, bool force) {
-        NORCH_CHECK(force || !t.requires_grad(), "Can't call numpy() on Tensor that requires grad. Use "
-                    "tensor.detach().numpy() instead.");
-        Tensor c = force ? t.detach().to(Device()) : t;
-        return to_numpy(c);
-      }, py::arg("force") = false)
       .def("contiguous", [](const Tensor& t) { return contiguous(t); })
       .def("clone", [](const Tensor& t) { return clone(t); })
       .def("detach", [](const Tensor& t) { return detach(t); })
@@ -133,11 +127,6 @@ void bind_conversions(TensorClass& cls) {
                          "only integer tensors of a single element can be converted to an index");
         return t.item().to_int();
       })
-      .def("__array__", [](const Tensor& t, py::object dtype, py::object copy) {
-        py::array a = to_numpy(t.detach().to(Device()));
-        if (!dtype.is_none()) return py::array(a.attr("astype")(dtype));
-        return a;
-      }, py::arg("dtype") = py::none(), py::arg("copy") = py::none())
       .def("_is_same", [](const Tensor& a, const Tensor& b) { return a.is_same(b); })
       .def_property("data", [](const Tensor& t) { return detach(t); },
                     [](const Tensor& t, const Tensor& src) { set_data(t, src); });;
@@ -148,7 +137,6 @@ void bind_conversions(TensorClass& cls) {
 void init_tensor(py::module_& m, TensorClass& cls) {
   bind_metadata(cls);
   bind_conversions(cls);
-  m.def("from_numpy", [](py::array arr) { return from_numpy(arr); });
   m.def("tensor", [](py::object data, py::object dtype, py::object device, bool requires_grad) {
     std::optional<ScalarType> dt;
     if (!dtype.is_none()) dt = to_scalar_type(dtype);

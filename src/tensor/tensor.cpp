@@ -111,8 +111,12 @@ Tensor alias(const Tensor& t) {
 Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device,
                  std::function<void(void*)> deleter) {
   auto impl = std::make_shared<TensorImpl>();
+  // Bytes from the first element to one past the last; none for an empty tensor
+  // (whose strides may be anything).
   int64_t extent = 1;
   for (size_t i = 0; i < sizes.size(); ++i) extent += (sizes[i] - 1) * strides[i];
+  for (auto s : sizes)
+    if (s == 0) extent = 0;
   impl->storage = std::make_shared<StorageImpl>(data, static_cast<size_t>(extent) * element_size(dtype), device,
                                                 std::move(deleter));
   impl->sizes = sizes;
