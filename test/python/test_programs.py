@@ -1,7 +1,8 @@
 """Training programs written as PyTorch users write them (programs/*.py, against `torch`) run
 twice: as written under PyTorch, and with only their import lines rewritten to norch. Both runs
-start from the same NumPy-drawn weights and see the same NumPy-generated batches, so the loss of
-every step must track PyTorch's to float32 noise, and training must make progress."""
+start from the same NumPy-drawn weights and see the same NumPy-generated batches, so norch's
+losses must track PyTorch's (tightly for the first steps, within a few percent to the end:
+float32 noise grows along a trajectory), and training must make progress."""
 import functools
 import importlib
 import math
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
@@ -98,12 +100,12 @@ def run_both(name, steps, seed=0, **kwargs):
 
 
 def assert_tracks(t, n, first=5, first_rtol=1e-3, final_rtol=3e-2):
-    """norch's losses follow torch's: step by step at first, then within a few percent to the end."""
+    """norch's losses follow torch's: step by step at first, then within a few percent at every
+    later step."""
     assert t.shape == n.shape, (t.shape, n.shape)
     rel = np.abs(n - t) / np.maximum(np.abs(t), 1e-6)
     assert rel[:first].max() < first_rtol, (rel[:first], t[:first], n[:first])
-    assert rel[-1] < final_rtol, (t[-1], n[-1])
-    return rel.max()
+    assert rel.max() < final_rtol, (rel.argmax(), t, n)
 
 
 def assert_learns(losses, head=3, tail=3):
