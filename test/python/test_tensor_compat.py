@@ -437,3 +437,44 @@ def test_gradients_at_ties_and_zero_match_torch(name, x, y):
     (na * na).sum().backward()
     (tb * tb).sum().backward()
     _same(a.grad, b.grad, 1e-10)
+
+
+def test_deepcopy_of_tensors_and_state_dicts():
+    import copy
+    for lib in (norch, torch):
+        a = lib.tensor(A(2, 3).astype(np.float32), requires_grad=True)
+        (a * 2).sum().backward()
+        nt = lib.tensor(A(4).astype(np.int64))[1:]
+        b, c = copy.deepcopy(a), copy.deepcopy(nt)
+        assert b is not a and b.is_leaf and b.requires_grad and b.dtype == a.dtype
+        np.testing.assert_array_equal(b.detach().numpy(), a.detach().numpy())
+        np.testing.assert_array_equal(b.grad.numpy(), a.grad.numpy())
+        np.testing.assert_array_equal(c.numpy(), nt.numpy())
+        with lib.no_grad():
+            b.add_(1.0)       # the copy owns its values
+        assert not np.array_equal(b.detach().numpy(), a.detach().numpy())
+        state = copy.deepcopy({"w": a, "again": [a, 3], "empty": lib.zeros(0)})
+        assert state["w"] is state["again"][0] and state["again"][1] == 3
+        assert tuple(state["empty"].shape) == (0,)
+        with pytest.raises(RuntimeError, match="graph leaves"):
+            copy.deepcopy(a * 2)
+
+
+_PICKLED = np.random.default_rng(7).uniform(-2.0, 2.0, (2, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.tensor(_PICKLED, requires_grad=True),
+    lambda L: L.tensor(_PICKLED, requires_grad=True) * 2,                     # a non-leaf pickles too
+    lambda L: L.arange(6.0, dtype=L.float64)[::2],                            # non-contiguous
+    lambda L: L.tensor(3),                                                    # 0-d
+    lambda L: L.zeros(0, 3, dtype=L.int32),                                   # empty
+    lambda L: L.tensor([True, False]),
+])
+def test_pickle_roundtrip_matches_torch(make):
+    import pickle
+    n, t = pickle.loads(pickle.dumps(make(norch))), pickle.loads(pickle.dumps(make(torch)))
+    assert type(n) is norch.Tensor and tuple(n.shape) == tuple(t.shape)
+    assert str(n.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert n.requires_grad == t.requires_grad and n.is_leaf and n.grad is None
+    np.testing.assert_array_equal(n.detach().numpy(), t.detach().numpy())
