@@ -74,21 +74,22 @@ Tensor reduction_2d(const Tensor& a, const std::vector<bool>& mask, bool& inner)
 }
 
 // Runs a ReduceOp over `mask`, producing `out_dtype`; no autograd.
-Tensor run_reduce(ReduceOp op, const Tensor& a, const std::vector<bool>& mask, bool keepdim, ScalarType out_dtype) {
+Tensor run_reduce(const char* name, ReduceOp op, const Tensor& a, const std::vector<bool>& mask, bool keepdim,
+                  ScalarType out_dtype) {
   Tensor src = a.dtype() == out_dtype ? a : to_dtype(a.detach(), out_dtype);
   bool inner = true;
   Tensor two_d = reduction_2d(src, mask, inner);
   Tensor out = empty(reduced_shape(a, mask, keepdim), TensorOptions(out_dtype, a.device()));
-  reduce_stub(a.device())(op, two_d, inner, out);
+  reduce_stub(a.device(), name)(op, two_d, inner, out);
   return out;
 }
 
 // Writes the max/min (values may be undefined) and its index over `mask`; no autograd.
-void run_arg_reduce(bool is_max, const Tensor& a, const std::vector<bool>& mask, const Tensor& values,
-                    const Tensor& indices) {
+void run_arg_reduce(const char* name, bool is_max, const Tensor& a, const std::vector<bool>& mask,
+                    const Tensor& values, const Tensor& indices) {
   bool inner = true;
   Tensor two_d = reduction_2d(a, mask, inner);
-  arg_reduce_stub(a.device())(is_max, two_d, inner, values, indices);
+  arg_reduce_stub(a.device(), name)(is_max, two_d, inner, values, indices);
 }
 
 // Reductions without an identity (max, min, argmax, ...) refuse empty input
@@ -119,7 +120,7 @@ Shape mask_dims(const std::vector<bool>& mask) {
 Tensor sum(const Tensor& a, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
   auto mask = reduction_mask(a, dims, "sum");
   ScalarType out_dtype = dtype.value_or(is_integral(a.dtype(), true) ? ScalarType::Int64 : a.dtype());
-  Tensor out = run_reduce(ReduceOp::Sum, a, mask, keepdim, out_dtype);
+  Tensor out = run_reduce("sum", ReduceOp::Sum, a, mask, keepdim, out_dtype);
   if (autograd::needs_grad(a))
     autograd::record("SumBackward1", {a}, {out}, {}, [mask, keepdim](BackwardContext& ctx, const TensorList& g) -> TensorList {
       return {expand(unsqueeze_reduced(g[0], mask, keepdim), ctx.input(0).shape)};
@@ -143,7 +144,7 @@ Tensor mean(const Tensor& a, const Shape& dims, bool keepdim, std::optional<Scal
 Tensor prod(const Tensor& a, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
   auto mask = reduction_mask(a, dims, "prod");
   ScalarType out_dtype = dtype.value_or(is_integral(a.dtype(), true) ? ScalarType::Int64 : a.dtype());
-  Tensor out = run_reduce(ReduceOp::Prod, a, mask, keepdim, out_dtype);
+  Tensor out = run_reduce("prod", ReduceOp::Prod, a, mask, keepdim, out_dtype);
   if (autograd::needs_grad(a))
     autograd::record("ProdBackward1", {a}, {out}, {a, out}, [mask, keepdim](BackwardContext& ctx, const TensorList& g) -> TensorList {
       // d(prod)/dx_i = prod of the others. Dividing the product by x_i only works
@@ -166,7 +167,7 @@ namespace {
 Tensor extremum(bool is_max, const Tensor& a, const Shape& dims, bool keepdim, const char* name, const char* node) {
   auto mask = reduction_mask(a, dims, name);
   check_nonempty(a, mask, !dims.empty(), name);
-  Tensor out = run_reduce(is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, keepdim, a.dtype());
+  Tensor out = run_reduce(name, is_max ? ReduceOp::Max : ReduceOp::Min, a, mask, keepdim, a.dtype());
   if (autograd::needs_grad(a))
     autograd::record(node, {a}, {out}, {a, out}, [mask, keepdim](BackwardContext& ctx, const TensorList& g) -> TensorList {
       Tensor hit = eq(ctx.saved(0), unsqueeze_reduced(ctx.saved(1), mask, keepdim));
@@ -192,7 +193,7 @@ std::tuple<Tensor, Tensor> extremum_dim(bool is_max, const Tensor& a, int64_t di
   Shape shape = reduced_shape(a, mask, keepdim);
   Tensor values = empty(shape, TensorOptions(a.dtype(), a.device()));
   Tensor indices = empty(shape, TensorOptions(ScalarType::Int64, a.device()));
-  run_arg_reduce(is_max, a, mask, values, indices);
+  run_arg_reduce(name, is_max, a, mask, values, indices);
   if (autograd::needs_grad(a)) {
     const int64_t d = a.dim() == 0 ? 0 : wrap_dim(dim, a.dim());
     autograd::record(is_max ? "MaxBackward0" : "MinBackward0", {a}, {values}, {indices},
@@ -212,20 +213,20 @@ Tensor arg_extremum(bool is_max, const Tensor& a, std::optional<int64_t> dim, bo
     check_nonempty(a, {}, false, name, /*index_error=*/true);
     Tensor flat = reshape(a.detach(), {a.numel()});
     Tensor idx = empty({}, TensorOptions(ScalarType::Int64, a.device()));
-    run_arg_reduce(is_max, flat, {true}, Tensor(), idx);
+    run_arg_reduce(name, is_max, flat, {true}, Tensor(), idx);
     return keepdim ? reshape(idx, Shape(a.dim(), 1)) : idx;
   }
   auto mask = reduction_mask(a, {*dim}, name);
   check_nonempty(a, mask, true, name);
   Tensor idx = empty(reduced_shape(a, mask, keepdim), TensorOptions(ScalarType::Int64, a.device()));
-  run_arg_reduce(is_max, a.detach(), mask, Tensor(), idx);
+  run_arg_reduce(name, is_max, a.detach(), mask, Tensor(), idx);
   return idx;
 }
 
 Tensor truth(ReduceOp op, const Tensor& a, const Shape& dims, bool keepdim, const char* name) {
   auto mask = reduction_mask(a, dims, name);
   Tensor b = a.dtype() == ScalarType::Bool ? a.detach() : ne(a.detach(), scalar_to_tensor(Scalar(0), a.device()));
-  Tensor out = run_reduce(op, b, mask, keepdim, ScalarType::Bool);
+  Tensor out = run_reduce(name, op, b, mask, keepdim, ScalarType::Bool);
   // PyTorch keeps uint8 for uint8 input (a legacy of masks being uint8).
   return a.dtype() == ScalarType::UInt8 ? to_dtype(out, ScalarType::UInt8) : out;
 }

@@ -108,7 +108,7 @@ Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim) {
 namespace {
 
 // Runs a scan along `dim` in `dtype`; no autograd. The kernel sees [outer, n, inner].
-Tensor run_scan(ScanOp op, const Tensor& a, int64_t dim, ScalarType dtype, bool reverse) {
+Tensor run_scan(const char* name, ScanOp op, const Tensor& a, int64_t dim, ScalarType dtype, bool reverse) {
   Tensor src = contiguous(to_dtype(a.detach(), dtype));
   int64_t outer = 1, n = 1, inner = 1;
   for (int64_t i = 0; i < a.dim(); ++i) {
@@ -117,7 +117,7 @@ Tensor run_scan(ScanOp op, const Tensor& a, int64_t dim, ScalarType dtype, bool 
     else inner *= a.sizes()[i];
   }
   Tensor out = empty(a.sizes(), TensorOptions(dtype, a.device()));
-  if (out.numel() > 0) scan_stub(a.device())(op, view(src, {outer, n, inner}), view(out, {outer, n, inner}), reverse);
+  if (out.numel() > 0) scan_stub(a.device(), name)(op, view(src, {outer, n, inner}), view(out, {outer, n, inner}), reverse);
   return out;
 }
 
@@ -127,7 +127,7 @@ ScalarType scan_dtype(const Tensor& a, std::optional<ScalarType> dtype) {
 
 // sum over j >= i: the gradient of cumsum, and differentiable in turn.
 Tensor reverse_cumsum(const Tensor& g, int64_t dim) {
-  Tensor out = run_scan(ScanOp::Sum, g, dim, g.dtype(), true);
+  Tensor out = run_scan("cumsum", ScanOp::Sum, g, dim, g.dtype(), true);
   if (autograd::needs_grad(g))
     autograd::record("ReverseCumsumBackward0", {g}, {out}, {}, [dim](BackwardContext&, const TensorList& gg) -> TensorList {
       return {cumsum(gg[0], dim)};
@@ -139,7 +139,7 @@ Tensor reverse_cumsum(const Tensor& g, int64_t dim) {
 
 Tensor cumsum(const Tensor& a, int64_t dim, std::optional<ScalarType> dtype) {
   const int64_t d = wrap_dim(dim, a.dim());
-  Tensor out = run_scan(ScanOp::Sum, a, d, scan_dtype(a, dtype), false);
+  Tensor out = run_scan("cumsum", ScanOp::Sum, a, d, scan_dtype(a, dtype), false);
   if (autograd::needs_grad(a))
     autograd::record("CumsumBackward0", {a}, {out}, {}, [d](BackwardContext&, const TensorList& g) -> TensorList {
       return {reverse_cumsum(g[0], d)};
@@ -149,7 +149,7 @@ Tensor cumsum(const Tensor& a, int64_t dim, std::optional<ScalarType> dtype) {
 
 Tensor cumprod(const Tensor& a, int64_t dim, std::optional<ScalarType> dtype) {
   const int64_t d = wrap_dim(dim, a.dim());
-  Tensor out = run_scan(ScanOp::Prod, a, d, scan_dtype(a, dtype), false);
+  Tensor out = run_scan("cumprod", ScanOp::Prod, a, d, scan_dtype(a, dtype), false);
   if (autograd::needs_grad(a))
     autograd::record("CumprodBackward0", {a}, {out}, {a, out}, [d](BackwardContext& ctx, const TensorList& g) -> TensorList {
       // dy_j/dx_i = prod_{k <= j, k != i} x_k for j >= i. Before the first zero of
