@@ -279,7 +279,11 @@ def render(table, torch_version):
 
 def generate():
     import torch
-    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import glob
+    # A developer build (scripts/build.sh) lives in the source tree; otherwise the
+    # installed norch is the one measured (the tree's python/norch has no extension).
+    if glob.glob(os.path.join(ROOT, "python", "norch", "_C*.so")):
+        sys.path.insert(0, os.path.join(ROOT, "python"))
     table = classify(torch_areas())
     version = torch.__version__.split("+")[0]
     return table, render(table, version)
