@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "norch/tensor/size_math.h"
+
 namespace norch::python {
 
 // Module-lifetime Python objects are kept as leaked references: destroying
@@ -198,6 +200,11 @@ void infer(py::handle obj, Shape& shape, size_t depth, ScalarType& kind, bool& a
   }
   NORCH_CHECK_TYPE(py::isinstance<py::sequence>(obj) && !py::isinstance<py::str>(obj),
                    "new(): invalid data type '", std::string(py::str(obj.get_type().attr("__name__"))), "'");
+  // The recursion depth is the tensor's dimension count: bounding it by the most
+  // dims a tensor may have keeps a deeply nested (or self-containing) list from
+  // overflowing the C stack. PyTorch raises this ValueError.
+  NORCH_CHECK_VALUE(static_cast<int64_t>(depth) < kMaxTensorDims, "too many dimensions '",
+                    std::string(py::str(obj.get_type().attr("__name__"))), "'");
   auto seq = py::reinterpret_borrow<py::sequence>(obj);
   int64_t n = static_cast<int64_t>(py::len(seq));
   if (depth == shape.size()) {

@@ -1,0 +1,199 @@
+"""Regression tests for inputs that used to crash the interpreter or give a silent
+wrong answer (issue 9): overflowing sizes, out-of-bounds views, deep nesting,
+degenerate pads and absurd interpolation factors. The calls that used to crash run
+in one child interpreter (a regression then fails its case instead of killing
+pytest); each prints the exception it got, which the parent checks against
+PyTorch's type and message."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import norch
+import norch.nn.functional as F
+
+# (id, expression, exception type name, regex its message must match). Each used
+# to end the process (SIGSEGV or unbounded memory growth) or return garbage.
+CRASHERS = [
+    ("ones_2_62", "norch.ones(2**62)", "RuntimeError", r"Storage size calculation overflowed with sizes=\[4611686018427387904\]"),
+    ("empty_2_62", "norch.empty(2**62)", "RuntimeError", r"Storage size calculation overflowed"),
+    ("zeros_numel_wraps_to_0", "norch.zeros(2**32, 2**32)", "RuntimeError",
+     r"Storage size calculation overflowed with sizes=\[4294967296, 4294967296\]"),
+    ("eye_2_40", "norch.eye(2**40)", "RuntimeError", r"overflow"),
+    ("arange_huge", "norch.arange(2**62, 2**63 - 1, 2)", "RuntimeError", r"Storage size calculation overflowed"),
+    ("arange_length_beyond_int64", "norch.arange(0.0, 1e30, 1e-10)", "RuntimeError",
+     r"value cannot be converted to type int64_t without overflow"),
+    ("expand_negative_numel", "norch.ones(3).expand(2**62, 3).clone()", "RuntimeError",
+     r"numel: integer multiplication overflow"),
+    ("expand_max_sum", "norch.zeros(1).expand(2**63 - 1).sum()", "RuntimeError", r"overflow"),
+    ("repeat_overflow", "norch.zeros(4).repeat(2**62)", "RuntimeError", r"integer multiplication overflow"),
+    ("repeat_bytes_overflow", "norch.zeros(4).repeat(2**61, 8)", "RuntimeError",
+     r"Storage size calculation overflowed with sizes=\[2305843009213693952, 32\]"),
+    ("cat_size_overflow", "norch.cat([norch.zeros(1).expand(2**62), norch.zeros(1).expand(2**62)])",
+     "RuntimeError", r"overflow"),
+    ("reshape_wrapped_product", "norch.zeros(4).reshape(2**32 + 1, 2**32 - 1, -1)", "RuntimeError",
+     r"is invalid for input of size 4"),
+    ("as_strided_negative_offset", "norch.zeros(4).as_strided((1,), (1,), -10**8).clone()", "RuntimeError",
+     r"Tensor: invalid storage offset -100000000"),
+    ("as_strided_offset_minus_one", "norch.zeros(4).as_strided((1,), (1,), -1).clone()", "RuntimeError",
+     r"Tensor: invalid storage offset -1"),
+    ("as_strided_extent_overflow", "norch.zeros(2).as_strided((2**62,), (3,)).clone()", "RuntimeError",
+     r"Storage size calculation overflowed with sizes=\[4611686018427387904\] and strides=\[3\]"),
+    ("as_strided_stride_overflow", "norch.zeros(4).as_strided((2,), (2**62,)).tolist()", "RuntimeError",
+     r"Storage size calculation overflowed with sizes=\[2\] and strides=\[4611686018427387904\]"),
+    ("as_strided_offset_overflow", "norch.zeros(4).as_strided((1,), (1,), 2**63 - 1)", "RuntimeError",
+     r"Storage size calculation overflowed"),
+    ("as_strided_past_end", "norch.zeros(4).as_strided((2,), (1,), 3)", "RuntimeError", r"out of bounds for storage"),
+    ("as_strided_negative_stride", "norch.zeros(4).as_strided((2,), (-1,), 2)", "RuntimeError",
+     r"Negative strides are not supported"),
+    ("deep_list", "norch.tensor(functools.reduce(lambda a, _: [a], range(100000), 1.0))", "ValueError",
+     r"too many dimensions 'list'"),
+    ("self_containing_list", "(lambda l: (l.append(l), norch.tensor(l)))([])", "ValueError",
+     r"too many dimensions 'list'"),
+    ("unflatten_0d", "norch.tensor(1.0).unflatten(0, (1,))", "RuntimeError",
+     r"Dimension specified as 0 but tensor has no dimensions"),
+    ("pad_empty_reflect", "F.pad(norch.zeros(4, 2), (), mode='reflect')", "NotImplementedError",
+     r"Padding size 0 is not supported for 2D input tensor"),
+    ("pad_empty_replicate", "F.pad(norch.zeros(4, 2), (), mode='replicate')", "NotImplementedError",
+     r"Padding size 0 is not supported for 2D input tensor"),
+    ("pad_empty_circular", "F.pad(norch.zeros(4, 2), (), mode='circular')", "NotImplementedError",
+     r"Padding size 0 is not supported for 2D input tensor"),
+    ("pad_overflowing_amount", "F.pad(norch.zeros(1, 4, 2), (2**62, 2**62), mode='replicate')", "RuntimeError",
+     r"overflow"),
+    ("constant_pad_overflowing_amount", "F.pad(norch.zeros(4, 2), (2**63 - 1, 1))", "RuntimeError", r"overflow"),
+    ("interpolate_1e10", "F.interpolate(norch.ones(1, 1, 2), scale_factor=1e10)", "MemoryError|RuntimeError", r""),
+    ("interpolate_1e30", "F.interpolate(norch.ones(1, 1, 2), scale_factor=1e30)", "RuntimeError",
+     r"value cannot be converted to type int64_t without overflow"),
+    ("interpolate_size_2_62", "F.interpolate(norch.ones(1, 1, 2), size=2**62)", "RuntimeError",
+     r"Storage size calculation overflowed with sizes=\[1, 1, 4611686018427387904\]"),
+]
+
+_CHILD = r"""
+import functools, json, re, resource, sys
+import numpy as np
+import norch
+import norch.nn.functional as F
+# An absurd request must fail at once, not after eating the machine's memory.
+resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+for case_id, expr in json.loads(sys.argv[1]):
+    try:
+        eval(expr)
+        result = ["no exception", ""]
+    except Exception as e:
+        result = [type(e).__name__, str(e)]
+    print(json.dumps([case_id] + result), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def crasher_results():
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(norch.__file__).parent.parent))
+    cases = json.dumps([[c[0], c[1]] for c in CRASHERS])
+    r = subprocess.run([sys.executable, "-c", _CHILD, cases], capture_output=True, text=True, env=env, timeout=300)
+    results = {}
+    for line in r.stdout.splitlines():
+        case_id, kind, msg = json.loads(line)
+        results[case_id] = (kind, msg)
+    return results, r.returncode, r.stderr[-2000:]
+
+
+@pytest.mark.parametrize("case_id,expr,kind,pattern", CRASHERS, ids=[c[0] for c in CRASHERS])
+def test_hostile_call_raises_instead_of_crashing(crasher_results, case_id, expr, kind, pattern):
+    import re
+    results, rc, stderr = crasher_results
+    assert case_id in results, f"the child died (rc {rc}) at or before {expr!r}: {stderr}"
+    got_kind, msg = results[case_id]
+    assert re.fullmatch(kind, got_kind), f"{expr}: expected {kind}, got {got_kind}: {msg}"
+    assert re.search(pattern, msg), f"{expr}: message {msg!r} does not match {pattern!r}"
+
+
+def _torch_raises(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the oracle's exception type is what is compared
+        return type(e)
+    return None
+
+
+# Same call on both libraries: PyTorch's exception type is the reference.
+@pytest.mark.parametrize("call", [
+    lambda m: m.zeros(4).unflatten(0, (3,)),
+    lambda m: m.zeros(4).unflatten(0, ()),
+    lambda m: m.zeros(4).unflatten(0, (-1, -1)),
+    lambda m: m.zeros(4).unflatten(0, (-2, -2)),
+    lambda m: m.zeros(4).unflatten(1, (2, 2)),
+    lambda m: m.zeros(4).unflatten(0, (2**62, 2**62)),
+    lambda m: m.zeros(4).view(2**62, 2**62),
+    lambda m: m.zeros(4).reshape(2**62, 4, -1),
+    lambda m: m.ones(3).expand(2**62, 3),
+    lambda m: m.zeros(4).as_strided((2,), (1,), -1),
+], ids=["unflatten_bad_product", "unflatten_empty", "unflatten_two_inferred", "unflatten_negative",
+        "unflatten_bad_dim", "unflatten_overflow", "view_overflow", "reshape_overflow", "expand_overflow",
+        "as_strided_negative_offset"])
+def test_bad_shapes_raise_like_torch(call):
+    expected = _torch_raises(lambda: call(torch))
+    assert expected is not None
+    with pytest.raises(expected):
+        call(norch)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
+@pytest.mark.parametrize("shape,pad", [
+    ((4, 2), ()), ((4, 2), (1,)), ((1, 4, 2), (1, 1, 1)), ((1, 4, 2), (2, 2)), ((1, 4, 2), (3, 3)),
+    ((4, 2), (1, 1, 1, 1)), ((4, 2), (1, 1, 1, 1, 1, 1)), ((1, 4, 2), (-3, -3)), ((1, 4, 2), (1, 1)),
+    ((1, 4, 3), (2, 0)),
+], ids=str)
+def test_pad_neighbours_match_torch(mode, shape, pad):
+    x = np.random.default_rng(0).standard_normal(shape)
+    expected = _torch_raises(lambda: torch.nn.functional.pad(torch.tensor(x), pad, mode=mode))
+    if expected is not None:
+        with pytest.raises(expected):
+            F.pad(norch.tensor(x), pad, mode=mode)
+    else:
+        ref = torch.nn.functional.pad(torch.tensor(x), pad, mode=mode).numpy()
+        np.testing.assert_allclose(F.pad(norch.tensor(x), pad, mode=mode).numpy(), ref)
+
+
+def test_unflatten_valid_cases_still_work():
+    x = norch.arange(24.0).reshape(2, 12)
+    assert x.unflatten(1, (3, -1)).shape == (2, 3, 4)
+    assert x.unflatten(-1, (2, 2, 3)).shape == (2, 2, 2, 3)
+    assert norch.zeros(0).unflatten(0, (0, 5)).shape == (0, 5)
+
+
+def test_as_strided_in_bounds_and_empty_views():
+    base = norch.arange(6.0)
+    np.testing.assert_array_equal(base.as_strided((2, 2), (1, 2), 1).numpy(), [[1.0, 3.0], [2.0, 4.0]])
+    # The last element exactly at the end of the storage is in bounds.
+    np.testing.assert_array_equal(base.as_strided((1,), (1,), 5).numpy(), [5.0])
+    # An empty view needs no storage, wherever its offset and strides point (as PyTorch).
+    assert base.as_strided((0,), (2**62,), 100).shape == (0,)
+    # A huge stride on a size-1 dim is never stepped.
+    np.testing.assert_array_equal(base.as_strided((1, 2), (2**62, 1), 2).numpy(), [[2.0, 3.0]])
+
+
+def test_dimension_limit():
+    assert norch.zeros([1] * 16).dim() == 16
+    nested = 1.0
+    for _ in range(64):
+        nested = [nested]
+    assert norch.tensor(nested).shape == (1,) * 64
+    with pytest.raises(ValueError, match="too many dimensions 'list'"):
+        norch.tensor([nested])
+    with pytest.raises(RuntimeError, match="up to 64 dims"):
+        norch.zeros([1] * 65)
+    with pytest.raises(RuntimeError, match="up to 64 dims"):
+        norch.zeros(1).view([1] * 65)
+    with pytest.raises(RuntimeError, match="up to 64 dims"):
+        norch.zeros(1).expand([1] * 65)
+
+
+def test_interpolate_large_but_sane_factor_still_works():
+    out = F.interpolate(norch.ones(1, 1, 2), scale_factor=1000.0)
+    assert out.shape == (1, 1, 2000)
+    assert float(out.sum()) == 2000.0
