@@ -130,7 +130,28 @@ py::object shape_object(const Shape& s) {
   return py::reinterpret_borrow<py::object>(size_cls)(tup);
 }
 
-Tensor from_numpy(py::array arr) {
+namespace {
+void check_native_byte_order(const py::array& arr) {
+  NORCH_CHECK_VALUE(arr.dtype().attr("isnative").cast<bool>(),
+                    "given numpy array has byte order different from the native byte order. Conversion between byte "
+                    "orders is currently not supported.");
+}
+
+// A bool array's bytes may be anything (a uint8 array viewed as bool, a crafted
+// file): reading a byte other than 0 or 1 as a C++ bool is undefined, so they are
+// made 0/1 on the way in. Returns the array to wrap: `arr` itself, normalised in
+// place when writable (its truth values do not change), else a normalised copy.
+py::array normalised_bool_array(py::array arr) {
+  py::object bytes = arr.attr("view")(py::dtype("uint8"));
+  if (!bytes.attr("__gt__")(1).attr("any")().cast<bool>()) return arr;
+  py::module_ np = py::module_::import("numpy");
+  if (!arr.writeable()) return py::reinterpret_steal<py::array>(bytes.attr("__ne__")(0).release());
+  np.attr("minimum")(bytes, 1, py::arg("out") = bytes);
+  return arr;
+}
+
+// Shares the array's memory; the storage keeps the array alive.
+Tensor wrap_array(py::array arr) {
   ScalarType t = to_scalar_type(arr.dtype());
   Shape sizes(arr.ndim()), strides(arr.ndim());
   const int64_t es = static_cast<int64_t>(arr.itemsize());
@@ -143,13 +164,35 @@ Tensor from_numpy(py::array arr) {
                       "are not currently supported. (You can probably work around this by making a copy of your array "
                       " with array.copy().) ");
   }
-  // The storage keeps the array alive; its deleter must hold the GIL to release it.
+  check_shape(sizes);  // before the reference below is taken, so a refusal leaks nothing
+  // The deleter must hold the GIL to release the array.
   PyObject* owner = arr.ptr();
   Py_INCREF(owner);
-  return from_blob(arr.mutable_data(), sizes, strides, t, Device(), [owner](void*) {
+  return from_blob(const_cast<void*>(arr.data()), sizes, strides, t, Device(), [owner](void*) {
     py::gil_scoped_acquire gil;
     Py_DECREF(owner);
   });
+}
+}  // namespace
+
+Tensor from_numpy(py::array arr) {
+  check_native_byte_order(arr);
+  if (!arr.writeable()) {
+    // PyTorch shares a read-only array and warns once per process.
+    static bool warned = false;
+    if (!warned) {
+      warned = true;
+      if (PyErr_WarnEx(PyExc_UserWarning,
+                       "The given NumPy array is not writable, and PyTorch does not support non-writable tensors. "
+                       "This means writing to this tensor will result in undefined behavior. You may want to copy "
+                       "the array to protect its data or make it writable before converting it to a tensor. This "
+                       "type of warning will be suppressed for the rest of this program.",
+                       1) != 0)
+        throw py::error_already_set();
+    }
+  }
+  if (arr.dtype().kind() == 'b') arr = normalised_bool_array(arr);
+  return wrap_array(arr);
 }
 
 py::array to_numpy(const Tensor& t) {
@@ -235,9 +278,14 @@ Tensor tensor_from_data(py::handle data, std::optional<ScalarType> dtype, Device
     if (dtype) t = t.to(*dtype);
   } else if (py::isinstance<py::array>(data)) {
     py::array arr = py::reinterpret_borrow<py::array>(data);
+    check_native_byte_order(arr);
     if (arr.dtype().kind() == 'f' && arr.itemsize() == 2) arr = arr.attr("astype")("float32");
-    Tensor view = from_numpy(py::array::ensure(arr, py::array::c_style | py::array::forcecast));
-    t = clone(view);
+    t = clone(wrap_array(py::array::ensure(arr, py::array::c_style | py::array::forcecast)));
+    if (t.dtype() == ScalarType::Bool) {
+      // The copy is ours: its bytes are made 0/1 here (see normalised_bool_array).
+      auto* p = t.data<uint8_t>();
+      for (int64_t i = 0; i < t.numel(); ++i) p[i] = p[i] != 0;
+    }
     if (dtype) t = t.to(*dtype);
   } else {
     Shape shape;

@@ -7,8 +7,10 @@ PyTorch's type and message."""
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -104,7 +106,6 @@ def crasher_results():
 
 @pytest.mark.parametrize("case_id,expr,kind,pattern", CRASHERS, ids=[c[0] for c in CRASHERS])
 def test_hostile_call_raises_instead_of_crashing(crasher_results, case_id, expr, kind, pattern):
-    import re
     results, rc, stderr = crasher_results
     assert case_id in results, f"the child died (rc {rc}) at or before {expr!r}: {stderr}"
     got_kind, msg = results[case_id]
@@ -197,3 +198,81 @@ def test_interpolate_large_but_sane_factor_still_works():
     out = F.interpolate(norch.ones(1, 1, 2), scale_factor=1000.0)
     assert out.shape == (1, 1, 2000)
     assert float(out.sum()) == 2000.0
+
+
+def test_slice_step_larger_than_any_stride_product():
+    x = norch.arange(9.0).reshape(3, 3)
+    # NumPy's answer; the stride product step * 3 overflows int64 for dim 0.
+    np.testing.assert_array_equal(x[::2**62].numpy(), np.arange(9.0).reshape(3, 3)[::2**62])
+    np.testing.assert_array_equal(x[1::2**62].numpy(), [[3.0, 4.0, 5.0]])
+    col = x[:, ::2**62]
+    assert col.stride() == torch.zeros(3, 3)[:, ::2**62].stride()
+    np.testing.assert_array_equal(col.numpy(), [[0.0], [3.0], [6.0]])
+    assert x[3::2**62].shape == (0, 3)
+
+
+def _bool_bytes(values):
+    return np.array(values, dtype=np.uint8).view(bool)
+
+
+def test_bool_bytes_other_than_0_1_are_normalised_by_tensor():
+    src = _bool_bytes([2, 0, 255, 1])
+    t = norch.tensor(src)
+    np.testing.assert_array_equal(t.to(norch.uint8).numpy(), [1, 0, 1, 1])
+    assert int(t.sum()) == 3
+    np.testing.assert_array_equal(t.logical_not().numpy(), [False, True, False, False])
+    np.testing.assert_array_equal(src.view(np.uint8), [2, 0, 255, 1])  # a copy: the source is untouched
+
+
+def test_bool_bytes_are_normalised_by_from_numpy_and_memory_stays_shared():
+    src = _bool_bytes([2, 0, 255, 1])
+    t = norch.from_numpy(src)
+    np.testing.assert_array_equal(t.to(norch.uint8).numpy(), [1, 0, 1, 1])
+    assert int(t.sum()) == 3
+    np.testing.assert_array_equal(src, [True, False, True, True])  # same truth values
+    t[1] = True
+    assert src[1]
+
+
+def test_bool_bytes_of_a_read_only_array():
+    src = _bool_bytes([2, 0, 1])
+    src.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # warned once per process, checked in its own child below
+        t = norch.from_numpy(src)
+    np.testing.assert_array_equal(t.to(norch.uint8).numpy(), [1, 0, 1])
+    np.testing.assert_array_equal(src.view(np.uint8), [2, 0, 1])
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8", ">i4", ">i8"])
+@pytest.mark.parametrize("fn", ["tensor", "from_numpy"])
+def test_big_endian_arrays_are_refused_like_torch(fn, dtype):
+    arr = np.array([1, 2], dtype=dtype)
+    with pytest.raises(ValueError) as expected:
+        getattr(torch, fn)(arr)
+    with pytest.raises(ValueError, match="byte order different from the native byte order") as got:
+        getattr(norch, fn)(arr)
+    assert str(got.value) == str(expected.value)
+    # The native-order copy converts and gives the values (not byte-swapped garbage).
+    np.testing.assert_array_equal(getattr(norch, fn)(arr.astype(arr.dtype.newbyteorder("="))).numpy(), [1, 2])
+
+
+def test_read_only_array_is_shared_with_a_warning_by_from_numpy():
+    arr = np.array([1.0, 2.0])
+    arr.flags.writeable = False
+    code = (
+        "import warnings, numpy as np, norch\n"
+        "arr = np.array([1.0, 2.0]); arr.flags.writeable = False\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    t = norch.from_numpy(arr)\n"
+        "    norch.from_numpy(arr)\n"
+        "assert len(w) == 1 and w[0].category is UserWarning, w\n"   # once per process, as PyTorch
+        "assert 'not writable' in str(w[0].message)\n"
+        "assert t.data_ptr() == arr.ctypes.data\n"
+        "print('ok')\n")
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(norch.__file__).parent.parent))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+    # norch.tensor copies a read-only array without complaint.
+    np.testing.assert_array_equal(norch.tensor(arr).numpy(), [1.0, 2.0])
