@@ -248,7 +248,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
             // forward. The branch below is the differentiable version of the same maths.
             Tensor gT = view(contiguous(permute(reshape(g, {N, OC, L}), {1, 0, 2})), {G, OCg, N * L});
             if (ctx.needs_input_grad(0)) {
-              Tensor gcols = bmm(transpose(view(ws, {G, OCg, Ckk}), 1, 2), gT);     // [G, Ckk, N*L]
+              // reshape: the saved weight may be a strided view (a sliced parameter).
+              Tensor gcols = bmm(transpose(reshape(ws, {G, OCg, Ckk}), 1, 2), gT);  // [G, Ckk, N*L]
               gi = col2im_raw(view(gcols, {G * Ckk, N * L}), w, N, C, /*batch_inner=*/true);
               if (unbatched) gi = squeeze(gi, {0});
             }

@@ -276,3 +276,81 @@ def test_read_only_array_is_shared_with_a_warning_by_from_numpy():
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
     # norch.tensor copies a read-only array without complaint.
     np.testing.assert_array_equal(norch.tensor(arr).numpy(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.zeros(0, 3).t(),
+    lambda m: m.zeros(3, 0).as_strided((3, 0), (5, 7)),
+    lambda m: m.zeros(3, 1).as_strided((3, 1), (1, 7)),
+    lambda m: m.zeros(2, 0, 4).permute(2, 0, 1),
+    lambda m: m.zeros(4, 6)[:, ::2],
+    lambda m: m.zeros(4, 1).t(),
+], ids=["empty_t", "empty_strided", "size1_any_stride", "empty_permuted", "sliced", "row_t"])
+def test_is_contiguous_follows_torch(make):
+    assert make(norch).is_contiguous() == make(torch).is_contiguous()
+
+
+@pytest.mark.parametrize("cut", [
+    lambda w: w[::2, ::2, ::2, ::2], lambda w: w[:4, :3, :3, :3], lambda w: w.transpose(2, 3)[:4, :3, :3, :3],
+    lambda w: w[:, 1::2, :3, :3][:4],
+], ids=["strided", "narrowed", "transposed", "mixed"])
+def test_conv2d_backward_with_a_sliced_weight(cut):
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 3, 7, 7)), rng.standard_normal((8, 6, 6, 6))
+    xn, wn = norch.tensor(x, requires_grad=True), norch.tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    out_n, out_t = F.conv2d(xn, cut(wn)), torch.nn.functional.conv2d(xt, cut(wt))
+    g = rng.standard_normal(tuple(out_t.shape))
+    out_n.backward(norch.tensor(g))
+    out_t.backward(torch.tensor(g))
+    np.testing.assert_allclose(out_n.detach().numpy(), out_t.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(wn.grad.numpy(), wt.grad.numpy(), atol=1e-12)
+
+
+def _int32_index_cases():
+    idx = [[0, 1], [2, 0]]
+    return [
+        ("gather", lambda m, i: m.gather(m.arange(9.0).reshape(3, 3), 1, i(idx))),
+        ("scatter_scalar", lambda m, i: m.zeros(3, 3).scatter(1, i(idx), 1.0)),
+        ("scatter_src", lambda m, i: m.zeros(3, 3).scatter(1, i(idx), m.arange(4.0).reshape(2, 2))),
+        ("scatter_add", lambda m, i: m.zeros(3, 3).scatter_add(1, i(idx), m.arange(4.0).reshape(2, 2))),
+        ("scatter_inplace", lambda m, i: m.zeros(3, 3).scatter_(1, i(idx), 2.0)),
+        ("scatter_strided_index", lambda m, i: m.zeros(3, 3).scatter(1, i([[0, 1, 2], [2, 0, 1]])[:, ::2], 1.0)),
+        ("index_select", lambda m, i: m.index_select(m.arange(9.0).reshape(3, 3), 0, i([0, 2]))),
+        ("index_add", lambda m, i: m.zeros(3, 3).index_add(0, i([0, 2]), m.ones(2, 3))),
+    ]
+
+
+@pytest.mark.parametrize("name,call", _int32_index_cases(), ids=[c[0] for c in _int32_index_cases()])
+def test_int32_indices_where_torch_takes_them(name, call):
+    ref = call(torch, lambda v: torch.tensor(v, dtype=torch.int32)).numpy()
+    got = call(norch, lambda v: norch.tensor(v, dtype=norch.int32)).numpy()
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(call(norch, lambda v: norch.tensor(v, dtype=norch.int64)).numpy(), ref)
+
+
+def test_int32_index_gradients_match_int64():
+    a = norch.arange(9.0, dtype=norch.float64).reshape(3, 3).requires_grad_()
+    src = norch.ones(2, 2, dtype=norch.float64, requires_grad=True)
+    idx = norch.tensor([[0, 1], [2, 0]], dtype=norch.int32)
+    (norch.gather(a, 1, idx).sum() + a.scatter_add(1, idx, src).pow(2).sum()).backward()
+    at = torch.arange(9.0, dtype=torch.float64).reshape(3, 3).requires_grad_()
+    st = torch.ones(2, 2, dtype=torch.float64, requires_grad=True)
+    it = torch.tensor([[0, 1], [2, 0]], dtype=torch.int32)
+    (torch.gather(at, 1, it).sum() + at.scatter_add(1, it, st).pow(2).sum()).backward()
+    np.testing.assert_allclose(a.grad.numpy(), at.grad.numpy())
+    np.testing.assert_allclose(src.grad.numpy(), st.grad.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.gather(m.zeros(2, 2), 1, m.tensor([[0, 1]], dtype=m.uint8)),
+    lambda m: m.zeros(2, 2).scatter(1, m.tensor([[0, 1]], dtype=m.uint8), 1.0),
+    lambda m: m.zeros(2, 2).scatter_add(1, m.tensor([[0, 1]], dtype=m.uint8), m.ones(1, 2)),
+], ids=["gather", "scatter", "scatter_add"])
+def test_other_index_dtypes_are_refused_like_torch(call):
+    with pytest.raises(RuntimeError) as expected:
+        call(torch)
+    with pytest.raises(RuntimeError) as got:
+        call(norch)
+    assert str(got.value) == str(expected.value)
