@@ -54,11 +54,15 @@ int64_t compute_numel(const std::vector<int64_t>& sizes) {
 int64_t storage_nbytes(const std::vector<int64_t>& sizes, size_t itemsize) {
   for (auto s : sizes)
     NORCH_CHECK(s >= 0, "Trying to create tensor with negative dimension ", s, ": ", bracket_list(sizes));
-  int64_t n, bytes;
-  const bool overflow = !padded_product(sizes, &n) || mul_overflows(n, static_cast<int64_t>(itemsize), &bytes);
+  int64_t n;
+  bool overflow = !padded_product(sizes, &n);
+  // An empty tensor needs no bytes: only its padded product must fit (PyTorch
+  // accepts zeros(0, 2**62) and refuses zeros(2**62, 2**62, 0)).
+  bool empty = false;
+  for (auto s : sizes) empty |= s == 0;
+  int64_t bytes = 0;
+  if (!empty) overflow |= mul_overflows(n, static_cast<int64_t>(itemsize), &bytes);
   NORCH_CHECK(!overflow, "Storage size calculation overflowed with sizes=", bracket_list(sizes));
-  for (auto s : sizes)
-    if (s == 0) return 0;
   return bytes;
 }
 

@@ -354,3 +354,40 @@ def test_other_index_dtypes_are_refused_like_torch(call):
     with pytest.raises(RuntimeError) as got:
         call(norch)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: F.conv2d(norch.ones(1, 1, 3, 3), norch.ones(1, 1, 1, 1), padding=2**62),
+    lambda: F.conv1d(norch.ones(1, 1, 3), norch.ones(1, 1, 1), padding=2**62),
+    lambda: F.conv2d(norch.ones(1, 1, 3, 3), norch.ones(1, 1, 2, 2), dilation=2**63 - 1),
+    lambda: F.conv_transpose2d(norch.ones(1, 1, 3, 3), norch.ones(1, 1, 1, 1), stride=2**62),
+    lambda: F.max_pool2d(norch.ones(1, 1, 3, 3), 2, dilation=2**63 - 1),
+    lambda: F.unfold(norch.ones(1, 1, 3, 3), 2, padding=2**62),
+], ids=["conv2d_padding", "conv1d_padding", "conv2d_dilation", "conv_transpose_stride", "max_pool_dilation",
+        "unfold_padding"])
+def test_window_geometry_overflow_is_an_error(call):
+    # Each output size used to be computed with wrapping (undefined) arithmetic.
+    with pytest.raises(RuntimeError) as info:
+        call()
+    assert "-92233720368547758" not in str(info.value)  # no wrapped value in the message
+
+
+def test_huge_strides_and_windows_that_fit_still_work():
+    np.testing.assert_array_equal(F.conv2d(norch.ones(1, 1, 3, 3), norch.ones(1, 1, 1, 1), stride=2**62).numpy(),
+                                  [[[[1.0]]]])
+    np.testing.assert_array_equal(F.max_pool2d(norch.ones(1, 1, 3, 3), 2, stride=2**62).numpy(), [[[[1.0]]]])
+
+
+def test_empty_shapes_with_huge_dims_follow_torch():
+    for shape in [(0, 2**62), (2**62, 0)]:
+        t = norch.zeros(*shape)
+        assert t.shape == shape and t.numel() == 0
+        assert t.stride() == torch.zeros(*shape).stride()
+    with pytest.raises(RuntimeError, match="Storage size calculation overflowed"):
+        norch.zeros(2**62, 2**62, 0)
+
+
+def test_nbytes_does_not_wrap():
+    assert norch.zeros(2, 3).nbytes == 24
+    with pytest.raises(RuntimeError, match="integer multiplication overflow"):
+        norch.zeros(1).expand(2**62).nbytes
