@@ -200,7 +200,12 @@ py::array to_numpy(const Tensor& t) {
                    " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
   std::vector<py::ssize_t> shape(t.sizes().begin(), t.sizes().end());
   std::vector<py::ssize_t> strides(t.dim());
-  for (int64_t i = 0; i < t.dim(); ++i) strides[i] = t.strides()[i] * static_cast<py::ssize_t>(t.element_size());
+  for (int64_t i = 0; i < t.dim(); ++i) {
+    // Only a size-1 dim (never stepped) can have a stride whose byte count
+    // overflows (as_strided); any stride serves there.
+    int64_t bytes;
+    strides[i] = mul_overflows(t.strides()[i], static_cast<int64_t>(t.element_size()), &bytes) ? 0 : bytes;
+  }
   py::dtype dt;
   switch (t.dtype()) {
     case ScalarType::Bool: dt = py::dtype("bool"); break;
