@@ -391,3 +391,19 @@ def test_nbytes_does_not_wrap():
     assert norch.zeros(2, 3).nbytes == 24
     with pytest.raises(RuntimeError, match="integer multiplication overflow"):
         norch.zeros(1).expand(2**62).nbytes
+
+
+def test_bool_bytes_from_a_checkpoint_are_normalised(tmp_path):
+    path = tmp_path / "flags.pt"
+    norch.save({"flags": norch.tensor([True, False, True])}, path)
+    raw = bytearray(path.read_bytes())
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    key = next(k for k in header if k != "__metadata__")
+    begin, end = header[key]["data_offsets"]
+    assert end - begin == 3
+    raw[8 + n + begin:8 + n + end] = bytes([7, 0, 255])   # a crafted file: bool bytes other than 0/1
+    path.write_bytes(bytes(raw))
+    flags = norch.load(path)["flags"]
+    np.testing.assert_array_equal(flags.to(norch.uint8).numpy(), [1, 0, 1])
+    assert int(flags.sum()) == 2
