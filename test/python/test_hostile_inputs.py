@@ -68,6 +68,12 @@ CRASHERS = [
     ("pad_overflowing_amount", "F.pad(norch.zeros(1, 4, 2), (2**62, 2**62), mode='replicate')", "RuntimeError",
      r"overflow"),
     ("constant_pad_overflowing_amount", "F.pad(norch.zeros(4, 2), (2**63 - 1, 1))", "RuntimeError", r"overflow"),
+    # A huge stride made the first valid output position negative: writes before the buffer.
+    ("conv1d_huge_stride_padding", "F.conv1d(norch.ones(1, 1, 4), norch.ones(1, 1, 2), stride=2**63 - 1, padding=3)",
+     "no exception", r""),
+    ("conv1d_huge_stride_large_padding",
+     "F.conv1d(norch.ones(1, 1, 4), norch.ones(1, 1, 2), stride=2**63 - 1, padding=2**32).tolist()",
+     "no exception", r""),
     ("interpolate_1e10", "F.interpolate(norch.ones(1, 1, 2), scale_factor=1e10)", "MemoryError|RuntimeError", r""),
     ("interpolate_1e30", "F.interpolate(norch.ones(1, 1, 2), scale_factor=1e30)", "RuntimeError",
      r"value cannot be converted to type int64_t without overflow"),
@@ -373,6 +379,10 @@ def test_window_geometry_overflow_is_an_error(call):
 
 
 def test_huge_strides_and_windows_that_fit_still_work():
+    for pad in (3, 2**32):
+        ref = torch.nn.functional.conv1d(torch.ones(1, 1, 4), torch.ones(1, 1, 2), stride=2**63 - 1, padding=pad)
+        got = F.conv1d(norch.ones(1, 1, 4), norch.ones(1, 1, 2), stride=2**63 - 1, padding=pad)
+        np.testing.assert_array_equal(got.numpy(), ref.numpy())
     np.testing.assert_array_equal(F.conv2d(norch.ones(1, 1, 3, 3), norch.ones(1, 1, 1, 1), stride=2**62).numpy(),
                                   [[[[1.0]]]])
     np.testing.assert_array_equal(F.max_pool2d(norch.ones(1, 1, 3, 3), 2, stride=2**62).numpy(), [[[[1.0]]]])
