@@ -87,7 +87,8 @@ import numpy as np
 import norch
 import norch.nn.functional as F
 # An absurd request must fail at once, not after eating the machine's memory.
-resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+# RLIMIT_DATA (not RLIMIT_AS): a CUDA runtime reserves large address ranges it never commits.
+resource.setrlimit(resource.RLIMIT_DATA, (8 << 30, 8 << 30))
 for case_id, expr in json.loads(sys.argv[1]):
     try:
         eval(expr)
