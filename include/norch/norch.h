@@ -11,6 +11,7 @@
 #include "norch/tensor/tensor_impl.h"
 #include "norch/tensor/tensor.h"
 #include "norch/tensor/iterator.h"
+#include "norch/tensor/size_math.h"
 #include "norch/backend.h"
 #include "norch/dispatch.h"
 #include "norch/autograd/node.h"

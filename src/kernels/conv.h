@@ -56,6 +56,14 @@ struct Taps {
   void add(int64_t idx, double w) { index.push_back(idx); weight.push_back(w); }
   void next() { offsets.push_back(static_cast<int64_t>(index.size())); }
   Taps(int64_t in) : offsets{0}, in_size(in) {}
+  // Sizes the lists for `out` positions of up to `per` taps at once, so that an
+  // absurd output size fails in one allocation instead of growing memory
+  // gradually until the machine runs out.
+  Taps(int64_t in, int64_t out, int64_t per) : Taps(in) {
+    offsets.reserve(static_cast<size_t>(out) + 1);
+    index.reserve(static_cast<size_t>(out) * static_cast<size_t>(per));
+    weight.reserve(static_cast<size_t>(out) * static_cast<size_t>(per));
+  }
 };
 using TapsPtr = std::shared_ptr<const Taps>;
 

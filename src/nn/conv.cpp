@@ -62,8 +62,10 @@ ConvParams conv_params(Shape stride, Shape padding, Shape dilation, const char* 
 
 Window2d window(int64_t H, int64_t W, const Shape& k, const ConvParams& p) {
   Window2d w{H, W, k[0], k[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], 0, 0};
-  w.oh = (H + 2 * w.ph - w.dh * (w.kh - 1) - 1) / w.sh + 1;
-  w.ow = (W + 2 * w.pw - w.dw * (w.kw - 1) - 1) / w.sw + 1;
+  using nn_detail::padded_length;
+  using nn_detail::window_span;
+  w.oh = (padded_length(H, w.ph, "conv") - window_span(w.kh, w.dh, "conv")) / w.sh + 1;
+  w.ow = (padded_length(W, w.pw, "conv") - window_span(w.kw, w.dw, "conv")) / w.sw + 1;
   return w;
 }
 
@@ -209,9 +211,10 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
               " channels instead");
   check_conv_operands(x, weight, bias, OC, op);
   const Shape k{weight.sizes()[2], weight.sizes()[3]};
-  const int64_t eh = p.dilation[0] * (k[0] - 1) + 1, ew = p.dilation[1] * (k[1] - 1) + 1;
-  NORCH_CHECK(H + 2 * p.padding[0] >= eh && W + 2 * p.padding[1] >= ew,
-              "Calculated padded input size per channel: (", H + 2 * p.padding[0], " x ", W + 2 * p.padding[1],
+  const int64_t eh = nn_detail::window_span(k[0], p.dilation[0], op);
+  const int64_t ew = nn_detail::window_span(k[1], p.dilation[1], op);
+  const int64_t ph = nn_detail::padded_length(H, p.padding[0], op), pw = nn_detail::padded_length(W, p.padding[1], op);
+  NORCH_CHECK(ph >= eh && pw >= ew, "Calculated padded input size per channel: (", ph, " x ", pw,
               "). Kernel size: (", eh, " x ", ew, "). Kernel size can't be greater than actual input size");
   Window2d w = window(H, W, k, p);
   const int64_t G = groups, OCg = OC / G, Ckk = Cg * k[0] * k[1], L = w.oh * w.ow;
@@ -248,7 +251,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
             // forward. The branch below is the differentiable version of the same maths.
             Tensor gT = view(contiguous(permute(reshape(g, {N, OC, L}), {1, 0, 2})), {G, OCg, N * L});
             if (ctx.needs_input_grad(0)) {
-              Tensor gcols = bmm(transpose(view(ws, {G, OCg, Ckk}), 1, 2), gT);     // [G, Ckk, N*L]
+              // reshape: the saved weight may be a strided view (a sliced parameter).
+              Tensor gcols = bmm(transpose(reshape(ws, {G, OCg, Ckk}), 1, 2), gT);  // [G, Ckk, N*L]
               gi = col2im_raw(view(gcols, {G * Ckk, N * L}), w, N, C, /*batch_inner=*/true);
               if (unbatched) gi = squeeze(gi, {0});
             }
@@ -343,8 +347,13 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
               " channels instead");
   check_conv_operands(x, weight, bias, OC, op);
   const Shape k{weight.sizes()[2], weight.sizes()[3]};
-  const int64_t Ho = (H - 1) * p.stride[0] - 2 * p.padding[0] + p.dilation[0] * (k[0] - 1) + opad[0] + 1;
-  const int64_t Wo = (W - 1) * p.stride[1] - 2 * p.padding[1] + p.dilation[1] * (k[1] - 1) + opad[1] + 1;
+  // (in - 1) * stride - 2 * pad + span + output_padding, each step checked.
+  auto out_len = [&](int64_t in, int i) {
+    const int64_t grown = checked_add(checked_mul(in - 1, p.stride[i], op),
+                                      checked_add(nn_detail::window_span(k[i], p.dilation[i], op), opad[i], op), op);
+    return checked_add(grown, checked_mul(-2, p.padding[i], op), op);
+  };
+  const int64_t Ho = out_len(H, 0), Wo = out_len(W, 1);
   NORCH_CHECK(Ho > 0 && Wo > 0, op, ": given input of size ", bracket(x.sizes()), ", the calculated output size (",
               Ho, " x ", Wo, ") is too small");
   // The forward conv geometry that maps the output [Ho, Wo] back onto the input [H, W].

@@ -12,6 +12,7 @@
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
 #include "norch/ops/shape.h"
+#include "norch/tensor/size_math.h"
 
 namespace norch {
 
@@ -24,7 +25,8 @@ Tensor constant_pad(const Tensor& input, const Shape& pad, double value) {
   const int64_t npad = static_cast<int64_t>(pad.size()) / 2, D = input.dim();
   Shape out_shape = input.sizes();
   for (int64_t i = 0; i < npad; ++i) {
-    const int64_t d = D - 1 - i, n = input.sizes()[d] + pad[2 * i] + pad[2 * i + 1];
+    const int64_t d = D - 1 - i;
+    const int64_t n = checked_add(checked_add(input.sizes()[d], pad[2 * i], "pad"), pad[2 * i + 1], "pad");
     NORCH_CHECK(n >= 0, "pad: the input size ", input.sizes()[d], ", plus negative padding ", pad[2 * i], " and ",
                 pad[2 * i + 1], " resulted in a negative output size, which is invalid. Check dimension ", d,
                 " of your input.");
@@ -51,7 +53,7 @@ Tensor constant_pad(const Tensor& input, const Shape& pad, double value) {
 }
 
 TapsPtr identity_taps(int64_t n) {
-  auto t = std::make_shared<Taps>(n);
+  auto t = std::make_shared<Taps>(n, n, 1);
   for (int64_t i = 0; i < n; ++i) { t->add(i, 1.0); t->next(); }
   return t;
 }
@@ -64,10 +66,10 @@ TapsPtr pad_taps(int64_t in, int64_t lo, int64_t hi, const std::string& mode, in
   if (mode == "circular")
     NORCH_CHECK(lo <= in && hi <= in, "pad: padding value causes wrapping around more than once (padding (", lo, ", ",
                 hi, ") at dimension ", dim, " of input ", bracket(input.sizes()), ")");
-  const int64_t out = in + lo + hi;
+  const int64_t out = checked_add(checked_add(in, lo, "pad"), hi, "pad");
   NORCH_CHECK(out >= 0, "pad: the input size ", in, ", plus negative padding ", lo, " and ", hi,
               " resulted in a negative output size, which is invalid. Check dimension ", dim, " of your input.");
-  auto t = std::make_shared<Taps>(in);
+  auto t = std::make_shared<Taps>(in, out, 1);
   for (int64_t i = 0; i < out; ++i) {
     int64_t s = i - lo;
     if (mode == "reflect") {
@@ -94,7 +96,7 @@ T source_scale(int64_t in, int64_t out, bool align_corners, std::optional<double
 
 template <typename T>
 TapsPtr nearest_taps(int64_t in, int64_t out, std::optional<double> scale) {
-  auto t = std::make_shared<Taps>(in);
+  auto t = std::make_shared<Taps>(in, out, 1);
   const T sc = source_scale<T>(in, out, false, scale);
   for (int64_t o = 0; o < out; ++o) {
     int64_t s;
@@ -109,7 +111,7 @@ TapsPtr nearest_taps(int64_t in, int64_t out, std::optional<double> scale) {
 
 template <typename T>
 TapsPtr linear_taps(int64_t in, int64_t out, bool align_corners, std::optional<double> scale) {
-  auto t = std::make_shared<Taps>(in);
+  auto t = std::make_shared<Taps>(in, out, 2);
   const T sc = source_scale<T>(in, out, align_corners, scale);
   for (int64_t o = 0; o < out; ++o) {
     T src = align_corners ? sc * static_cast<T>(o) : std::max(sc * (static_cast<T>(o) + T(0.5)) - T(0.5), T(0));
@@ -134,7 +136,15 @@ Tensor pad(const Tensor& input, const Shape& pad, const std::string& mode, std::
   if (mode != "reflect" && mode != "replicate" && mode != "circular")
     NORCH_NOT_IMPLEMENTED("Unrecognised padding mode ", mode);
   NORCH_CHECK(!value || *value == 0.0, "Padding mode \"", mode, "\" doesn't take in value argument");
-  if (npad > 2 || input.dim() < npad + 1 || input.dim() > npad + 2)
+  // PyTorch's table of supported combinations; an empty pad must not reach the
+  // per-dim code below, which reads pad[0] and pad[1].
+  if (npad == 0 || npad > 3 || input.dim() < npad + 1 || input.dim() > npad + 2)
+    NORCH_NOT_IMPLEMENTED("Padding size ", pad.size(), " is not supported for ", input.dim(), "D input tensor.\n",
+                          "Supported combinations for non-constant padding:\n",
+                          "  - 2D or 3D input: padding size = 2 (pads last dimension)\n",
+                          "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n",
+                          "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)");
+  if (npad > 2)
     NORCH_NOT_IMPLEMENTED("pad: ", mode, " padding of the last ", npad, " dims is implemented for ", npad + 1, "D or ",
                           npad + 2, "D input, but got input of size ", bracket(input.sizes()));
   NORCH_CHECK(input.is_floating_point(), "pad: ", mode, " padding is not implemented for dtype ",
@@ -188,13 +198,18 @@ Tensor interpolate(const Tensor& input, std::optional<Shape> size, std::optional
     for (int64_t i = 0; i < ns; ++i) {
       const double f = sf.size() == 1 ? sf[0] : sf[i];
       NORCH_CHECK(std::isfinite(f) && f > 0, "interpolate: scale_factor must be positive and finite, but got ", f);
-      out_sp[i] = static_cast<int64_t>(std::floor(static_cast<double>(in_sp[i]) * f));
+      // Checked: a huge factor gives a double outside int64, whose cast is undefined.
+      out_sp[i] = checked_double_to_int64(std::floor(static_cast<double>(in_sp[i]) * f));
       if (!recompute_scale_factor.value_or(false)) scales[i] = f;
     }
   }
   for (int64_t i = 0; i < ns; ++i)
     NORCH_CHECK(out_sp[i] > 0 && in_sp[i] > 0, "interpolate: input and output sizes should be greater than 0, but ",
                 "got input ", bracket(in_sp), " and output ", bracket(out_sp));
+  // PyTorch's overflow message for an output that cannot exist, before any work.
+  Shape out_shape(input.sizes().begin(), input.sizes().end() - ns);
+  out_shape.insert(out_shape.end(), out_sp.begin(), out_sp.end());
+  storage_nbytes(out_shape, input.element_size());
   if (mode == "area")
     return ns == 1 ? adaptive_avg_pool1d(input, out_sp) : adaptive_avg_pool2d(input, out_sp);
 

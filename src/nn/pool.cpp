@@ -119,8 +119,11 @@ Tensor scatter_planes(const Tensor& src, const Tensor& idx, const Shape& in_shap
 // PyTorch's pooling_output_shape: floor or ceil division, and with ceil_mode the
 // last window must start inside the input or its left padding.
 int64_t pool_out(int64_t in, int64_t k, int64_t p, int64_t s, int64_t d, bool ceil_mode) {
-  const int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
-  int64_t out = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  const char* op = "pooling";
+  const int64_t room = nn_detail::padded_length(in, p, op) - nn_detail::window_span(k, d, op);
+  const int64_t num = checked_add(room, ceil_mode ? s - 1 : 0, op);
+  int64_t out = (num >= 0 ? num / s : -(checked_add(-num, s - 1, op) / s)) + 1;
+  // |(out - 1) * s| <= |num| + s - 1, checked above: the product cannot overflow.
   if (ceil_mode && (out - 1) * s >= in + p) --out;
   return out;
 }

@@ -6,6 +6,7 @@
 #include "kernels/fill.h"
 #include "norch/autograd/function.h"
 #include "norch/ops/copy.h"
+#include "norch/tensor/size_math.h"
 
 namespace norch {
 
@@ -59,7 +60,8 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, Tensor
   NORCH_CHECK(st != 0, "arange: step must be nonzero");
   NORCH_CHECK(std::isfinite(s) && std::isfinite(e), "arange: unsupported range: ", s, " -> ", e);
   NORCH_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), "arange: upper bound and larger bound inconsistent with step sign");
-  const int64_t n = static_cast<int64_t>(std::ceil((e - s) / st));
+  // The length as a double may exceed int64 (a huge range, a tiny step).
+  const int64_t n = checked_double_to_int64(std::ceil((e - s) / st));
   Tensor cpu = empty({n}, TensorOptions(opts.dtype));
   range_stub(Device())(cpu, s, st, e, false);
   return place(cpu, opts);

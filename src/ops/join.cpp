@@ -12,6 +12,7 @@
 #include "norch/ops/shape.h"
 #include "norch/ops/unary.h"
 #include "norch/tensor/iterator.h"
+#include "norch/tensor/size_math.h"
 
 namespace norch {
 
@@ -42,7 +43,7 @@ Tensor cat(const TensorList& tensors, int64_t dim) {
       NORCH_CHECK(k == d || t.sizes()[k] == ref->sizes()[k], "Sizes of tensors must match except in dimension ", d,
                   ". Expected size ", ref->sizes()[k], " but got size ", t.sizes()[k], " for tensor number ", i,
                   " in the list.");
-    shape[d] += t.sizes()[d];
+    shape[d] = checked_add(shape[d], t.sizes()[d], "cat");
   }
   Tensor out = empty(shape, TensorOptions(dtype, ref->device()));
   std::vector<int64_t> offsets(tensors.size(), 0), lengths(tensors.size(), -1);
@@ -178,8 +179,9 @@ Tensor repeat(const Tensor& a, const Shape& repeats) {
     const int64_t s = i < lead ? 1 : a.sizes()[i - lead];
     pairs.insert(pairs.end(), {1, s});
     expanded.insert(expanded.end(), {repeats[i], s});
-    result.push_back(repeats[i] * s);
+    result.push_back(checked_mul(repeats[i], s, "repeat"));
   }
+  storage_nbytes(result, a.element_size());  // PyTorch's message before any view is built
   return view(clone(expand(reshape(a, pairs), expanded)), result);
 }
 

@@ -44,12 +44,13 @@ Tensor checked_index_cpu(const Tensor& index, int64_t size, bool allow_negative,
 
 namespace {
 
-// Shared checks of gather/scatter: int64 index with self's rank, no larger
-// than `self` off `dim` (and no larger than src anywhere), entries in range.
-// Returns index as a CPU-checked tensor on self's device.
+// Shared checks of gather/scatter: an int32 or int64 index (as PyTorch) with
+// self's rank, no larger than `self` off `dim` (and no larger than src anywhere),
+// entries in range. Returns the index as int64 (what the kernels read) on
+// self's device; scatter_add reports itself as scatter, as in PyTorch.
 Tensor check_gather_scatter(const char* op, const Tensor& self, int64_t dim, const Tensor& index, const Tensor* src) {
-  NORCH_CHECK(index.dtype() == ScalarType::Int64, op, "(): Expected dtype int64 for index, but got ",
-              dtype_name(index.dtype()));
+  NORCH_CHECK(index.dtype() == ScalarType::Int64 || index.dtype() == ScalarType::Int32,
+              std::string(op) == "scatter_add" ? "scatter" : op, "(): Expected dtype int32/int64 for index");
   check_same_device(op, {self, index});
   NORCH_CHECK(index.dim() == self.dim(), "Index tensor must have the same number of dimensions as ",
               src ? "self" : "input", " tensor");
@@ -65,7 +66,8 @@ Tensor check_gather_scatter(const char* op, const Tensor& self, int64_t dim, con
   Tensor checked = checked_index_cpu(index, self.sizes()[dim], false, bad);
   NORCH_CHECK(!bad, op, "(): index ", bad.value_or(0), " is out of bounds for dimension ", dim, " with size ",
               self.sizes()[dim]);
-  return index.device().is_cpu() ? index : to_device(checked, index.device());
+  const bool usable = index.device().is_cpu() && index.dtype() == ScalarType::Int64;
+  return usable ? index : to_device(checked, index.device());
 }
 
 // 0-d operands take part in gather/scatter as 1-d tensors of one element.

@@ -8,6 +8,7 @@
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
 #include "norch/ops/reduce.h"
+#include "norch/tensor/size_math.h"
 
 namespace norch {
 
@@ -75,7 +76,9 @@ Shape infer_size(const Shape& shape, int64_t numel) {
       infer = static_cast<int64_t>(i);
     } else {
       NORCH_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
-      known *= shape[i];
+      // A wrapped product could divide numel and pass the checks below.
+      NORCH_CHECK(!mul_overflows(known, shape[i], &known), "shape '", bracket_list(shape),
+                  "' is invalid for input of size ", numel);
     }
   }
   Shape out = shape;
@@ -120,8 +123,22 @@ Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim) {
 }
 
 Tensor unflatten(const Tensor& a, int64_t dim, Shape sizes) {
+  // A 0-d tensor has no dim to split (wrap_dim's scalar allowance would index an
+  // empty shape); PyTorch raises RuntimeError here.
+  NORCH_CHECK(a.dim() > 0, "unflatten: Dimension specified as ", dim, " but tensor has no dimensions");
   int64_t d = wrap_dim(dim, a.dim());
   NORCH_CHECK(!sizes.empty(), "unflatten: sizes must be non-empty");
+  bool inferred = false, negative = false, overflow = false;
+  int64_t product = 1;
+  for (auto s : sizes) {
+    if (s == -1) inferred = true;
+    else if (s < 0) negative = true;
+    else overflow |= mul_overflows(product, s, &product);
+  }
+  // Negative sizes and a second -1 get infer_size's messages, as in PyTorch.
+  NORCH_CHECK(inferred || negative || (!overflow && product == a.sizes()[d]), "unflatten: Provided sizes ",
+              bracket_list(sizes), " don't multiply up to the size of dim ", dim, " (", a.sizes()[d],
+              ") in the input tensor");
   sizes = infer_size(sizes, a.sizes()[d]);
   Shape shape(a.sizes().begin(), a.sizes().begin() + d);
   shape.insert(shape.end(), sizes.begin(), sizes.end());
@@ -230,7 +247,10 @@ Tensor squeeze(const Tensor& a, const Shape& dims) {
 Tensor unsqueeze(const Tensor& a, int64_t dim) {
   int64_t d = wrap_dim(dim, a.dim() + 1);
   Shape sizes = a.sizes(), strides = a.strides();
-  int64_t st = d < a.dim() ? a.sizes()[d] * a.strides()[d] : 1;
+  // The stride of a size-1 dim is never stepped; an as_strided stride on a
+  // size-1 dim may be huge, so the product must not be allowed to overflow.
+  int64_t st = 1;
+  if (d < a.dim() && mul_overflows(a.sizes()[d], a.strides()[d], &st)) st = a.strides()[d];
   sizes.insert(sizes.begin() + d, 1);
   strides.insert(strides.begin() + d, st);
   Tensor out = make_view(a, sizes, strides, a.storage_offset());
@@ -250,9 +270,15 @@ Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start_opt, std
   start = std::clamp<int64_t>(start, 0, n);
   end = std::clamp<int64_t>(end, start, n);
   Shape sizes = a.sizes(), strides = a.strides();
-  sizes[d] = (end - start + step - 1) / step;
-  strides[d] *= step;
-  Tensor out = make_view(a, sizes, strides, a.storage_offset() + start * a.strides()[d]);
+  sizes[d] = (end - start) / step + ((end - start) % step != 0);  // ceil without overflow for huge steps
+  // A step larger than the dim leaves at most one element, whose stride is never
+  // stepped: keep the old stride where the product would overflow.
+  if (mul_overflows(strides[d], step, &strides[d])) strides[d] = a.strides()[d];
+  // start * stride is bounded by the storage when the slice is non-empty; an
+  // empty slice of a huge-strided view may overflow, and then its offset is moot.
+  int64_t offset = a.storage_offset(), shift;
+  if (!mul_overflows(start, a.strides()[d], &shift) && !add_overflows(offset, shift, &shift)) offset = shift;
+  Tensor out = make_view(a, sizes, strides, offset);
   return record_view("SliceBackward0", a, out, [d, start, end, step](const Tensor& g, const Shape& in) {
     return slice_backward(g, in, d, start, end, step);
   }, [d, start, end, step](const Tensor& t) { return slice(t, d, start, end, step); });
@@ -287,17 +313,19 @@ Tensor select(const Tensor& a, int64_t dim, int64_t index) {
 }
 
 Tensor as_strided(const Tensor& a, const Shape& sizes, const Shape& strides, std::optional<int64_t> offset) {
-  NORCH_CHECK(sizes.size() == strides.size(), "as_strided: mismatch in length of strides and shape");
-  int64_t off = offset.value_or(a.storage_offset());
-  int64_t extent = off;
-  for (size_t i = 0; i < sizes.size(); ++i) {
-    NORCH_CHECK(sizes[i] >= 0 && strides[i] >= 0, "as_strided: negative sizes or strides are not supported");
-    if (sizes[i] == 0) { extent = -1; break; }
-    extent += (sizes[i] - 1) * strides[i];
-  }
-  NORCH_CHECK(extent < 0 || static_cast<size_t>(extent + 1) * a.element_size() <= a.impl()->storage->nbytes,
-              "setStorage: sizes ", sizes, ", strides ", strides, " and storage offset ", off,
-              " are out of bounds for storage of size ", a.impl()->storage->nbytes / a.element_size());
+  NORCH_CHECK(sizes.size() == strides.size(), "mismatch in length of strides and shape");
+  const int64_t off = offset.value_or(a.storage_offset());
+  NORCH_CHECK(off >= 0, "Tensor: invalid storage offset ", off);
+  check_shape(sizes);
+  for (auto st : strides)
+    NORCH_CHECK(st >= 0, "as_strided: Negative strides are not supported at the moment, got strides: ",
+                bracket_list(strides));
+  // Checked arithmetic: a wrapped extent would pass the bounds check (Note [Size invariant]).
+  const int64_t needed = storage_nbytes(sizes, strides, a.element_size(), off);
+  const size_t have = a.impl()->storage->nbytes;
+  NORCH_CHECK(static_cast<size_t>(needed) <= have, "setStorage: sizes ", bracket_list(sizes), ", strides ",
+              bracket_list(strides), ", storage offset ", off, ", and itemsize ", a.element_size(),
+              " requiring a storage size of ", needed, " are out of bounds for storage of size ", have);
   NORCH_CHECK(!autograd::needs_grad(a), "as_strided: not differentiable in norch; use view ops instead");
   return make_view(a, sizes, strides, off);
 }

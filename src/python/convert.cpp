@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "norch/tensor/size_math.h"
+
 namespace norch::python {
 
 // Module-lifetime Python objects are kept as leaked references: destroying
@@ -128,7 +130,28 @@ py::object shape_object(const Shape& s) {
   return py::reinterpret_borrow<py::object>(size_cls)(tup);
 }
 
-Tensor from_numpy(py::array arr) {
+namespace {
+void check_native_byte_order(const py::array& arr) {
+  NORCH_CHECK_VALUE(arr.dtype().attr("isnative").cast<bool>(),
+                    "given numpy array has byte order different from the native byte order. Conversion between byte "
+                    "orders is currently not supported.");
+}
+
+// A bool array's bytes may be anything (a uint8 array viewed as bool, a crafted
+// file): reading a byte other than 0 or 1 as a C++ bool is undefined, so they are
+// made 0/1 on the way in. Returns the array to wrap: `arr` itself, normalised in
+// place when writable (its truth values do not change), else a normalised copy.
+py::array normalised_bool_array(py::array arr) {
+  py::object bytes = arr.attr("view")(py::dtype("uint8"));
+  if (!bytes.attr("__gt__")(1).attr("any")().cast<bool>()) return arr;
+  py::module_ np = py::module_::import("numpy");
+  if (!arr.writeable()) return py::reinterpret_steal<py::array>(bytes.attr("__ne__")(0).release());
+  np.attr("minimum")(bytes, 1, py::arg("out") = bytes);
+  return arr;
+}
+
+// Shares the array's memory; the storage keeps the array alive.
+Tensor wrap_array(py::array arr) {
   ScalarType t = to_scalar_type(arr.dtype());
   Shape sizes(arr.ndim()), strides(arr.ndim());
   const int64_t es = static_cast<int64_t>(arr.itemsize());
@@ -141,7 +164,8 @@ Tensor from_numpy(py::array arr) {
                       "are not currently supported. (You can probably work around this by making a copy of your array "
                       " with array.copy().) ");
   }
-  // The storage keeps the array alive; its deleter must hold the GIL to release it.
+  check_shape(sizes);  // before the reference below is taken, so a refusal leaks nothing
+  // The deleter must hold the GIL to release the array.
   PyObject* owner = arr.ptr();
   Py_INCREF(owner);
   // data(), not mutable_data(): a read-only array is shared too, as in PyTorch (norch.from_numpy warns).
@@ -150,13 +174,40 @@ Tensor from_numpy(py::array arr) {
     Py_DECREF(owner);
   });
 }
+}  // namespace
+
+Tensor from_numpy(py::array arr) {
+  check_native_byte_order(arr);
+  if (!arr.writeable()) {
+    // As PyTorch: a read-only array is shared anyway (norch has no read-only
+    // tensors), with a warning once per process.
+    static bool warned = false;
+    if (!warned) {
+      warned = true;
+      if (PyErr_WarnEx(PyExc_UserWarning,
+                       "The given NumPy array is not writable, and norch does not support non-writable tensors. "
+                       "This means writing to this tensor will result in undefined behavior. You may want to copy "
+                       "the array to protect its data or make it writable before converting it to a tensor. This "
+                       "type of warning will be suppressed for the rest of this program.",
+                       1) != 0)
+        throw py::error_already_set();
+    }
+  }
+  if (arr.dtype().kind() == 'b') arr = normalised_bool_array(arr);
+  return wrap_array(arr);
+}
 
 py::array to_numpy(const Tensor& t) {
   NORCH_CHECK_TYPE(t.device().is_cpu(), "can't convert ", t.device().str(),
                    " device type tensor to numpy. Use Tensor.cpu() to copy the tensor to host memory first.");
   std::vector<py::ssize_t> shape(t.sizes().begin(), t.sizes().end());
   std::vector<py::ssize_t> strides(t.dim());
-  for (int64_t i = 0; i < t.dim(); ++i) strides[i] = t.strides()[i] * static_cast<py::ssize_t>(t.element_size());
+  for (int64_t i = 0; i < t.dim(); ++i) {
+    // Only a size-1 dim (never stepped) can have a stride whose byte count
+    // overflows (as_strided); any stride serves there.
+    int64_t bytes;
+    strides[i] = mul_overflows(t.strides()[i], static_cast<int64_t>(t.element_size()), &bytes) ? 0 : bytes;
+  }
   // norch's dtype names are NumPy's, so no per-dtype table is needed here.
   py::dtype dt(dtype_name(t.dtype()));
   // The array's base is a capsule holding the storage: memory is shared and lives as long as either.
@@ -192,6 +243,11 @@ void infer(py::handle obj, Shape& shape, size_t depth, ScalarType& kind, bool& a
   }
   NORCH_CHECK_TYPE(py::isinstance<py::sequence>(obj) && !py::isinstance<py::str>(obj),
                    "new(): invalid data type '", std::string(py::str(obj.get_type().attr("__name__"))), "'");
+  // The recursion depth is the tensor's dimension count: bounding it by the most
+  // dims a tensor may have keeps a deeply nested (or self-containing) list from
+  // overflowing the C stack. PyTorch raises this ValueError.
+  NORCH_CHECK_VALUE(static_cast<int64_t>(depth) < kMaxTensorDims, "too many dimensions '",
+                    std::string(py::str(obj.get_type().attr("__name__"))), "'");
   auto seq = py::reinterpret_borrow<py::sequence>(obj);
   int64_t n = static_cast<int64_t>(py::len(seq));
   if (depth == shape.size()) {
@@ -222,9 +278,14 @@ Tensor tensor_from_data(py::handle data, std::optional<ScalarType> dtype, Device
     if (dtype) t = t.to(*dtype);
   } else if (py::isinstance<py::array>(data)) {
     py::array arr = py::reinterpret_borrow<py::array>(data);
+    check_native_byte_order(arr);
     if (arr.dtype().kind() == 'f' && arr.itemsize() == 2) arr = arr.attr("astype")("float32");
-    Tensor view = from_numpy(py::array::ensure(arr, py::array::c_style | py::array::forcecast));
-    t = clone(view);
+    t = clone(wrap_array(py::array::ensure(arr, py::array::c_style | py::array::forcecast)));
+    if (t.dtype() == ScalarType::Bool) {
+      // The copy is ours: its bytes are made 0/1 here (see normalised_bool_array).
+      auto* p = t.data<uint8_t>();
+      for (int64_t i = 0; i < t.numel(); ++i) p[i] = p[i] != 0;
+    }
     if (dtype) t = t.to(*dtype);
   } else {
     Shape shape;

@@ -26,19 +26,7 @@ Tensor checked_from_numpy(py::handle obj) {
   NORCH_CHECK_TYPE(supported_numpy_dtype(dt), "can't convert np.ndarray of type numpy.",
                    std::string(py::str(dt.attr("type").attr("__name__"))),
                    ". The only supported types are: float64, float32, int64, int32, uint8, and bool.");
-  // A byte-swapped array would be read as garbage by every kernel.
-  NORCH_CHECK_VALUE(dt.attr("isnative").cast<bool>(),
-                    "given numpy array has byte order different from the native byte order. Conversion between "
-                    "byte orders is currently not supported.");
-  if (!py::bool_(arr.attr("flags").attr("writeable"))) {
-    // As PyTorch: shared anyway (no read-only tensors), with a warning.
-    if (PyErr_WarnEx(PyExc_UserWarning,
-                     "The given NumPy array is not writable, and norch does not support non-writable tensors. This "
-                     "means writing to this tensor will result in undefined behavior. You may want to copy the array "
-                     "to protect its data or make it writable before converting it to a tensor.",
-                     1) < 0)
-      throw py::error_already_set();
-  }
+  // from_numpy refuses a non-native byte order and warns about a read-only array.
   return from_numpy(arr);
 }
 

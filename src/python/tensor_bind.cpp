@@ -42,7 +42,10 @@ void bind_metadata(TensorClass& cls) {
       .def("is_contiguous", [](const Tensor& t) { return t.is_contiguous(); })
       .def("element_size", &Tensor::element_size)
       .def_property_readonly("itemsize", &Tensor::element_size)
-      .def_property_readonly("nbytes", [](const Tensor& t) { return t.numel() * static_cast<int64_t>(t.element_size()); })
+      .def_property_readonly("nbytes", [](const Tensor& t) {
+        // An expanded view may hold more elements than bytes fit in int64.
+        return checked_mul(t.numel(), static_cast<int64_t>(t.element_size()), "nbytes");
+      })
       .def("is_floating_point", &Tensor::is_floating_point)
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
       .def("_version", &Tensor::version)

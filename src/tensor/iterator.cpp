@@ -105,7 +105,9 @@ void TensorIterator::compute_geometry(const Tensor* const ops[], const Shape& sh
   NORCH_CHECK(nd <= kMaxDims, op_name, ": tensors with more than ", kMaxDims, " dimensions are not supported");
   numel_ = 1;
   for (auto s : shape) numel_ *= s;
-  // Byte strides of each operand over the full shape; broadcast dims step by 0.
+  // Byte strides of each operand over the full shape; broadcast dims step by 0, and
+  // so do dims of size <= 1, which are never stepped and whose element stride may
+  // be any value (as_strided), so it is not multiplied by the element size.
   int64_t full[kMaxOperands][kMaxDims];
   for (int k = 0; k < ntensors_; ++k) {
     const Tensor& t = *ops[k];
@@ -113,7 +115,7 @@ void TensorIterator::compute_geometry(const Tensor* const ops[], const Shape& sh
     const int64_t es = static_cast<int64_t>(t.element_size());
     for (int d = 0; d < off; ++d) full[k][d] = 0;
     for (int d = 0; d < t.dim(); ++d)
-      full[k][off + d] = t.sizes()[d] == 1 && shape[off + d] != 1 ? 0 : t.strides()[d] * es;
+      full[k][off + d] = t.sizes()[d] <= 1 ? 0 : t.strides()[d] * es;
     element_sizes_[k] = es;
     data_[k] = static_cast<char*>(t.data_ptr());
   }

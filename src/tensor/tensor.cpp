@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "norch/backend.h"
+#include "norch/tensor/size_math.h"
 
 namespace norch {
 
@@ -24,7 +25,9 @@ Shape contiguous_strides(const Shape& sizes) {
   int64_t s = 1;
   for (int64_t i = static_cast<int64_t>(sizes.size()) - 1; i >= 0; --i) {
     strides[i] = s;
-    s *= std::max<int64_t>(sizes[i], 1);
+    // Callers pass shapes that hold Note [Size invariant]; a shape that does not
+    // (a user's shape before validation) must still not overflow here.
+    NORCH_CHECK(!mul_overflows(s, std::max<int64_t>(sizes[i], 1), &s), "Stride calculation overflowed");
   }
   return strides;
 }
@@ -43,7 +46,11 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_ok) {
 int64_t Tensor::size(int64_t d) const { return impl_->sizes[wrap_dim(d, dim(), false)]; }
 int64_t Tensor::stride(int64_t d) const { return impl_->strides[wrap_dim(d, dim(), false)]; }
 
+// PyTorch's rule: an empty tensor is contiguous whatever its strides, and the
+// stride of a size-1 dim is never stepped, so it is ignored.
 bool Tensor::is_contiguous() const {
+  for (auto s : impl_->sizes)
+    if (s == 0) return true;
   int64_t expected = 1;
   for (int64_t i = dim() - 1; i >= 0; --i) {
     if (impl_->sizes[i] == 1) continue;
@@ -53,17 +60,11 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-static void check_sizes(const Shape& sizes) {
-  for (auto s : sizes)
-    NORCH_CHECK(s >= 0, "Trying to create tensor with negative dimension ", s, ": ", shape_str(sizes));
-}
-
 Tensor empty(const Shape& sizes, TensorOptions opts) {
-  check_sizes(sizes);
+  const int64_t nbytes = storage_nbytes(sizes, element_size(opts.dtype));
+  check_shape(sizes);
   auto impl = std::make_shared<TensorImpl>();
-  int64_t n = 1;
-  for (auto s : sizes) n *= s;
-  impl->storage = allocate_storage(static_cast<size_t>(n) * element_size(opts.dtype), opts.device);
+  impl->storage = allocate_storage(static_cast<size_t>(nbytes), opts.device);
   impl->sizes = sizes;
   impl->strides = contiguous_strides(sizes);
   impl->dtype = opts.dtype;
@@ -74,15 +75,13 @@ Tensor empty(const Shape& sizes, TensorOptions opts) {
 }
 
 Tensor empty_strided(const Shape& sizes, const Shape& strides, TensorOptions opts) {
-  check_sizes(sizes);
+  check_shape(sizes);
   NORCH_CHECK(sizes.size() == strides.size(), "empty_strided: mismatch in length of strides and shape");
-  int64_t extent = 1;
-  for (size_t i = 0; i < sizes.size(); ++i) {
-    if (sizes[i] == 0) { extent = 0; break; }
-    extent += (sizes[i] - 1) * strides[i];
-  }
+  for (auto st : strides)
+    NORCH_CHECK(st >= 0, "empty_strided: negative strides are not supported, got strides: ", bracket_list(strides));
+  const int64_t nbytes = storage_nbytes(sizes, strides, element_size(opts.dtype));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = allocate_storage(static_cast<size_t>(extent) * element_size(opts.dtype), opts.device);
+  impl->storage = allocate_storage(static_cast<size_t>(nbytes), opts.device);
   impl->sizes = sizes;
   impl->strides = strides;
   impl->dtype = opts.dtype;
@@ -91,6 +90,7 @@ Tensor empty_strided(const Shape& sizes, const Shape& strides, TensorOptions opt
 }
 
 Tensor make_view(const Tensor& base, Shape sizes, Shape strides, int64_t storage_offset) {
+  check_shape(sizes);  // Note [Size invariant]: views (expand, as_strided, ...) too
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = base.impl()->storage;
   impl->sizes = std::move(sizes);
@@ -110,15 +110,15 @@ Tensor alias(const Tensor& t) {
 
 Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarType dtype, Device device,
                  std::function<void(void*)> deleter) {
+  check_shape(sizes);
+  // Negative strides reach here only on dims of size <= 1 (from_numpy refuses the
+  // rest), where they are never stepped.
+  Shape steps(strides);
+  for (size_t i = 0; i < sizes.size(); ++i)
+    if (sizes[i] <= 1) steps[i] = 0;
+  const int64_t nbytes = storage_nbytes(sizes, steps, element_size(dtype));
   auto impl = std::make_shared<TensorImpl>();
-  // Bytes from the first element to one past the last; none for an empty tensor
-  // (whose strides may be anything).
-  int64_t extent = 1;
-  for (size_t i = 0; i < sizes.size(); ++i) extent += (sizes[i] - 1) * strides[i];
-  for (auto s : sizes)
-    if (s == 0) extent = 0;
-  impl->storage = std::make_shared<StorageImpl>(data, static_cast<size_t>(extent) * element_size(dtype), device,
-                                                std::move(deleter));
+  impl->storage = std::make_shared<StorageImpl>(data, static_cast<size_t>(nbytes), device, std::move(deleter));
   impl->sizes = sizes;
   impl->strides = strides;
   impl->dtype = dtype;

@@ -37,6 +37,8 @@ struct TensorImpl {
   TensorImpl();
   ~TensorImpl();
 
+  // Cannot overflow: every geometry is checked where it is created (Note [Size
+  // invariant] in norch/tensor/size_math.h).
   int64_t numel() const {
     int64_t n = 1;
     for (auto s : sizes) n *= s;

@@ -12,7 +12,9 @@ namespace {
 
 // The output positions ox in [lo, hi) whose source x0 + ox * stride lies in [0, W).
 inline void valid_range(int64_t x0, int64_t stride, int64_t W, int64_t ow, int64_t& lo, int64_t& hi) {
-  lo = x0 >= 0 ? 0 : (-x0 + stride - 1) / stride;
+  // ceil(-x0 / stride) without forming -x0 + stride - 1, which overflows for a
+  // huge stride and would make lo negative (writes before the row).
+  lo = x0 >= 0 ? 0 : (-x0) / stride + ((-x0) % stride != 0);
   hi = x0 >= W ? 0 : std::min(ow, (W - 1 - x0) / stride + 1);
   lo = std::min(lo, ow);
 }
