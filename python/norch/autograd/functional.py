@@ -41,14 +41,22 @@ def _finish_all(ts, create_graph, single):
     return ts[0] if single else ts
 
 
+def _vector(v, like, message):
+    """``v`` as a tuple; when None, ones, allowed only if each tensor of ``like`` has one element
+    (PyTorch's RuntimeError with ``message`` otherwise)."""
+    if v is not None:
+        return _as_tuple(v)[0]
+    if any(t.numel() != 1 for t in like):
+        raise RuntimeError(message)
+    return tuple(_C.ones_like(t) for t in like)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J)."""
     with enable_grad():
         ins, single, outs, single_out = _call(func, inputs, create_graph)
-        vs = _as_tuple(v)[0] if v is not None else tuple(_C.ones_like(o) for o in outs)
-        if v is None and any(o.numel() != 1 for o in outs):
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                               "Tensor with a single element.")
+        vs = _vector(v, outs, "The vector v can only be None if the user-provided function returns a single "
+                              "Tensor with a single element.")
         g = _grads(outs, ins, vs, create_graph)
     return _finish_all(outs, create_graph, single_out), _finish_all(g, create_graph, single)
 
@@ -57,10 +65,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v)."""
     with enable_grad():
         ins, single, outs, single_out = _call(func, inputs, create_graph)
-        vs = _as_tuple(v)[0] if v is not None else tuple(_C.ones_like(i) for i in ins)
-        if v is None and any(i.numel() != 1 for i in ins):
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
+        vs = _vector(v, ins, "The vector v can only be None if the input to the user-provided function is a "
+                             "single Tensor with a single element.")
         dummies = tuple(_C.zeros_like(o).requires_grad_(True) for o in outs)
         g = _grads(outs, ins, dummies, True)
         jv = _grads(g, dummies, vs, create_graph)
