@@ -26,49 +26,57 @@ def _finish(t, create_graph):
     return t if create_graph else t.detach()
 
 
+def _call(func, inputs, create_graph):
+    """func on the prepared inputs (the caller holds enable_grad): the inputs and outputs as tuples,
+    each with whether it was a single Tensor."""
+    ins, single = _as_tuple(inputs)
+    ins = _prepare(ins, create_graph)
+    outs, single_out = _as_tuple(func(*ins))
+    return ins, single, outs, single_out
+
+
+def _finish_all(ts, create_graph, single):
+    """``_finish`` on each, unwrapped to the one tensor when the caller passed a single Tensor."""
+    ts = tuple(_finish(t, create_graph) for t in ts)
+    return ts[0] if single else ts
+
+
+def _vector(v, like, message):
+    """``v`` as a tuple; when None, ones, allowed only if each tensor of ``like`` has one element
+    (PyTorch's RuntimeError with ``message`` otherwise)."""
+    if v is not None:
+        return _as_tuple(v)[0]
+    if any(t.numel() != 1 for t in like):
+        raise RuntimeError(message)
+    return tuple(_C.ones_like(t) for t in like)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J)."""
     with enable_grad():
-        ins, single = _as_tuple(inputs)
-        ins = _prepare(ins, create_graph)
-        out = func(*ins)
-        outs, single_out = _as_tuple(out)
-        vs = _as_tuple(v)[0] if v is not None else tuple(_C.ones_like(o) for o in outs)
-        if v is None and any(o.numel() != 1 for o in outs):
-            raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                               "Tensor with a single element.")
+        ins, single, outs, single_out = _call(func, inputs, create_graph)
+        vs = _vector(v, outs, "The vector v can only be None if the user-provided function returns a single "
+                              "Tensor with a single element.")
         g = _grads(outs, ins, vs, create_graph)
-    out = tuple(_finish(o, create_graph) for o in outs)
-    g = tuple(_finish(x, create_graph) for x in g)
-    return (out[0] if single_out else out), (g[0] if single else g)
+    return _finish_all(outs, create_graph, single_out), _finish_all(g, create_graph, single)
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v)."""
     with enable_grad():
-        ins, single = _as_tuple(inputs)
-        ins = _prepare(ins, create_graph)
-        out = func(*ins)
-        outs, single_out = _as_tuple(out)
-        vs = _as_tuple(v)[0] if v is not None else tuple(_C.ones_like(i) for i in ins)
-        if v is None and any(i.numel() != 1 for i in ins):
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
+        ins, single, outs, single_out = _call(func, inputs, create_graph)
+        vs = _vector(v, ins, "The vector v can only be None if the input to the user-provided function is a "
+                             "single Tensor with a single element.")
         dummies = tuple(_C.zeros_like(o).requires_grad_(True) for o in outs)
         g = _grads(outs, ins, dummies, True)
         jv = _grads(g, dummies, vs, create_graph)
-    out = tuple(_finish(o, create_graph) for o in outs)
-    jv = tuple(_finish(x, create_graph) for x in jv)
-    return (out[0] if single_out else out), (jv[0] if single_out else jv)
+    return _finish_all(outs, create_graph, single_out), _finish_all(jv, create_graph, single_out)
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """The Jacobian d func / d inputs: one tensor of shape out.shape + in.shape per (output, input) pair."""
     with enable_grad():
-        ins, single = _as_tuple(inputs)
-        ins = _prepare(ins, create_graph)
-        out = func(*ins)
-        outs, single_out = _as_tuple(out)
+        ins, single, outs, single_out = _call(func, inputs, create_graph)
         result = []
         for o in outs:
             flat = o.reshape(-1)
@@ -113,8 +121,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         g = _grads((out.reshape(()),), ins, None, True)
         vs = _as_tuple(v)[0] if v is not None else tuple(_C.ones_like(i) for i in ins)
         h = _grads(g, ins, vs, create_graph)
-    h = tuple(_finish(x, create_graph) for x in h)
-    return _finish(out, create_graph), (h[0] if single else h)
+    return _finish(out, create_graph), _finish_all(h, create_graph, single)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):

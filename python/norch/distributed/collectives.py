@@ -83,6 +83,21 @@ def _launch(async_op, blocking, nonblocking, finish=None, outputs=()):
     return None
 
 
+def _reduced_commit(buf, post, size):
+    """The finish of a reducing collective: the op's post step (AVG's division), then the copy back
+    into the tensor."""
+    def finish():
+        if post is not None:
+            post(buf.array, size)
+        buf.commit()
+    return finish
+
+
+def _check_same_dtype(name, output, input):
+    if output.dtype != input.dtype:
+        raise TypeError(f"{name}: output is {output.dtype} but input is {input.dtype}")
+
+
 def _check_same(name, tensors, like):
     for i, t in enumerate(tensors):
         if t.dtype != like.dtype or t.numel() != like.numel():
@@ -110,17 +125,11 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     buf = _engine.TensorBuffer(tensor, "all_reduce")
     mop, post = _mpi_op(MPI, op, buf.array.dtype, "all_reduce")
     comm, spec = pg._comm, buf.spec(MPI)
+    finish = _reduced_commit(buf, post, pg.size())
     if not async_op:        # the common case, kept short: a few microseconds above MPI's own call
         comm.Allreduce(MPI.IN_PLACE, spec, mop)
-        if post is not None:
-            post(buf.array, pg.size())
-        buf.commit()
+        finish()
         return None
-
-    def finish():
-        if post is not None:
-            post(buf.array, pg.size())
-        buf.commit()
     return Work([comm.Iallreduce(MPI.IN_PLACE, spec, mop)], finish, [tensor])
 
 
@@ -140,8 +149,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if pg is None:
         return None
     MPI = _engine.load()
-    if output_tensor.dtype != input_tensor.dtype:
-        raise TypeError(f"all_gather_into_tensor: output is {output_tensor.dtype} but input is {input_tensor.dtype}")
+    _check_same_dtype("all_gather_into_tensor", output_tensor, input_tensor)
     if output_tensor.numel() != pg.size() * input_tensor.numel():
         raise ValueError(f"all_gather_into_tensor: output tensor size must be equal to world_size times input tensor "
                          f"size (output {tuple(output_tensor.shape)}, input {tuple(input_tensor.shape)}, "
@@ -173,8 +181,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     if pg is None:
         return None
     MPI = _engine.load()
-    if output.dtype != input.dtype:
-        raise TypeError(f"reduce_scatter_tensor: output is {output.dtype} but input is {input.dtype}")
+    _check_same_dtype("reduce_scatter_tensor", output, input)
     if input.numel() != pg.size() * output.numel():
         raise ValueError(f"reduce_scatter_tensor: input tensor must be the same size as output size times world size "
                          f"(input {tuple(input.shape)}, output {tuple(output.shape)}, world size {pg.size()})")
@@ -182,11 +189,7 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     inp = _engine.TensorBuffer(input, "reduce_scatter_tensor", writable=False)
     mop, post = _mpi_op(MPI, op, out.array.dtype, "reduce_scatter_tensor")
     comm, send, recv = pg._comm, inp.spec(MPI), out.spec(MPI)
-
-    def finish():
-        if post is not None:
-            post(out.array, pg.size())
-        out.commit()
+    finish = _reduced_commit(out, post, pg.size())
     return _launch(async_op, lambda: comm.Reduce_scatter_block(send, recv, mop),
                    lambda: comm.Ireduce_scatter_block(send, recv, mop), finish, [output])
 
@@ -204,11 +207,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     out = _engine.TensorBuffer(output, "reduce_scatter")
     mop, post = _mpi_op(MPI, op, out.array.dtype, "reduce_scatter")
     comm, sspec, recv = pg._comm, [send, _engine.mpi_datatype(MPI, send.dtype)], out.spec(MPI)
-
-    def finish():
-        if post is not None:
-            post(out.array, pg.size())
-        out.commit()
+    finish = _reduced_commit(out, post, pg.size())
     return _launch(async_op, lambda: comm.Reduce_scatter_block(sspec, recv, mop),
                    lambda: comm.Ireduce_scatter_block(sspec, recv, mop), finish, [output])
 
@@ -224,12 +223,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
     comm, spec = pg._comm, buf.spec(MPI)
     # The root reduces into its own tensor; the others only send theirs (left unchanged).
     send, recv = (MPI.IN_PLACE, spec) if pg.rank() == root else (spec, None)
-
-    def finish():
-        if pg.rank() == root:
-            if post is not None:
-                post(buf.array, pg.size())
-            buf.commit()
+    finish = _reduced_commit(buf, post, pg.size()) if pg.rank() == root else None
     return _launch(async_op, lambda: comm.Reduce(send, recv, mop, root), lambda: comm.Ireduce(send, recv, mop, root),
                    finish, [tensor])
 

@@ -1,9 +1,8 @@
 """Adadelta: per-coordinate step sizes from running averages of squared gradients and squared
 updates (torch.optim.Adadelta). ``foreach``, ``capturable`` and ``differentiable`` are accepted for
 PyTorch compatibility; norch always runs this plain loop and ignores them."""
-from .. import _C
 from ..autograd import no_grad
-from .optimizer import Optimizer, _check_lr, _check_non_negative, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_non_negative, _decayed_grad, _lazy_state, _to_scalar
 
 
 class Adadelta(Optimizer):
@@ -24,16 +23,9 @@ class Adadelta(Optimizer):
     def _reference_step(self, group, params, grads):
         lr, rho, eps, wd = _to_scalar(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
         for p, g in zip(params, grads):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = _C.zeros_like(p.detach())
-                state["acc_delta"] = _C.zeros_like(p.detach())
+            state = _lazy_state(self, p, "square_avg", "acc_delta")
             state["step"] += 1
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd)
             square_avg, acc_delta = state["square_avg"], state["acc_delta"]
             square_avg.mul_(rho).add_(g * g, alpha=1 - rho)
             std = square_avg.add(eps).sqrt_()

@@ -1,6 +1,6 @@
 """Adagrad with learning-rate decay and an initial accumulator value (torch.optim.Adagrad)."""
 from ..autograd import no_grad
-from .optimizer import Optimizer, _bump_step, _check_fused_flags, _check_lr, _check_non_negative
+from .optimizer import Optimizer, _bump_step, _decayed_grad, _check_fused_flags, _check_lr, _check_non_negative
 from .. import _C
 
 
@@ -38,10 +38,7 @@ class Adagrad(Optimizer):
         for p, g in zip(params, grads):
             state = self.state[p]
             step = _bump_step(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd)
             clr = lr / (1 + (step - 1) * lr_decay)
             state["sum"].add_(g * g)
             std = state["sum"].sqrt().add_(eps)

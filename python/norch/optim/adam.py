@@ -3,17 +3,8 @@ import math
 
 from ..autograd import no_grad
 from .._C import Tensor
-from .optimizer import Optimizer, _bump_step, _check_fused_flags, _check_lr, _check_non_negative, _to_scalar
+from .optimizer import Optimizer, _bump_step, _check_adam_args, _check_fused_flags, _decayed_grad, _to_scalar
 from .. import _C
-
-
-def _check_adam_args(lr, betas, eps, weight_decay):
-    _check_non_negative(lr=lr, eps=eps)
-    if not 0.0 <= betas[0] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-    if not 0.0 <= betas[1] < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-    _check_non_negative(weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
@@ -22,7 +13,6 @@ class Adam(Optimizer):
                  decoupled_weight_decay=False):
         if isinstance(lr, Tensor) and foreach and not capturable:
             raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
-        _check_lr(lr)
         _check_adam_args(lr, betas, eps, weight_decay)
         if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -60,13 +50,7 @@ class Adam(Optimizer):
         for p, g in zip(params, grads):
             state = self._init_state(p, amsgrad)
             step = _bump_step(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                if decoupled:
-                    p.mul_(1 - lr * wd)
-                else:
-                    g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd, lr, decoupled)
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             exp_avg.mul_(beta1).add_(g, alpha=1 - beta1)
             exp_avg_sq.mul_(beta2).add_(g * g, alpha=1 - beta2)

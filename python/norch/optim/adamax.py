@@ -1,16 +1,13 @@
 """Adamax: Adam with the infinity norm in place of the second moment (torch.optim.Adamax).
 ``foreach``, ``capturable`` and ``differentiable`` are accepted for PyTorch compatibility; norch
 always runs this plain loop and ignores them."""
-from .. import _C
 from ..autograd import no_grad
-from .adam import _check_adam_args
-from .optimizer import Optimizer, _check_lr, _scalar_state, _step_value, _to_scalar
+from .optimizer import Optimizer, _check_adam_args, _decayed_grad, _lazy_state, _step_value, _to_scalar
 
 
 class Adamax(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
-        _check_lr(lr)
         _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
@@ -24,16 +21,9 @@ class Adamax(Optimizer):
         beta1, beta2 = group["betas"]
         lr, eps, wd = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
         for p, g in zip(params, grads):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["exp_avg"] = _C.zeros_like(p.detach())
-                state["exp_inf"] = _C.zeros_like(p.detach())
+            state = _lazy_state(self, p, "exp_avg", "exp_inf")
             state["step"] += 1
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd)
             exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
             exp_avg.mul_(beta1).add_(g, alpha=1 - beta1)
             exp_inf.mul_(beta2).maximum_(g.abs().add_(eps))

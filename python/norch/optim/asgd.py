@@ -4,7 +4,7 @@ rounding matches. ``foreach``, ``capturable`` and ``differentiable`` are accepte
 compatibility; norch always runs this plain loop and ignores them."""
 from .. import _C
 from ..autograd import no_grad
-from .optimizer import Optimizer, _check_lr, _check_non_negative, _scalar_state, _step_value, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_non_negative, _decayed_grad, _lazy_state, _step_value, _to_scalar
 
 
 class ASGD(Optimizer):
@@ -24,18 +24,10 @@ class ASGD(Optimizer):
         lr, lambd, alpha, t0 = _to_scalar(group["lr"]), group["lambd"], group["alpha"], group["t0"]
         wd = group["weight_decay"]
         for p, g in zip(params, grads):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["eta"] = _scalar_state(lr)
-                state["mu"] = _scalar_state(1.0)
-                state["ax"] = _C.zeros_like(p.detach())
+            state = _lazy_state(self, p, "ax", eta=lr, mu=1.0)
             state["step"] += 1
             step = _step_value(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd)
             eta, mu, ax = state["eta"].item(), state["mu"].item(), state["ax"]
             p.mul_(1 - lambd * eta)
             p.add_(g, alpha=-eta)

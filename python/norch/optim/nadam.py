@@ -1,17 +1,15 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule (torch.optim.NAdam), optionally
 with decoupled (AdamW-style) weight decay. ``foreach``, ``capturable`` and ``differentiable`` are
 accepted for PyTorch compatibility; norch always runs this plain loop and ignores them."""
-from .. import _C
 from ..autograd import no_grad
-from .adam import _check_adam_args
-from .optimizer import Optimizer, _check_lr, _check_non_negative, _scalar_state, _step_value, _to_scalar
+from .optimizer import Optimizer, _check_adam_args, _check_non_negative, _decayed_grad, _lazy_state, _step_value, \
+    _to_scalar
 
 
 class NAdam(Optimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
-        _check_lr(lr)
         _check_adam_args(lr, betas, eps, weight_decay)
         _check_non_negative(momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
@@ -28,24 +26,13 @@ class NAdam(Optimizer):
         lr, eps, wd = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
         momentum_decay = group["momentum_decay"]
         for p, g in zip(params, grads):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                # The running product of the momentum coefficients; a scalar tensor like PyTorch's, so it
-                # rounds the same way.
-                state["mu_product"] = _scalar_state(1.0)
-                state["exp_avg"] = _C.zeros_like(p.detach())
-                state["exp_avg_sq"] = _C.zeros_like(p.detach())
+            # mu_product: the running product of the momentum coefficients; a scalar tensor like
+            # PyTorch's, so it rounds the same way.
+            state = _lazy_state(self, p, "exp_avg", "exp_avg_sq", mu_product=1.0)
             state["step"] += 1
             step = _step_value(state)
-            if group["maximize"]:
-                g = -g
             bias_correction2 = 1 - beta2 ** step
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * wd)
-                else:
-                    g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd, lr, group["decoupled_weight_decay"])
             mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
             mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
             state["mu_product"].mul_(mu)

@@ -67,6 +67,17 @@ def _check_lr(lr):
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def _check_adam_args(lr, betas, eps, weight_decay):
+    """The argument checks the Adam family (Adam, AdamW, Adamax, NAdam, RAdam) shares, in PyTorch's
+    order and with its messages: lr, then eps, then each beta in [0, 1), then weight_decay."""
+    _check_lr(lr)
+    _check_non_negative(eps=eps)
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+    _check_non_negative(weight_decay=weight_decay)
+
+
 def _to_scalar(value):
     """A one-element Tensor hyperparameter (PyTorch allows a Tensor lr) as a Python number."""
     return value.item() if isinstance(value, Tensor) else value
@@ -427,6 +438,33 @@ def _scalar_state(value):
     the default dtype, else float32; the rounding matters, later arithmetic reads these values back."""
     dtype = _C.float64 if _C.get_default_dtype() == _C.float64 else _C.float32
     return _C.tensor(float(value), dtype=dtype)
+
+
+def _lazy_state(optimizer, p, *buffers, **scalars):
+    """The per-parameter state of the reference-only optimizers, made on first use: a 0-d ``step``,
+    then the named 0-d scalars, then a zero buffer shaped like ``p`` for each name in ``buffers``
+    (the key order PyTorch's state_dict shows). The step counter is not bumped here."""
+    state = optimizer.state[p]
+    if len(state) == 0:
+        state["step"] = _scalar_state(0.0)
+        for name, value in scalars.items():
+            state[name] = _scalar_state(value)
+        for name in buffers:
+            state[name] = _C.zeros_like(p.detach())
+    return state
+
+
+def _decayed_grad(group, p, g, wd, lr=None, decoupled=False):
+    """The gradient a reference step uses: negated under ``maximize``, then with L2 weight decay
+    added, or, when ``decoupled`` (AdamW-style), with ``p`` shrunk by ``lr * wd`` in place instead."""
+    if group["maximize"]:
+        g = -g
+    if wd != 0:
+        if decoupled:
+            p.mul_(1 - lr * wd)
+        else:
+            g = g.add(p, alpha=wd)
+    return g
 
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]

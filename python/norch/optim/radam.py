@@ -2,16 +2,13 @@
 variance estimate is unreliable (torch.optim.RAdam), optionally with decoupled weight decay.
 ``foreach``, ``capturable`` and ``differentiable`` are accepted for PyTorch compatibility; norch
 always runs this plain loop and ignores them."""
-from .. import _C
 from ..autograd import no_grad
-from .adam import _check_adam_args
-from .optimizer import Optimizer, _check_lr, _scalar_state, _step_value, _to_scalar
+from .optimizer import Optimizer, _check_adam_args, _decayed_grad, _lazy_state, _step_value, _to_scalar
 
 
 class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
-        _check_lr(lr)
         _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
                         capturable=capturable, decoupled_weight_decay=decoupled_weight_decay,
@@ -27,20 +24,10 @@ class RAdam(Optimizer):
         lr, eps, wd = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
         rho_inf = 2 / (1 - beta2) - 1
         for p, g in zip(params, grads):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["exp_avg"] = _C.zeros_like(p.detach())
-                state["exp_avg_sq"] = _C.zeros_like(p.detach())
+            state = _lazy_state(self, p, "exp_avg", "exp_avg_sq")
             state["step"] += 1
             step = _step_value(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * wd)
-                else:
-                    g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd, lr, group["decoupled_weight_decay"])
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             exp_avg.mul_(beta1).add_(g, alpha=1 - beta1)
             exp_avg_sq.mul_(beta2).add_(g * g, alpha=1 - beta2)

@@ -1,6 +1,6 @@
 """RMSprop with momentum and the centered variant (torch.optim.RMSprop)."""
 from ..autograd import no_grad
-from .optimizer import Optimizer, _bump_step, _check_lr, _check_non_negative
+from .optimizer import Optimizer, _bump_step, _decayed_grad, _check_lr, _check_non_negative
 from .. import _C
 
 
@@ -45,10 +45,7 @@ class RMSprop(Optimizer):
         for p, g in zip(params, grads):
             state = self._init_state(p, group)
             _bump_step(state)
-            if group["maximize"]:
-                g = -g
-            if wd != 0:
-                g = g.add(p, alpha=wd)
+            g = _decayed_grad(group, p, g, wd)
             square_avg = state["square_avg"]
             square_avg.mul_(alpha).add_(g * g, alpha=1 - alpha)
             if group["centered"]:

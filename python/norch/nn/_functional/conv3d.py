@@ -25,6 +25,16 @@ def _triple(x, name):
     return (x,) * 3
 
 
+def _batched(input, op, n_spatial):
+    """``input`` with its batch dimension (added when it came without) and whether it had one; any
+    other rank raises PyTorch's RuntimeError naming ``op`` and the shape."""
+    batched = input.dim() == n_spatial + 2
+    if input.dim() not in (n_spatial + 1, n_spatial + 2):
+        raise RuntimeError(f"Expected {n_spatial + 1}D (unbatched) or {n_spatial + 2}D (batched) input to {op}, "
+                           f"but got input of size: {list(input.shape)}")
+    return (input if batched else input.unsqueeze(0)), batched
+
+
 def _same_padding(dilation, kernel):
     pads = []
     for d, k in zip(dilation, kernel):
@@ -34,11 +44,7 @@ def _same_padding(dilation, kernel):
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    batched = input.dim() == 5
-    if input.dim() not in (4, 5):
-        raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to conv3d, but got input of size: "
-                           f"{list(input.shape)}")
-    x = input if batched else input.unsqueeze(0)
+    x, batched = _batched(input, "conv3d", 3)
     stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
     kd, kh, kw = weight.shape[2:]
     if isinstance(padding, str):
@@ -84,11 +90,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     def one(v):
         return v[0] if isinstance(v, (tuple, list)) else v
-    batched = input.dim() == 3
-    if input.dim() not in (2, 3):
-        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv_transpose1d, but got input of "
-                           f"size: {list(input.shape)}")
-    x = (input if batched else input.unsqueeze(0)).unsqueeze(2)
+    x, batched = _batched(input, "conv_transpose1d", 1)
+    x = x.unsqueeze(2)
     out = conv_transpose2d(x, weight.unsqueeze(2), bias, (1, one(stride)), (0, one(padding)),
                            (0, one(output_padding)), groups, (1, one(dilation)))
     out = out.squeeze(2)
@@ -96,11 +99,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    batched = input.dim() == 5
-    if input.dim() not in (4, 5):
-        raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to conv_transpose3d, but got input of "
-                           f"size: {list(input.shape)}")
-    x = input if batched else input.unsqueeze(0)
+    x, batched = _batched(input, "conv_transpose3d", 3)
     stride, padding = _triple(stride, "stride"), _triple(padding, "padding")
     output_padding, dilation = _triple(output_padding, "output_padding"), _triple(dilation, "dilation")
     N, C, D = x.shape[:3]

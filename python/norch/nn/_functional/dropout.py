@@ -52,6 +52,23 @@ def _feature_dropout(input, p, training, inplace):
     return _dropout_impl(input, p, training, inplace, feature=True, alpha=False)
 
 
+def _unbatched_feature_dropout(input, p, training, inplace):
+    """Channel-wise dropout of one sample without its batch dimension: run batched, written back
+    into ``input`` when ``inplace``."""
+    out = _feature_dropout(input.unsqueeze(0), p, training, False).squeeze(0)
+    return input.copy_(out) if inplace and not out._is_same(input) else out
+
+
+def _warn_unexpected_rank(input, n):
+    """dropout{n}d's deprecation warning for input that is neither (C, *spatial) nor (N, C, *spatial)."""
+    if input.dim() not in (n + 1, n + 2):
+        warnings.warn(f"dropout{n}d: Received a {input.dim()}-D input to dropout{n}d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      f"please use dropout instead. Note that dropout{n}d exists to provide channel-wise dropout on "
+                      f"inputs with {n} spatial dimensions, a channel dimension, and an optional batch dimension "
+                      f"(i.e. {n + 1}D or {n + 2}D inputs).", stacklevel=3)
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
     if input.dim() not in (2, 3):
@@ -59,19 +76,13 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
                            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
                            "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
     if input.dim() == 2:
-        out = _feature_dropout(input.unsqueeze(0), p, training, False).squeeze(0)
-        return input.copy_(out) if inplace and not out._is_same(input) else out
+        return _unbatched_feature_dropout(input, p, training, inplace)
     return _feature_dropout(input, p, training, inplace)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
-    if input.dim() not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will "
-                      "result in an error in a future release. To retain the behavior and silence this warning, "
-                      "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
-                      "inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension "
-                      "(i.e. 3D or 4D inputs).", stacklevel=2)
+    _warn_unexpected_rank(input, 2)
     if input.dim() == 3:
         # PyTorch's historical reading of 3-D input as (N, C, L), kept with its warning.
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
@@ -84,15 +95,9 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     _check_p(p)
-    if input.dim() not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated and will "
-                      "result in an error in a future release. To retain the behavior and silence this warning, "
-                      "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
-                      "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension "
-                      "(i.e. 4D or 5D inputs).", stacklevel=2)
+    _warn_unexpected_rank(input, 3)
     if input.dim() == 4:
-        out = _feature_dropout(input.unsqueeze(0), p, training, False).squeeze(0)
-        return input.copy_(out) if inplace and not out._is_same(input) else out
+        return _unbatched_feature_dropout(input, p, training, inplace)
     return _feature_dropout(input, p, training, inplace)
 
 

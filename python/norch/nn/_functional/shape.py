@@ -8,13 +8,18 @@ __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channe
            "upsample_nearest", "upsample_bilinear"]
 
 
-def pixel_shuffle(input, upscale_factor):
-    r = upscale_factor
+def _check_shuffle_args(op, factor_name, input, r):
+    """The rank and factor checks pixel_shuffle and pixel_unshuffle share, in PyTorch's words."""
     if input.dim() < 3:
-        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+        raise RuntimeError(f"{op} expects input to have at least 3 dimensions, but got input with "
                            f"{input.dim()} dimension(s)")
     if r <= 0:
-        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+        raise RuntimeError(f"{op} expects a positive {factor_name}, but got {r}")
+
+
+def pixel_shuffle(input, upscale_factor):
+    r = upscale_factor
+    _check_shuffle_args("pixel_shuffle", "upscale_factor", input, r)
     *lead, c, h, w = input.shape
     if c % (r * r) != 0:
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
@@ -27,11 +32,7 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     r = downscale_factor
-    if input.dim() < 3:
-        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
-                           f"{input.dim()} dimension(s)")
-    if r <= 0:
-        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    _check_shuffle_args("pixel_unshuffle", "downscale_factor", input, r)
     *lead, c, h, w = input.shape
     if h % r != 0:
         raise RuntimeError(f"pixel_unshuffle expects height to be divisible by downscale_factor, but input.size(-2)"

@@ -1,47 +1,18 @@
 """nn layers: InstanceNorm1d/2d/3d (per-sample, per-channel statistics; F.instance_norm)."""
 import warnings
 
-from ... import _C
 from .. import functional as F
-from .module import Module
-from .normalization import _register_affine, _reset_affine
-from ...autograd import no_grad
+from .normalization import _NormBase
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _no_batch_dim = 2
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
                  device=None, dtype=None):
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        _register_affine(self, affine, True, [num_features], device, dtype)
-        if track_running_stats:
-            self.register_buffer("running_mean", _C.zeros([num_features], device=device, dtype=dtype))
-            self.register_buffer("running_var", _C.ones([num_features], device=device, dtype=dtype))
-            self.register_buffer("num_batches_tracked", _C.tensor(0, dtype=_C.int64, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            with no_grad():
-                self.running_mean.zero_()
-                self.running_var.fill_(1)
-                self.num_batches_tracked.zero_()
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        _reset_affine(self, self.affine)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def _check_input_dim(self, input):
         n = self._no_batch_dim
@@ -64,11 +35,6 @@ class _InstanceNorm(Module):
                               self.training or not self.track_running_stats,
                               self.momentum if self.momentum is not None else 0.0, self.eps)
         return out if batched else out.squeeze(0)
-
-    def extra_repr(self):
-        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, bias={use_bias}, "
-                "track_running_stats={track_running_stats}".format(**self.__dict__,
-                                                                   use_bias=self.bias is not None))
 
 
 class InstanceNorm1d(_InstanceNorm):

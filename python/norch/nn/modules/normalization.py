@@ -35,9 +35,12 @@ def _reset_affine(module, affine):
             init.zeros_(module.bias)
 
 
-class _BatchNorm(Module):
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None, *, bias=True):
+class _NormBase(Module):
+    """The state BatchNorm and InstanceNorm share: the affine parameters and the running statistics
+    (running_mean, running_var, num_batches_tracked; None when not tracked), and their reset."""
+
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, device=None, dtype=None, *,
+                 bias=True):
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -66,6 +69,17 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         _reset_affine(self, self.affine)
 
+    def extra_repr(self):
+        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, bias={use_bias}, "
+                "track_running_stats={track_running_stats}".format(**self.__dict__,
+                                                                   use_bias=self.bias is not None))
+
+
+class _BatchNorm(_NormBase):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
     def _check_input_dim(self, input):
         raise NotImplementedError
 
@@ -86,11 +100,6 @@ class _BatchNorm(Module):
             self.running_mean if not self.training or self.track_running_stats else None,
             self.running_var if not self.training or self.track_running_stats else None,
             self.weight, self.bias, bn_training, exponential_average_factor, self.eps)
-
-    def extra_repr(self):
-        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, bias={use_bias}, "
-                "track_running_stats={track_running_stats}".format(**self.__dict__,
-                                                                   use_bias=self.bias is not None))
 
 
 class BatchNorm1d(_BatchNorm):

@@ -9,20 +9,46 @@ from .module import Module
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
+def _normalize_padding_idx(padding_idx, num_embeddings, label):
+    """A negative padding_idx counts from the end; out of range raises PyTorch's AssertionError
+    (Embedding's message says ``Padding_idx``, EmbeddingBag's ``padding_idx``: ``label``)."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= num_embeddings:
+                raise AssertionError(f"{label} must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -num_embeddings:
+                raise AssertionError(f"{label} must be within num_embeddings")
+            padding_idx = num_embeddings + padding_idx
+    return padding_idx
+
+
+def _init_weight(module, _weight, requires_grad, device, dtype):
+    """The [num_embeddings, embedding_dim] table: ``_weight`` when given (its shape checked), else a
+    fresh one set by ``reset_parameters``."""
+    shape = [module.num_embeddings, module.embedding_dim]
+    if _weight is None:
+        module.weight = Parameter(_C.empty(shape, device=device, dtype=dtype), requires_grad=requires_grad)
+        module.reset_parameters()
+    else:
+        if list(_weight.shape) != shape:
+            raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+        module.weight = Parameter(_weight, requires_grad=requires_grad)
+
+
+def _fill_padding_row_with_zero(module):
+    if module.padding_idx is not None:
+        with no_grad():
+            module.weight[module.padding_idx].fill_(0)
+
+
 class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("Padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
+        padding_idx = _normalize_padding_idx(padding_idx, num_embeddings, "Padding_idx")
         if sparse:
             raise NotImplementedError("Embedding: sparse gradients are not supported by norch")
         self.padding_idx = padding_idx
@@ -30,23 +56,14 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
-        if _weight is None:
-            self.weight = Parameter(_C.empty([num_embeddings, embedding_dim], device=device, dtype=dtype),
-                                    requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        _init_weight(self, _weight, not _freeze, device, dtype)
 
     def reset_parameters(self):
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 
     def _fill_padding_idx_with_zero(self):
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _fill_padding_row_with_zero(self)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -85,33 +102,18 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-                padding_idx = num_embeddings + padding_idx
+        padding_idx = _normalize_padding_idx(padding_idx, num_embeddings, "padding_idx")
         if sparse:
             raise NotImplementedError("EmbeddingBag: sparse gradients are not supported by norch")
         self.padding_idx = padding_idx
-        if _weight is None:
-            self.weight = Parameter(_C.empty([num_embeddings, embedding_dim], device=device, dtype=dtype))
-            self.reset_parameters()
-        else:
-            if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
-            self.weight = Parameter(_weight)
+        _init_weight(self, _weight, True, device, dtype)
         self.mode = mode
         self.sparse = sparse
         self.include_last_offset = include_last_offset
 
     def reset_parameters(self):
         init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _fill_padding_row_with_zero(self)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

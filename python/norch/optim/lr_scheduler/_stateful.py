@@ -11,6 +11,29 @@ from ._base import (EPOCH_DEPRECATION_WARNING, LRScheduler, _check_optimizer, _e
                     _warn_get_lr_called_within_step)
 
 
+def _uses_beta1(optimizer):
+    """For cycle_momentum (OneCycleLR, CyclicLR): whether the cycled momentum is betas[0] (Adam-like)
+    rather than ``momentum``; an optimizer with neither raises PyTorch's ValueError."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+    return "betas" in optimizer.defaults
+
+
+def _set_momentum(group, momentum, use_beta1):
+    if use_beta1:
+        group["betas"] = (momentum, *group["betas"][1:])
+    else:
+        group["momentum"] = momentum
+
+
+def _seed_momentum(optimizer, max_ms, base_ms, use_beta1):
+    """A fresh cycle starts at the max momentum; both bounds are kept in each group."""
+    for m_m, b_m, group in zip(max_ms, base_ms, optimizer.param_groups):
+        _set_momentum(group, m_m, use_beta1)
+        group["max_momentum"] = m_m
+        group["base_momentum"] = b_m
+
+
 class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
         if T_0 <= 0 or not isinstance(T_0, int):
@@ -162,19 +185,11 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _uses_beta1(optimizer)
             max_ms = _format_param("max_momentum", optimizer, max_momentum)
             base_ms = _format_param("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
-                for m_m, b_m, group in zip(max_ms, base_ms, optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (m_m, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_m
-                    group["max_momentum"] = m_m
-                    group["base_momentum"] = b_m
+                _seed_momentum(optimizer, max_ms, base_ms, self.use_beta1)
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
@@ -202,10 +217,7 @@ class OneCycleLR(LRScheduler):
                 start_step = phase["end_step"]
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
 
 
@@ -379,19 +391,11 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _uses_beta1(optimizer)
             self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
             self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
-                for m_m, b_m, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
-                    if self.use_beta1:
-                        group["betas"] = (m_m, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_m
-                    group["max_momentum"] = m_m
-                    group["base_momentum"] = b_m
+                _seed_momentum(optimizer, self.max_momentums, self.base_momentums, self.use_beta1)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -440,10 +444,7 @@ class CyclicLR(LRScheduler):
         if self.cycle_momentum:
             for group, b_m, m_m in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
                 momentum = m_m - (m_m - b_m) * scale_factor * scale
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, momentum, self.use_beta1)
         return lrs
 
     def state_dict(self):

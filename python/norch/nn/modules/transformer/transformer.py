@@ -53,6 +53,30 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     return make_causal
 
 
+def _self_attention_block(layer, x, attn_mask, key_padding_mask, is_causal):
+    """The self-attention sublayer (before its residual add) of both layer kinds."""
+    x = layer.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                        is_causal=is_causal)[0]
+    return layer.dropout1(x)
+
+
+def _feed_forward_block(layer, x, out_dropout):
+    """linear1 -> activation -> dropout -> linear2 -> ``out_dropout`` (dropout2 in the encoder layer,
+    dropout3 in the decoder layer)."""
+    return out_dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
+
+
+def _stack_seq_len(stack, x):
+    """The sequence length the causal-mask check compares against, read with the first layer's
+    batch_first; None for inputs of other ranks."""
+    batch_first = stack.layers[0].self_attn.batch_first if stack.num_layers else False
+    if x.dim() == 3:
+        return x.shape[1] if batch_first else x.shape[0]
+    if x.dim() == 2:
+        return x.shape[0]
+    return None
+
+
 class TransformerEncoderLayer(Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
@@ -81,13 +105,10 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
-                           is_causal=is_causal)[0]
-        return self.dropout1(x)
+        return _self_attention_block(self, x, attn_mask, key_padding_mask, is_causal)
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return _feed_forward_block(self, x, self.dropout2)
 
 
 class TransformerDecoderLayer(Module):
@@ -125,9 +146,7 @@ class TransformerDecoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal,
-                           need_weights=False)[0]
-        return self.dropout1(x)
+        return _self_attention_block(self, x, attn_mask, key_padding_mask, is_causal)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
@@ -135,8 +154,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return _feed_forward_block(self, x, self.dropout3)
 
 
 class TransformerEncoder(Module):
@@ -151,13 +169,7 @@ class TransformerEncoder(Module):
         self.mask_check = mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        batch_first = self.layers[0].self_attn.batch_first if self.num_layers else False
-        seq_len = None
-        if src.dim() == 3:
-            seq_len = src.shape[1] if batch_first else src.shape[0]
-        elif src.dim() == 2:
-            seq_len = src.shape[0]
-        is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
+        is_causal = _detect_is_causal_mask(mask, is_causal, _stack_seq_len(self, src))
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
@@ -175,13 +187,7 @@ class TransformerDecoder(Module):
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
-        batch_first = self.layers[0].self_attn.batch_first if self.num_layers else False
-        seq_len = None
-        if tgt.dim() == 3:
-            seq_len = tgt.shape[1] if batch_first else tgt.shape[0]
-        elif tgt.dim() == 2:
-            seq_len = tgt.shape[0]
-        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, seq_len)
+        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, _stack_seq_len(self, tgt))
         output = tgt
         for mod in self.layers:
             output = mod(output, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
