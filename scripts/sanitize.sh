@@ -53,12 +53,18 @@ if [ $# -gt 0 ]; then
 else
   TESTS=(test/python/test_numerics_hostile.py test/python/test_autograd.py test/python/test_autograd_function.py
          test/python/test_index.py test/python/test_shape.py test/python/test_reduce.py
-         test/python/test_inplace_views.py test/python/test_nn_loss.py test/python/test_fuzz.py)
+         test/python/test_inplace_views.py test/python/test_nn_loss.py test/python/test_gc_cycles.py
+         test/python/test_fuzz.py
+         # RSS is not a leak measure under ASan: freed blocks sit in its quarantine.
+         -k "not test_memory_is_steady_over_many_training_steps")
 fi
-LIBASAN=$(g++ -print-file-name=libasan.so)
+# libstdc++ is preloaded too: python itself does not link it, and ASan, which
+# resolves the real __cxa_throw when it starts, would otherwise abort at the
+# first C++ exception ("CHECK failed ... real___cxa_throw").
+PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libstdc++.so.6)"
 # From test/, so that the source tree's python/ never shadows the staged package.
-(cd test && LD_PRELOAD="$LIBASAN" PYTHONPATH="$ROOT/$PKG" NORCH_FUZZ_SECONDS=${NORCH_FUZZ_SECONDS:-20} \
-   "$PY" -m pytest "${TESTS[@]/#test\//}" -q -p no:cacheprovider -x) || status=1
+(cd test && LD_PRELOAD="$PRELOAD" PYTHONPATH="$ROOT/$PKG" NORCH_FUZZ_SECONDS=${NORCH_FUZZ_SECONDS:-20} \
+   "$PY" -m pytest "${TESTS[@]//test\/python/python}" -q -p no:cacheprovider) || status=1
 
 if compgen -G "$LOGS/*" >/dev/null; then
   echo "sanitizer reports:" >&2

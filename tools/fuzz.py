@@ -468,7 +468,8 @@ def _child(expr, wfd, memory_bytes):
 
 
 def run_case(expr, timeout, memory_bytes):
-    """(status, norch result, torch result); status: ok | crash:SIG | hang | exit:N | oracle-crash."""
+    """(status, norch result, torch result); status: ok | crash:SIG | hang | exit:N, or oracle-<that>
+    when norch's result came back and torch then failed."""
     rfd, wfd = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -505,8 +506,8 @@ def run_case(expr, timeout, memory_bytes):
     lines = [json.loads(x) for x in data.decode(errors="replace").splitlines() if x.strip()]
     ours = lines[0] if lines else None
     theirs = lines[1] if len(lines) > 1 else None
-    if status != "ok" and status != "hang" and ours is not None and torch is not None:
-        status = "oracle-" + status  # norch finished; torch died after it
+    if status != "ok" and ours is not None and torch is not None:
+        status = "oracle-" + status  # norch finished; torch died or hung after it
     return status, ours, theirs
 
 
@@ -578,6 +579,7 @@ def fuzz(seconds, count, seed, ops, timeout, memory_gb, verbose=False):
             kind = status
         elif status.startswith("oracle-"):
             stats["oracle_crashes"] += 1
+            kind = status
         elif ours is not None and theirs is not None:
             m = compare(ours, theirs)
             if m:
@@ -602,7 +604,7 @@ def report(stats):
           f"{crashes} crashes {stats['crashes'] or ''}, {stats['hangs']} hangs, "
           f"{mism} mismatches {stats['mismatches'] or ''}"
           + ("" if stats["oracle"] else " (no torch: no comparison)")
-          + (f", {stats['oracle_crashes']} torch crashes" if stats["oracle_crashes"] else ""))
+          + (f", {stats['oracle_crashes']} torch crashes or hangs" if stats["oracle_crashes"] else ""))
     for r in stats["repro"]:
         line = f"  [{r['kind']}] {r['op']}: python -c \"import norch as L; print({r['expr']})\""
         if r["kind"].startswith("mismatch"):
