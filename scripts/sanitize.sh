@@ -31,7 +31,8 @@ cmake -S . -B "$BUILD" -G Ninja -DNORCH_SANITIZE=ON -DNORCH_CUDA=OFF -DNORCH_BUI
 cmake --build "$BUILD" -j"$JOBS"
 
 # Stage an importable package: the Python sources plus the sanitized libraries.
-PKG=$BUILD/pkg
+BUILD_ABS=$(cd "$BUILD" && pwd)
+PKG=$BUILD_ABS/pkg
 rm -rf "$PKG"
 "$PY" - "$ROOT/python/norch" "$PKG/norch" <<'EOF'
 import shutil, sys
@@ -39,7 +40,7 @@ shutil.copytree(sys.argv[1], sys.argv[2], ignore=shutil.ignore_patterns("*.so", 
 EOF
 cp "$BUILD"/libnorch.so "$BUILD"/_C*.so "$PKG/norch/"
 
-LOGS=$ROOT/$BUILD/reports
+LOGS=$BUILD_ABS/reports
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$LOGS/asan"
@@ -63,7 +64,7 @@ fi
 # first C++ exception ("CHECK failed ... real___cxa_throw").
 PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libstdc++.so.6)"
 # From test/, so that the source tree's python/ never shadows the staged package.
-(cd test && LD_PRELOAD="$PRELOAD" PYTHONPATH="$ROOT/$PKG" NORCH_FUZZ_SECONDS=${NORCH_FUZZ_SECONDS:-20} \
+(cd test && LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG" NORCH_FUZZ_SECONDS=${NORCH_FUZZ_SECONDS:-20} \
    "$PY" -m pytest "${TESTS[@]//test\/python/python}" -q -p no:cacheprovider) || status=1
 
 if compgen -G "$LOGS/*" >/dev/null; then
