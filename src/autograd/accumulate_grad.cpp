@@ -2,6 +2,7 @@
 // machinery (as in PyTorch, beside the engine): it calls add and clone.
 #include "norch/autograd/accumulate_grad.h"
 
+#include "norch/autograd/engine.h"
 #include "norch/autograd/grad_mode.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
@@ -15,10 +16,7 @@ TensorList AccumulateGrad::apply(TensorList&& grads) {
   grads.clear();
   if (!g.defined()) return {};
   auto& m = variable.impl()->autograd();
-  for (auto& hook : m.leaf_hooks) {
-    Tensor r = hook(g);
-    if (r.defined()) g = r;
-  }
+  for (auto& hook : m.leaf_hooks) g = run_tensor_hook(hook, g);
   if (!m.grad.defined()) {
     // Take the incoming buffer when nobody else can see it; otherwise copy, so
     // that an in-place optimizer step never writes through an alias.

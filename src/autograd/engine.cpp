@@ -23,6 +23,16 @@
 
 namespace norch::autograd {
 
+Tensor run_tensor_hook(const TensorHook& hook, const Tensor& g) {
+  Tensor r = hook(g);
+  if (!r.defined()) return g;
+  NORCH_CHECK(r.sizes() == g.sizes(), "hook has changed the size of value (was ", g.sizes(), " got ", r.sizes(), ")");
+  NORCH_CHECK(r.dtype() == g.dtype() && r.device() == g.device(), "hook has changed the type of value (was ",
+              dtype_name(g.dtype()), " on ", g.device().str(), " got ", dtype_name(r.dtype()), " on ",
+              r.device().str(), ")");
+  return r;
+}
+
 void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
                        const std::vector<bool>& is_tensor) {
   for (size_t i = 0; i < grads.size() && i < output_meta.size(); ++i) {
@@ -142,10 +152,7 @@ void compute_needed(Node* root, GraphTask& task, const std::unordered_set<Node*>
 
 void run_hooks_before(Node& node, TensorList& grads, bool create_graph) {
   for (auto& [idx, hook] : node.tensor_pre_hooks) {
-    if (idx < grads.size() && grads[idx].defined()) {
-      Tensor r = hook(grads[idx]);
-      if (r.defined()) grads[idx] = r;
-    }
+    if (idx < grads.size() && grads[idx].defined()) grads[idx] = run_tensor_hook(hook, grads[idx]);
   }
   for (auto& [idx, weak] : node.retain_grad_targets) {
     auto impl = weak.lock();

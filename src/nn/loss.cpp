@@ -224,10 +224,36 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
     range_check_stub(input.device())(contiguous(input.detach()), 0.0, 1.0,
                                       "all elements of input should be between 0 and 1");
   // PyTorch clamps each log at -100 so that a confident wrong answer costs 100, not inf.
-  Tensor lx = clamp(log(input), Scalar(-100.0), std::nullopt);
-  Tensor l1x = clamp(log(sub(scalar(1.0), input)), Scalar(-100.0), std::nullopt);
-  Tensor l = neg(add(mul(target, lx), mul(sub(scalar(1.0), target), l1x)));
-  if (weight.defined()) l = mul(l, weight);
+  Tensor l;
+  {
+    autograd::NoGradGuard no_grad;
+    Tensor lx = clamp(log(input), Scalar(-100.0), std::nullopt);
+    Tensor l1x = clamp(log(sub(scalar(1.0), input)), Scalar(-100.0), std::nullopt);
+    l = neg(add(mul(target, lx), mul(sub(scalar(1.0), target), l1x)));
+    if (weight.defined()) l = mul(l, weight);
+  }
+  // Its own node, as PyTorch's: the clamped forward has no useful derivative
+  // at p = 0 or 1 (differentiating the clamp gives 0 * inf = NaN). PyTorch's
+  // gradient is (p - t) / max(p (1 - p), eps) with eps the float 1e-12.
+  if (autograd::needs_grad(input, target)) {
+    Tensor w = weight.defined() ? weight.detach() : Tensor();
+    autograd::record("BinaryCrossEntropyBackward0", {input, target}, {l}, {input, target},
+                     [w](autograd::BackwardContext& ctx, const TensorList& g) -> TensorList {
+                       Tensor p = ctx.saved(0), t = ctx.saved(1);
+                       Tensor gi, gt;
+                       if (ctx.needs_input_grad(0)) {
+                         Tensor den = clamp(mul(sub(scalar(1.0), p), p), Scalar(static_cast<double>(1e-12f)), std::nullopt);
+                         gi = mul(g[0], div(sub(p, t), den));
+                         if (w.defined()) gi = mul(gi, w);
+                       }
+                       if (ctx.needs_input_grad(1)) {
+                         // -logit(p), unclamped, as PyTorch's target gradient.
+                         gt = mul(g[0], neg(log(div(p, sub(scalar(1.0), p)))));
+                         if (w.defined()) gt = mul(gt, w);
+                       }
+                       return {gi, gt};
+                     });
+  }
   return reduce(l, reduction);
 }
 

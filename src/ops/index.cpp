@@ -10,6 +10,7 @@
 #include "norch/ops/creation.h"
 #include "norch/ops/select.h"
 #include "norch/ops/shape.h"
+#include "norch/ops/unary.h"
 #include "norch/tensor/iterator.h"
 
 namespace norch {
@@ -104,12 +105,14 @@ Tensor basic_index_put(const Tensor& self, const std::vector<TensorIndex>& indic
   std::vector<std::pair<int64_t, Tensor>> unused;
   Tensor out = clone(self.detach());
   copy_data(apply_basic(out, indices, unused), value);
-  Tensor keep = ones(self.sizes(), TensorOptions(self.dtype(), self.device()));
-  copy_data(apply_basic(keep, indices, unused), zeros({}, TensorOptions(self.dtype(), self.device())));
+  // A boolean mask selected with where, not multiplied: the overwritten
+  // region gets exactly 0 even under an infinite or NaN upstream gradient.
+  Tensor keep = ones(self.sizes(), TensorOptions(ScalarType::Bool, self.device()));
+  copy_data(apply_basic(keep, indices, unused), zeros({}, TensorOptions(ScalarType::Bool, self.device())));
   if (autograd::needs_grad(self, value))
     autograd::record("IndexPutBackward0", {self, value}, {out}, {keep},
                      [indices](autograd::BackwardContext& ctx, const TensorList& g) -> TensorList {
-                       return {ctx.needs_input_grad(0) ? mul(g[0], ctx.saved(0)) : Tensor(),
+                       return {ctx.needs_input_grad(0) ? where(ctx.saved(0), g[0], zeros_like(g[0])) : Tensor(),
                                ctx.needs_input_grad(1) ? index(g[0], indices) : Tensor()};
                      });
   return out;

@@ -2,11 +2,12 @@
 // write into a view rewrites the history of the tensor it views (CopySlices).
 // It lives in ops, not beside the graph records (src/autograd/function.cpp): it
 // runs at forward time inside in-place ops and builds its node from ops (ones,
-// zeros, copy_data, mul), which the records, sitting below ops, may not call.
+// zeros, copy_data, where), which the records, sitting below ops, may not call.
 #include "norch/autograd/function.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
+#include "norch/ops/unary.h"
 
 namespace norch::autograd {
 
@@ -26,14 +27,15 @@ void rebase_history(const Tensor& self, const Tensor& result) {
     Tensor mask;
     {
       NoGradGuard no_grad;
-      TensorOptions opts(base.dtype(), base.device());
+      // Boolean, applied with where: see basic_index_put (index.cpp).
+      TensorOptions opts(ScalarType::Bool, base.device());
       mask = ones(base.sizes(), opts);
       copy_data(view_fn(mask), zeros({}, opts));
     }
     Tensor new_base = alias(base);
     record("CopySlices", {base, result}, {new_base}, {mask},
            [view_fn](BackwardContext& ctx, const TensorList& g) -> TensorList {
-             return {ctx.needs_input_grad(0) ? mul(g[0], ctx.saved(0)) : Tensor(),
+             return {ctx.needs_input_grad(0) ? where(ctx.saved(0), g[0], zeros_like(g[0])) : Tensor(),
                      ctx.needs_input_grad(1) ? view_fn(g[0]) : Tensor()};
            });
     auto& bm = base.impl()->autograd();

@@ -141,22 +141,56 @@ Tensor mean(const Tensor& a, const Shape& dims, bool keepdim, std::optional<Scal
   return div(s, scalar_to_tensor(Scalar(static_cast<double>(count))));
 }
 
+namespace {
+
+// PyTorch's prod_safe_zeros_backward along the last dim of x: the gradient of
+// each element is the product of the elements before it times the product of
+// those after it (exclusive cumprods from both ends), which never divides by x.
+Tensor prod_others_last_dim(const Tensor& x) {
+  const int64_t d = x.dim() - 1, n = x.size(d);
+  if (x.numel() == 0) return zeros_like(x);
+  Shape one = x.sizes();
+  one[d] = 1;
+  Tensor ones1 = ones(one, TensorOptions(x.dtype(), x.device()));
+  Tensor before = cumprod(cat({ones1, narrow(x, d, 0, n - 1)}, d), d);
+  Tensor after = flip(cumprod(cat({ones1, flip(narrow(x, d, 1, n - 1), {d})}, d), d), {d});
+  return mul(before, after);
+}
+
+}  // namespace
+
 Tensor prod(const Tensor& a, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
   auto mask = reduction_mask(a, dims, "prod");
   ScalarType out_dtype = dtype.value_or(is_integral(a.dtype(), true) ? ScalarType::Int64 : a.dtype());
   Tensor out = run_reduce("prod", ReduceOp::Prod, a, mask, keepdim, out_dtype);
   if (autograd::needs_grad(a))
-    autograd::record("ProdBackward1", {a}, {out}, {a, out}, [mask, keepdim](BackwardContext& ctx, const TensorList& g) -> TensorList {
-      // d(prod)/dx_i = prod of the others. Dividing the product by x_i only works
-      // without zeros; where x_i == 0 it is the product of the nonzero others when
-      // x_i is the only zero of its slice, else 0.
+    autograd::record("ProdBackward1", {a}, {out}, {a, out}, [mask, keepdim, all = dims.empty()](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      // As PyTorch: without a zero anywhere, prod / x_i; with one, the product
+      // of the others computed without division (so an inf beside a zero gives
+      // what PyTorch gives, not 0 * inf). The reduced dims are moved last and
+      // flattened into one.
       Tensor x = ctx.saved(0);
-      Tensor y = unsqueeze_reduced(ctx.saved(1), mask, keepdim);
-      Tensor is_zero = eq(x, scalar(0));
-      Tensor x_safe = where(is_zero, ones_like(x), x);
-      Shape d = mask_dims(mask);
-      Tensor at_zero = mul(prod(x_safe, d, true), eq(sum(is_zero, d, true), scalar(1)));
-      return {mul(unsqueeze_reduced(g[0], mask, keepdim), where(is_zero, at_zero, div(y, x_safe)))};
+      Tensor gy = unsqueeze_reduced(g[0], mask, keepdim);
+      if (x.dim() == 0) return {gy};
+      const int64_t zeros_in_x = sum(eq(x, scalar(0))).item().to_int();
+      if (zeros_in_x == 0) return {mul(gy, div(unsqueeze_reduced(ctx.saved(1), mask, keepdim), x))};
+      // PyTorch's prod() over everything: two zeros make every gradient 0
+      // (unless a graph is built, where it takes the general formula).
+      if (all && zeros_in_x > 1 && !autograd::GradMode::is_enabled()) return {zeros_like(x)};
+      Shape perm, kept_sizes;
+      int64_t reduced = 1;
+      for (int64_t i = 0; i < x.dim(); ++i)
+        if (!mask[i]) perm.push_back(i), kept_sizes.push_back(x.size(i));
+      for (int64_t i = 0; i < x.dim(); ++i)
+        if (mask[i]) perm.push_back(i), reduced *= x.size(i);
+      Shape flat = kept_sizes;
+      flat.push_back(reduced);
+      Tensor others = prod_others_last_dim(reshape(permute(x, perm), flat));
+      Shape permuted_sizes;
+      for (int64_t p : perm) permuted_sizes.push_back(x.size(p));
+      Shape inverse(perm.size());
+      for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = static_cast<int64_t>(i);
+      return {mul(gy, permute(reshape(others, permuted_sizes), inverse))};
     });
   return out;
 }

@@ -44,9 +44,34 @@ Tensor var(const Tensor& a, const Shape& dims, double correction, bool keepdim) 
   return div(sum(mul(d, d), dims, keepdim), scalar(std::max(0.0, n - correction)));
 }
 
+// Its own node, not sqrt(var): at a zero std (a constant slice) sqrt's
+// gradient is inf and var's is 0, and their product NaN; PyTorch's std_backward
+// gives 0 there, so the 1 / (2 std) factor is masked where std == 0.
 Tensor std(const Tensor& a, const Shape& dims, double correction, bool keepdim) {
   check_float(a, "std and var only support floating point and complex dtypes.");
-  return sqrt(var(a, dims, correction, keepdim));
+  auto mask = reduction_mask(a, dims, "std");
+  Tensor out;
+  {
+    autograd::NoGradGuard no_grad;
+    out = sqrt(var(a, dims, correction, keepdim));
+  }
+  if (autograd::needs_grad(a)) {
+    const double dof = std::max(0.0, static_cast<double>(reduced_count(a, mask)) - correction);
+    autograd::record("StdBackward0", {a}, {out}, {a, out},
+                     [mask, keepdim, dof](BackwardContext& ctx, const TensorList& g) -> TensorList {
+                       Tensor x = ctx.saved(0);
+                       Tensor y = unsqueeze_reduced(ctx.saved(1), mask, keepdim);
+                       Tensor gy = unsqueeze_reduced(g[0], mask, keepdim);
+                       Tensor gvar = where(eq(y, scalar(0)), zeros_like(y), div(gy, mul(y, scalar(2))));
+                       // d var / dx = 2 (x - mean) / dof
+                       Shape rd;
+                       for (size_t i = 0; i < mask.size(); ++i)
+                         if (mask[i]) rd.push_back(static_cast<int64_t>(i));
+                       Tensor d = sub(x, mean(x, rd, true));
+                       return {mul(gvar, div(mul(d, scalar(2)), scalar(dof)))};
+                     });
+  }
+  return out;
 }
 
 Tensor norm(const Tensor& a, double p, const Shape& dims, bool keepdim) {

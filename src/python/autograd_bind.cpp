@@ -5,13 +5,14 @@
 // backward() and grad() run the engine with the GIL released, so other Python
 // threads run while a backward pass computes. Every place where the engine
 // reaches Python takes the GIL back itself: PyNode::apply and ~PyNode
-// (python_function.cpp), the tensor and node hooks below (which also drop their
-// Python callables under the GIL, gil_safe), the anomaly-mode stack capture
+// (python_function.cpp), the tensor and node hooks (python_gc.cpp, which also
+// drop their Python callables under the GIL, gil_safe), the anomaly-mode stack capture
 // (set_anomaly_enabled), and NumPy-backed storages freed by the engine
 // (from_numpy's deleter, convert.cpp). A Python exception raised in one of them
 // crosses the engine as pybind11's error_already_set, which holds its Python
 // objects safely without the GIL.
 #include "convert.h"
+#include "python_gc.h"
 #include "norch/autograd/accumulate_grad.h"
 #include "norch/autograd/hooks.h"
 
@@ -20,27 +21,6 @@ namespace norch::python {
 namespace {
 
 py::object tensor_or_none(const Tensor& t) { return t.defined() ? py::cast(t) : py::none(); }
-
-// A Python callable kept by a hook in the graph. The graph may be freed by the
-// engine with the GIL released, so the last reference drops it under the GIL.
-std::shared_ptr<py::function> gil_safe(py::function fn) {
-  return std::shared_ptr<py::function>(new py::function(std::move(fn)), [](py::function* f) {
-    py::gil_scoped_acquire gil;
-    delete f;
-  });
-}
-
-// Wraps a Python callable as a tensor hook; the hook may return None (keep) or a Tensor.
-autograd::TensorHook python_tensor_hook(py::function fn) {
-  auto holder = gil_safe(std::move(fn));
-  return [holder](const Tensor& g) -> Tensor {
-    py::gil_scoped_acquire gil;
-    py::object r = (*holder)(g);
-    if (r.is_none()) return Tensor();
-    NORCH_CHECK_TYPE(py::isinstance<Tensor>(r), "hook must return None or a Tensor");
-    return r.cast<Tensor>();
-  };
-}
 
 // norch._C.RemovableHandle, the one handle type for every hook: a hook of
 // the core graph (removed through autograd::remove_hook), or a Python hook kept in
@@ -76,7 +56,8 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def("__enter__", [](RemovableHandle& h) -> RemovableHandle& { return h; })
       .def("__exit__", [](RemovableHandle& h, py::args) { h.remove(); });
 
-  py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node")
+  // Note [Cycles through the graph] (python_gc.cpp)
+  py::class_<autograd::Node, std::shared_ptr<autograd::Node>>(m, "Node", py::custom_type_setup(node_type_setup))
       .def("name", &autograd::Node::name)
       .def("__repr__", [](const autograd::Node& n) {
         return "<" + n.name() + " object at " + std::to_string(reinterpret_cast<uintptr_t>(&n)) + ">";
@@ -97,26 +78,10 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def_property_readonly("metadata", [](const autograd::Node&) { return py::dict(); })
       .def("_sequence_nr", [](const autograd::Node& n) { return n.sequence_nr; })
       .def("register_hook", [](autograd::Node& n, py::function fn) {
-        auto holder = gil_safe(std::move(fn));
-        return RemovableHandle(autograd::add_post_hook(n, [holder](const TensorList& grad_inputs,
-                                                                   const TensorList& grad_outputs) -> TensorList {
-          py::gil_scoped_acquire gil;
-          py::tuple gi(grad_inputs.size()), go(grad_outputs.size());
-          for (size_t i = 0; i < grad_inputs.size(); ++i) gi[i] = tensor_or_none(grad_inputs[i]);
-          for (size_t i = 0; i < grad_outputs.size(); ++i) go[i] = tensor_or_none(grad_outputs[i]);
-          py::object r = (*holder)(gi, go);
-          return r.is_none() ? TensorList() : tensor_list(r);
-        }));
+        return RemovableHandle(autograd::add_post_hook(n, PyNodePostHook{gil_safe(std::move(fn))}));
       }, py::arg("fn"))
       .def("register_prehook", [](autograd::Node& n, py::function fn) {
-        auto holder = gil_safe(std::move(fn));
-        return RemovableHandle(autograd::add_pre_hook(n, [holder](const TensorList& grad_outputs) -> TensorList {
-          py::gil_scoped_acquire gil;
-          py::tuple go(grad_outputs.size());
-          for (size_t i = 0; i < grad_outputs.size(); ++i) go[i] = tensor_or_none(grad_outputs[i]);
-          py::object r = (*holder)(go);
-          return r.is_none() ? TensorList() : tensor_list(r);
-        }));
+        return RemovableHandle(autograd::add_pre_hook(n, PyNodePreHook{gil_safe(std::move(fn))}));
       }, py::arg("fn"));
 
   cls.def_property("requires_grad", [](const Tensor& t) { return t.requires_grad(); },
@@ -134,7 +99,7 @@ void init_autograd(py::module_& m, TensorClass& cls) {
       .def_property_readonly("output_nr", [](const Tensor& t) { return t.output_nr(); })
       .def("retain_grad", [](const Tensor& t) { autograd::retain_grad(t); })
       .def("register_hook", [](const Tensor& t, py::function fn) {
-        return RemovableHandle(autograd::add_tensor_hook(t, python_tensor_hook(std::move(fn))));
+        return RemovableHandle(autograd::add_tensor_hook(t, PyTensorHook{gil_safe(std::move(fn))}));
       }, py::arg("hook"))
       .def("backward", [](const Tensor& t, py::object gradient, py::object retain_graph, bool create_graph,
                           py::object inputs) {

@@ -1,6 +1,7 @@
 // norch._C: the extension module. Creates the Tensor class and calls each
 // binding area's init function (STYLE: bindings split by area).
 #include "convert.h"
+#include "python_gc.h"
 
 namespace norch::python {
 
@@ -25,7 +26,8 @@ PYBIND11_MODULE(_C, m) {
     }
   });
   // Every binding area, listed here and nowhere else.
-  TensorClass cls(m, "Tensor");
+  // Note [Cycles through the graph] (python_gc.cpp)
+  TensorClass cls(m, "Tensor", py::custom_type_setup(tensor_type_setup));
   init_dtype(m, cls);
   init_device(m, cls);
   init_tensor(m, cls);

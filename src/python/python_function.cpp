@@ -5,6 +5,7 @@
 #include <Python.h>
 
 #include "convert.h"
+#include "python_gc.h"
 #include "norch/autograd/engine.h"
 #include "norch/autograd/saved_variable.h"
 
@@ -37,6 +38,7 @@ struct PyNode : autograd::Node {
   TensorList apply(TensorList&& grads) override {
     if (materialize_grads) autograd::materialize_grads(grads, output_meta, output_is_tensor);
     py::gil_scoped_acquire gil;
+    NORCH_CHECK(ctx, "the backward of ", name_, " was freed by the garbage collector");
     py::tuple args(grads.size() + 1);
     args[0] = ctx;
     for (size_t i = 0; i < grads.size(); ++i) args[i + 1] = grads[i].defined() ? py::cast(grads[i]) : py::none();
@@ -169,13 +171,30 @@ py::object function_finish(py::object ctx, py::object backward, const std::strin
 
 }  // namespace
 
+// Note [Cycles through the graph] (python_gc.cpp): a node owns one reference
+// to each of ctx and backward.
+int traverse_py_node(const autograd::Node& node, visitproc visit, void* arg) {
+  if (const auto* n = dynamic_cast<const PyNode*>(&node)) {
+    Py_VISIT(n->ctx.ptr());
+    Py_VISIT(n->backward_fn.ptr());
+  }
+  return 0;
+}
+
+void clear_py_node(autograd::Node& node) {
+  if (auto* n = dynamic_cast<PyNode*>(&node)) {
+    // Moved out first: dropping ctx may run code that reaches this node again.
+    py::object ctx = std::move(n->ctx), backward = std::move(n->backward_fn);
+  }
+}
+
 void init_python_function(py::module_& m, TensorClass&) {
   py::module_ ag = submodule(m, "_autograd");
   py::class_<PyNode, autograd::Node, std::shared_ptr<PyNode>>(ag, "PyNode")
       .def_property_readonly("saved_tensors", [](PyNode& n) { return as_tuple(n.saved_tensors()); })
       .def("__getattr__", [](PyNode& n, const std::string& attr) -> py::object {
         // grad_fn.<attr> reads what forward stored on ctx, as in PyTorch.
-        if (!py::hasattr(n.ctx, attr.c_str()))
+        if (!n.ctx || !py::hasattr(n.ctx, attr.c_str()))
           throw py::attribute_error("'" + n.name() + "' object has no attribute '" + attr + "'");
         return n.ctx.attr(attr.c_str());
       });

@@ -11,6 +11,13 @@ namespace norch::autograd {
 void materialize_grads(TensorList& grads, const std::vector<InputMeta>& output_meta,
                        const std::vector<bool>& is_tensor = {});
 
+// Runs a tensor hook (Tensor.register_hook) on the gradient `g` flowing into
+// a tensor, and returns what the hook returned, or `g` when it returned
+// nothing. A hook may replace the gradient's values but not its shape, dtype
+// or device (the engine sums and casts only what a node returns), so a
+// different one is refused, as PyTorch does.
+Tensor run_tensor_hook(const TensorHook& hook, const Tensor& g);
+
 // Tensor.backward / autograd.backward: accumulates into .grad of the leaves
 // (or only of `inputs` when given).
 void backward(const TensorList& outputs, const TensorList& grad_outputs, bool retain_graph, bool create_graph,

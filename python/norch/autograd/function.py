@@ -94,8 +94,13 @@ class Function(metaclass=_FunctionMeta):
             return outputs
         if isinstance(outputs, list):
             outputs = tuple(outputs)
-        return _ag._function_finish(ctx, cls.backward, cls._backward_name, args, outputs, tuple(ctx._to_save),
-                                    tuple(ctx._dirty), tuple(ctx._non_differentiable), ctx._materialize_grads)
+        result = _ag._function_finish(ctx, cls.backward, cls._backward_name, args, outputs, tuple(ctx._to_save),
+                                      tuple(ctx._dirty), tuple(ctx._non_differentiable), ctx._materialize_grads)
+        # The node holds what was saved from here on (ctx.saved_tensors reads it
+        # there); tuples left on ctx would keep the outputs, and through them
+        # the node and ctx itself, alive.
+        ctx._to_save = ctx._dirty = ctx._non_differentiable = ()
+        return result
 
 
 def once_differentiable(fn):

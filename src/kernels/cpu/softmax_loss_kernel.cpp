@@ -18,8 +18,10 @@ void softmax_line(const T* x, T* y, int64_t n, int64_t st, bool log) {
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i * st]) - mx);
   if (log) {
-    const double lse = mx + std::log(sum);
-    for (int64_t i = 0; i < n; ++i) y[i * st] = static_cast<T>(x[i * st] - lse);
+    // (x - max) - log(sum), never x - (max + log(sum)): with large logits
+    // max + log(sum) rounds to max and the log(sum) term is lost.
+    const double ls = std::log(sum);
+    for (int64_t i = 0; i < n; ++i) y[i * st] = static_cast<T>((static_cast<double>(x[i * st]) - mx) - ls);
   } else {
     const double inv = 1.0 / sum;
     for (int64_t i = 0; i < n; ++i) y[i * st] = static_cast<T>(std::exp(static_cast<double>(x[i * st]) - mx) * inv);

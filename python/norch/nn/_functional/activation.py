@@ -156,7 +156,14 @@ def _attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False
             scores = _C.where(attn_mask, scores, float("-inf"))
         else:
             scores = scores + attn_mask
-    attn = _C._nn.softmax(scores, -1, None)
+    if attn_mask is not None:
+        # PyTorch's _safe_softmax: a row masked everywhere attends to nothing
+        # and gives 0, not the NaN of softmax over -inf only. Its scores are
+        # replaced by 0 first so that the softmax backward sees no NaN either.
+        dead = (scores == float("-inf")).all(-1, keepdim=True)
+        attn = _C.where(dead, 0.0, _C._nn.softmax(_C.where(dead, 0.0, scores), -1, None))
+    else:
+        attn = _C._nn.softmax(scores, -1, None)
     if dropout_p > 0.0:
         from . import loss
         attn = loss.dropout(attn, dropout_p, True)

@@ -130,7 +130,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
-    norm = input.abs().pow(p).sum(dim, keepdim=True).pow(1.0 / p)
+    # The norm op, not |x|^p summed then ^(1/p): its gradient at a zero vector
+    # is 0 (as PyTorch's vector_norm), where pow's would be 0 * inf = NaN.
+    norm = input.norm(p=float(p), dim=dim, keepdim=True)
     result = input / norm.clamp(min=eps).expand_as(input)
     if out is not None:
         return out.copy_(result)
