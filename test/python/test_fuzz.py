@@ -14,11 +14,8 @@ import norch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FUZZ = os.path.join(ROOT, "tools", "fuzz.py")
 SEED = 20261201
-# Table entries left out of this run while their known crash classes are being
-# fixed elsewhere (issue 9: as_strided bounds, item 1; unchecked size
-# arithmetic such as eye(2**32), item 2; F.pad with an empty pad in reflect
-# mode, item 5). Empty this list when those fixes are in.
-EXCLUDED = ["as_strided", "creation", "nn"]
+# Table entries left out of this run (none: every op table is fuzzed).
+EXCLUDED = []
 
 
 def test_fuzz_short_run_has_no_crash_or_hang():
