@@ -100,6 +100,8 @@ struct FloorDiv { template <typename T> NORCH_HD T operator()(T a, T b) const { 
 struct TruncDiv {
   template <typename T> NORCH_HD T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) return std::trunc(a / b);
+    // Zero divisors are refused by the op; the minimum value over -1 wraps instead of trapping.
+    else if (std::is_signed_v<T> && b == T(-1)) return wrapping_neg(a);
     else return b == 0 ? T(0) : T(a / b);
   }
 };
@@ -108,7 +110,8 @@ struct Remainder { template <typename T> NORCH_HD T operator()(T a, T b) const {
 struct Fmod {
   template <typename T> NORCH_HD T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) return std::fmod(a, b);
-    else return b == 0 ? T(0) : T(a % b);  // zero divisors are refused by the op
+    // Zero divisors are refused by the op; x % -1 is 0, and computing it would trap on the minimum value.
+    else return b == 0 || (std::is_signed_v<T> && b == T(-1)) ? T(0) : T(a % b);
   }
 };
 struct Pow {

@@ -16,17 +16,38 @@
 
 namespace norch::functors {
 
+// -a with two's-complement wrap (the minimum value stays itself, as in PyTorch),
+// computed in unsigned arithmetic, where wrapping is defined.
+template <typename T>
+NORCH_HD inline T wrapping_neg(T a) {
+  if constexpr (std::is_signed_v<T> && std::is_integral_v<T>)
+    return static_cast<T>(static_cast<std::make_unsigned_t<T>>(0) - static_cast<std::make_unsigned_t<T>>(a));
+  else
+    return -a;
+}
+
 // Python's floor division: rounds toward -inf (integer divisors of zero are refused
 // by the op before the kernel runs).
 template <typename T>
 NORCH_HD inline T floor_divide(T a, T b) {
   if constexpr (std::is_floating_point_v<T>) {
+    // PyTorch's (and Python's) rule: the quotient of a - fmod(a, b), corrected
+    // toward -inf, so inf // 2 is nan and -5 // inf is -1.
     if (b == 0) return a / b;
-    return std::floor(a / b);
+    T mod = std::fmod(a, b);
+    T div = (a - mod) / b;
+    if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;
+    if (div == 0) return std::copysign(T(0), a / b);
+    T floordiv = std::floor(div);
+    if (div - floordiv > T(0.5)) floordiv += 1;
+    return floordiv;
   } else if constexpr (std::is_same_v<T, bool>) {
     return a;
   } else {
     if (b == 0) return 0;
+    // The minimum value divided by -1 overflows (and traps): it wraps, as in PyTorch.
+    if constexpr (std::is_signed_v<T>)
+      if (b == T(-1)) return wrapping_neg(a);
     T q = a / b;
     if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
     return q;
@@ -44,6 +65,8 @@ NORCH_HD inline T remainder(T a, T b) {
     return false;
   } else {
     if (b == 0) return 0;
+    if constexpr (std::is_signed_v<T>)
+      if (b == T(-1)) return 0;  // a % -1 would trap on the minimum value
     T r = a % b;
     if (r != 0 && ((r < 0) != (b < 0))) r += b;
     return r;

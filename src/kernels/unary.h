@@ -154,7 +154,8 @@ struct Square {
   template <typename T> NORCH_HD T operator()(T a) const { return static_cast<T>(a * a); }
 };
 struct Relu {
-  template <typename T> NORCH_HD T operator()(T a) const { return a > T(0) ? a : T(0); }
+  // NaN passes through, as in PyTorch (a comparison with NaN is false either way).
+  template <typename T> NORCH_HD T operator()(T a) const { return a != a || a > T(0) ? a : T(0); }
 };
 
 struct Exp { template <typename T> NORCH_HD T operator()(T a) const { return std::exp(a); } };

@@ -54,7 +54,10 @@ void clamp_kernel(TensorIterator& it, double lo, double hi, bool has_lo, bool ha
     using T = scalar_t;
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
     unary_loop<T, T>(it, [=](T a) -> T {
-      if constexpr (std::is_floating_point_v<T>) if (a != a) return a;  // NaN propagates
+      if constexpr (std::is_floating_point_v<T>) {
+        if (a != a) return a;  // NaN propagates, from the input or from a bound (as in PyTorch)
+        if ((has_lo && l != l) || (has_hi && h != h)) return has_lo && l != l ? l : h;
+      }
       if (has_lo && a < l) a = l;
       if (has_hi && a > h) a = h;
       return a;
