@@ -16,9 +16,19 @@ namespace norch {
 // into self itself, with no temporary. The result must keep self's shape and be
 // castable to self's dtype: exp_ on an int tensor would silently truncate, so it
 // is refused, as PyTorch does.
+// A write through a tensor with a stride-0 dim of size > 1 (an expand) would
+// land on one element several times: refused, with PyTorch's message.
+inline void check_no_internal_overlap(const Tensor& self, const char* name) {
+  for (int64_t d = 0; d < self.dim(); ++d)
+    NORCH_CHECK(!(self.strides()[d] == 0 && self.sizes()[d] > 1), name,
+                ": unsupported operation: more than one element of the written-to tensor refers to a single "
+                "memory location. Please clone() the tensor before performing the operation.");
+}
+
 template <typename OutOfPlace, typename Direct = std::nullptr_t>
 Tensor& inplace(Tensor& self, const char* name, bool record, OutOfPlace out_of_place, Direct direct = nullptr) {
   autograd::check_inplace(self, name);
+  check_no_internal_overlap(self, name);
   if constexpr (!std::is_null_pointer_v<Direct>) {
     if (!record) {
       direct();

@@ -79,3 +79,24 @@ def test_clamp_with_a_nan_bound_matches_pytorch(lo, hi):
     out = norch.clamp(norch.tensor(x), lo, hi).numpy()
     ref = torch.clamp(torch.tensor(x), lo, hi).numpy()
     np.testing.assert_array_equal(out, ref)
+
+
+# Issue 9, item 9: an in-place op on a self-overlapping tensor (an expand) would
+# write some elements several times; PyTorch refuses it, and so does norch.
+INPLACE_ON_EXPANDED = [lambda t: t.add_(1), lambda t: t.mul_(2), lambda t: t.exp_(), lambda t: t.clamp_(0, 1),
+                       lambda t: t.neg_(), lambda t: t.sub_(norch.ones(3, 2) if isinstance(t, norch.Tensor)
+                                                        else torch.ones(3, 2))]
+
+
+@pytest.mark.parametrize("i", range(len(INPLACE_ON_EXPANDED)))
+def test_inplace_on_a_self_overlapping_tensor_is_refused(i):
+    fn = INPLACE_ON_EXPANDED[i]
+    for lib in (norch, torch):
+        base = lib.zeros(1, 2)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            fn(base.expand(3, 2))
+        assert base.tolist() == [[0.0, 0.0]]          # nothing was written
+    # A stride-0 dim of size 1 overlaps nothing.
+    t = norch.zeros(1, 2).expand(1, 2)
+    t.add_(1)
+    assert t.tolist() == [[1.0, 1.0]]
