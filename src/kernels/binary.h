@@ -92,9 +92,9 @@ extern DispatchStub<BinaryKernel> binary_stub;
 // float types; Compare ones return bool; Bitwise and Shift ones take integers.
 namespace functors {
 
-struct Add { template <typename T> NORCH_HD T operator()(T a, T b) const { return static_cast<T>(a + b); } };
-struct Sub { template <typename T> NORCH_HD T operator()(T a, T b) const { return static_cast<T>(a - b); } };
-struct Mul { template <typename T> NORCH_HD T operator()(T a, T b) const { return static_cast<T>(a * b); } };
+struct Add { template <typename T> NORCH_HD T operator()(T a, T b) const { return wrapping_add(a, b); } };
+struct Sub { template <typename T> NORCH_HD T operator()(T a, T b) const { return wrapping_sub(a, b); } };
+struct Mul { template <typename T> NORCH_HD T operator()(T a, T b) const { return wrapping_mul(a, b); } };
 struct Div { template <typename T> NORCH_HD T operator()(T a, T b) const { return a / b; } };
 struct FloorDiv { template <typename T> NORCH_HD T operator()(T a, T b) const { return floor_divide(a, b); } };
 struct TruncDiv {
@@ -152,7 +152,13 @@ struct BitXor { template <typename T> NORCH_HD T operator()(T a, T b) const { re
 // Shifts past the width give 0 (or -1 for a negative value shifted right), as in PyTorch.
 struct LeftShift {
   template <typename T> NORCH_HD T operator()(T a, T b) const {
-    return (b < 0 || b >= T(sizeof(T) * 8)) ? T(0) : T(a << b);
+    // Shifted as unsigned: a negative value shifted left is undefined in C++17.
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      using U = std::make_unsigned_t<T>;
+      return (b < 0 || b >= T(sizeof(T) * 8)) ? T(0) : static_cast<T>(static_cast<U>(a) << b);
+    } else {
+      return (b < 0 || b >= T(sizeof(T) * 8)) ? T(0) : T(a << b);
+    }
   }
 };
 struct RightShift {

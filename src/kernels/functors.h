@@ -23,7 +23,41 @@ NORCH_HD inline T wrapping_neg(T a) {
   if constexpr (std::is_signed_v<T> && std::is_integral_v<T>)
     return static_cast<T>(static_cast<std::make_unsigned_t<T>>(0) - static_cast<std::make_unsigned_t<T>>(a));
   else
-    return -a;
+    return static_cast<T>(-a);
+}
+
+// Signed integer +, - and * wrap (two's complement), which is what PyTorch's
+// results are; signed overflow is undefined in C++, so they run in unsigned
+// arithmetic, where wrapping is defined. Other types compute as written.
+template <typename T>
+inline constexpr bool kWrapsSigned = std::is_integral_v<T> && std::is_signed_v<T>;
+
+template <typename T>
+NORCH_HD inline T wrapping_add(T a, T b) {
+  if constexpr (kWrapsSigned<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
+  } else {
+    return static_cast<T>(a + b);
+  }
+}
+template <typename T>
+NORCH_HD inline T wrapping_sub(T a, T b) {
+  if constexpr (kWrapsSigned<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
+  } else {
+    return static_cast<T>(a - b);
+  }
+}
+template <typename T>
+NORCH_HD inline T wrapping_mul(T a, T b) {
+  if constexpr (kWrapsSigned<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
+  } else {
+    return static_cast<T>(a * b);
+  }
 }
 
 // Python's floor division: rounds toward -inf (integer divisors of zero are refused

@@ -120,12 +120,12 @@ template <typename T>
 inline constexpr bool is_float_v = std::is_floating_point_v<T>;
 
 struct Neg {
-  template <typename T> NORCH_HD T operator()(T a) const { return static_cast<T>(-a); }
+  template <typename T> NORCH_HD T operator()(T a) const { return wrapping_neg(a); }
 };
 struct Abs {
   template <typename T> NORCH_HD T operator()(T a) const {
     if constexpr (std::is_unsigned_v<T>) return a;
-    else return a < 0 ? static_cast<T>(-a) : a;
+    else return a < 0 ? wrapping_neg(a) : a;
   }
 };
 struct Sign {
@@ -151,7 +151,7 @@ struct Frac {
   template <typename T> NORCH_HD T operator()(T a) const { if constexpr (is_float_v<T>) return a - std::trunc(a); else return 0; }
 };
 struct Square {
-  template <typename T> NORCH_HD T operator()(T a) const { return static_cast<T>(a * a); }
+  template <typename T> NORCH_HD T operator()(T a) const { return wrapping_mul(a, a); }
 };
 struct Relu {
   // NaN passes through, as in PyTorch (a comparison with NaN is false either way).

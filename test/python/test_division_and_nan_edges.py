@@ -100,3 +100,22 @@ def test_inplace_on_a_self_overlapping_tensor_is_refused(i):
     t = norch.zeros(1, 2).expand(1, 2)
     t.add_(1)
     assert t.tolist() == [[1.0, 1.0]]
+
+
+# Issue 9, item 7: signed overflow wraps (two's complement) as in PyTorch, computed
+# without undefined behaviour (the sanitizer build, scripts/sanitize.sh, checks that).
+WRAPPING = [
+    ("add", lambda L, a, b: a + b), ("sub", lambda L, a, b: a - b), ("mul", lambda L, a, b: a * b),
+    ("neg", lambda L, a, b: -a), ("abs", lambda L, a, b: L.abs(a)), ("square", lambda L, a, b: L.square(a)),
+    ("lshift", lambda L, a, b: a << L.tensor([1, 3, 62, 0, 5], dtype=a.dtype) if a.dtype == L.int64
+     else a << L.tensor([1, 3, 30, 0, 5], dtype=a.dtype)),
+]
+
+
+@pytest.mark.parametrize("name,fn", WRAPPING, ids=[w[0] for w in WRAPPING])
+@pytest.mark.parametrize("dtype,lo,hi", [("int64", -2**63, 2**63 - 1), ("int32", -2**31, 2**31 - 1)])
+def test_signed_overflow_wraps_like_pytorch(name, fn, dtype, lo, hi):
+    a_vals, b_vals = [hi, lo, -7, lo, hi // 3], [1, -1, hi, lo, 5]
+    na, nb = norch.tensor(a_vals, dtype=getattr(norch, dtype)), norch.tensor(b_vals, dtype=getattr(norch, dtype))
+    ta, tb = torch.tensor(a_vals, dtype=getattr(torch, dtype)), torch.tensor(b_vals, dtype=getattr(torch, dtype))
+    same(fn(norch, na, nb), fn(torch, ta, tb))
