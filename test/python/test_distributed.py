@@ -142,7 +142,7 @@ def test_launcher_command_lines(mpi):
 # ---- DistributedSampler: no process group needed when num_replicas and rank are given ----
 
 def _torch_sampler(n, replicas, rank, drop_last, shuffle, perm=None):
-    torch = pytest.importorskip("torch")
+    import torch
     from torch.utils.data.distributed import DistributedSampler as TorchSampler
     sampler = TorchSampler(range(n), num_replicas=replicas, rank=rank, shuffle=shuffle, drop_last=drop_last)
     if perm is None:

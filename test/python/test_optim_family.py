@@ -9,7 +9,7 @@ import pytest
 import norch
 import norch.optim as optim
 
-torch = pytest.importorskip("torch")
+import torch  # the oracle: required, never skipped
 
 rng = np.random.default_rng(1)
 # A matrix, a vector and a stack of matrices (Adafactor factors the last two dimensions).
