@@ -1,7 +1,7 @@
 // CUDA elementwise kernels behind the same DispatchStubs as the CPU ones:
 // copy/cast, fill and add (through the functor the CPU kernel runs). Other ops on CUDA raise "not implemented on cuda"
 // from the stub until their kernels are added here.
-#include <cuda_runtime.h>
+#include "kernels/cuda/common.cuh"
 
 #include "kernels/binary.h"
 #include "kernels/copy.h"
@@ -10,34 +10,6 @@
 namespace norch::cuda_kernels {
 
 namespace {
-
-constexpr int kMaxDims = 16;
-
-// The iterator's geometry passed by value to the kernel.
-struct Geometry {
-  int ndim;
-  int64_t sizes[kMaxDims];
-  int64_t strides[3][kMaxDims];  // bytes, per operand (output first)
-};
-
-Geometry geometry(const TensorIterator& it) {
-  Geometry g{};
-  g.ndim = it.ndim();
-  for (int d = 0; d < it.ndim(); ++d) {
-    g.sizes[d] = it.shape()[d];
-    for (int k = 0; k < it.ntensors() && k < 3; ++k) g.strides[k][d] = it.strides(k)[d];
-  }
-  return g;
-}
-
-__device__ inline void offsets(const Geometry& g, int64_t linear, int64_t* off, int nops) {
-  for (int k = 0; k < nops; ++k) off[k] = 0;
-  for (int d = g.ndim - 1; d >= 0; --d) {
-    int64_t i = linear % g.sizes[d];
-    linear /= g.sizes[d];
-    for (int k = 0; k < nops; ++k) off[k] += i * g.strides[k][d];
-  }
-}
 
 // out = f(a, b) with a functor shared with the CPU kernels (kernels/binary.h).
 template <typename T, typename F>
@@ -76,19 +48,9 @@ __global__ void fill_kernel(char* out, T value, Geometry g, int64_t n) {
   }
 }
 
-int blocks_for(int64_t n) {
-  int64_t b = (n + 255) / 256;
-  return static_cast<int>(b < 65535 ? (b < 1 ? 1 : b) : 65535);
-}
-
-void check_launch(const char* what) {
-  cudaError_t err = cudaGetLastError();
-  NORCH_CHECK(err == cudaSuccess, what, ": CUDA kernel launch failed: ", cudaGetErrorString(err));
-}
-
 template <typename T, typename F>
 void launch_binary(TensorIterator& it, F f) {
-  binary_elementwise<T><<<blocks_for(it.numel()), 256>>>(it.data(0), it.data(1), it.data(2), geometry(it), it.numel(),
+  binary_elementwise<T><<<blocks_for(it.numel()), kThreads, 0, cuda::current_stream()>>>(it.data(0), it.data(1), it.data(2), geometry(it), it.numel(),
                                                          it.is_contiguous(), f);
 }
 
@@ -103,7 +65,7 @@ void binary_cuda(TensorIterator& it, BinaryOp op) {
 template <typename To>
 void launch_copy(TensorIterator& it) {
   NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), "copy_", [&] {
-    copy_kernel<To, scalar_t><<<blocks_for(it.numel()), 256>>>(it.data(0), it.data(1), geometry(it), it.numel());
+    copy_kernel<To, scalar_t><<<blocks_for(it.numel()), kThreads, 0, cuda::current_stream()>>>(it.data(0), it.data(1), geometry(it), it.numel());
   });
 }
 
@@ -116,7 +78,7 @@ void copy_cuda(TensorIterator& it) {
 template <typename T>
 void launch_fill(TensorIterator& it, const Scalar& value) {
   T v = value.is_floating_point() ? static_cast<T>(value.to_double()) : static_cast<T>(value.to_int());
-  fill_kernel<T><<<blocks_for(it.numel()), 256>>>(it.data(0), v, geometry(it), it.numel());
+  fill_kernel<T><<<blocks_for(it.numel()), kThreads, 0, cuda::current_stream()>>>(it.data(0), v, geometry(it), it.numel());
 }
 
 void fill_cuda(const Tensor& self, const Scalar& value) {

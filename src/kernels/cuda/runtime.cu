@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "kernels/cuda/common.cuh"
 #include "norch/backend.h"
 
 namespace norch::cuda {
@@ -150,6 +151,12 @@ void memcpy(void* dst, Device dst_device, const void* src, Device src_device, si
   cudaMemcpyKind kind = dst_device.is_cuda() ? (src_device.is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
                                              : (src_device.is_cuda() ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
   check(cudaMemcpy(dst, src, nbytes, kind), "memcpy");
+}
+
+cudaStream_t current_stream() { return nullptr; }
+void* allocate_workspace(size_t nbytes) { return nbytes ? allocator().allocate(nbytes) : nullptr; }
+void release_workspace(void* p) {
+  if (p) allocator().release(p);
 }
 
 size_t memory_allocated() { return is_available() ? allocator().allocated() : 0; }
