@@ -1,7 +1,8 @@
 """ONNX handlers for the losses, interpolate and one_hot of norch.nn.functional.
 
 Class-index cross entropy and NLL map onto ONNX's SoftmaxCrossEntropyLoss and
-NegativeLogLikelihoodLoss (ignore_index and class weights included); the regression and
+NegativeLogLikelihoodLoss (ignore_index and class weights included); cross entropy with
+class-probability targets or label smoothing is PyTorch's formula over LogSoftmax; the regression and
 binary losses are written out with elementwise nodes in PyTorch's formulas, the log in
 binary_cross_entropy clamped at -100 as PyTorch clamps it.
 """
@@ -65,9 +66,45 @@ def _huber(g, input, target, reduction="mean", delta=1.0):
 
 @handler("_nn.cross_entropy")
 def _cross_entropy(g, input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    if target.dtype.is_floating_point or label_smoothing:
-        raise Unsupported("class-probability targets or label_smoothing (ONNX's loss takes class indices)")
-    return _class_loss(g, "SoftmaxCrossEntropyLoss", input, target, weight, ignore_index, reduction)
+    eps = float(label_smoothing)
+    if not target.dtype.is_floating_point and not eps:
+        return _class_loss(g, "SoftmaxCrossEntropyLoss", input, target, weight, ignore_index, reduction)
+    # PyTorch's formulas (aten cross_entropy_loss_prob_target / _label_smoothing), written out
+    dt = g.out.dtype
+    cdim = 0 if input.dim() == 1 else 1
+    C = input.shape[cdim]
+    logp = g.op("LogSoftmax", g.v(input, dt), axis=cdim)
+    w = None
+    if weight is not None:
+        wshape = [1] * input.dim()
+        wshape[cdim] = C
+        w = g.op("Reshape", g.v(weight, dt), g.i64(wshape))
+    if target.dtype.is_floating_point:
+        t = g.v(target, dt)
+        if eps:
+            t = g.op("Add", g.op("Mul", t, g.scalar(1.0 - eps, dt)), g.scalar(eps / C, dt))
+        prod = g.op("Mul", logp, t)
+        if w is not None:
+            prod = g.op("Mul", prod, w)
+        loss = g.op("Neg", g.op("ReduceSum", prod, g.i64([cdim]), keepdims=0))
+        return _reduce(g, loss, reduction)  # mean: over the N * d1 * ... positions
+    nll = _class_loss(g, "NegativeLogLikelihoodLoss", input, target, weight, ignore_index, reduction, logp)
+    t = g.v(target, _C.int64)
+    valid = g.op("Not", g.op("Equal", t, g.const(np.int64(ignore_index))))
+    smooth = logp if w is None else g.op("Mul", logp, w)
+    smooth = g.op("Neg", g.op("ReduceSum", smooth, g.i64([cdim]), keepdims=0))
+    smooth = g.op("Where", valid, smooth, g.scalar(0.0, dt))
+    if reduction == "mean":
+        if weight is None:
+            denom = g.op("ReduceSum", g.cast(valid, dt), keepdims=0)
+        else:
+            safe = g.op("Where", valid, t, g.const(np.int64(0)))
+            wt = g.op("Where", valid, g.op("Gather", g.v(weight, dt), safe, axis=0), g.scalar(0.0, dt))
+            denom = g.op("ReduceSum", wt, keepdims=0)
+        smooth = g.op("Div", g.op("ReduceSum", smooth, keepdims=0), denom)
+    else:
+        smooth = _reduce(g, smooth, reduction)
+    return g.op("Add", g.op("Mul", nll, g.scalar(1.0 - eps, dt)), g.op("Mul", smooth, g.scalar(eps / C, dt)))
 
 
 @handler("_nn.nll_loss")
@@ -75,8 +112,8 @@ def _nll(g, input, target, weight=None, ignore_index=-100, reduction="mean"):
     return _class_loss(g, "NegativeLogLikelihoodLoss", input, target, weight, ignore_index, reduction)
 
 
-def _class_loss(g, op_type, input, target, weight, ignore_index, reduction):
-    x, t = g.v(input), g.v(target, _C.int64)
+def _class_loss(g, op_type, input, target, weight, ignore_index, reduction, x=None):
+    x, t = x or g.v(input), g.v(target, _C.int64)
     if input.dim() == 1:  # unbatched (C,) with a 0-d target
         x, t = g.op("Unsqueeze", x, g.i64([0])), g.op("Unsqueeze", t, g.i64([0]))
     out = g.op(op_type, x, t, None if weight is None else g.v(weight, input.dtype), reduction=reduction,
@@ -145,6 +182,9 @@ def _interpolate(g, input, size=None, scale_factor=None, mode="nearest", align_c
     elif mode in ("linear", "bilinear"):
         attrs = dict(mode="linear", coordinate_transformation_mode="align_corners" if align_corners
                      else "pytorch_half_pixel")
+    elif mode == "area":
+        from ._ops_window import adaptive_avg_name
+        return adaptive_avg_name(g, g.v(input), list(input.shape[2:]), list(g.out.shape[2:]))
     else:
         raise Unsupported(f"mode={mode!r}")
     x = g.v(input)

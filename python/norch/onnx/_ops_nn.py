@@ -23,6 +23,7 @@ def python_targets():
     T = _C.Tensor
     return {"F.linear": (F, "linear"), "F.leaky_relu": (F, "leaky_relu"), "F.elu": (F, "elu"),
             "F.hardtanh": (F, "hardtanh"), "F.relu6": (F, "relu6"),
+            "F.instance_norm": (F, "instance_norm"), "F.embedding_bag": (F, "embedding_bag"),
             "nn.RNNBase.forward": (RNNBase, "forward"),
             "Tensor.to": (T, "to"), "Tensor.type_as": (T, "type_as")}
 
@@ -50,15 +51,24 @@ def _linear(g, input, weight, bias=None):
 
 def _conv(nd):
     def h(g, input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        if isinstance(padding, str):
-            raise Unsupported(f"padding={padding!r} (norch's modules pad explicitly; pass numbers)")
+        d = _tup(dilation, nd)
+        if padding == "valid":
+            begin = end = [0] * nd
+        elif padding == "same":
+            # PyTorch puts the odd element of the total padding at the end
+            total = [di * (k - 1) for di, k in zip(d, weight.shape[2:])]
+            begin = [t // 2 for t in total]
+            end = [t - b for t, b in zip(total, begin)]
+        elif isinstance(padding, str):
+            raise Unsupported(f"padding={padding!r}")
+        else:
+            begin = end = _tup(padding, nd)
         unbatched = input.dim() == nd + 1
         x = g.v(input)
         if unbatched:
             x = g.op("Unsqueeze", x, g.i64([0]))
-        p = _tup(padding, nd)
         y = g.op("Conv", x, g.v(weight), None if bias is None else g.v(bias), strides=_tup(stride, nd),
-                 pads=p + p, dilations=_tup(dilation, nd), group=int(groups),
+                 pads=list(begin) + list(end), dilations=d, group=int(groups),
                  kernel_shape=list(weight.shape[2:]))
         return g.op("Squeeze", y, g.i64([0])) if unbatched else y
     return h
@@ -116,46 +126,6 @@ def _max_pool(nd):
 
 handler("_nn.max_pool1d_with_indices")(_max_pool(1))
 handler("_nn.max_pool2d_with_indices")(_max_pool(2))
-
-
-def _avg_pool(nd):
-    def h(g, input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-          divisor_override=None):
-        if divisor_override is not None:
-            raise Unsupported("divisor_override")
-        k = _tup(kernel_size, nd)
-        s = _tup(stride, nd) if stride not in (None, [], ()) else k
-        p = _tup(padding, nd)
-        if ceil_mode and any(p):
-            raise Unsupported("ceil_mode with padding (ONNX counts the windows differently)")
-        return _batched(g, input, nd, lambda x: g.op(
-            "AveragePool", x, kernel_shape=k, strides=s, pads=p + p, ceil_mode=int(bool(ceil_mode)),
-            count_include_pad=int(bool(count_include_pad))))
-    return h
-
-
-handler("_nn.avg_pool1d")(_avg_pool(1))
-handler("_nn.avg_pool2d")(_avg_pool(2))
-
-
-def _adaptive_avg(nd):
-    def h(g, input, output_size):
-        ins = list(input.shape[-nd:])
-        outs = _tup(output_size, nd) if not isinstance(output_size, (list, tuple)) or None not in output_size \
-            else [ins[i] if o is None else int(o) for i, o in enumerate(output_size)]
-        if all(o == 1 for o in outs):
-            return _batched(g, input, nd, lambda x: g.op("GlobalAveragePool", x))
-        sizes = g.sizes(input)[-nd:]
-        if any(isinstance(s, SymInt) and not s.static for s in sizes) or any(i % o for i, o in zip(ins, outs)):
-            raise Unsupported(f"output_size {tuple(outs)} from input size {tuple(ins)}: only output sizes that "
-                              "divide the input (or 1) have a fixed window in ONNX")
-        k = [i // o for i, o in zip(ins, outs)]
-        return _batched(g, input, nd, lambda x: g.op("AveragePool", x, kernel_shape=k, strides=k))
-    return h
-
-
-handler("_nn.adaptive_avg_pool1d")(_adaptive_avg(1))
-handler("_nn.adaptive_avg_pool2d")(_adaptive_avg(2))
 
 
 # ---- normalization -------------------------------------------------------------------
@@ -228,27 +198,65 @@ def _embedding(g, input, weight, padding_idx=None, *args):
     return g.op("Gather", g.v(weight), g.v(input, _C.int64), axis=0)
 
 
+@handler("F.embedding_bag")
+def _embedding_bag(g, input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    if max_norm is not None:
+        raise Unsupported("max_norm (renormalises the weight in place)")
+    dt = g.out.dtype
+    ids = g.v(input, _C.int64)
+    emb = g.op("Gather", g.v(weight), ids, axis=0)  # (B, L, D) or (n, D)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    keep = g.op("Not", g.op("Equal", ids, g.const(np.int64(padding_idx)))) if padding_idx is not None else None
+    if input.dim() == 2:
+        if per_sample_weights is not None:
+            emb = g.op("Mul", emb, g.op("Unsqueeze", g.v(per_sample_weights, dt), g.i64([-1])))
+        member = None if keep is None else g.op("Unsqueeze", keep, g.i64([-1]))  # (B, L, 1)
+        axis = 1
+    else:
+        # member[b, i]: element i lies in bag b (its offset is the last one <= i) and is not padding
+        n = g.op("Squeeze", g.op("Shape", ids), g.i64([0]))
+        pos = g.op("Range", g.const(np.int64(0)), n, g.const(np.int64(1)))
+        off = g.v(offsets, _C.int64)
+        bag = g.op("Sub", g.op("ReduceSum", g.cast(g.op("LessOrEqual", g.op("Unsqueeze", off, g.i64([0])),
+                                                              g.op("Unsqueeze", pos, g.i64([1]))), _C.int64),
+                                 g.i64([1]), keepdims=0), g.const(np.int64(1)))
+        nb = g.op("Shape", off)
+        if include_last_offset:
+            nb = g.op("Sub", nb, g.i64([1]))
+        bags = g.op("Range", g.const(np.int64(0)), g.op("Squeeze", nb, g.i64([0])), g.const(np.int64(1)))
+        member = g.op("Equal", g.op("Unsqueeze", bags, g.i64([1])), g.op("Unsqueeze", bag, g.i64([0])))
+        if keep is not None:
+            member = g.op("And", member, g.op("Unsqueeze", keep, g.i64([0])))
+        if per_sample_weights is not None:
+            emb = g.op("Mul", emb, g.op("Unsqueeze", g.v(per_sample_weights, dt), g.i64([-1])))
+        emb = g.op("Unsqueeze", emb, g.i64([0]))  # (1, n, D) against member (B, n, 1)
+        member = g.op("Unsqueeze", member, g.i64([-1]))
+        axis = 1
+    zero = g.scalar(0.0, dt)
+    if mode == "max":
+        if member is None:
+            return g.op("ReduceMax", emb, axes=[axis], keepdims=0)
+        low = g.scalar(-np.inf, dt)
+        m = g.op("ReduceMax", g.op("Where", member, emb, low), axes=[axis], keepdims=0)
+        return g.op("Where", g.op("Equal", m, low), zero, m)  # an empty bag is 0
+    if member is not None:
+        emb = g.op("Where", member, emb, zero)
+    total = g.op("ReduceSum", emb, g.i64([axis]), keepdims=0)
+    if mode == "sum":
+        return total
+    if member is None:
+        return g.op("ReduceMean", emb, axes=[axis], keepdims=0)
+    count = g.op("ReduceSum", g.cast(member, dt), g.i64([axis]), keepdims=0)
+    return g.op("Div", total, g.op("Max", count, g.scalar(1.0, dt)))
+
+
 @handler("_nn.dropout")
 def _dropout(g, input, p=0.5, training=True):
     if training and p > 0:
         raise Unsupported("dropout in training mode")
     return g.op("Identity", g.v(input))
-
-
-@handler("_nn.pad")
-def _pad(g, input, pad, mode="constant", value=None):
-    n = input.dim()
-    pad = [int(p) for p in pad]
-    begins, ends = [0] * n, [0] * n
-    for i in range(len(pad) // 2):
-        d = n - 1 - i
-        begins[d], ends[d] = pad[2 * i], pad[2 * i + 1]
-    onnx_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}.get(mode)
-    if onnx_mode is None:
-        raise Unsupported(f"mode={mode!r} (needs opset 19)")
-    dt = g.out.dtype
-    cv = g.scalar(0 if value is None else value, dt) if onnx_mode == "constant" else None
-    return g.op("Pad", g.v(input, dt), g.i64(begins + ends), cv, mode=onnx_mode)
 
 
 @handler("F.leaky_relu")
@@ -272,4 +280,4 @@ def _relu6(g, input, inplace=False):
     return _hardtanh(g, input, 0.0, 6.0)
 
 
-from . import _ops_rnn, _ops_loss  # noqa: E402,F401
+from . import _ops_rnn, _ops_loss, _ops_window, _ops_math  # noqa: E402,F401

@@ -107,13 +107,6 @@ def _expm1(g, input):
     return g.op("Sub", g.op("Exp", g.v(input, g.out.dtype)), g.scalar(1.0, g.out.dtype))
 
 
-@handler(*_keys("logical_not"), "Tensor.__invert__")
-def _not(g, input):
-    if str(input.dtype) != "norch.bool":
-        raise Unsupported("bitwise not of an integer tensor needs opset 18")
-    return g.op("Not", g.v(input))
-
-
 @handler(*_keys("isnan", inplace=False))
 def _isnan(g, input):
     return g.op("IsNaN", g.v(input))
@@ -251,18 +244,6 @@ def _logical(op_type):
 handler(*_keys("logical_and"))(_logical("And"))
 handler(*_keys("logical_or"))(_logical("Or"))
 handler(*_keys("logical_xor"))(_logical("Xor"))
-
-
-def _bool_only(op_type):
-    def h(g, input, other):
-        if str(g.out.dtype) != "norch.bool":
-            raise Unsupported("bitwise ops on integer tensors need opset 18")
-        return g.op(op_type, g.v(input, _C.bool), g.v(other, _C.bool))
-    return h
-
-
-for _n, _op in (("and", "And"), ("or", "Or"), ("xor", "Xor")):
-    handler(f"Tensor.__{_n}__", f"Tensor.__r{_n}__", f"Tensor.__i{_n}__", *_keys(f"bitwise_{_n}"))(_bool_only(_op))
 
 
 @handler(*_keys("clamp", "clip"))

@@ -9,7 +9,7 @@ SymInt is *recorded*: it runs for real, then its handler (``HANDLERS[key]``) emi
 nodes for it. Calls made inside it run plain, so a composite with a handler is one ONNX
 pattern, while a Python composite without one (gelu, silu, MultiheadAttention, ...) is
 traced through to the C++ ops it is built of. A C++ op with no handler, a custom
-autograd.Function, or reading a traced tensor's data in Python (item, bool, numpy) is an
+autograd.Function, a random draw, or reading a traced tensor's data in Python (item, bool, numpy) is an
 error naming the op and the module path (kept by forward pre/post hooks).
 
 Values are identified by the Python object (``id``), which the tracer keeps alive. The
@@ -47,6 +47,13 @@ _METADATA = {"__init__", "__doc__", "__module__", "_pybind11_conduit_v1_", "dim"
 # Calls that hand a traced tensor's data to Python: the graph cannot follow them.
 _DATA_DEPENDENT = {"Tensor.item", "Tensor.numpy", "Tensor.__bool__", "Tensor.__float__", "Tensor.__int__",
                    "Tensor.__index__", "Tensor.__array__", "Tensor.__setitem__", "Tensor.tolist"}
+
+# Random draws: their result would be frozen into the graph as one constant sample, so
+# any call while an export runs is refused, traced arguments or not.
+_RANDOM = {"rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm", "bernoulli", "normal",
+           "multinomial", "Tensor.uniform_", "Tensor.normal_", "Tensor.exponential_", "Tensor.random_",
+           "Tensor.bernoulli_", "Tensor.bernoulli", "Tensor.multinomial", "Tensor.cauchy_", "Tensor.log_normal_",
+           "Tensor.geometric_"}
 
 _ORIG_SHAPE = _C.Tensor.__dict__["shape"].__get__
 
@@ -248,6 +255,9 @@ def _is_inplace(key):
 
 
 def _wrap(key, orig):
+    if key in _RANDOM:
+        return _wrap_random(key, orig)
+
     def wrapper(*args, **kwargs):
         tr = _ACTIVE
         if tr is None or tr.depth or not (tr.any_traced(args) or tr.any_traced(kwargs)):
@@ -258,6 +268,18 @@ def _wrap(key, orig):
         finally:
             tr.depth -= 1
         return tr.record(key, args, kwargs, out)
+    wrapper.__wrapped__ = orig
+    return wrapper
+
+
+def _wrap_random(key, orig):
+    def wrapper(*args, **kwargs):
+        tr = _ACTIVE
+        if tr is not None and not tr.depth:
+            raise UnsupportedOperatorError(
+                f"{_display(key)} draws random numbers in {tr.where()}; an ONNX graph would hold one fixed draw "
+                "(export in eval mode, or pass the random values as an input)")
+        return orig(*args, **kwargs)
     wrapper.__wrapped__ = orig
     return wrapper
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ... import _C
+from ...onnx import is_in_onnx_export
 from .conv import avg_pool1d, avg_pool2d, pad
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_avg_pool3d",
@@ -385,7 +386,9 @@ def _unpool_nd(input, indices, n, kernel_size, stride, padding, output_size, nam
     N, C = x.shape[:2]
     M = int(np.prod(outs))
     flat_idx = idx.reshape(N, C, -1).long()
-    if flat_idx.numel() and (int(flat_idx.max().item()) >= M or int(flat_idx.min().item()) < 0):
+    # the index check reads the data: an ONNX export (which cannot) leaves it to the runtime
+    if flat_idx.numel() and not is_in_onnx_export() and (int(flat_idx.max().item()) >= M or
+                                                         int(flat_idx.min().item()) < 0):
         raise RuntimeError(f"Found an invalid max index: {int(flat_idx.max().item())} (output volumes are of "
                            f"size {'x'.join(str(o) for o in outs)}")
     out = _C.zeros([N, C, M], dtype=x.dtype, device=x.device).scatter_add(2, flat_idx, x.reshape(N, C, -1))
