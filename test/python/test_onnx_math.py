@@ -143,3 +143,22 @@ def test_nonzero_argwhere_masked_select_follow_the_data():
     _check(lambda x: x.masked_select(x > 0.3), make)
     _check(lambda x: norch.masked_select(x, norch.tensor([True, False, True, True])), make)  # broadcast mask
     _check(lambda x: x[0].nonzero(as_tuple=True)[0], make)
+
+
+def test_index_put():
+    rows, cols = norch.tensor([0, 2, -1]), norch.tensor([1, 1, 0])
+    _check(lambda x, v: norch.index_put(x, (rows, cols), v), lambda b: [norch.randn(4, 3, 5), norch.randn(3, 5)],
+           dyn=None)
+    _check(lambda x: norch.index_put(x, (rows,), x[1:4] * 3), lambda b: [norch.randn(4, b)], dyn=(1,))
+    _check(lambda x: x.index_put((norch.tensor([1, 1, 0]),), x[:3] * 2, accumulate=True), lambda b: [norch.randn(b + 3)],
+           dyn=None, batches=(2, 2))
+    _check(lambda x: x.index_put((norch.tensor([[0], [2]]), norch.tensor([1, 0])), norch.tensor(5.0)),
+           lambda b: [norch.randn(3, 2)], dyn=None)
+
+
+def test_unique():
+    _check(lambda x: norch.unique(x), lambda b: [norch.randint(0, 5, (b, 4))])
+    _check(lambda x: x.unique(return_inverse=True, return_counts=True), lambda b: [norch.randint(-3, 3, (b, 3))])
+    _check(lambda x: norch.unique(x, sorted=False, return_counts=True, dim=0),
+           lambda b: [norch.randint(0, 2, (b + 2, 2))])
+    _check(lambda x: norch.unique(x.round(), dim=1), lambda b: [norch.randn(b, 5).clamp(-1, 1)])

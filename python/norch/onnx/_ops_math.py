@@ -1,5 +1,6 @@
 """ONNX handlers for the tensor ops opset 17 has no single node for: cumprod, atan2, hypot,
-sinc, nan_to_num, integer bitwise ops and shifts, index_add, nonzero and masked_select.
+sinc, nan_to_num, integer bitwise ops and shifts, index_add, index_put, nonzero, unique and
+masked_select.
 
 cumprod is a Scan whose body multiplies the running product by each slice: the products
 are taken in norch's order, so the result is exact, and the scanned axis may be dynamic.
@@ -275,3 +276,43 @@ def _masked_select(g, input, mask):
     xb = g.op("Where", m, x, x)  # input broadcast against the mask
     return g.op("Compress", g.op("Reshape", xb, g.i64([-1])),
                 g.op("Reshape", g.op("Expand", m, g.op("Shape", xb)), g.i64([-1])), axis=0)
+
+
+@handler(*_keys("unique", inplace=False))
+def _unique(g, input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    # norch (as PyTorch on the CPU) sorts whatever ``sorted`` says, as ONNX's Unique with sorted=1
+    x = g.v(input)
+    if dim is None:
+        y, _, inverse, counts = g.op("Unique", x, outputs=4, sorted=1)
+        inverse = g.op("Reshape", inverse, g.op("Shape", x))
+    else:
+        axis = dim % max(input.dim(), 1)
+        y, _, inverse, counts = g.op("Unique", x, outputs=4, sorted=1, axis=axis)
+    names = [y]
+    if return_inverse:
+        names.append(inverse)
+    if return_counts:
+        names.append(counts)
+    return names
+
+
+@handler(*_keys("index_put"))
+def _index_put(g, input, indices, values, accumulate=False):
+    dt = g.out.dtype
+    indices = list(indices)
+    if not indices or any(not isinstance(i, _C.Tensor) or str(i.dtype) == "norch.bool" for i in indices):
+        raise Unsupported("indices other than integer tensors (a boolean mask gives a data-dependent shape)")
+    x = g.v(input, dt)
+    idx = [g.v(i, _C.int64) for i in indices]
+    # the index tensors broadcast together; each becomes one coordinate of ScatterND's last axis
+    common = idx[0]
+    for i in idx[1:]:
+        common = g.op("Add", common, i)
+    shape = g.op("Shape", common)
+    coords = g.op("Concat", *[g.op("Unsqueeze", g.op("Expand", i, shape), g.i64([-1])) for i in idx], axis=-1)
+    # negative indices count from the end of their dim
+    sizes = g.op("Slice", g.op("Shape", x), g.i64([0]), g.i64([len(idx)]))
+    coords = g.op("Where", g.op("Less", coords, g.const(np.int64(0))), g.op("Add", coords, sizes), coords)
+    rest = g.op("Slice", g.op("Shape", x), g.i64([len(idx)]), g.i64([np.iinfo(np.int64).max]))
+    upd = g.op("Expand", g.v(values, dt), g.op("Concat", shape, rest, axis=0))
+    return g.op("ScatterND", x, coords, upd, reduction="add" if accumulate else None)
