@@ -162,3 +162,40 @@ def test_unique():
     _check(lambda x: norch.unique(x, sorted=False, return_counts=True, dim=0),
            lambda b: [norch.randint(0, 2, (b + 2, 2))])
     _check(lambda x: norch.unique(x.round(), dim=1), lambda b: [norch.randn(b, 5).clamp(-1, 1)])
+
+
+def test_factories_sized_by_a_dynamic_axis():
+    _check(lambda x: x @ norch.eye(x.shape[1]) + norch.eye(x.shape[0], 3)[:, :1], lambda b: [norch.randn(b, 3)],
+           dyn=(0, 1))
+    _check(lambda x: x + norch.linspace(-1.0, 2.0, x.shape[1]), lambda b: [norch.randn(2, b + 1)], dyn=(1,))
+    _check(lambda x: norch.sum_to(x, (1, x.shape[1])) + norch.sum_to(x * 2, (x.shape[1],)),
+           lambda b: [norch.randn(b, 3)])
+
+
+def test_unmapped_entry_points_are_the_listed_ones():
+    """A new C++ op or Tensor method without an ONNX mapping fails here: map it, or list it
+    with the reason it has none."""
+    import types
+    from norch.onnx import _ops_nn, _tracer  # noqa: F401  (registers every handler)
+    no_mapping = {
+        "as_strided": "addresses memory by strides",
+        "Tensor.as_strided": "addresses memory by strides",
+        "tensor": "builds a tensor from Python data (a constant)",
+        "from_numpy": "builds a tensor from NumPy data (a constant)",
+        "Tensor.new_tensor": "builds a tensor from Python data (a constant)",
+        "Tensor.__array_wrap__": "NumPy interop",
+    }
+    utilities = {"get_default_dtype", "set_default_dtype", "get_num_threads", "set_num_threads", "get_rng_state",
+                 "set_rng_state", "initial_seed", "manual_seed", "seed", "promote_types", "result_type"}
+    unmapped = {n for n, o in vars(norch._C).items() if not n.startswith("_") and
+                isinstance(o, types.BuiltinFunctionType) and n not in _tracer.HANDLERS and n not in _tracer._RANDOM}
+    unmapped |= {"_nn." + n for n in vars(norch._C._nn) if not n.startswith("_") and "_nn." + n not in _tracer.HANDLERS}
+    for name, val in norch._C.Tensor.__dict__.items():
+        key = "Tensor." + name
+        if name in ("shape", "size") or name in _tracer._METADATA or name.startswith("is_") or \
+                key in _tracer._DATA_DEPENDENT or key in _tracer._RANDOM or isinstance(val, (types.FunctionType,
+                                                                                              property)):
+            continue
+        if callable(val) and key not in _tracer.HANDLERS:
+            unmapped.add(key)
+    assert unmapped - utilities == set(no_mapping)

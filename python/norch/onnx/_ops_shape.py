@@ -471,3 +471,34 @@ def _fill_(g, self, value):
 @handler("Tensor.zero_")
 def _zero_(g, self):
     return _fill(g, list(g.sizes(self)), 0)
+
+
+@handler("eye")
+def _eye(g, n, m=None, **kwargs):
+    # recorded only when a size follows a dynamic axis
+    base = _fill(g, [n, n if m is None else m], 0)
+    return g.op("EyeLike", base)
+
+
+@handler("linspace")
+def _linspace(g, start, end, steps, **kwargs):
+    dt = g.out.dtype
+    f = _C.float64
+    n = g.cast(g.op("Squeeze", g.sym(steps), g.i64([0])), f)
+    i = g.op("Range", g.scalar(0.0, f), n, g.scalar(1.0, f))
+    step = g.op("Div", g.scalar(float(end) - float(start), f), g.op("Max", g.op("Sub", n, g.scalar(1.0, f)),
+                                                                     g.scalar(1.0, f)))
+    return g.cast(g.op("Add", g.scalar(float(start), f), g.op("Mul", i, step)), dt)
+
+
+@handler("sum_to")
+def _sum_to(g, input, size):
+    size = list(size)
+    n, k = input.dim(), len(size)
+    lead = list(range(n - k))
+    # the dims that were broadcast from 1: known from the traced shapes, fixed by the target size
+    axes = lead + [n - k + i for i, s in enumerate(size) if int(s) == 1 and input.shape[n - k + i] != 1]
+    if not axes:
+        return g.op("Identity", g.v(input))
+    y = g.op("ReduceSum", g.v(input), g.i64(axes), keepdims=1)
+    return g.op("Reshape", y, g.shape(size)) if lead else y
