@@ -4,8 +4,10 @@ The C++ ops of ``norch._C._nn`` map onto ONNX's Conv, pooling, normalization and
 Softmax nodes. ``F.linear`` becomes Gemm (or MatMul + Add) on the weight initializer
 itself, and ``RNNBase.forward`` (RNN, LSTM, GRU) becomes one ONNX RNN/LSTM/GRU node per
 layer, with the gates reordered by Slice/Concat of the parameters so that the
-initializers keep their state_dict names. Python composites such as gelu, silu,
-softplus and MultiheadAttention need no handler: they are traced through.
+initializers keep their state_dict names. ``F.embedding_bag`` is recorded whole too (its
+eager form reads the ids into Python): a Gather and a masked reduction per bag, with 1-D
+input's bags found by comparing positions against the offsets. Python composites such as
+gelu, silu, softplus and MultiheadAttention need no handler: they are traced through.
 """
 import numpy as np
 
