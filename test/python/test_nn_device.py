@@ -226,3 +226,33 @@ def test_clip_grad_norm_on_device(device):
         for p, t in zip(params, tparams):
             assert p.grad.device.type == device
             assert_close(p.grad, t.grad)
+
+
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)),
+    ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
+def test_fused_step_over_many_parameters_matches_torch(name, kwargs, device):
+    # More parameters than one launch takes, one larger than one launch's blocks, and empty ones
+    # (Note [Multi-tensor apply]).
+    sizes = [(0,), (1,), (5, 3), (4097,), (1_400_000,)] + [(7, 2)] * 30 + [(0, 4)]
+    init = [RNG.standard_normal(s) for s in sizes]
+    ours = [T(x, device=device, requires_grad=True) for x in init]
+    theirs = [torch.tensor(x, requires_grad=True) for x in init]
+    opt = getattr(norch.optim, name)(ours, **kwargs)
+    topt = getattr(torch.optim, name)(theirs, foreach=False, **kwargs)
+    for _ in range(2):
+        grads = [RNG.standard_normal(s) for s in sizes]
+        for p, t, g in zip(ours, theirs, grads):
+            p.grad, t.grad = T(g, device=device), torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, t in zip(ours, theirs):
+        assert p.device.type == device
+        assert_close(p, t, rtol=1e-10, atol=1e-12)

@@ -23,7 +23,7 @@ constexpr int64_t kChunk = 16 * kThreads;
 // Kept under the 4 KiB kernel-argument limit of older toolkits for NP = 5.
 template <int NP>
 struct TensorListMeta {
-  void* ptr[NP][kMaxTensors];
+  void* ptr[NP][kMaxTensors];  // ptr[j][slot]: operand j (param, grad, state...) of tensor `slot`
   int64_t numel[kMaxTensors];
   int tensor_of_block[kMaxBlocks];
   int chunk_of_block[kMaxBlocks];
@@ -155,52 +155,115 @@ struct AdagradOp {
   }
 };
 
-void sgd_cuda(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "sgd_step_", [&] {
-    using T = scalar_t;
-    SgdOp<T> op{static_cast<T>(a.lr), static_cast<T>(a.momentum), static_cast<T>(a.weight_decay),
-                static_cast<T>(1 - a.dampening), a.maximize, a.weight_decay != 0, a.momentum != 0, a.init_buffer,
-                a.nesterov};
-    multi_tensor_apply<T, 3>({{p.data_ptr(), g.data_ptr(), buf.defined() ? buf.data_ptr() : nullptr}}, {p.numel()},
-                             op, "sgd_step_");
+// Parameters whose updates are the same functor (same dtype and arguments: in a normal
+// step, all of them) share launches; a run ends where either changes.
+bool same(const SgdArgs& x, const SgdArgs& y) {
+  return x.lr == y.lr && x.momentum == y.momentum && x.dampening == y.dampening &&
+         x.weight_decay == y.weight_decay && x.nesterov == y.nesterov && x.maximize == y.maximize &&
+         x.init_buffer == y.init_buffer;
+}
+bool same(const AdamArgs& x, const AdamArgs& y) {
+  return x.lr == y.lr && x.beta1 == y.beta1 && x.beta2 == y.beta2 && x.eps == y.eps &&
+         x.weight_decay == y.weight_decay && x.step == y.step && x.amsgrad == y.amsgrad &&
+         x.maximize == y.maximize && x.decoupled == y.decoupled;
+}
+bool same(const RmspropArgs& x, const RmspropArgs& y) {
+  return x.lr == y.lr && x.alpha == y.alpha && x.eps == y.eps && x.weight_decay == y.weight_decay &&
+         x.momentum == y.momentum && x.centered == y.centered && x.maximize == y.maximize;
+}
+bool same(const AdagradArgs& x, const AdagradArgs& y) {
+  return x.lr == y.lr && x.lr_decay == y.lr_decay && x.weight_decay == y.weight_decay && x.eps == y.eps &&
+         x.step == y.step && x.maximize == y.maximize;
+}
+
+void* ptr(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
+
+// Calls launch(first, last) for each run [first, last) of one dtype and equal arguments.
+template <typename Args, typename Launch>
+void for_each_run(const std::vector<OptimTensors>& t, const std::vector<Args>& a, Launch launch) {
+  for (size_t i = 0; i < t.size();) {
+    size_t j = i + 1;
+    while (j < t.size() && t[j].p.dtype() == t[i].p.dtype() && same(a[j], a[i])) ++j;
+    launch(i, j);
+    i = j;
+  }
+}
+
+template <int NP>
+void collect(const std::vector<OptimTensors>& t, size_t first, size_t last, std::vector<std::array<void*, NP>>& ptrs,
+             std::vector<int64_t>& numels) {
+  for (size_t k = first; k < last; ++k) {
+    const std::array<void*, 5> all{ptr(t[k].p), ptr(t[k].g), ptr(t[k].s0), ptr(t[k].s1), ptr(t[k].s2)};
+    std::array<void*, NP> mine{};
+    for (int j = 0; j < NP; ++j) mine[j] = all[j];
+    ptrs.push_back(mine);
+    numels.push_back(t[k].p.numel());
+  }
+}
+
+void sgd_cuda(const std::vector<OptimTensors>& t, const std::vector<SgdArgs>& args) {
+  for_each_run(t, args, [&](size_t first, size_t last) {
+    const SgdArgs& a = args[first];
+    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "sgd_step_", [&] {
+      using T = scalar_t;
+      SgdOp<T> op{static_cast<T>(a.lr), static_cast<T>(a.momentum), static_cast<T>(a.weight_decay),
+                  static_cast<T>(1 - a.dampening), a.maximize, a.weight_decay != 0, a.momentum != 0, a.init_buffer,
+                  a.nesterov};
+      std::vector<std::array<void*, 3>> ptrs;
+      std::vector<int64_t> numels;
+      collect<3>(t, first, last, ptrs, numels);
+      multi_tensor_apply<T, 3>(ptrs, numels, op, "sgd_step_");
+    });
   });
 }
 
-void adam_cuda(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
-               const AdamArgs& a) {
-  const double bc1 = 1 - std::pow(a.beta1, static_cast<double>(a.step));
-  const double bc2 = 1 - std::pow(a.beta2, static_cast<double>(a.step));
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "adam_step_", [&] {
-    using T = scalar_t;
-    AdamOp<T> op{static_cast<T>(a.lr / bc1), static_cast<T>(std::sqrt(bc2)), static_cast<T>(1 - a.beta1),
-                 static_cast<T>(a.beta2), static_cast<T>(1 - a.beta2), static_cast<T>(a.weight_decay),
-                 static_cast<T>(a.eps), static_cast<T>(1 - a.lr * a.weight_decay), a.maximize, a.weight_decay != 0,
-                 a.decoupled, a.amsgrad};
-    multi_tensor_apply<T, 5>(
-        {{p.data_ptr(), g.data_ptr(), m.data_ptr(), v.data_ptr(), vmax.defined() ? vmax.data_ptr() : nullptr}},
-        {p.numel()}, op, "adam_step_");
+void adam_cuda(const std::vector<OptimTensors>& t, const std::vector<AdamArgs>& args) {
+  for_each_run(t, args, [&](size_t first, size_t last) {
+    const AdamArgs& a = args[first];
+    const double bc1 = 1 - std::pow(a.beta1, static_cast<double>(a.step));
+    const double bc2 = 1 - std::pow(a.beta2, static_cast<double>(a.step));
+    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "adam_step_", [&] {
+      using T = scalar_t;
+      AdamOp<T> op{static_cast<T>(a.lr / bc1), static_cast<T>(std::sqrt(bc2)), static_cast<T>(1 - a.beta1),
+                   static_cast<T>(a.beta2), static_cast<T>(1 - a.beta2), static_cast<T>(a.weight_decay),
+                   static_cast<T>(a.eps), static_cast<T>(1 - a.lr * a.weight_decay), a.maximize, a.weight_decay != 0,
+                   a.decoupled, a.amsgrad};
+      std::vector<std::array<void*, 5>> ptrs;
+      std::vector<int64_t> numels;
+      collect<5>(t, first, last, ptrs, numels);
+      multi_tensor_apply<T, 5>(ptrs, numels, op, "adam_step_");
+    });
   });
 }
 
-void rmsprop_cuda(const Tensor& p, const Tensor& g, const Tensor& sq, const Tensor& gavg, const Tensor& buf,
-                  const RmspropArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "rmsprop_step_", [&] {
-    using T = scalar_t;
-    RmspropOp<T> op{static_cast<T>(a.alpha), static_cast<T>(1 - a.alpha), static_cast<T>(a.eps),
-                    static_cast<T>(a.weight_decay), static_cast<T>(a.momentum), static_cast<T>(a.lr), a.maximize,
-                    a.weight_decay != 0, a.centered, a.momentum > 0};
-    multi_tensor_apply<T, 5>({{p.data_ptr(), g.data_ptr(), sq.data_ptr(), gavg.defined() ? gavg.data_ptr() : nullptr,
-                               buf.defined() ? buf.data_ptr() : nullptr}},
-                             {p.numel()}, op, "rmsprop_step_");
+void rmsprop_cuda(const std::vector<OptimTensors>& t, const std::vector<RmspropArgs>& args) {
+  for_each_run(t, args, [&](size_t first, size_t last) {
+    const RmspropArgs& a = args[first];
+    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "rmsprop_step_", [&] {
+      using T = scalar_t;
+      RmspropOp<T> op{static_cast<T>(a.alpha), static_cast<T>(1 - a.alpha), static_cast<T>(a.eps),
+                      static_cast<T>(a.weight_decay), static_cast<T>(a.momentum), static_cast<T>(a.lr), a.maximize,
+                      a.weight_decay != 0, a.centered, a.momentum > 0};
+      std::vector<std::array<void*, 5>> ptrs;
+      std::vector<int64_t> numels;
+      collect<5>(t, first, last, ptrs, numels);
+      multi_tensor_apply<T, 5>(ptrs, numels, op, "rmsprop_step_");
+    });
   });
 }
 
-void adagrad_cuda(const Tensor& p, const Tensor& g, const Tensor& sum, const AdagradArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "adagrad_step_", [&] {
-    using T = scalar_t;
-    AdagradOp<T> op{static_cast<T>(a.lr / (1 + static_cast<double>(a.step - 1) * a.lr_decay)),
-                    static_cast<T>(a.weight_decay), static_cast<T>(a.eps), a.maximize, a.weight_decay != 0};
-    multi_tensor_apply<T, 3>({{p.data_ptr(), g.data_ptr(), sum.data_ptr()}}, {p.numel()}, op, "adagrad_step_");
+void adagrad_cuda(const std::vector<OptimTensors>& t, const std::vector<AdagradArgs>& args) {
+  for_each_run(t, args, [&](size_t first, size_t last) {
+    const AdagradArgs& a = args[first];
+    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "adagrad_step_", [&] {
+      using T = scalar_t;
+      AdagradOp<T> op{static_cast<T>(a.lr / (1 + static_cast<double>(a.step - 1) * a.lr_decay)),
+                      static_cast<T>(a.weight_decay), static_cast<T>(a.eps), a.maximize, a.weight_decay != 0};
+      std::vector<std::array<void*, 3>> ptrs;
+      std::vector<int64_t> numels;
+      collect<3>(t, first, last, ptrs, numels);
+      multi_tensor_apply<T, 3>(ptrs, numels, op, "adagrad_step_");
+    });
   });
 }
 
