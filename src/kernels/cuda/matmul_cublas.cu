@@ -39,8 +39,9 @@ void check_cublas(cublasStatus_t s, const char* op) {
 }
 
 // One handle per (thread, device): a cuBLAS handle must not be used by two threads at
-// once, and is bound to the device that was current when it was created. Handles live
-// until the thread exits; creating one costs milliseconds, so they are never per-call.
+// once, and is bound to the device that was current when it was created. Creating one
+// costs milliseconds, so they are made once and never destroyed (cublasDestroy at
+// thread or process exit can run after the driver has been torn down).
 cublasHandle_t handle() {
   thread_local std::vector<cublasHandle_t> handles;
   int dev = 0;
