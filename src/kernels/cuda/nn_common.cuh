@@ -67,8 +67,9 @@ struct Welford {
 };
 
 __device__ inline Welford block_welford(Welford w) {
+  // Plain doubles: a __shared__ variable cannot run a constructor.
   __shared__ double sn[32], smean[32], sm2[32];
-  __shared__ Welford total;
+  __shared__ double tn, tmean, tm2;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   for (int o = 16; o > 0; o >>= 1) {
     Welford other;
@@ -92,10 +93,15 @@ __device__ inline Welford block_welford(Welford w) {
       p.m2 = sm2[i];
       t.merge(p);
     }
-    total = t;
+    tn = t.n;
+    tmean = t.mean;
+    tm2 = t.m2;
   }
   __syncthreads();
-  const Welford r = total;
+  Welford r;
+  r.n = tn;
+  r.mean = tmean;
+  r.m2 = tm2;
   __syncthreads();
   return r;
 }
