@@ -9,6 +9,7 @@ import builtins
 import functools
 import inspect
 import math
+import warnings
 
 import numpy as np
 
@@ -526,19 +527,21 @@ class iinfo:
 
 # --- global flags ---------------------------------------------------------------------------
 
-_flags = {"matmul_precision": "highest", "deterministic": False, "deterministic_warn_only": False,
+_flags = {"deterministic": False, "deterministic_warn_only": False,
           "warn_always": False, "interop_threads": 1}
 
 
 def set_float32_matmul_precision(precision):
-    """Kept for scripts that set it; norch computes float32 matmuls in float32 at any setting."""
-    if precision not in ("highest", "high", "medium"):
-        raise RuntimeError(f"Invalid precision {precision!r}: expected 'highest', 'high' or 'medium'")
-    _flags["matmul_precision"] = precision
+    """PyTorch's setting: "highest" computes float32 matmuls in full FP32; "high" and "medium"
+    let CUDA matmuls use TF32 tensor cores (norch.backends.cuda.matmul.allow_tf32 is the same
+    switch). CPU matmuls stay FP32. An unknown name warns and changes nothing, as in PyTorch."""
+    if not _C._set_float32_matmul_precision(builtins.str(precision)):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      "set_float32_matmul_precision call has no effect.", UserWarning, stacklevel=2)
 
 
 def get_float32_matmul_precision():
-    return _flags["matmul_precision"]
+    return _C._get_float32_matmul_precision()
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

@@ -2,6 +2,8 @@
 // steps (private to the core). Ops hand kernels contiguous tensors of one
 // floating dtype; index tensors are contiguous int64. Shapes are in comments.
 #pragma once
+#include <vector>
+
 #include "norch/dispatch.h"
 #include "norch/tensor/tensor.h"
 
@@ -62,17 +64,23 @@ using EmbeddingBackwardKernel = void (*)(const Tensor& grad, const Tensor& indic
 extern DispatchStub<EmbeddingKernel> embedding_stub;
 extern DispatchStub<EmbeddingBackwardKernel> embedding_backward_stub;
 
-// Optimizer updates on one contiguous parameter (see norch/nn/optim.h).
+// Optimizer updates over a list of contiguous parameters, all on one device; entry i
+// of each list belongs to parameter i (see norch/nn/optim.h). One call per step lets a
+// device update every parameter in a few launches (Note [Multi-tensor apply] in
+// src/kernels/cuda/optim.cu). The state tensors of OptimTensors, by optimizer:
+//   SGD: s0 = momentum buffer (undefined without momentum)
+//   Adam: s0 = exp_avg, s1 = exp_avg_sq, s2 = max_exp_avg_sq (undefined without amsgrad)
+//   RMSprop: s0 = square_avg, s1 = grad_avg (centered), s2 = momentum buffer (momentum > 0)
+//   Adagrad: s0 = state_sum
 struct SgdArgs { double lr, momentum, dampening, weight_decay; bool nesterov, maximize, init_buffer; };
 struct AdamArgs { double lr, beta1, beta2, eps, weight_decay; int64_t step; bool amsgrad, maximize, decoupled; };
 struct RmspropArgs { double lr, alpha, eps, weight_decay, momentum; bool centered, maximize; };
 struct AdagradArgs { double lr, lr_decay, weight_decay, eps; int64_t step; bool maximize; };
-using SgdKernel = void (*)(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdArgs& a);
-using AdamKernel = void (*)(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
-                            const AdamArgs& a);
-using RmspropKernel = void (*)(const Tensor& p, const Tensor& g, const Tensor& sq, const Tensor& gavg,
-                               const Tensor& buf, const RmspropArgs& a);
-using AdagradKernel = void (*)(const Tensor& p, const Tensor& g, const Tensor& sum, const AdagradArgs& a);
+struct OptimTensors { Tensor p, g, s0, s1, s2; };
+using SgdKernel = void (*)(const std::vector<OptimTensors>& t, const std::vector<SgdArgs>& a);
+using AdamKernel = void (*)(const std::vector<OptimTensors>& t, const std::vector<AdamArgs>& a);
+using RmspropKernel = void (*)(const std::vector<OptimTensors>& t, const std::vector<RmspropArgs>& a);
+using AdagradKernel = void (*)(const std::vector<OptimTensors>& t, const std::vector<AdagradArgs>& a);
 extern DispatchStub<SgdKernel> sgd_stub;
 extern DispatchStub<AdamKernel> adam_stub;
 extern DispatchStub<RmspropKernel> rmsprop_stub;

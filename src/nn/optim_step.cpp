@@ -1,5 +1,6 @@
-// Fused optimizer steps (see norch/nn/optim.h): checks, then one kernel per
-// parameter; no graph is recorded and each written tensor's version is bumped.
+// Fused optimizer steps (see norch/nn/optim.h): checks, then one kernel call per
+// device for all the parameters (Note [Multi-tensor apply]); no graph is recorded
+// and each written tensor's version is bumped.
 #include "kernels/nn_fused.h"
 #include "norch/autograd/grad_mode.h"
 #include "norch/nn/optim.h"
@@ -55,6 +56,36 @@ struct Scratch {
 
 Tensor read(const Tensor& g, ScalarType dt) { return contiguous(g.dtype() == dt ? g : to_dtype(g, dt)); }
 
+// The collected work of one step: each parameter's tensors and arguments. run() hands
+// every run of parameters on one device to that device's kernel in one call, then
+// writes the working copies back.
+template <typename Args>
+struct Step {
+  std::vector<OptimTensors> tensors;
+  std::vector<Args> args;
+  std::vector<Scratch> scratch;
+
+  void add(OptimTensors t, const Args& a, Scratch&& sc) {
+    tensors.push_back(std::move(t));
+    args.push_back(a);
+    scratch.push_back(std::move(sc));
+  }
+
+  template <typename Kernel>
+  void run(const DispatchStub<Kernel>& stub) {
+    for (size_t i = 0; i < tensors.size();) {
+      const Device d = tensors[i].p.device();
+      size_t j = i + 1;
+      while (j < tensors.size() && tensors[j].p.device() == d) ++j;
+      const std::vector<OptimTensors> t(tensors.begin() + i, tensors.begin() + j);
+      const std::vector<Args> a(args.begin() + i, args.begin() + j);
+      stub(d)(t, a);
+      i = j;
+    }
+    for (auto& sc : scratch) sc.finish();
+  }
+};
+
 }  // namespace
 
 void sgd_step_(const TensorList& params, const TensorList& grads, TensorList& momentum_buffers, double lr,
@@ -64,6 +95,7 @@ void sgd_step_(const TensorList& params, const TensorList& grads, TensorList& mo
   if (momentum_buffers.empty()) momentum_buffers.resize(params.size());
   check_list(params, momentum_buffers, "sgd_step_", "momentum_buffers", false);
   NORCH_CHECK(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires a momentum and zero dampening");
+  Step<SgdArgs> work;
   for (size_t i = 0; i < params.size(); ++i) {
     const ScalarType dt = params[i].dtype();
     SgdArgs a{lr, momentum, dampening, weight_decay, nesterov, maximize, false};
@@ -77,9 +109,9 @@ void sgd_step_(const TensorList& params, const TensorList& grads, TensorList& mo
       }
       buf = sc.use(momentum_buffers[i], dt);
     }
-    sgd_stub(p.device())(p, read(grads[i], dt), buf, a);
-    sc.finish();
+    work.add({p, read(grads[i], dt), buf, Tensor(), Tensor()}, a, std::move(sc));
   }
+  work.run(sgd_stub);
 }
 
 void adam_step_(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
@@ -93,6 +125,7 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
   if (amsgrad) check_list(params, max_exp_avg_sqs, "adam_step_", "max_exp_avg_sqs", true);
   NORCH_CHECK(steps.size() == params.size() || steps.size() == 1, "adam_step_: expected 1 or ", params.size(),
               " steps, got ", steps.size());
+  Step<AdamArgs> work;
   for (size_t i = 0; i < params.size(); ++i) {
     const ScalarType dt = params[i].dtype();
     const int64_t step = steps.size() == 1 ? steps[0] : steps[i];
@@ -101,9 +134,9 @@ void adam_step_(const TensorList& params, const TensorList& grads, const TensorL
     Tensor p = sc.use(params[i], dt), m = sc.use(exp_avgs[i], dt), v = sc.use(exp_avg_sqs[i], dt);
     Tensor vmax = amsgrad ? sc.use(max_exp_avg_sqs[i], dt) : Tensor();
     AdamArgs a{lr, beta1, beta2, eps, weight_decay, step, amsgrad, maximize, decoupled_weight_decay};
-    adam_stub(p.device())(p, read(grads[i], dt), m, v, vmax, a);
-    sc.finish();
+    work.add({p, read(grads[i], dt), m, v, vmax}, a, std::move(sc));
   }
+  work.run(adam_stub);
 }
 
 void rmsprop_step_(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
@@ -114,6 +147,7 @@ void rmsprop_step_(const TensorList& params, const TensorList& grads, const Tens
   check_list(params, square_avgs, "rmsprop_step_", "square_avgs", true);
   if (centered) check_list(params, grad_avgs, "rmsprop_step_", "grad_avgs", true);
   if (momentum > 0) check_list(params, momentum_buffers, "rmsprop_step_", "momentum_buffers", true);
+  Step<RmspropArgs> work;
   for (size_t i = 0; i < params.size(); ++i) {
     const ScalarType dt = params[i].dtype();
     Scratch sc;
@@ -121,9 +155,9 @@ void rmsprop_step_(const TensorList& params, const TensorList& grads, const Tens
     Tensor ga = centered ? sc.use(grad_avgs[i], dt) : Tensor();
     Tensor buf = momentum > 0 ? sc.use(momentum_buffers[i], dt) : Tensor();
     RmspropArgs a{lr, alpha, eps, weight_decay, momentum, centered, maximize};
-    rmsprop_stub(p.device())(p, read(grads[i], dt), sq, ga, buf, a);
-    sc.finish();
+    work.add({p, read(grads[i], dt), sq, ga, buf}, a, std::move(sc));
   }
+  work.run(rmsprop_stub);
 }
 
 void adagrad_step_(const TensorList& params, const TensorList& grads, const TensorList& state_sums,
@@ -134,6 +168,7 @@ void adagrad_step_(const TensorList& params, const TensorList& grads, const Tens
   check_list(params, state_sums, "adagrad_step_", "state_sums", true);
   NORCH_CHECK(steps.size() == params.size() || steps.size() == 1, "adagrad_step_: expected 1 or ", params.size(),
               " steps, got ", steps.size());
+  Step<AdagradArgs> work;
   for (size_t i = 0; i < params.size(); ++i) {
     const ScalarType dt = params[i].dtype();
     const int64_t step = steps.size() == 1 ? steps[0] : steps[i];
@@ -141,9 +176,9 @@ void adagrad_step_(const TensorList& params, const TensorList& grads, const Tens
     Scratch sc;
     Tensor p = sc.use(params[i], dt), ss = sc.use(state_sums[i], dt);
     AdagradArgs a{lr, lr_decay, weight_decay, eps, step, maximize};
-    adagrad_stub(p.device())(p, read(grads[i], dt), ss, a);
-    sc.finish();
+    work.add({p, read(grads[i], dt), ss, Tensor(), Tensor()}, a, std::move(sc));
   }
+  work.run(adagrad_stub);
 }
 
 }  // namespace optim

@@ -40,6 +40,13 @@ void init_linalg(py::module_& m, TensorClass& cls) {
   m.def("_simd_level", [] { return std::string(cpu::simd_level_name()); });
   cls.def("addmm", addmm_fn, py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1,
           py::arg("alpha") = 1);
+  // Note [float32 matmul precision] and Note [CUDA matmul ladder]: process-wide
+  // settings read by the CUDA bmm kernel (norch.set_float32_matmul_precision,
+  // norch.backends.cuda.matmul.allow_tf32, norch.backends.cuda.set_matmul_kernel).
+  m.def("_set_float32_matmul_precision", &set_float32_matmul_precision, py::arg("precision"));
+  m.def("_get_float32_matmul_precision", &get_float32_matmul_precision);
+  m.def("_set_cuda_matmul_kernel", &set_cuda_matmul_kernel, py::arg("kernel"));
+  m.def("_get_cuda_matmul_kernel", &get_cuda_matmul_kernel);
 }
 
 }  // namespace norch::python

@@ -84,8 +84,9 @@ def test_global_flags_round_trip():
         assert norch.get_float32_matmul_precision() == "high"
     finally:
         norch.set_float32_matmul_precision("highest")
-    with pytest.raises(RuntimeError):
+    with pytest.warns(UserWarning, match="no effect"):  # PyTorch warns and keeps the setting
         norch.set_float32_matmul_precision("fast")
+    assert norch.get_float32_matmul_precision() == "highest"
     assert norch.are_deterministic_algorithms_enabled() is False
     norch.use_deterministic_algorithms(True, warn_only=True)
     try:

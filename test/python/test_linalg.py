@@ -99,39 +99,45 @@ def test_ops_non_contiguous(name, fn, ref, shapes, device):
 
 @pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
 @pytest.mark.parametrize("m,k,n", list(itertools.product(ODD, ODD, ODD)))
-def test_mm_odd_sizes(m, k, n, dtype):
+def test_mm_odd_sizes(m, k, n, dtype, device):
     a, b = rand((m, k), dtype), rand((k, n), dtype)
-    assert_close(norch.mm(T(a), T(b)), a.astype(np.float64) @ b, k=k)
+    assert_close(norch.mm(T(a, device=device), T(b, device=device)), a.astype(np.float64) @ b, k=k)
 
 
 @pytest.mark.parametrize("dtype", [norch.float32, norch.float64, norch.int64])
 @pytest.mark.parametrize("batch", ODD)
-def test_bmm_odd_batches(batch, dtype):
+def test_bmm_odd_batches(batch, dtype, device):
     # Small matrices in many batches run one matrix per thread; a broadcast batch operand
     # (stride 0 after expand) is read in place.
     a, b = rand((batch, 3, 17), dtype), rand((batch, 17, 65), dtype)
-    assert_close(norch.bmm(T(a), T(b)), np.matmul(a, b), k=17)
-    assert_close(norch.matmul(T(a), T(b[:1])), np.matmul(a, b[:1]), k=17)
+    assert_close(norch.bmm(T(a, device=device), T(b, device=device)), np.matmul(a, b), k=17)
+    assert_close(norch.matmul(T(a, device=device), T(b[:1], device=device)), np.matmul(a, b[:1]), k=17)
 
 
 @pytest.mark.parametrize("ta,tb", [(False, True), (True, False), (True, True)])
 @pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
-def test_mm_transposed_and_strided(ta, tb, dtype):
+def test_mm_transposed_and_strided(ta, tb, dtype, device):
     m, k, n = 67, 300, 45
     a, b = rand((m, k), dtype), rand((k, n), dtype)
-    va = T(a.T).t() if ta else T(a)
-    vb = T(b.T).t() if tb else T(b)
+    va = T(a.T, device=device).t() if ta else T(a, device=device)
+    vb = T(b.T, device=device).t() if tb else T(b, device=device)
     assert_close(va @ vb, a.astype(np.float64) @ b, k=k)
     # Neither row nor column stride is 1: a column slice of a wider matrix with a step.
     wide = rand((m, 2 * k), dtype)
-    assert_close(T(wide)[:, ::2] @ vb, wide[:, ::2].astype(np.float64) @ b, k=k)
+    assert_close(T(wide, device=device)[:, ::2] @ vb, wide[:, ::2].astype(np.float64) @ b, k=k)
+    # Row-major with a leading dimension wider than the row (a column block of a wider matrix).
+    assert_close(T(wide, device=device)[:, :k] @ vb, wide[:, :k].astype(np.float64) @ b, k=k)
 
 
-def test_matmul_expanded_operand():
+def test_matmul_expanded_operand(device):
     # A stride-0 operand (expanded) is read in place.
     row = rand((1, 9))
     b = rand((9, 4))
-    assert_close(T(row).expand(5, 9) @ T(b), np.broadcast_to(row, (5, 9)) @ b, k=9)
+    assert_close(T(row, device=device).expand(5, 9) @ T(b, device=device), np.broadcast_to(row, (5, 9)) @ b, k=9)
+    # A column expanded across the row: neither stride is 1 (copied before the product).
+    col = rand((9, 1))
+    assert_close(T(b.T, device=device) @ T(col, device=device).expand(9, 3), b.T @ np.broadcast_to(col, (9, 3)),
+                 k=9)
 
 
 @pytest.mark.parametrize("sa,sb", [((3, 0), (0, 4)), ((0, 5), (5, 4)), ((3, 5), (5, 0)), ((2, 3, 0), (2, 0, 4)),

@@ -1,5 +1,7 @@
 """Losses (cross entropy, nll, pointwise, binary cross entropy, kl_div) of
 norch.nn.functional against PyTorch (CPU) as the oracle."""
+import functools
+
 import numpy as np
 import pytest
 import torch  # the oracle for these tests
@@ -76,27 +78,29 @@ def test_cross_entropy_double_backward_and_1d():
 @pytest.mark.parametrize("kw", [dict(), dict(reduction="sum"), dict(reduction="none"), dict(label_smoothing=0.25),
                                 dict(weight=True), dict(weight=True, label_smoothing=0.1, reduction="none")], ids=str)
 @pytest.mark.parametrize("spatial", [(), (3,)])
-def test_cross_entropy_probabilities(kw, spatial):
+def test_cross_entropy_probabilities(kw, spatial, device):
+    dn = functools.partial(nt, device=device)  # norch tensors on the device under test
     kw = dict(kw)
     x = arr(3, 4, *spatial)
     p = np.exp(arr(3, 4, *spatial))
     p /= p.sum(1, keepdims=True)
     w = rng.uniform(0.5, 2, 4) if kw.pop("weight", False) else None
-    nw, tw = (nt(w), tt(w)) if w is not None else (None, None)
-    close(F.cross_entropy(nt(x), nt(p), weight=nw, **kw), TF.cross_entropy(tt(x), tt(p), weight=tw, **kw))
-    assert gradcheck(lambda a, b: F.cross_entropy(a, b, weight=nw, **kw), (nt(x, True), nt(p, True)))
+    nw, tw = (dn(w), tt(w)) if w is not None else (None, None)
+    close(F.cross_entropy(dn(x), dn(p), weight=nw, **kw), TF.cross_entropy(tt(x), tt(p), weight=tw, **kw))
+    assert gradcheck(lambda a, b: F.cross_entropy(a, b, weight=nw, **kw), (dn(x, True), dn(p, True)))
 
 
-def test_cross_entropy_noncontiguous_and_empty():
+def test_cross_entropy_noncontiguous_and_empty(device):
+    dn = functools.partial(nt, device=device)  # norch tensors on the device under test
     x = arr(5, 3)
     t = np.array([0, 2, 1])
-    close(F.cross_entropy(nt(x).t(), nt(t)), TF.cross_entropy(tt(x).t(), tt(t)))
-    assert gradcheck(lambda a: F.cross_entropy(a.t(), nt(t)), (nt(x, True),))
+    close(F.cross_entropy(dn(x).t(), dn(t)), TF.cross_entropy(tt(x).t(), tt(t)))
+    assert gradcheck(lambda a: F.cross_entropy(a.t(), dn(t)), (dn(x, True),))
     e = np.zeros((0, 3))
     et = np.zeros((0,), dtype=np.int64)
-    close(F.cross_entropy(nt(e), nt(et), reduction="sum"), TF.cross_entropy(tt(e), tt(et), reduction="sum"))
-    assert np.isnan(F.cross_entropy(nt(e), nt(et)).item())
-    assert F.cross_entropy(nt(e), nt(et), reduction="none").shape == (0,)
+    close(F.cross_entropy(dn(e), dn(et), reduction="sum"), TF.cross_entropy(tt(e), tt(et), reduction="sum"))
+    assert np.isnan(F.cross_entropy(dn(e), dn(et)).item())
+    assert F.cross_entropy(dn(e), dn(et), reduction="none").shape == (0,)
 
 
 def test_nll_and_cross_entropy_errors():
@@ -185,42 +189,45 @@ def test_negative_beta_delta_raise():
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_binary_cross_entropy(reduction, weighted):
+def test_binary_cross_entropy(reduction, weighted, device):
+    dn = functools.partial(nt, device=device)  # norch tensors on the device under test
     x = rng.uniform(0.05, 0.95, (3, 4))
     y = rng.uniform(0, 1, (3, 4))
     w = rng.uniform(0.5, 2, (4,)) if weighted else None
-    nw, tw = (nt(w), tt(w)) if weighted else (None, None)
-    close(F.binary_cross_entropy(nt(x), nt(y), weight=nw, reduction=reduction),
+    nw, tw = (dn(w), tt(w)) if weighted else (None, None)
+    close(F.binary_cross_entropy(dn(x), dn(y), weight=nw, reduction=reduction),
           TF.binary_cross_entropy(tt(x), tt(y), weight=tw, reduction=reduction))
     assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b, weight=nw, reduction=reduction),
-                     (nt(x, True), nt(y, True)))
+                     (dn(x, True), dn(y, True)))
 
 
-def test_binary_cross_entropy_clamps_log_and_checks():
+def test_binary_cross_entropy_clamps_log_and_checks(device):
+    dn = functools.partial(nt, device=device)  # norch tensors on the device under test
     x = np.array([0.0, 1.0, 0.5])
     y = np.array([1.0, 0.0, 1.0])
-    close(F.binary_cross_entropy(nt(x), nt(y), reduction="none"),
+    close(F.binary_cross_entropy(dn(x), dn(y), reduction="none"),
           TF.binary_cross_entropy(tt(x), tt(y), reduction="none"))
     with pytest.raises(RuntimeError, match="between 0 and 1"):
-        F.binary_cross_entropy(nt(np.array([1.5])), nt(np.array([1.0])))
+        F.binary_cross_entropy(dn(np.array([1.5])), dn(np.array([1.0])))
     with pytest.raises(ValueError, match="target size"):
-        F.binary_cross_entropy(nt(np.array([0.5, 0.5])), nt(np.array([1.0])))
+        F.binary_cross_entropy(dn(np.array([0.5, 0.5])), dn(np.array([1.0])))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("weighted,pos", [(False, False), (True, False), (False, True), (True, True)])
-def test_binary_cross_entropy_with_logits(reduction, weighted, pos):
+def test_binary_cross_entropy_with_logits(reduction, weighted, pos, device):
+    dn = functools.partial(nt, device=device)  # norch tensors on the device under test
     x = arr(3, 4) * 3
     y = rng.uniform(0, 1, (3, 4))
     w = rng.uniform(0.5, 2, (3, 1)) if weighted else None
     pw = rng.uniform(0.5, 3, (4,)) if pos else None
-    kn = dict(weight=nt(w) if weighted else None, pos_weight=nt(pw) if pos else None, reduction=reduction)
+    kn = dict(weight=dn(w) if weighted else None, pos_weight=dn(pw) if pos else None, reduction=reduction)
     kt = dict(weight=tt(w) if weighted else None, pos_weight=tt(pw) if pos else None, reduction=reduction)
-    close(F.binary_cross_entropy_with_logits(nt(x), nt(y), **kn), TF.binary_cross_entropy_with_logits(tt(x), tt(y), **kt))
+    close(F.binary_cross_entropy_with_logits(dn(x), dn(y), **kn), TF.binary_cross_entropy_with_logits(tt(x), tt(y), **kt))
     kn_g = dict(kn)
-    args = [nt(x, True), nt(y, True)]
+    args = [dn(x, True), dn(y, True)]
     if pos:
-        args.append(nt(pw, True))
+        args.append(dn(pw, True))
         assert gradcheck(lambda a, b, p: F.binary_cross_entropy_with_logits(a, b, **{**kn_g, "pos_weight": p}),
                          tuple(args))
     else:

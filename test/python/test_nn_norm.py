@@ -1,6 +1,8 @@
 """Batch, layer and group norm (norch.nn.functional) against PyTorch (CPU) as the oracle:
 forward, running statistics, gradcheck/gradgradcheck, non-contiguous and empty inputs,
 the fused float32 backward, errors."""
+import functools
+
 import numpy as np
 import pytest
 import torch  # the oracle for these tests
@@ -36,30 +38,32 @@ def test_batch_norm_training_updates_running_stats(shape, affine, device):
 
 
 @pytest.mark.parametrize("affine", [False, True])
-def test_batch_norm_eval(affine):
+def test_batch_norm_eval(affine, device):
+    dn = functools.partial(nt, device=device)  # norch tensors on the device under test
     x = arr(4, 3, 2)
     rm, rv = arr(3), make("float64", (3,), "pos", seed=1)
     w, b = arr(3), arr(3)
-    kn = dict(weight=nt(w, True), bias=nt(b, True)) if affine else {}
+    kn = dict(weight=dn(w, True), bias=dn(b, True)) if affine else {}
     kt = dict(weight=tt(w), bias=tt(b)) if affine else {}
-    close(F.batch_norm(nt(x), nt(rm), nt(rv), **kn), TF.batch_norm(tt(x), tt(rm), tt(rv), **kt))
+    close(F.batch_norm(dn(x), dn(rm), dn(rv), **kn), TF.batch_norm(tt(x), tt(rm), tt(rv), **kt))
     if affine:
-        assert gradcheck(lambda a, ww, bb: F.batch_norm(a, nt(rm), nt(rv), ww, bb), (nt(x, True), nt(w, True), nt(b, True)))
+        assert gradcheck(lambda a, ww, bb: F.batch_norm(a, dn(rm), dn(rv), ww, bb), (dn(x, True), dn(w, True), dn(b, True)))
     else:
-        assert gradcheck(lambda a: F.batch_norm(a, nt(rm), nt(rv)), (nt(x, True),))
+        assert gradcheck(lambda a: F.batch_norm(a, dn(rm), dn(rv)), (dn(x, True),))
     with pytest.raises(ValueError, match="more than 1 value per channel"):
-        F.batch_norm(nt(arr(1, 3)), None, None, training=True)
+        F.batch_norm(dn(arr(1, 3)), None, None, training=True)
     with pytest.raises(RuntimeError, match="channels"):
-        F.batch_norm(nt(arr(4, 3)), nt(np.zeros(2)), nt(np.ones(2)), training=True)
+        F.batch_norm(dn(arr(4, 3)), dn(np.zeros(2)), dn(np.ones(2)), training=True)
 
 
-def test_batch_norm_noncontiguous():
+def test_batch_norm_noncontiguous(device):
+    dn = functools.partial(nt, device=device)  # norch tensors on the device under test
     x = arr(3, 5)  # [C, N] seen through .t() as [N, C]
-    rm, rv = nt(np.zeros(3)), nt(np.ones(3))
+    rm, rv = dn(np.zeros(3)), dn(np.ones(3))
     trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
-    close(F.batch_norm(nt(x).t(), rm, rv, training=True), TF.batch_norm(tt(x).t(), trm, trv, training=True))
+    close(F.batch_norm(dn(x).t(), rm, rv, training=True), TF.batch_norm(tt(x).t(), trm, trv, training=True))
     close(rv, trv)
-    assert gradcheck(lambda a: F.batch_norm(a.t(), None, None, training=True), (nt(x, True),))
+    assert gradcheck(lambda a: F.batch_norm(a.t(), None, None, training=True), (dn(x, True),))
 
 
 # (op, input shape, normalized_shape or number of groups): layer_norm and group_norm take

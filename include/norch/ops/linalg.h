@@ -1,5 +1,7 @@
 // norch/ops/linalg.h — the matmul family.
 #pragma once
+#include <string>
+
 #include "norch/tensor/tensor.h"
 
 namespace norch {
@@ -17,5 +19,14 @@ Tensor outer(const Tensor& a, const Tensor& b);
 // beta * input + alpha * (m1 @ m2)
 Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta = Scalar(1),
              const Scalar& alpha = Scalar(1));
+
+// Note [float32 matmul precision] (src/kernels/linalg.h): "highest", "high" or
+// "medium". An unknown name changes nothing and returns false (Python warns, as
+// PyTorch does).
+bool set_float32_matmul_precision(const std::string& precision);
+std::string get_float32_matmul_precision();
+// Note [CUDA matmul ladder]: "cublas", "tiled" or "naive"; anything else raises ValueError.
+void set_cuda_matmul_kernel(const std::string& kernel);
+std::string get_cuda_matmul_kernel();
 
 }  // namespace norch

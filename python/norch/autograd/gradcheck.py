@@ -22,9 +22,9 @@ def _numerical_jacobian(fn, inputs, target, eps):
         idx = np.unravel_index(i, tuple(target.shape)) if target.dim() else ()
         orig = float(target.detach()[idx].item()) if target.dim() else float(target.item())
         _set(target, idx, orig + eps)
-        plus = [o.detach().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
+        plus = [o.detach().cpu().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
         _set(target, idx, orig - eps)
-        minus = [o.detach().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
+        minus = [o.detach().cpu().numpy().astype(np.float64).ravel().copy() for o in _outs(fn(*inputs))]
         _set(target, idx, orig)
         cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]) if plus else np.zeros(0))
     return np.stack(cols, 0) if cols else np.zeros((0, 0))
@@ -55,11 +55,11 @@ def _analytical_jacobian(fn, inputs, targets):
                 continue
             grad_out = np.zeros(size)
             grad_out[j] = 1.0
-            g = _C.tensor(grad_out.reshape(tuple(o.shape)), dtype=o.dtype)
+            g = _C.tensor(grad_out.reshape(tuple(o.shape)), dtype=o.dtype, device=o.device)
             grads = _C._autograd.grad([o], list(targets), [g], True, False, True)
             for k, gr in enumerate(grads):
                 if gr is not None:
-                    jac[k][:, col] = gr.detach().numpy().astype(np.float64).ravel()
+                    jac[k][:, col] = gr.detach().cpu().numpy().astype(np.float64).ravel()
             col += 1
     return jac
 
@@ -97,7 +97,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     outs = _outs(func(*inputs))
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [_C.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, requires_grad=True) for o in outs]
+        grad_outputs = [_C.tensor(rng.standard_normal(tuple(o.shape)), dtype=o.dtype, device=o.device, requires_grad=True)
+                        for o in outs]
     grad_outputs = list(_as_tuple(grad_outputs))
     n_in = len(inputs)
     targets_idx = [i for i, t in enumerate(inputs) if isinstance(t, _C.Tensor) and t.requires_grad]

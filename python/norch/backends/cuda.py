@@ -1,16 +1,48 @@
-"""norch.backends.cuda: matmul precision flags and attention-backend switches. norch's CUDA
-matmuls compute float32 in float32; the flags are recorded so scripts that set them run."""
+"""norch.backends.cuda: matmul precision flags, the CUDA matmul kernel choice and attention-backend
+switches. ``matmul.allow_tf32`` is PyTorch's: the float32 matmul precision seen as a bool
+(Note [float32 matmul precision]); it selects TF32 tensor cores in norch's CUDA matmuls."""
 from .. import _C
+
+_REDUCED = {"allow_fp16_reduced_precision_reduction": True, "allow_bf16_reduced_precision_reduction": True}
 
 
 class _Matmul:
-    def __init__(self):
-        self.allow_tf32 = False
-        self.allow_fp16_reduced_precision_reduction = True
-        self.allow_bf16_reduced_precision_reduction = True
+    """torch.backends.cuda.matmul: allow_tf32 reads and writes norch.set_float32_matmul_precision
+    (True is "high", False is "highest"), as in PyTorch; other names are refused."""
+
+    def __getattr__(self, name):
+        if name == "allow_tf32":
+            return _C._get_float32_matmul_precision() != "highest"
+        if name in _REDUCED:
+            return _REDUCED[name]
+        raise AttributeError(f"Unknown attribute {name}")
+
+    def __setattr__(self, name, value):
+        if name == "allow_tf32":
+            if not isinstance(value, bool):
+                raise RuntimeError(f"set_allow_tf32_cublas expects a bool, but got {type(value).__name__}")
+            _C._set_float32_matmul_precision("high" if value else "highest")
+            return
+        if name in _REDUCED:
+            _REDUCED[name] = bool(value)
+            return
+        raise AttributeError(f"Unknown attribute {name}")
 
     def __repr__(self):
         return f"<norch.backends.cuda.matmul allow_tf32={self.allow_tf32}>"
+
+
+def set_matmul_kernel(kernel):
+    """Chooses the CUDA kernel behind float32/float64 matmul (Note [CUDA matmul ladder]):
+    "cublas" (the default), or the teaching kernels "tiled" (shared-memory tiles) and "naive"
+    (one thread per output). The NORCH_CUDA_MATMUL environment variable sets the same choice
+    at start-up. Raises ValueError for any other name."""
+    _C._set_cuda_matmul_kernel(kernel)
+
+
+def get_matmul_kernel():
+    """The CUDA matmul kernel in use: "cublas", "tiled" or "naive"."""
+    return _C._get_cuda_matmul_kernel()
 
 
 matmul = _Matmul()

@@ -97,29 +97,32 @@ void adagrad_impl(T* p, const T* g, T* sum, int64_t n, const AdagradArgs& a) {
   }
 }
 
-void sgd_kernel(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "sgd_step_", [&] {
-    sgd_impl(p.data<scalar_t>(), g.data<scalar_t>(), opt_ptr<scalar_t>(buf), p.numel(), a);
-  });
+void sgd_kernel(const std::vector<OptimTensors>& t, const std::vector<SgdArgs>& a) {
+  for (size_t i = 0; i < t.size(); ++i)
+    NORCH_DISPATCH_FLOATING_TYPES(t[i].p.dtype(), "sgd_step_", [&] {
+      sgd_impl(t[i].p.data<scalar_t>(), t[i].g.data<scalar_t>(), opt_ptr<scalar_t>(t[i].s0), t[i].p.numel(), a[i]);
+    });
 }
-void adam_kernel(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
-                 const AdamArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "adam_step_", [&] {
-    adam_impl(p.data<scalar_t>(), g.data<scalar_t>(), m.data<scalar_t>(), v.data<scalar_t>(),
-              opt_ptr<scalar_t>(vmax), p.numel(), a);
-  });
+void adam_kernel(const std::vector<OptimTensors>& t, const std::vector<AdamArgs>& a) {
+  for (size_t i = 0; i < t.size(); ++i)
+    NORCH_DISPATCH_FLOATING_TYPES(t[i].p.dtype(), "adam_step_", [&] {
+      adam_impl(t[i].p.data<scalar_t>(), t[i].g.data<scalar_t>(), t[i].s0.data<scalar_t>(),
+                t[i].s1.data<scalar_t>(), opt_ptr<scalar_t>(t[i].s2), t[i].p.numel(), a[i]);
+    });
 }
-void rmsprop_kernel(const Tensor& p, const Tensor& g, const Tensor& sq, const Tensor& gavg, const Tensor& buf,
-                    const RmspropArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "rmsprop_step_", [&] {
-    rmsprop_impl(p.data<scalar_t>(), g.data<scalar_t>(), sq.data<scalar_t>(), opt_ptr<scalar_t>(gavg),
-                 opt_ptr<scalar_t>(buf), p.numel(), a);
-  });
+void rmsprop_kernel(const std::vector<OptimTensors>& t, const std::vector<RmspropArgs>& a) {
+  for (size_t i = 0; i < t.size(); ++i)
+    NORCH_DISPATCH_FLOATING_TYPES(t[i].p.dtype(), "rmsprop_step_", [&] {
+      rmsprop_impl(t[i].p.data<scalar_t>(), t[i].g.data<scalar_t>(), t[i].s0.data<scalar_t>(),
+                   opt_ptr<scalar_t>(t[i].s1), opt_ptr<scalar_t>(t[i].s2), t[i].p.numel(), a[i]);
+    });
 }
-void adagrad_kernel(const Tensor& p, const Tensor& g, const Tensor& sum, const AdagradArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "adagrad_step_", [&] {
-    adagrad_impl(p.data<scalar_t>(), g.data<scalar_t>(), sum.data<scalar_t>(), p.numel(), a);
-  });
+void adagrad_kernel(const std::vector<OptimTensors>& t, const std::vector<AdagradArgs>& a) {
+  for (size_t i = 0; i < t.size(); ++i)
+    NORCH_DISPATCH_FLOATING_TYPES(t[i].p.dtype(), "adagrad_step_", [&] {
+      adagrad_impl(t[i].p.data<scalar_t>(), t[i].g.data<scalar_t>(), t[i].s0.data<scalar_t>(), t[i].p.numel(),
+                   a[i]);
+    });
 }
 
 }  // namespace
