@@ -350,11 +350,23 @@ def test_large_scatter_add_with_duplicates(dtype):
 
 @cuda
 def test_out_of_range_indices_raise_and_the_device_stays_usable():
+    # gather/scatter check CUDA indices on the device (a flag read after the kernel),
+    # with the CPU's message; the other ops check on the host.
     x = norch.arange(12.0, device="cuda").reshape(3, 4)
-    with pytest.raises(RuntimeError, match="out of bounds"):
-        x.gather(1, norch.tensor([[0, 4]], device="cuda"))
-    with pytest.raises(RuntimeError, match="out of bounds"):
+    for dtype in (norch.int64, norch.int32):
+        with pytest.raises(RuntimeError, match=r"^gather\(\): index 4 is out of bounds for dimension 1 with size 4"):
+            x.gather(1, norch.tensor([[0, 4]], dtype=dtype, device="cuda"))
+        with pytest.raises(RuntimeError, match=r"^gather\(\): index -1 is out of bounds"):
+            x.gather(0, norch.tensor([[0, -1]], dtype=dtype, device="cuda"))
+    with pytest.raises(RuntimeError, match=r"^scatter\(\): index 5 is out of bounds for dimension 0 with size 3"):
         norch.zeros(3, device="cuda").scatter_(0, norch.tensor([5], device="cuda"), norch.ones(1, device="cuda"))
+    y = norch.zeros(3, device="cuda")
+    with pytest.raises(RuntimeError, match=r"^scatter_add\(\): index 3 is out of bounds"):
+        y.scatter_add_(0, norch.tensor([0, 3], device="cuda"), norch.ones(2, device="cuda"))
+    np.testing.assert_array_equal(to_np(y), np.zeros(3))  # the failed in-place op left self alone
+    g = x.clone().requires_grad_()
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        g.gather(1, norch.tensor([[9]], device="cuda")).sum().backward()
     with pytest.raises(IndexError, match="out of range"):
         norch.index_select(x, 0, norch.tensor([3], device="cuda"))
     with pytest.raises(IndexError, match="out of bounds"):

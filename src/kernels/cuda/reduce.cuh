@@ -73,7 +73,13 @@ __global__ void reduce_rows_kernel(P p, Load load, Store store, int64_t M, int64
     if (task < tasks) {
       const int64_t m = task / chunks, c = task % chunks;
       const int64_t b = c * chunk, e = b + chunk < K ? b + chunk : K;
-      for (int64_t k = b + t; k < e; k += kGroup) v = p.combine(v, load(m, k));
+      // Four loads in flight before they are combined, in the same order as one at a time.
+      int64_t k = b + t;
+      for (; k + 3 * kGroup < e; k += 4 * kGroup) {
+        const A x0 = load(m, k), x1 = load(m, k + kGroup), x2 = load(m, k + 2 * kGroup), x3 = load(m, k + 3 * kGroup);
+        v = p.combine(p.combine(p.combine(p.combine(v, x0), x1), x2), x3);
+      }
+      for (; k < e; k += kGroup) v = p.combine(v, load(m, k));
     }
     v = group_reduce<kGroup>(p, v, smem);
     if (t == 0 && task < tasks) store(task / chunks, task % chunks, v);
@@ -88,7 +94,12 @@ __global__ void reduce_cols_kernel(P p, Load load, Store store, int64_t M, int64
   for (int64_t m = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; m < M;
        m += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     typename P::acc_t v = p.identity();
-    for (int64_t k = b; k < e; ++k) v = p.combine(v, load(m, k));
+    int64_t k = b;
+    for (; k + 3 < e; k += 4) {
+      const auto x0 = load(m, k), x1 = load(m, k + 1), x2 = load(m, k + 2), x3 = load(m, k + 3);
+      v = p.combine(p.combine(p.combine(p.combine(v, x0), x1), x2), x3);
+    }
+    for (; k < e; ++k) v = p.combine(v, load(m, k));
     store(m, c, v);
   }
 }

@@ -1,6 +1,7 @@
-// CUDA gather and scatter over index's shape (Note in kernels/select.h: ops
-// check ranges first; these kernels re-check on the device with a bounds flag,
-// so an unchecked index raises instead of faulting). gather is a thread per
+// CUDA gather and scatter over index's shape. The gather/scatter ops leave the
+// range check of CUDA indices to these kernels: a device-side bounds flag
+// (index_check.cuh) turns a bad index into the op's RuntimeError after the
+// kernel instead of a fault; other callers pass checked indices. gather is a thread per
 // element. scatter walks each line along `dim` in order on one thread, which
 // writes disjoint destinations per line, so repeated indices behave exactly
 // as on the CPU (the last write wins, sums in index order); only when there
@@ -123,7 +124,8 @@ __global__ void scatter_elements_kernel(T* self, const int64_t* ix, const T* src
 void scatter_cuda(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, bool accumulate) {
   const int64_t n = index.numel();
   if (n == 0) return;
-  BoundsCheck bounds("scatter");
+  const char* op = accumulate ? "scatter_add" : "scatter";  // the op's own name in errors
+  BoundsCheck bounds(op);
   const int64_t len = index.sizes()[dim], lines = n / len;
   const int64_t st = self.strides()[dim], size = self.sizes()[dim];
   cudaStream_t s = cuda::current_stream();
@@ -144,7 +146,7 @@ void scatter_cuda(const Tensor& self, int64_t dim, const Tensor& index, const Te
                                                                     bounds.get());
     }
   });
-  check_launch("scatter");
+  check_launch(op);
   bounds.raise_if_bad(dim, size);
 }
 
