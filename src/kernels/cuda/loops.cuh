@@ -110,9 +110,10 @@ __device__ inline void apply_vec(const F& f, out_t* r, const Vec<In, kVec>&... i
   for (int j = 0; j < kVec; ++j) r[j] = f(in.v[j]...);
 }
 
-// Element i of every operand at i: thread t takes [kVec t, kVec t + kVec).
+// Element i of every operand at i: thread t takes [kVec t, kVec t + kVec). No
+// __restrict__: in-place ops pass the output as an input.
 template <bool kAligned, typename out_t, typename F, typename... In>
-__global__ void contiguous_kernel(int64_t n, F f, out_t* __restrict__ out, const In* __restrict__... in) {
+__global__ void contiguous_kernel(int64_t n, F f, out_t* out, const In*... in) {
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x * kVec;
   for (int64_t base = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) * kVec; base < n;
        base += step) {
