@@ -4,6 +4,7 @@
 // allocation, nothing from the rest of the core. Note [Elementwise op tables].
 #pragma once
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 // A functor's call operator is compiled for the host, and under nvcc for the
@@ -15,6 +16,18 @@
 #endif
 
 namespace norch::functors {
+
+// Converts between the dtypes as PyTorch does: bool is "!= 0", and a float
+// reaches uint8 through int64, so -1.0 wraps to 255 on the CPU and on CUDA alike
+// (a direct conversion of a negative float to an unsigned type is undefined,
+// and the GPU saturates where x86 wraps).
+template <typename To, typename From>
+NORCH_HD inline To cast(From v) {
+  if constexpr (std::is_same_v<To, bool>) return v != From(0);
+  else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To> && std::is_unsigned_v<To>)
+    return static_cast<To>(static_cast<int64_t>(v));
+  else return static_cast<To>(v);
+}
 
 // -a with two's-complement wrap (the minimum value stays itself, as in PyTorch),
 // computed in unsigned arithmetic, where wrapping is defined.

@@ -1,5 +1,6 @@
 // Kernel signatures for gather/scatter, nonzero, sort and unique (private to the core).
-// Ops check shapes and index ranges before calling; kernels never raise.
+// Ops check shapes and index ranges before calling, except that gather/scatter
+// leave the range check of CUDA indices to the CUDA kernels, which raise.
 #pragma once
 #include "norch/dispatch.h"
 #include "norch/tensor/tensor.h"

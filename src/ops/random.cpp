@@ -1,9 +1,10 @@
 // Sampling ops: rand/randn/randint/randperm/bernoulli/normal/multinomial and the
 // in-place fills: argument checks, counter reservation and placement. Values are
-// computed on the CPU from Philox blocks by the kernels (kernels/random.h; Note
-// [Philox streams] in norch/utils/generator.h) and copied to the tensor's device, so a
-// seed gives the same numbers on every device and thread count. Random ops record
-// no backward.
+// computed from Philox blocks by the kernels of the tensor's device
+// (kernels/random.h; Note [Philox streams] in norch/utils/generator.h) with the
+// same per-element math on every device, so a seed gives the same numbers on
+// every device and thread count; randperm and multinomial are computed on the
+// CPU and copied over. Random ops record no backward.
 #include "norch/ops/random.h"
 
 #include <algorithm>
@@ -34,15 +35,16 @@ namespace {
 Generator& get(Generator* gen) { return gen ? *gen : *default_generator(); }
 
 // Fills `self` (any layout, any device): `fn(buf, key, offset)` runs a kernel on a
-// contiguous CPU buffer of self's shape and dtype (self itself when it is one).
+// contiguous buffer of self's shape and dtype on self's device (self itself when
+// it is contiguous).
 template <typename Fn>
 Tensor& fill_random(Tensor& self, Generator* gen, const char* op, Fn fn) {
   autograd::check_inplace(self, op);
   const int64_t n = self.numel();
   Generator& g = get(gen);
   const auto [key, offset] = g.reserve(uint64_t(n));
-  const bool direct = self.device().is_cpu() && self.is_contiguous();
-  Tensor buf = direct ? self : empty(self.sizes(), TensorOptions(self.dtype()));
+  const bool direct = self.is_contiguous();
+  Tensor buf = direct ? self : empty(self.sizes(), TensorOptions(self.dtype(), self.device()));
   fn(buf, key, offset);
   if (!direct) copy_data(self, buf);
   self.bump_version();
@@ -75,14 +77,14 @@ double to_vector_min(const Tensor& t) {
 Tensor& uniform_(Tensor& self, double from, double to, Generator* gen) {
   NORCH_CHECK(from <= to, "uniform_ expects to return a [from, to) range, but found from=", from, " > to=", to);
   return fill_random(self, gen, "UniformBackward0", [&](const Tensor& buf, uint64_t key, uint64_t off) {
-    uniform_stub(Device())(buf, key, off, from, to);
+    uniform_stub(buf.device())(buf, key, off, from, to);
   });
 }
 
 Tensor& normal_(Tensor& self, double mean, double std, Generator* gen) {
   NORCH_CHECK(std >= 0.0, "normal expects std >= 0.0, but found std ", std);
   return fill_random(self, gen, "NormalBackward0", [&](const Tensor& buf, uint64_t key, uint64_t off) {
-    normal_stub(Device())(buf, key, off, mean, std);
+    normal_stub(buf.device())(buf, key, off, mean, std);
   });
 }
 
@@ -114,14 +116,14 @@ Tensor& random_(Tensor& self, int64_t from, std::optional<int64_t> to, Generator
     range = uint64_t(max_value) - uint64_t(from) + 1;  // 2^63 at most: fits
   }
   return fill_random(self, gen, "RandomBackward0", [&](const Tensor& buf, uint64_t key, uint64_t off) {
-    random_stub(Device())(buf, key, off, from, range);
+    random_stub(buf.device())(buf, key, off, from, range);
   });
 }
 
 Tensor& bernoulli_(Tensor& self, double p, Generator* gen) {
   NORCH_CHECK(p >= 0.0 && p <= 1.0, "bernoulli_ expects p to be in [0, 1], but got p=", p);
   return fill_random(self, gen, "BernoulliBackward0", [&](const Tensor& buf, uint64_t key, uint64_t off) {
-    bernoulli_stub(Device())(buf, key, off, &p, true);
+    bernoulli_stub(buf.device())(buf, key, off, &p, true);
   });
 }
 
@@ -130,14 +132,14 @@ Tensor& bernoulli_(Tensor& self, const Tensor& p, Generator* gen) {
   Tensor p64 = contiguous(to_dtype(to_device(expand(detach(p), self.sizes()), Device()), ScalarType::Float64));
   check_probabilities(p64, "bernoulli_");
   return fill_random(self, gen, "BernoulliBackward0", [&](const Tensor& buf, uint64_t key, uint64_t off) {
-    bernoulli_stub(Device())(buf, key, off, p64.data<double>(), false);
+    bernoulli_stub(buf.device())(buf, key, off, p64.data<double>(), false);
   });
 }
 
 Tensor& exponential_(Tensor& self, double lambd, Generator* gen) {
   NORCH_CHECK(lambd > 0.0, "exponential_ expects lambda > 0.0, but found lambda=", lambd);
   return fill_random(self, gen, "ExponentialBackward0", [&](const Tensor& buf, uint64_t key, uint64_t off) {
-    exponential_stub(Device())(buf, key, off, lambd);
+    exponential_stub(buf.device())(buf, key, off, lambd);
   });
 }
 

@@ -46,8 +46,8 @@ namespace {
 
 // Shared checks of gather/scatter: an int32 or int64 index (as PyTorch) with
 // self's rank, no larger than `self` off `dim` (and no larger than src anywhere),
-// entries in range. Returns the index as int64 (what the kernels read) on
-// self's device; scatter_add reports itself as scatter, as in PyTorch.
+// entries in range (on CUDA, by the kernel). Returns the index as int64 (what the
+// kernels read) on self's device; scatter_add reports itself as scatter, as in PyTorch.
 Tensor check_gather_scatter(const char* op, const Tensor& self, int64_t dim, const Tensor& index, const Tensor* src) {
   NORCH_CHECK(index.dtype() == ScalarType::Int64 || index.dtype() == ScalarType::Int32,
               std::string(op) == "scatter_add" ? "scatter" : op, "(): Expected dtype int32/int64 for index");
@@ -62,6 +62,9 @@ Tensor check_gather_scatter(const char* op, const Tensor& self, int64_t dim, con
       NORCH_CHECK(index.sizes()[k] <= src->sizes()[k], "Expected index ", index.sizes(),
                   " to be no larger than src ", src->sizes(), " in dimension ", k);
   }
+  // CUDA kernels check every index on the device and raise this same error after
+  // the kernel (kernels/cuda/index_check.cuh), so the index never travels to the host.
+  if (index.device().is_cuda()) return index.dtype() == ScalarType::Int64 ? index : to_dtype(index, ScalarType::Int64);
   std::optional<int64_t> bad;
   Tensor checked = checked_index_cpu(index, self.sizes()[dim], false, bad);
   NORCH_CHECK(!bad, op, "(): index ", bad.value_or(0), " is out of bounds for dimension ", dim, " with size ",

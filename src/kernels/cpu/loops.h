@@ -4,6 +4,7 @@
 #pragma once
 #include <type_traits>
 
+#include "kernels/functors.h"
 #include "norch/tensor/iterator.h"
 
 namespace norch::cpu {
@@ -77,11 +78,7 @@ void ternary_loop(const TensorIterator& iter, F f) {
   });
 }
 
-// Converts between the six dtypes as PyTorch does (bool is "!= 0").
-template <typename To, typename From>
-inline To cast(From v) {
-  if constexpr (std::is_same_v<To, bool>) return v != From(0);
-  else return static_cast<To>(v);
-}
+// The dtype conversion the CUDA kernels share (kernels/functors.h).
+using functors::cast;
 
 }  // namespace norch::cpu

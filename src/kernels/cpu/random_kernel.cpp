@@ -10,70 +10,50 @@
 #include <vector>
 
 #include "kernels/random.h"
+#include "kernels/random_math.h"
 #include "norch/utils/generator.h"  // philox4x32
 
 namespace norch::cpu {
 namespace {
 
-using Block = std::array<uint32_t, 4>;
+using random_math::Block;
+using random_math::uniform53;
 
-// [0, 1) with 53 random bits from two words.
-inline double uniform53(uint32_t hi, uint32_t lo) {
-  return double(((uint64_t(hi) << 32) | lo) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-// out[i] = f(philox block at counter offset + i).
+// out[i] = f(philox block at counter offset + i). The per-element math is
+// random_math's, the CUDA kernels' too (Note [Portable random math]).
 template <typename T, typename F>
 void generate(T* out, int64_t n, uint64_t offset, uint64_t key, const F& f) {
 #pragma omp parallel for if (n > 32768)
-  for (int64_t i = 0; i < n; ++i) out[i] = f(philox4x32(offset + uint64_t(i), 0, key));
+  for (int64_t i = 0; i < n; ++i) out[i] = f(random_math::philox(offset + uint64_t(i), 0, key));
 }
 
 template <typename T>
 void uniform_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double from, double to) {
   const T lo = T(from), hi = T(to);
   const T below_hi = std::nextafter(hi, lo);
-  generate(out, n, offset, key, [&](const Block& b) {
-    T u = sizeof(T) == 4 ? T(double(b[0] >> 8) * (1.0 / 16777216.0)) : T(uniform53(b[0], b[1]));
-    T v = T(lo + (hi - lo) * u);
-    return v >= hi && hi > lo ? below_hi : v;  // rounding must not reach `to`
-  });
+  generate(out, n, offset, key, [&](const Block& b) { return random_math::uniform_value<T>(b, lo, hi, below_hi); });
 }
 
-// Box-Muller on (0, 1] x [0, 1): one normal per block (the sine half is dropped
-// so that element i depends on block i alone).
 template <typename T>
 void normal_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double mean, double std) {
-  generate(out, n, offset, key, [&](const Block& b) {
-    const double u1 = 1.0 - uniform53(b[0], b[1]);
-    const double u2 = uniform53(b[2], b[3]);
-    return T(mean + std * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
-  });
+  generate(out, n, offset, key, [&](const Block& b) { return random_math::normal_value<T>(b, mean, std); });
 }
 
-// from + r mod range; the modulo bias is below 2^-64 * range, negligible for ranges we draw.
 template <typename T>
 void int_loop(T* out, int64_t n, uint64_t offset, uint64_t key, int64_t from, uint64_t range) {
-  generate(out, n, offset, key, [&](const Block& b) {
-    const uint64_t r = (uint64_t(b[0]) << 32) | b[1];
-    return T(int64_t(uint64_t(from) + r % range));
-  });
+  generate(out, n, offset, key, [&](const Block& b) { return random_math::int_value<T>(b, from, range); });
 }
 
 template <typename T>
 void bernoulli_loop(T* out, int64_t n, uint64_t offset, uint64_t key, const double* p, bool scalar_p) {
 #pragma omp parallel for if (n > 32768)
-  for (int64_t i = 0; i < n; ++i) {
-    const Block b = philox4x32(offset + uint64_t(i), 0, key);
-    out[i] = T(uniform53(b[0], b[1]) < p[scalar_p ? 0 : i] ? 1 : 0);
-  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = random_math::bernoulli_value<T>(random_math::philox(offset + uint64_t(i), 0, key), p[scalar_p ? 0 : i]);
 }
 
 template <typename T>
 void exponential_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double lambd) {
-  generate(out, n, offset, key, [&](const Block& b) {
-    return T(-std::log1p(-uniform53(b[0], b[1])) / lambd);
-  });
+  generate(out, n, offset, key, [&](const Block& b) { return random_math::exponential_value<T>(b, lambd); });
 }
 
 void uniform_kernel(const Tensor& out, uint64_t key, uint64_t offset, double from, double to) {
@@ -107,7 +87,7 @@ void randperm_kernel(const Tensor& out, uint64_t key, uint64_t offset) {
   std::iota(perm, perm + n, int64_t{0});
   // Fisher-Yates: position i swaps with a uniform j in [0, i].
   for (int64_t i = n - 1; i > 0; --i) {
-    const Block b = philox4x32(offset + uint64_t(i), 0, key);
+    const auto b = philox4x32(offset + uint64_t(i), 0, key);
     const uint64_t r = (uint64_t(b[0]) << 32) | b[1];
     std::swap(perm[i], perm[r % uint64_t(i + 1)]);
   }
@@ -129,7 +109,7 @@ void multinomial_kernel(const Tensor& out, const Tensor& weights, int64_t num_sa
       std::partial_sum(row, row + cats, cdf.begin());
       const double total = cdf.back();
       for (int64_t s = 0; s < num_samples; ++s) {
-        const Block b = philox4x32(base + uint64_t(s), 0, key);
+        const auto b = philox4x32(base + uint64_t(s), 0, key);
         const double u = uniform53(b[0], b[1]) * total;
         int64_t c = std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
         if (c >= cats) {  // u rounded up to the total: take the last category with weight
@@ -142,7 +122,7 @@ void multinomial_kernel(const Tensor& out, const Tensor& weights, int64_t num_sa
       // Exponential race: key_c = E_c / w_c with E_c ~ Exp(1); the k smallest keys
       // are k draws without replacement in order (the algorithm PyTorch uses).
       for (int64_t c = 0; c < cats; ++c) {
-        const Block b = philox4x32(base + uint64_t(c), 0, key);
+        const auto b = philox4x32(base + uint64_t(c), 0, key);
         const double e = -std::log1p(-uniform53(b[0], b[1]));
         keys[size_t(c)] = {row[c] > 0.0 ? e / row[c] : std::numeric_limits<double>::infinity(), c};
       }

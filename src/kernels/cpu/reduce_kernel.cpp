@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/loops.h"
 #include "kernels/reduce.h"
+#include "kernels/reduce_functors.h"
 
 namespace norch::cpu {
 namespace {
@@ -37,28 +38,12 @@ double sum_contiguous(const T* p, int64_t n) {
 }
 
 // The op is a template parameter so that each loop compiles to straight-line
-// (vectorizable) code; combine is branch-free for the same reason.
+// (vectorizable) code; identity and combine are shared with CUDA (kernels/reduce_functors.h).
 template <ReduceOp Op, typename T>
-constexpr T identity() {
-  if constexpr (Op == ReduceOp::Sum || Op == ReduceOp::Any) return T(0);
-  else if constexpr (Op == ReduceOp::Prod || Op == ReduceOp::All) return T(1);
-  // -inf/+inf for floats: lowest() would beat an all -inf row.
-  else if constexpr (Op == ReduceOp::Max)
-    return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
-  else
-    return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
-}
+constexpr T identity() { return functors::reduce_identity<Op, T>(); }
 
 template <ReduceOp Op, typename T>
-inline T combine(T a, T b) {
-  if constexpr (Op == ReduceOp::Sum) return static_cast<T>(a + b);
-  else if constexpr (Op == ReduceOp::Prod) return static_cast<T>(a * b);
-  else if constexpr (Op == ReduceOp::All) return static_cast<T>((a != T(0)) & (b != T(0)));
-  else if constexpr (Op == ReduceOp::Any) return static_cast<T>((a != T(0)) | (b != T(0)));
-  // Max/Min: a NaN in b replaces a, and a NaN in a is never replaced, so NaN propagates.
-  else if constexpr (Op == ReduceOp::Max) return (b > a || b != b) ? b : a;
-  else return (b < a || b != b) ? b : a;
-}
+inline T combine(T a, T b) { return functors::reduce_combine<Op, T>(a, b); }
 
 // Reduces n contiguous values in 16 independent lanes (so the compiler can use
 // vector instructions), then folds the lanes.
@@ -151,15 +136,7 @@ void reduce_kernel(ReduceOp op, const Tensor& in, bool inner, const Tensor& out)
   NORCH_DISPATCH_ALL_TYPES(in.dtype(), "reduce", [&] { reduce_typed<scalar_t>(op, in, inner, out); });
 }
 
-// True when `cand` should replace `best` in a running max/min: NaN wins and stays.
-template <typename T>
-inline bool arg_better(bool is_max, T cand, T best) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (best != best) return false;
-    if (cand != cand) return true;
-  }
-  return is_max ? cand > best : cand < best;
-}
+using functors::arg_better;
 
 template <typename T>
 void arg_reduce_typed(bool is_max, const Tensor& in, bool inner, const Tensor& values, const Tensor& indices) {
