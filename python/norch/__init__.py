@@ -66,7 +66,7 @@ from ._functions import (  # noqa: E402,F401
     set_default_tensor_type, get_device_module, init_num_threads, broadcast_shapes, broadcast_tensors, atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack,
     dstack, column_stack, block_diag, meshgrid, cartesian_prod, tensordot, cdist, logspace, scalar_tensor,
     as_tensor, asarray, empty_strided, isin, searchsorted, bucketize, unravel_index, trapezoid, trapz,
-    cumulative_trapezoid, rsub, can_cast, var_mean, std_mean, chain_matmul, vander,
+    cumulative_trapezoid, rsub, can_cast, var_mean, std_mean, chain_matmul, vander, norm,
     has_openmp, has_mkl, has_lapack, has_spectral, is_storage, finfo, iinfo,
     set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
     are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,
