@@ -198,6 +198,8 @@ void rewrite_namespace(PyObject* dict) {
 }  // namespace
 
 void install_text_signatures(py::module_& m) {
+  // scripts/gen_stubs.py reads pybind11's typed lines, which a text signature would shadow
+  if (std::getenv("NORCH_PYBIND11_DOCSTRINGS")) return;
   PyObject* dict = PyModule_GetDict(m.ptr());
   rewrite_namespace(dict);
   PyObject *key, *value;
