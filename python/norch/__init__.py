@@ -96,6 +96,7 @@ from .utils import data as _data  # noqa: E402,F401
 from . import backends, accelerator  # noqa: E402,F401
 from . import onnx  # noqa: E402,F401  (the exporter; the onnx package itself is imported only by an export)
 from . import _device_errors  # noqa: E402,F401
+from . import distributions  # noqa: E402,F401
 
 # PyTorch's top-level forms of nn.functional ops whose signatures agree with nn.functional's.
 for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
