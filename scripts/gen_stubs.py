@@ -81,6 +81,9 @@ def generate(dest):
     """Writes the stubs of norch._C under dest (dest/_C/*.pyi); returns {name: text}."""
     ensure_stubgen()
     env = dict(os.environ)
+    # the typed signature lines as pybind11 writes them, not the untyped text signatures that
+    # inspect reads (src/python/text_signature.cpp), which the generator would prefer
+    env["NORCH_PYBIND11_DOCSTRINGS"] = "1"
     if list((ROOT / "python" / "norch").glob("_C*.so")):  # a developer build (scripts/build.sh); else the installed norch
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "python")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     with tempfile.TemporaryDirectory() as tmp:

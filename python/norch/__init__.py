@@ -66,7 +66,7 @@ from ._functions import (  # noqa: E402,F401
     set_default_tensor_type, get_device_module, init_num_threads, broadcast_shapes, broadcast_tensors, atleast_1d, atleast_2d, atleast_3d, hstack, vstack, row_stack,
     dstack, column_stack, block_diag, meshgrid, cartesian_prod, tensordot, cdist, logspace, scalar_tensor,
     as_tensor, asarray, empty_strided, isin, searchsorted, bucketize, unravel_index, trapezoid, trapz,
-    cumulative_trapezoid, rsub, can_cast, var_mean, std_mean, chain_matmul, vander,
+    cumulative_trapezoid, rsub, can_cast, var_mean, std_mean, chain_matmul, vander, norm,
     has_openmp, has_mkl, has_lapack, has_spectral, is_storage, finfo, iinfo,
     set_float32_matmul_precision, get_float32_matmul_precision, use_deterministic_algorithms,
     are_deterministic_algorithms_enabled, is_deterministic_algorithms_warn_only_enabled,
@@ -96,6 +96,7 @@ from .utils import data as _data  # noqa: E402,F401
 from . import backends, accelerator  # noqa: E402,F401
 from . import onnx  # noqa: E402,F401  (the exporter; the onnx package itself is imported only by an export)
 from . import _device_errors  # noqa: E402,F401
+from . import distributions  # noqa: E402,F401
 
 # PyTorch's top-level forms of nn.functional ops whose signatures agree with nn.functional's.
 for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",

@@ -293,7 +293,18 @@ def cartesian_prod(*tensors):
     return _C.stack([g.reshape(-1) for g in grids], 1)
 
 
-def tensordot(a, b, dims=2):
+def _into(out, result):
+    # PyTorch's out=: the result written into `out` (reshaped when its shape differs), `out` returned
+    if out is None:
+        return result
+    if tuple(out.shape) != tuple(result.shape):
+        out.data = _C.empty(list(result.shape), dtype=out.dtype, device=out.device)
+    return out.copy_(result)
+
+
+def tensordot(a, b, dims=2, out=None):
+    if out is not None:
+        return _into(out, tensordot(a, b, dims))
     if isinstance(dims, builtins.int):
         da, db = list(range(a.dim() - dims, a.dim())), list(range(dims))
     elif isinstance(dims, Tensor):
@@ -455,8 +466,13 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return out.requires_grad_(True) if requires_grad else out
 
 
-def chain_matmul(*matrices):
-    return functools.reduce(lambda a, b: a.mm(b), matrices)
+def chain_matmul(*matrices, out=None):
+    return _into(out, functools.reduce(lambda a, b: a.mm(b), matrices))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """The matrix or vector norm of input (Tensor.norm), with PyTorch's out= argument."""
+    return _into(out, _C.norm(input, p, dim, keepdim, dtype))
 
 
 def vander(x, N=None, increasing=False):
@@ -591,7 +607,7 @@ def set_flush_denormal(mode):
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None,
-            disable=False):
+            name=None, disable=False, recompile_limit=None, isolate_recompiles=False, shapes_spec=None):
     """Returns ``model`` unchanged: norch has no compiler, so there is nothing to optimize.
 
     Accepts PyTorch's arguments so ``model = torch.compile(model)``, ``@torch.compile`` and

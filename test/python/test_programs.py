@@ -300,3 +300,19 @@ def test_gradient_accumulation_bucket_sampler():
     for run in (t, n):
         losses = run[:len(run) // 2].reshape(3, -1)                   # (epoch, optimizer step)
         assert losses[-1].mean() < 0.6 * losses[0].mean(), losses
+
+
+def test_packed_sequence_classifier():
+    t, n = run_both("packed_sequence_classifier", steps=30)
+    assert_tracks(t[:-1], n[:-1])
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+    assert n[-1] == t[-1] and n[-1] > 0.75      # the same training accuracy; chance is about 0.5
+
+
+def test_weight_norm_regression():
+    t, n = run_both("weight_norm_regression", steps=40)
+    assert_tracks(t[:-1], n[:-1])
+    assert_learns(t[:-1])
+    assert_learns(n[:-1])
+    assert n[-1] < 1e-5 and t[-1] < 1e-5        # removing the normalizations keeps the predictions

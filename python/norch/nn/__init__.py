@@ -6,7 +6,8 @@ from .modules import __dict__ as _modules_ns
 from . import init  # noqa: F401
 from . import utils  # noqa: F401
 from . import parallel  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
 
-__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer"] + [
+__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "DataParallel"] + [
     k for k, v in _modules_ns.items() if isinstance(v, type)]
 del _modules_ns

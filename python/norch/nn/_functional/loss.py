@@ -61,14 +61,35 @@ def _warn_if_broadcast(input, target):
                       "the same size.", stacklevel=3)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    _warn_if_broadcast(input, target)
-    return _nn.mse_loss(input, target, _reduction(size_average, reduce, reduction))
+def _weighted(errors, weight, input, reduction, mean_over_weight):
+    # PyTorch's per-element weights (2.13): the mean divides by the weights' sum for mse and l1,
+    # by the element count for huber
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    weighted = errors * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    if reduction == "mean":
+        return weighted.sum() / weight.sum() if mean_over_weight else weighted.mean()
+    raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _warn_if_broadcast(input, target)
-    return _nn.l1_loss(input, target, _reduction(size_average, reduce, reduction))
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(_nn.mse_loss(input, target, "none"), weight, input, reduction, True)
+    return _nn.mse_loss(input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_if_broadcast(input, target)
+    reduction = _reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted(_nn.l1_loss(input, target, "none"), weight, input, reduction, True)
+    return _nn.l1_loss(input, target, reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -76,8 +97,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _nn.smooth_l1_loss(input, target, _reduction(size_average, reduce, reduction), beta)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_if_broadcast(input, target)
+    if weight is not None:
+        return _weighted(_nn.huber_loss(input, target, "none", delta), weight, input, reduction, False)
     return _nn.huber_loss(input, target, reduction, delta)
 
 

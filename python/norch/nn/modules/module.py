@@ -117,6 +117,20 @@ class Module:
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
         return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        (with the module first when with_module) runs before this module's entries are loaded
+        and may rewrite the state_dict (load_state_dict passes it a copy)."""
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(functools.partial(_remove_hook, hooks, set()))
+        hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs), run before this module's entries are loaded."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
     # ---- registration -----------------------------------------------------------
     def _check_name(self, name, kind):
         if not isinstance(name, str):
@@ -471,8 +485,11 @@ class Module:
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
+        state_dict = OrderedDict(state_dict)  # pre-hooks may rewrite it; the caller's stays as it is
 
         def load(module, prefix=""):
+            for hook in module.__dict__.get("_load_state_dict_pre_hooks", {}).values():
+                hook(state_dict, prefix, {}, strict, missing_keys, unexpected_keys, error_msgs)
             module._load_from_state_dict(state_dict, prefix, {}, True, missing_keys, unexpected_keys, error_msgs)
             for name, child in module._modules.items():
                 if child is not None:

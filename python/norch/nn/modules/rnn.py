@@ -11,6 +11,7 @@ from ... import _C
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -124,11 +125,99 @@ class RNNBase(Module):
             outs.reverse()
         return _C.stack(outs, 0), h, c
 
+    def _step(self, gi, h, c, w_hh, b_hh):
+        if self.mode == "LSTM":
+            return _lstm_step(gi, h, c, w_hh, b_hh)
+        if self.mode == "GRU":
+            return _gru_step(gi, h, w_hh, b_hh), None
+        return _rnn_step(gi, h, w_hh, b_hh, self.mode), None
+
+    def _run_packed_direction(self, data, batch_sizes, h, c, params, reverse):
+        # data (sum(batch_sizes), in) time-major and sorted by decreasing length; h/c (B, H).
+        # At step t only the first batch_sizes[t] sequences run; the others keep their state,
+        # so each sequence's final state is the one after its own last step. Run backwards, a
+        # sequence joins at its own last step with its initial state, still untouched in h.
+        w_ih, w_hh, b_ih, b_hh = params
+        gi_all = F.linear(data, w_ih, b_ih)
+        offsets = [0]
+        for bs in batch_sizes:
+            offsets.append(offsets[-1] + bs)
+        batch = h.shape[0]
+        steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+        outs = []
+        for t in steps:
+            bs = batch_sizes[t]
+            gi = gi_all.narrow(0, offsets[t], bs)
+            h_new, c_new = self._step(gi, h.narrow(0, 0, bs), None if c is None else c.narrow(0, 0, bs),
+                                      w_hh, b_hh)
+            outs.append(h_new)
+            if bs < batch:
+                h = _C.cat([h_new, h.narrow(0, bs, batch - bs)], 0)
+                c = None if c is None else _C.cat([c_new, c.narrow(0, bs, batch - bs)], 0)
+            else:
+                h, c = h_new, c_new
+        if reverse:
+            outs.reverse()
+        return _C.cat(outs, 0), h, c
+
+    def _forward_packed(self, packed, hx):
+        is_lstm = self.mode == "LSTM"
+        data = packed.data
+        if data.dim() != 2:
+            raise ValueError(f"{type(self).__name__}: Expected packed input data to be 2D, got {data.dim()}D "
+                             "instead")
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {data.shape[-1]}")
+        batch_sizes = [int(b) for b in packed.batch_sizes.tolist()]
+        num_directions = 2 if self.bidirectional else 1
+        batch = batch_sizes[0]
+        state_shape = (self.num_layers * num_directions, batch, self.hidden_size)
+        if hx is None:
+            h0 = _C.zeros(list(state_shape), dtype=data.dtype, device=data.device)
+            c0 = h0 if is_lstm else None
+        else:
+            # the states come in the caller's batch order; the recurrence runs in sorted order
+            if is_lstm:
+                h0, c0 = hx
+                self._check_hidden(h0, state_shape, "hidden[0]")
+                self._check_hidden(c0, state_shape, "hidden[1]")
+            else:
+                h0, c0 = hx, None
+                self._check_hidden(h0, state_shape, "hidden")
+            if packed.sorted_indices is not None:
+                h0 = h0.index_select(1, packed.sorted_indices)
+                c0 = c0.index_select(1, packed.sorted_indices) if is_lstm else None
+        layer_input = data
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            dir_outputs = []
+            for direction in range(num_directions):
+                idx = layer * num_directions + direction
+                out, h, c = self._run_packed_direction(layer_input, batch_sizes, h0.select(0, idx),
+                                                       c0.select(0, idx) if is_lstm else None,
+                                                       self._layer_params(layer, direction), direction == 1)
+                dir_outputs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            layer_input = dir_outputs[0] if num_directions == 1 else _C.cat(dir_outputs, -1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        h_n = _C.stack(h_n, 0)
+        c_n = _C.stack(c_n, 0) if is_lstm else None
+        if packed.unsorted_indices is not None:
+            h_n = h_n.index_select(1, packed.unsorted_indices)
+            c_n = c_n.index_select(1, packed.unsorted_indices) if is_lstm else None
+        output = PackedSequence(layer_input, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return (output, (h_n, c_n)) if is_lstm else (output, h_n)
+
     def _check_hidden(self, hx, expected, what):
         if tuple(hx.shape) != tuple(expected):
             raise RuntimeError(f"Expected {what} size {tuple(expected)}, got {tuple(hx.shape)}")
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         is_lstm = self.mode == "LSTM"
         if input.dim() not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D instead")
