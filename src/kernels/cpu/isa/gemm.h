@@ -20,7 +20,11 @@ struct GemmArgs {
   void* c;
   int64_t c_batch, c_rs;
   int threads;  // upper bound; small problems use fewer
+  int kernel;   // version (gemm_isa.cpp's header); 0 or out of range: the newest
 };
+
+// The newest kernel version; gemm_isa.cpp's header lists what each one changed.
+constexpr int kGemmKernelLatest = 4;
 
 #define NORCH_DECLARE_GEMM_ISA(isa)    \
   namespace isa {                      \

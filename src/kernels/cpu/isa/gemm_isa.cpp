@@ -119,6 +119,8 @@ struct Vec {
 constexpr int kMR = 4, kNRV = 4;
 #endif
 
+constexpr int kLatest = kGemmKernelLatest;
+
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -152,28 +154,80 @@ struct Buffer {
 thread_local Buffer tl_pack;
 
 // ---- packing -------------------------------------------------------------------------
+// d[k * P + i] = s[i * ld + k] for i < rows, k < kc: the transposing copy both packers
+// need when the panel's long side is the source's unit stride (A row-major, B
+// transposed). Version 3 onwards moves 4 x 4 (float) or 2 x 2 (double) blocks through
+// registers; the scalar loop it replaces stored one element per 12 or 32 and was the
+// largest cost outside the micro-kernel (15% of a 2048^3 SGEMM).
+#if defined(__SSE2__)
+template <typename T>
+void transpose_block(const T* s, int64_t ld, T* d, int64_t P);
+template <>
+inline void transpose_block<float>(const float* s, int64_t ld, float* d, int64_t P) {
+  __m128 r0 = _mm_loadu_ps(s), r1 = _mm_loadu_ps(s + ld), r2 = _mm_loadu_ps(s + 2 * ld),
+         r3 = _mm_loadu_ps(s + 3 * ld);
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(d, r0);
+  _mm_storeu_ps(d + P, r1);
+  _mm_storeu_ps(d + 2 * P, r2);
+  _mm_storeu_ps(d + 3 * P, r3);
+}
+template <>
+inline void transpose_block<double>(const double* s, int64_t ld, double* d, int64_t P) {
+  const __m128d r0 = _mm_loadu_pd(s), r1 = _mm_loadu_pd(s + ld);
+  _mm_storeu_pd(d, _mm_unpacklo_pd(r0, r1));
+  _mm_storeu_pd(d + P, _mm_unpackhi_pd(r0, r1));
+}
+template <typename T>
+constexpr int64_t kBlock = 16 / sizeof(T);
+#else
+template <typename T>
+inline void transpose_block(const T* s, int64_t ld, T* d, int64_t P) {
+  d[0] = s[0];
+}
+template <typename T>
+constexpr int64_t kBlock = 1;
+#endif
+
+template <typename T>
+void pack_transposed(const T* s, int64_t ld, int64_t rows, int64_t kc, T* d, int64_t P, int ver) {
+  constexpr int64_t B = kBlock<T>;
+  int64_t i = 0;
+  if (ver >= 3)
+    for (; i + B <= rows; i += B) {
+      int64_t k = 0;
+      for (; k + B <= kc; k += B) transpose_block<T>(s + i * ld + k, ld, d + k * P + i, P);
+      for (; k < kc; ++k)
+        for (int64_t r = 0; r < B; ++r) d[k * P + i + r] = s[(i + r) * ld + k];
+    }
+  for (; i < rows; ++i)
+    for (int64_t k = 0; k < kc; ++k) d[k * P + i] = s[i * ld + k];
+}
+
 // A panel p: kc steps of MR values (rows p*MR .. p*MR+MR-1, zero past mc).
-template <typename T, bool kUnitCol>
-void pack_a_panels(const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, T* dst) {
+template <typename T>
+void pack_a_panels(const T* a, int64_t rs, int64_t cs, int64_t mc, int64_t kc, T* dst, int ver) {
   for (int64_t p = 0; p * kMR < mc; ++p) {
     const int64_t rows = min64(kMR, mc - p * kMR);
     const T* src = a + p * kMR * rs;
     T* d = dst + p * kMR * kc;
     if (rows < kMR)
       for (int64_t i = 0; i < kMR * kc; ++i) d[i] = T(0);
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* s = src + r * rs;
-      if (kUnitCol)
-        for (int64_t k = 0; k < kc; ++k) d[k * kMR + r] = s[k];
-      else
-        for (int64_t k = 0; k < kc; ++k) d[k * kMR + r] = s[k * cs];
+    if (cs == 1) {
+      pack_transposed<T>(src, rs, rows, kc, d, kMR, ver);
+    } else if (rs == 1 && ver >= 3) {  // A transposed: each k step is a contiguous run
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t r = 0; r < rows; ++r) d[k * kMR + r] = src[k * cs + r];
+    } else {
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < kc; ++k) d[k * kMR + r] = src[r * rs + k * cs];
     }
   }
 }
 
 // B panel q: kc steps of NR values (columns q*NR .., zero past nc).
 template <typename T>
-void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T* dst) {
+void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T* dst, int ver) {
   constexpr int64_t NR = kNRV * Vec<T>::W;
   for (int64_t q = 0; q * NR < nc; ++q) {
     const int64_t cols = min64(NR, nc - q * NR);
@@ -189,9 +243,14 @@ void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T
     }
     if (cols < NR)
       for (int64_t i = 0; i < NR * kc; ++i) d[i] = T(0);
-    for (int64_t j = 0; j < cols; ++j) {  // column by column: unit stride when B is transposed
-      const T* s = src + j * cs;
-      for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = s[k * rs];
+    if (cs == 1) {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t j = 0; j < cols; ++j) d[k * NR + j] = src[k * rs + j];
+    } else if (rs == 1) {  // B transposed: columns are contiguous
+      pack_transposed<T>(src, cs, cols, kc, d, NR, ver);
+    } else {
+      for (int64_t j = 0; j < cols; ++j)
+        for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = src[j * cs + k * rs];
     }
   }
 }
@@ -277,20 +336,29 @@ struct Mat {
   int64_t c_rs;
 };
 
+// Version 1 walks ic -> jc -> pc, so the A block is packed again for every NC block of
+// B; version 2 onwards walks ic -> pc -> jc and packs each A block once.
 template <typename T>
-void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
+void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, int ver) {
   using Bk = Blocking<T>;
   constexpr int64_t NR = kNRV * Vec<T>::W;
+  const bool a_once = ver >= 2;
+  // Version 4 onwards splits K and N into equal blocks: K = 784 runs as 4 x 196, not
+  // 3 x 256 and a 16-deep slice that pays a full pass over C for 2% of the work.
+  const int64_t KC = ver >= 4 ? ceil_div(K, ceil_div(K, Bk::KC)) : Bk::KC;
+  const int64_t NC = ver >= 4 ? ceil_div(ceil_div(N, ceil_div(N, Bk::NC)), NR) * NR : Bk::NC;
   for (int64_t ic = 0; ic < M; ic += Bk::MCO) {
     const int64_t mc = min64(Bk::MCO, M - ic), mp = ceil_div(mc, kMR);
-    for (int64_t jc = 0; jc < N; jc += Bk::NC) {
-      const int64_t nc = min64(Bk::NC, N - jc), np = ceil_div(nc, NR);
-      for (int64_t pc = 0; pc < K; pc += Bk::KC) {
-        const int64_t kc = min64(Bk::KC, K - pc);
-        const T* ablk = m.a + ic * m.a_rs + pc * m.a_cs;
-        if (m.a_cs == 1) pack_a_panels<T, true>(ablk, m.a_rs, 1, mc, kc, Ap);
-        else pack_a_panels<T, false>(ablk, m.a_rs, m.a_cs, mc, kc, Ap);
-        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp);
+    for (int64_t outer = 0; outer < (a_once ? K : N); outer += (a_once ? KC : NC)) {
+      for (int64_t inner = 0; inner < (a_once ? N : K); inner += (a_once ? NC : KC)) {
+        const int64_t pc = a_once ? outer : inner, jc = a_once ? inner : outer;
+        const int64_t kc = min64(KC, K - pc);
+        const int64_t nc = min64(NC, N - jc), np = ceil_div(nc, NR);
+        if (!a_once || jc == 0) {
+          const T* ablk = m.a + ic * m.a_rs + pc * m.a_cs;
+          pack_a_panels<T>(ablk, m.a_rs, m.a_cs, mc, kc, Ap, ver);
+        }
+        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp, ver);
         const bool accumulate = pc > 0;
         for (int64_t ir = 0; ir < mp; ++ir) {
           const int64_t rows = min64(kMR, mc - ir * kMR);
@@ -363,10 +431,10 @@ void gemv_cols(const Mat<T>& m, int64_t N, int64_t K) {
 }
 
 template <typename T>
-void run_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp) {
+void run_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, int ver) {
   if (N == 1) gemv_rows<T>(m, M, K);
   else if (M == 1) gemv_cols<T>(m, N, K);
-  else gemm_one<T>(m, M, N, K, Ap, Bp);
+  else gemm_one<T>(m, M, N, K, Ap, Bp, ver);
 }
 
 template <typename T>
@@ -409,6 +477,7 @@ bool gemm(const GemmArgs& g) {
   using Bk = Blocking<T>;
   constexpr int64_t NR = kNRV * Vec<T>::W;
   const int64_t M = g.M, N = g.N, K = g.K;
+  const int ver = g.kernel < 1 || g.kernel > kLatest ? kLatest : g.kernel;
   if (g.batch <= 0 || M <= 0 || N <= 0) return true;
   if (K <= 0) {
     for (int64_t i = 0; i < g.batch; ++i)
@@ -429,7 +498,7 @@ bool gemm(const GemmArgs& g) {
   T* buf = static_cast<T*>(tl_pack.get(size_t(nt) * (a_elems + b_elems) * sizeof(T)));
   if (!buf) return false;
   if (nt == 1) {
-    for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, buf, buf + a_elems);
+    for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, buf, buf + a_elems, ver);
     return true;
   }
   // Many small matrices: whole matrices per thread. Otherwise each matrix is split.
@@ -444,7 +513,7 @@ bool gemm(const GemmArgs& g) {
     T* Bp = Ap + a_elems;
     if (per_matrix) {
 #pragma omp for schedule(static)
-      for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp);
+      for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp, ver);
     } else if (tid < tm * tn) {
       int64_t ir0, ir1, jr0, jr1;
       split(mp, tm, tid / tn, ir0, ir1);
@@ -456,7 +525,7 @@ bool gemm(const GemmArgs& g) {
           m.a += r0 * m.a_rs;
           m.b += c0 * m.b_cs;
           m.c += r0 * m.c_rs + c0;
-          run_one<T>(m, r1 - r0, c1 - c0, K, Ap, Bp);
+          run_one<T>(m, r1 - r0, c1 - c0, K, Ap, Bp, ver);
         }
       }
     }
