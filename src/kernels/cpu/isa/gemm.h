@@ -24,7 +24,7 @@ struct GemmArgs {
 };
 
 // The newest kernel version; gemm_isa.cpp's header lists what each one changed.
-constexpr int kGemmKernelLatest = 4;
+constexpr int kGemmKernelLatest = 5;
 
 #define NORCH_DECLARE_GEMM_ISA(isa)    \
   namespace isa {                      \

@@ -120,6 +120,7 @@ constexpr int kMR = 4, kNRV = 4;
 #endif
 
 constexpr int kLatest = kGemmKernelLatest;
+constexpr int64_t kInPlaceRows = 6, kInPlaceStride = 2048;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -261,8 +262,8 @@ void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T
 // NR = 32), runs a smaller kernel instead of multiplying padding. Panels keep their
 // full MR / NR strides either way.
 template <typename T, int R, int NV>
-void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* __restrict c, int64_t ldc,
-                  bool accumulate) {
+void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, int64_t ldb, T* __restrict c,
+                  int64_t ldc, bool accumulate) {
   using V = Vec<T>;
   constexpr int W = V::W, NR = kNRV * W;
   typename V::R acc[R][NV];
@@ -281,7 +282,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
       for (int j = 0; j < NV; ++j) acc[i][j] = V::fma(av, bv[j], acc[i][j]);
     }
     ap += kMR;
-    bp += NR;
+    bp += ldb;
   }
 #pragma GCC unroll 16
   for (int i = 0; i < R; ++i)
@@ -293,7 +294,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
 }
 
 template <typename T>
-using KernelFn = void (*)(int64_t, const T*, const T*, T*, int64_t, bool);
+using KernelFn = void (*)(int64_t, const T*, const T*, int64_t, T*, int64_t, bool);
 
 // The kernel for 1 <= rows <= MR (a short chain of compares, once per tile).
 template <typename T, int NV, int R = 1>
@@ -315,11 +316,11 @@ KernelFn<T> kernel_for(int64_t rows, int nv) {
 
 // A tile cut by the right edge of C: computed into a scratch tile, stored in part.
 template <typename T>
-void edge_tile(int64_t kc, const T* ap, const T* bp, T* c, int64_t ldc, bool accumulate, int64_t rows,
+void edge_tile(int64_t kc, const T* ap, const T* bp, int64_t ldb, T* c, int64_t ldc, bool accumulate, int64_t rows,
                int64_t cols) {
   constexpr int NR = kNRV * Vec<T>::W;
   alignas(64) T tile[kMR * NR];
-  kernel_for<T>(rows, vectors_for<T>(cols))(kc, ap, bp, tile, NR, false);
+  kernel_for<T>(rows, vectors_for<T>(cols))(kc, ap, bp, ldb, tile, NR, false);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
@@ -358,7 +359,16 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, in
           const T* ablk = m.a + ic * m.a_rs + pc * m.a_cs;
           pack_a_panels<T>(ablk, m.a_rs, m.a_cs, mc, kc, Ap, ver);
         }
-        pack_b_panels<T>(m.b + pc * m.b_rs + jc * m.b_cs, m.b_rs, m.b_cs, kc, nc, Bp, ver);
+        // Version 5 onwards reads whole panels of a row-major B where they lie (only the
+        // ragged right edge is packed) when packing would not pay: the block has few row
+        // panels, so each B panel is read only that often, or B's rows are short enough
+        // that kc of them stream through the prefetchers and L1 without 4 KiB aliasing.
+        const bool in_place =
+            ver >= 5 && m.b_cs == 1 && (mp <= kInPlaceRows || m.b_rs * int64_t(sizeof(T)) <= kInPlaceStride);
+        const T* bsrc = m.b + pc * m.b_rs + jc * m.b_cs;
+        const int64_t full = in_place ? nc / NR : 0;
+        if (full < np)
+          pack_b_panels<T>(bsrc + full * NR * m.b_cs, m.b_rs, m.b_cs, kc, nc - full * NR, Bp + full * NR * kc, ver);
         const bool accumulate = pc > 0;
         for (int64_t ir = 0; ir < mp; ++ir) {
           const int64_t rows = min64(kMR, mc - ir * kMR);
@@ -366,11 +376,13 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, in
           for (int64_t jr = 0; jr < np; ++jr) {
             const int64_t cols = min64(NR, nc - jr * NR);
             T* c = m.c + (ic + ir * kMR) * m.c_rs + jc + jr * NR;
-            const T* bp = Bp + jr * NR * kc;
+            const bool direct = jr < full;
+            const T* bp = direct ? bsrc + jr * NR : Bp + jr * NR * kc;
+            const int64_t ldb = direct ? m.b_rs : NR;
             const int nv = vectors_for<T>(cols);
-            if (rows == kMR && cols == NR) micro_kernel<T, kMR, kNRV>(kc, ap, bp, c, m.c_rs, accumulate);
-            else if (cols == nv * Vec<T>::W) kernel_for<T>(rows, nv)(kc, ap, bp, c, m.c_rs, accumulate);
-            else edge_tile<T>(kc, ap, bp, c, m.c_rs, accumulate, rows, cols);
+            if (rows == kMR && cols == NR) micro_kernel<T, kMR, kNRV>(kc, ap, bp, ldb, c, m.c_rs, accumulate);
+            else if (cols == nv * Vec<T>::W) kernel_for<T>(rows, nv)(kc, ap, bp, ldb, c, m.c_rs, accumulate);
+            else edge_tile<T>(kc, ap, bp, ldb, c, m.c_rs, accumulate, rows, cols);
           }
         }
       }
