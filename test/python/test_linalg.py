@@ -312,3 +312,26 @@ def test_reference_matches_numpy():
     a, b = rand((2, 5, 7), norch.int64), rand((2, 7, 3), norch.int64)
     assert_close(norch._C._bmm_reference(T(a), T(b)), a @ b)
     assert_close(norch._C._bmm_reference(T(a[:, :, :0]), T(b[:, :0, :])), np.zeros((2, 5, 3), np.int64))
+
+
+def test_fast_kernel_concurrent_callers():
+    # GEMM's thread pool serves one call at a time; a call that finds it busy runs on its
+    # own thread. Both must give the reference's result.
+    import threading
+    rng = np.random.default_rng(3)
+    a = norch.from_numpy(rng.uniform(-1, 1, (2, 300, 200)).astype(np.float32))
+    b = norch.from_numpy(rng.uniform(-1, 1, (2, 200, 260)).astype(np.float32))
+    ref = norch._C._bmm_reference(a, b).numpy()
+    errors = []
+
+    def worker():
+        for _ in range(20):
+            err = np.abs(norch.bmm(a, b).numpy() - ref).max()
+            if err > 1e-3:
+                errors.append(err)
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors

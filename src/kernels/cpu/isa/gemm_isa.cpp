@@ -1,4 +1,4 @@
-// Packed, cache-blocked, OpenMP-threaded SGEMM/DGEMM, compiled once per instruction set
+// Packed, cache-blocked, threaded SGEMM/DGEMM, compiled once per instruction set
 // (Note [SIMD dispatch] in CMakeLists.txt); isa_dispatch.cpp picks the copy to run.
 //
 // Blocking (Goto/BLIS): for each MCO-tall block of A, NC-wide block of B and KC-deep slice
@@ -16,7 +16,6 @@
 #error "gemm_isa.cpp is compiled only through the per-ISA wrappers that CMake generates"
 #endif
 
-#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #if defined(__SSE2__)
@@ -265,7 +264,7 @@ template <typename T, int R, int NV>
 void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, int64_t ldb, T* __restrict c,
                   int64_t ldc, bool accumulate) {
   using V = Vec<T>;
-  constexpr int W = V::W, NR = kNRV * W;
+  constexpr int W = V::W;
   typename V::R acc[R][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < R; ++i)
@@ -456,10 +455,13 @@ Mat<T> matrix(const GemmArgs& g, int64_t i) {
                 static_cast<T*>(g.c) + i * g.c_batch, g.c_rs};
 }
 
-// Note [GEMM threading]: each thread computes its own rectangle of C from start to end,
-// packing its own panels, with no barrier in between. Sharing one packed B block would
-// save some packing but costs two barriers per KC slice, and on a busy machine a thread
-// that loses its core stalls every other thread at each barrier.
+// Note [GEMM threading]: C is cut into kChunksPerThread rectangles per thread, and each
+// chunk is computed from start to end, packing its own panels, with no barrier in
+// between. Sharing one packed B block would save some packing but costs two barriers per
+// KC slice, and on a busy machine a thread that loses its core stalls every other thread
+// at each barrier. The chunks run on chunk_pool.cpp's threads, not OpenMP's: the caller
+// starts at once and takes every chunk no helper has claimed, so when the machine's
+// other processes keep a helper off the cores, the call costs what one thread costs.
 inline void split(int64_t n, int parts, int idx, int64_t& lo, int64_t& hi) {
   const int64_t q = n / parts, r = n % parts;
   lo = idx * q + (idx < r ? idx : r);
@@ -484,6 +486,50 @@ void thread_grid(int nt, int64_t mp, int64_t np, int& tm, int& tn) {
   }
 }
 
+// Chunks per thread. Two would bound the wait for a helper that starts late to a
+// quarter of the work, but when no helper gets a core the caller then packs four
+// rectangles instead of two: 10% slower than one thread at 64x784x256 under load 20,
+// against 2-5% with one chunk per thread.
+constexpr int kChunksPerThread = 1;
+
+template <typename T>
+struct Job {
+  const GemmArgs& g;
+  int64_t M, N, K;
+  int ver;
+  T* buf;
+  size_t slot_elems, a_elems;
+  bool per_matrix = false;
+  int64_t mp = 0, np = 0, chunks = 0;
+  int tm = 1, tn = 1;
+};
+
+template <typename T>
+void run_chunk(void* ctx, int64_t chunk, int slot) {
+  const Job<T>& j = *static_cast<const Job<T>*>(ctx);
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  T* Ap = j.buf + size_t(slot) * j.slot_elems;
+  T* Bp = Ap + j.a_elems;
+  if (j.per_matrix) {
+    int64_t i0, i1;
+    split(j.g.batch, int(j.chunks), int(chunk), i0, i1);
+    for (int64_t i = i0; i < i1; ++i) run_one<T>(matrix<T>(j.g, i), j.M, j.N, j.K, Ap, Bp, j.ver);
+    return;
+  }
+  int64_t ir0, ir1, jr0, jr1;
+  split(j.mp, j.tm, int(chunk) / j.tn, ir0, ir1);
+  split(j.np, j.tn, int(chunk) % j.tn, jr0, jr1);
+  const int64_t r0 = ir0 * kMR, r1 = min64(j.M, ir1 * kMR), c0 = jr0 * NR, c1 = min64(j.N, jr1 * NR);
+  if (r0 >= r1 || c0 >= c1) return;
+  for (int64_t i = 0; i < j.g.batch; ++i) {
+    Mat<T> m = matrix<T>(j.g, i);
+    m.a += r0 * m.a_rs;
+    m.b += c0 * m.b_cs;
+    m.c += r0 * m.c_rs + c0;
+    run_one<T>(m, r1 - r0, c1 - c0, j.K, Ap, Bp, j.ver);
+  }
+}
+
 template <typename T>
 bool gemm(const GemmArgs& g) {
   using Bk = Blocking<T>;
@@ -497,8 +543,8 @@ bool gemm(const GemmArgs& g) {
         for (int64_t j = 0; j < N; ++j) static_cast<T*>(g.c)[i * g.c_batch + r * g.c_rs + j] = T(0);
     return true;
   }
-  // Roughly 2^18 multiply-adds per thread before another thread pays for waking it.
-  constexpr double kPerThread = 262144.0;
+  // Roughly 2^20 multiply-adds (4 us) per thread before another thread pays for waking it.
+  constexpr double kPerThread = 1048576.0;
   const double work = double(M) * double(N) * double(K);
   const double total = work * double(g.batch);
   int nt = g.threads < 1 ? 1 : g.threads;
@@ -513,35 +559,16 @@ bool gemm(const GemmArgs& g) {
     for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, buf, buf + a_elems, ver);
     return true;
   }
-  // Many small matrices: whole matrices per thread. Otherwise each matrix is split.
-  const bool per_matrix = g.batch >= nt && work < kPerThread * 4;
-  const int64_t mp = ceil_div(M, kMR), np = ceil_div(N, NR);
-  int tm = 1, tn = 1;
-  if (!per_matrix) thread_grid<T>(nt, mp, np, tm, tn);
-#pragma omp parallel num_threads(nt)
-  {
-    const int tid = omp_get_thread_num();
-    T* Ap = buf + size_t(tid) * (a_elems + b_elems);
-    T* Bp = Ap + a_elems;
-    if (per_matrix) {
-#pragma omp for schedule(static)
-      for (int64_t i = 0; i < g.batch; ++i) run_one<T>(matrix<T>(g, i), M, N, K, Ap, Bp, ver);
-    } else if (tid < tm * tn) {
-      int64_t ir0, ir1, jr0, jr1;
-      split(mp, tm, tid / tn, ir0, ir1);
-      split(np, tn, tid % tn, jr0, jr1);
-      const int64_t r0 = ir0 * kMR, r1 = min64(M, ir1 * kMR), c0 = jr0 * NR, c1 = min64(N, jr1 * NR);
-      if (r0 < r1 && c0 < c1) {
-        for (int64_t i = 0; i < g.batch; ++i) {
-          Mat<T> m = matrix<T>(g, i);
-          m.a += r0 * m.a_rs;
-          m.b += c0 * m.b_cs;
-          m.c += r0 * m.c_rs + c0;
-          run_one<T>(m, r1 - r0, c1 - c0, K, Ap, Bp, ver);
-        }
-      }
-    }
-  }
+  // Many small matrices: ranges of whole matrices per chunk. Otherwise each matrix is
+  // cut into a grid of rectangles, one per chunk (Note [GEMM threading]).
+  Job<T> job{g, M, N, K, ver, buf, a_elems + b_elems, a_elems};
+  job.per_matrix = g.batch >= nt && work < kPerThread * 4;
+  job.mp = ceil_div(M, kMR);
+  job.np = ceil_div(N, NR);
+  const int64_t chunks = job.per_matrix ? min64(g.batch, int64_t(kChunksPerThread) * nt) : kChunksPerThread * nt;
+  if (!job.per_matrix) thread_grid<T>(int(chunks), job.mp, job.np, job.tm, job.tn);
+  job.chunks = chunks;
+  run_chunks(nt, chunks, &run_chunk<T>, &job);
   return true;
 }
 
