@@ -9,6 +9,26 @@
 // transposed operands are never copied beforehand. Edges are zero-padded in the packed
 // panels; edge tiles are computed into a scratch tile and only the valid part is stored.
 //
+// Kernel versions (GemmArgs::kernel, norch._C._set_gemm_kernel; each is tested against
+// the reference loop in bmm_kernel.cpp by test_linalg.py). SGEMM GFLOP/s on one core
+// of an AMD EPYC (Zen 5, AVX-512, FMA peak 275-289 GFLOP/s measured beside them), best
+// thread-CPU-time of 20+ calls, row-major operands, machine at load 15 (the quiet
+// figures, load 0.4, in brackets):
+//                          1024^3         2048^3         256^3   64x784x256  16x150x4096
+//   reference loop (i-k-j, the compiler vectorises the j loop): 30 at 256^3
+//   v1 12x32 tiles, ic-jc-pc    214 [246]      211 [227]      247     223         155
+//   v2 A packed once per KC     230 [251]      231 [243]      245     223         163
+//   v3 4x4 transposing packs    230 [257]      242 [248]      260     225         159
+//   v4 equal K and N blocks     236 [252]      253 [244]      261     238         159
+//   v5 B read in place          257            252            271     264         214
+// OpenBLAS 0.3.31 (SkylakeX kernels) reaches ~250 at 1024^3 in the same conditions,
+// PyTorch 2.13 (MKL on this AMD CPU) ~110: benchmarks/bench_gemm.py prints both.
+// v2: the loop order ic -> jc -> pc repacked each A block for every NC block of B.
+// v3: the scalar transposing copy stored one element per 12 (or 32) and was 15% of a
+// 2048^3 call (perf). v4: K = 784 ran as 3 x 256 + 16. v5: for few row panels (M up to
+// 72) or short B rows, packing B costs more than the reuse it buys. Tried and dropped:
+// prefetching the C tile and unrolling k by 4 (no gain, 1024^3 slower).
+//
 // This file may use only its own code, intrinsics and C library calls: any inline
 // function from a shared header (std:: templates included) would be compiled here with
 // this file's ISA flags and might be the copy the linker keeps for the whole library.
