@@ -1450,6 +1450,10 @@ def _from_dlpack(capsule: typing.Any) -> Tensor:
     """
     A tensor over a DLPack capsule's memory; the capsule is consumed.
     """
+def _gemm_kernel_latest() -> builtins.int:
+    ...
+def _set_gemm_kernel(version: typing.SupportsInt | typing.SupportsIndex) -> builtins.int:
+    ...
 def _simd_level() -> builtins.str:
     ...
 def _to_dlpack(tensor: Tensor, versioned: builtins.bool = False, flags: typing.SupportsInt | typing.SupportsIndex = 0, major: typing.SupportsInt | typing.SupportsIndex = 1, minor: typing.SupportsInt | typing.SupportsIndex = 1) -> typing.Any:
