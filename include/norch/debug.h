@@ -15,6 +15,11 @@ namespace cpu {
 // CPU supports, or the one named by NORCH_SIMD=avx512|avx2|baseline (never above
 // what the CPU has). Public so that tests and benchmarks can report it.
 const char* simd_level_name();
+// The packed GEMM's kernel version (src/kernels/cpu/isa/gemm_isa.cpp keeps each one
+// beside the reference loop, numbered): 0 runs the newest. Returns the previous
+// setting. For tests and benchmarks; not thread-safe against running GEMMs.
+int set_gemm_kernel(int version);
+int gemm_kernel_latest();
 }  // namespace cpu
 
 }  // namespace norch

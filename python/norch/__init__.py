@@ -3,7 +3,24 @@
 The C++ core (tensors, kernels, autograd) lives in ``norch._C``; this package
 re-exports it and adds what is naturally Python (nn, optim, data, printing).
 """
-from . import _C
+import os as _os
+
+# Note [OpenMP wait policy]: libgomp reads its settings once, when it loads (with _C).
+# By default its idle threads spin for a while after each parallel region; on a machine
+# whose cores are busy with other work, the spinning thread takes the core the working
+# one needs, and 2 threads ran up to 350x slower than 1 (benchmarks/bench_threads.py).
+# Unless the user chose a policy, the threads sleep instead. The variable is set only for
+# the load and then removed, so child processes see the environment they were given.
+_omp_defaults = {}
+if not any(v in _os.environ for v in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")):
+    _omp_defaults["OMP_WAIT_POLICY"] = "PASSIVE"
+_os.environ.update(_omp_defaults)
+try:
+    from . import _C
+finally:
+    for _v in _omp_defaults:
+        _os.environ.pop(_v, None)
+    del _os
 from ._C import (  # noqa: F401
     Tensor, dtype, device,
     bool, uint8, int32, int64, float32, float64,

@@ -49,6 +49,11 @@ void check_bmm(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
+// A matrix whose columns are contiguous and whose rows are not (a transposed view).
+static bool column_major(const Tensor& m) {
+  return m.sizes()[0] > 1 && m.sizes()[1] > 1 && m.strides()[0] == 1 && m.strides()[1] >= m.sizes()[0];
+}
+
 Tensor mm(const Tensor& a, const Tensor& b) {
   NORCH_CHECK(a.dim() == 2, "self must be a matrix (mm got a ", a.dim(), "-d tensor of shape ", a.sizes(), ")");
   NORCH_CHECK(b.dim() == 2, "mat2 must be a matrix (mm got a ", b.dim(), "-d tensor of shape ", b.sizes(), ")");
@@ -60,11 +65,19 @@ Tensor mm(const Tensor& a, const Tensor& b) {
     autograd::NoGradGuard no_grad;
     out = view(bmm_raw(unsqueeze(a, 0), unsqueeze(b, 0)), {a.sizes()[0], b.sizes()[1]});
   }
+  // A column-major operand (Linear's weight.t()) gets its gradient in the same layout,
+  // computed as the transpose of the product the other way round, as PyTorch does: the
+  // gradient of the weight itself is then contiguous, with no transposing copy.
+  const bool a_cm = column_major(a), b_cm = column_major(b);
   if (autograd::needs_grad(a, b))
     autograd::record("MmBackward0", {a, b}, {out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
-                     [](BackwardContext& ctx, const TensorList& g) -> TensorList {
-                       return {ctx.needs_input_grad(0) ? mm(g[0], t(ctx.saved(1))) : Tensor(),
-                               ctx.needs_input_grad(1) ? mm(t(ctx.saved(0)), g[0]) : Tensor()};
+                     [a_cm, b_cm](BackwardContext& ctx, const TensorList& g) -> TensorList {
+                       Tensor ga, gb;
+                       if (ctx.needs_input_grad(0))
+                         ga = a_cm ? t(mm(ctx.saved(1), t(g[0]))) : mm(g[0], t(ctx.saved(1)));
+                       if (ctx.needs_input_grad(1))
+                         gb = b_cm ? t(mm(t(g[0]), ctx.saved(0))) : mm(t(ctx.saved(0)), g[0]);
+                       return {ga, gb};
                      });
   return out;
 }

@@ -242,28 +242,40 @@ def test_errors(fn, match):
 
 # ---- fast kernel against the reference loop, under each SIMD level ---------------------
 
-# Shapes cross the kernel's register tiles (up to 12 x 32; N of exactly one vector, 2 to
-# 16 elements, takes the narrow kernels) and its cache blocks (KC up to 256, NC up to 512,
-# MCO 1152), with every operand layout the packing routines read.
+# Every kernel version runs. Shapes cross the kernel's register tiles (up to 12 x 32; N
+# of exactly one vector, 2 to 16 elements, takes the narrow kernels), its cache blocks
+# (KC up to 256, NC up to 512, MCO 1152), k = 0 and m or n = 1, with every operand
+# layout the packing routines read: row-major, transposed and strided.
 SIMD_CHECK = textwrap.dedent("""
     import os, numpy as np, norch
     rng = np.random.default_rng(0)
     shapes = [(1, 1, 1, 1), (1, 5, 7, 1), (3, 13, 7, 33), (2, 1, 300, 70), (2, 70, 300, 1),
               (1, 1200, 300, 530), (1, 64, 784, 256), (1, 129, 513, 65), (64, 17, 33, 19),
-              (2, 13, 40, 16), (1, 30, 20, 8), (3, 7, 9, 4), (1, 25, 11, 2)]
+              (2, 13, 40, 16), (1, 30, 20, 8), (3, 7, 9, 4), (1, 25, 11, 2), (1, 64, 256, 10),
+              (2, 6, 5, 0), (2, 3, 0, 4), (1, 1, 9, 1100), (1, 1100, 9, 1), (1, 20, 40, 1100)]
+    versions = range(1, norch._C._gemm_kernel_latest() + 1)
     for dtype in (np.float32, np.float64):
         for (bs, m, k, n) in shapes:
             a = rng.uniform(-1, 1, (bs, m, k)).astype(dtype)
             b = rng.uniform(-1, 1, (bs, k, n)).astype(dtype)
+            # Row-major, transposed (column-major) and strided (every other element of a
+            # wider buffer, so neither stride is 1) operands.
+            wa = np.zeros((bs, m, 2 * k), dtype); wa[:, :, ::2] = a
+            wb = np.zeros((bs, k, 2 * n), dtype); wb[:, :, ::2] = b
             layouts = [(norch.from_numpy(a), norch.from_numpy(b)),
                        (norch.from_numpy(np.ascontiguousarray(a.transpose(0, 2, 1))).transpose(1, 2),
-                        norch.from_numpy(np.ascontiguousarray(b.transpose(0, 2, 1))).transpose(1, 2))]
+                        norch.from_numpy(np.ascontiguousarray(b.transpose(0, 2, 1))).transpose(1, 2)),
+                       (norch.from_numpy(wa)[:, :, ::2], norch.from_numpy(wb)[:, :, ::2])]
             ref = norch._C._bmm_reference(*layouts[0]).numpy().astype(np.float64)
-            tol = np.finfo(dtype).eps * 16 * k
-            for ta, tb in [(x, y) for x, _ in layouts for _, y in layouts]:
-                out = norch.bmm(ta, tb).numpy()
-                err = np.abs(out - ref).max()
-                assert err <= tol, (dtype, bs, m, k, n, err)
+            assert ref.shape == (bs, m, n)
+            tol = np.finfo(dtype).eps * 16 * max(k, 1)
+            for v in versions:
+                norch._C._set_gemm_kernel(v)
+                for ta, tb in [(x, y) for x, _ in layouts for _, y in layouts]:
+                    out = norch.bmm(ta, tb).numpy()
+                    err = np.abs(out - ref).max() if out.size else 0.0
+                    assert out.shape == ref.shape and err <= tol, (v, dtype, bs, m, k, n, err)
+            norch._C._set_gemm_kernel(0)
     assert norch._C._simd_level() == os.environ["EXPECTED_SIMD"], norch._C._simd_level()
 """)
 LEVELS = ("baseline", "avx2", "avx512")
@@ -306,3 +318,26 @@ def test_reference_matches_numpy():
     a, b = rand((2, 5, 7), norch.int64), rand((2, 7, 3), norch.int64)
     assert_close(norch._C._bmm_reference(T(a), T(b)), a @ b)
     assert_close(norch._C._bmm_reference(T(a[:, :, :0]), T(b[:, :0, :])), np.zeros((2, 5, 3), np.int64))
+
+
+def test_fast_kernel_concurrent_callers():
+    # GEMM's thread pool serves one call at a time; a call that finds it busy runs on its
+    # own thread. Both must give the reference's result.
+    import threading
+    rng = np.random.default_rng(3)
+    a = norch.from_numpy(rng.uniform(-1, 1, (2, 300, 200)).astype(np.float32))
+    b = norch.from_numpy(rng.uniform(-1, 1, (2, 200, 260)).astype(np.float32))
+    ref = norch._C._bmm_reference(a, b).numpy()
+    errors = []
+
+    def worker():
+        for _ in range(20):
+            err = np.abs(norch.bmm(a, b).numpy() - ref).max()
+            if err > 1e-3:
+                errors.append(err)
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors

@@ -64,8 +64,27 @@ const Table& table() {
 
 }  // namespace
 
+namespace {
+int g_gemm_kernel = 0;
+}
+int set_gemm_kernel(int version) {
+  const int old = g_gemm_kernel;
+  g_gemm_kernel = version;
+  return old;
+}
+int gemm_kernel_latest() { return kGemmKernelLatest; }
+
+bool gemm_f32(const GemmArgs& args) {
+  GemmArgs g = args;
+  if (g.kernel == 0) g.kernel = g_gemm_kernel;
+  return table().f32(g);
+}
+bool gemm_f64(const GemmArgs& args) {
+  GemmArgs g = args;
+  if (g.kernel == 0) g.kernel = g_gemm_kernel;
+  return table().f64(g);
+}
+
 const char* simd_level_name() { return kNames[static_cast<int>(table().level)]; }
-bool gemm_f32(const GemmArgs& args) { return table().f32(args); }
-bool gemm_f64(const GemmArgs& args) { return table().f64(args); }
 
 }  // namespace norch::cpu

@@ -20,7 +20,11 @@ struct GemmArgs {
   void* c;
   int64_t c_batch, c_rs;
   int threads;  // upper bound; small problems use fewer
+  int kernel;   // version (gemm_isa.cpp's header); 0 or out of range: the newest
 };
+
+// The newest kernel version; gemm_isa.cpp's header lists what each one changed.
+constexpr int kGemmKernelLatest = 5;
 
 #define NORCH_DECLARE_GEMM_ISA(isa)    \
   namespace isa {                      \
@@ -33,6 +37,13 @@ NORCH_DECLARE_GEMM_ISA(avx2)
 NORCH_DECLARE_GEMM_ISA(avx512)
 #endif
 #undef NORCH_DECLARE_GEMM_ISA
+
+// Runs fn(ctx, i, slot) for every i < chunks on up to `threads` threads; slot < threads
+// names the thread (0 is the caller) for per-thread scratch. Defined in chunk_pool.cpp:
+// the caller takes chunks no helper has claimed, so a helper that cannot get a core
+// costs nothing (Note [GEMM threading]).
+using ChunkFn = void (*)(void* ctx, int64_t chunk, int slot);
+void run_chunks(int threads, int64_t chunks, ChunkFn fn, void* ctx);
 
 // simd_level_name(), the level isa_dispatch.cpp picked, is declared in norch/debug.h.
 // Both return false only when the packing buffer cannot be allocated.

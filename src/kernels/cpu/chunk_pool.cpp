@@ -1,0 +1,95 @@
+// A small thread pool for the packed GEMM (Note [GEMM threading] in isa/gemm_isa.cpp):
+// the caller hands out numbered chunks, works on them itself from the first moment, and
+// waits only for chunks a helper has already taken. A helper that the scheduler has not
+// run yet (its core is busy with another process) is simply not waited for: the caller
+// takes its chunks, so a second thread never makes a call slower than one thread would.
+// An OpenMP region, by contrast, ends at a barrier every thread must reach.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "kernels/cpu/isa/gemm.h"
+
+namespace norch::cpu {
+namespace {
+
+struct Pool {
+  std::mutex mu;                // guards epoch/helpers for the sleeping side
+  std::condition_variable cv;   // helpers sleep here between jobs
+  std::mutex submit;            // one job at a time; a second caller runs alone
+  uint32_t epoch = 0;
+  int helpers = 0;              // helpers this job may use (slots 1..helpers)
+  std::vector<std::thread> threads;
+  // state = epoch << 32 | next unclaimed chunk. A helper claims a chunk only while the
+  // epoch is the one it woke for, so a late helper cannot take a chunk of a later job.
+  std::atomic<uint64_t> state{0};
+  std::atomic<int64_t> done{0};
+  int64_t chunks = 0;
+  ChunkFn fn = nullptr;
+  void* ctx = nullptr;
+
+  // Claims and runs chunks of job `ep` until none are left.
+  void work(uint32_t ep, int slot) {
+    uint64_t s = state.load(std::memory_order_acquire);
+    while (uint32_t(s >> 32) == ep && int64_t(s & 0xffffffffu) < chunks) {
+      if (!state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
+      fn(ctx, int64_t(s & 0xffffffffu), slot);
+      done.fetch_add(1, std::memory_order_acq_rel);
+      s = state.load(std::memory_order_acquire);
+    }
+  }
+
+  void helper(int slot) {
+    uint32_t seen = 0;
+    std::unique_lock<std::mutex> lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return epoch != seen; });
+      seen = epoch;
+      if (slot > helpers) continue;
+      lock.unlock();
+      work(seen, slot);
+      lock.lock();
+    }
+  }
+
+  void run(int threads, int64_t n, ChunkFn f, void* c) {
+    std::unique_lock<std::mutex> job(submit, std::try_to_lock);
+    if (!job.owns_lock() || threads <= 1 || n <= 1) {  // busy with another caller: run alone
+      for (int64_t i = 0; i < n; ++i) f(c, i, 0);
+      return;
+    }
+    uint32_t ep;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      while (int(this->threads.size()) < threads - 1) {
+        const int slot = int(this->threads.size()) + 1;
+        this->threads.emplace_back([this, slot] { helper(slot); });
+        this->threads.back().detach();  // lives for the process; never joined at exit
+      }
+      fn = f;
+      ctx = c;
+      chunks = n;
+      done.store(0, std::memory_order_relaxed);
+      ep = ++epoch;
+      helpers = threads - 1;
+      state.store(uint64_t(ep) << 32, std::memory_order_release);
+    }
+    cv.notify_all();
+    work(ep, 0);
+    // Every chunk is claimed; wait for those a helper is still running.
+    while (done.load(std::memory_order_acquire) < n) std::this_thread::yield();
+  }
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;  // leaked: detached helpers may still be asleep on it at exit
+  return *p;
+}
+
+}  // namespace
+
+void run_chunks(int threads, int64_t chunks, ChunkFn fn, void* ctx) { pool().run(threads, chunks, fn, ctx); }
+
+}  // namespace norch::cpu
