@@ -310,6 +310,8 @@ def tensordot(a, b, dims=2):
 
 
 def cdist(x1, x2, p=2.0, compute_mode=None):
+    if x1.dtype in (_C.float16, _C.bfloat16):
+        raise NotImplementedError(f"\"cdist\" not implemented for '{'Half' if x1.dtype == _C.float16 else 'BFloat16'}'")
     d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == 0:
         return (d != 0).to(x1.dtype).sum(-1)

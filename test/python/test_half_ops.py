@@ -258,3 +258,27 @@ def test_bitwise_ops_refuse_half_like_torch(name):
         torch.ones(3, dtype=td(name)).bitwise_not()
     with pytest.raises((RuntimeError, TypeError)):
         x.bitwise_not()
+
+
+REFUSED = {
+    "inverse": lambda L, a: a.inverse(), "det": lambda L, a: a.det(), "slogdet": lambda L, a: a.slogdet(),
+    "logdet": lambda L, a: a.logdet(), "cholesky": lambda L, a: a.cholesky(), "qr": lambda L, a: a.qr(),
+    "lu": lambda L, a: a.lu(), "triangular_solve": lambda L, a: L.triangular_solve(a, a),
+    "cholesky_solve": lambda L, a: L.cholesky_solve(a, a), "cholesky_inverse": lambda L, a: L.cholesky_inverse(a),
+    "cdist": lambda L, a: L.cdist(a, a), "quantile": lambda L, a: a.quantile(0.5),
+    "nanquantile": lambda L, a: a.nanquantile(0.5),
+}
+
+
+@pytest.mark.parametrize("name", HALF)
+@pytest.mark.parametrize("op", sorted(REFUSED))
+def test_ops_torch_refuses_are_refused_alike(op, name):
+    import warnings
+    a = torch.eye(3, dtype=td(name)) + 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises((RuntimeError, NotImplementedError)) as want:
+            REFUSED[op](torch, a)
+    with pytest.raises(want.type) as got:
+        REFUSED[op](norch, to_norch(a))
+    assert str(got.value) == str(want.value).split("\n")[0]

@@ -6,9 +6,12 @@
 // kernels (accumulating in float32, as PyTorch's CPU matmul does) and round once.
 // Note: #pragma cannot appear inside NORCH_DISPATCH_* arguments (they are macro
 // arguments); loops with pragmas live in templates like bmm_typed below.
+#include <cstring>
 #include <vector>
 
 #include "kernels/cpu/isa/gemm.h"
+#include "kernels/cpu/isa/gemm_bf16.h"
+#include "norch/debug.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/linalg.h"
 
@@ -98,10 +101,58 @@ void bmm_float_gemm(const float* pa, const int64_t* sa, const float* pb, const i
               B, ", ", k, ", ", m, "]");
 }
 
+// AVX-512 BF16 runs only where the CPU has it and the dispatcher kept the avx512
+// level (NORCH_SIMD=avx2 or baseline turns it off with the rest).
+bool use_bf16_dot() {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") != 0 && std::strcmp(simd_level_name(), "avx512") == 0;
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+// bfloat16 operands straight into vdpbf16ps (no float copies), float32 sums rounded once.
+void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
+#if defined(__x86_64__) || defined(_M_X64)
+  const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
+  std::vector<float> fc(static_cast<size_t>(B * n * m));
+  GemmArgs g{};
+  g.batch = B;
+  g.M = n;
+  g.K = k;
+  g.N = m;
+  g.a = a.data_ptr();
+  g.a_batch = a.strides()[0];
+  g.a_rs = a.strides()[1];
+  g.a_cs = a.strides()[2];
+  g.b = b.data_ptr();
+  g.b_batch = b.strides()[0];
+  g.b_rs = b.strides()[1];
+  g.b_cs = b.strides()[2];
+  g.c = fc.data();
+  g.c_batch = n * m;
+  g.c_rs = m;
+  g.threads = get_num_threads();
+  NORCH_CHECK(avx512::gemm_bf16_dpbf16(g), "bmm: could not allocate the packing buffer for shapes ", a.sizes(),
+              " and ", b.sizes());
+  BFloat16* o = out.data<BFloat16>();
+  for (size_t i = 0; i < fc.size(); ++i) o[i] = BFloat16(fc[i]);
+#else
+  bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
+#endif
+}
+
 void bmm_fast_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
   const ScalarType dt = out.dtype();
   if (dt == ScalarType::Float16) return bmm_via_float<Half>(a, b, out, bmm_float_gemm);
-  if (dt == ScalarType::BFloat16) return bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
+  if (dt == ScalarType::BFloat16) {
+    if (use_bf16_dot()) return bmm_bf16_dot(a, b, out);
+    return bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
+  }
   if (dt != ScalarType::Float32 && dt != ScalarType::Float64) return bmm_reference_kernel(a, b, out);
   GemmArgs g{};
   g.batch = a.sizes()[0];
