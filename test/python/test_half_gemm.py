@@ -84,3 +84,17 @@ np.save(sys.argv[1], norch.bmm(a, b).view(norch.float16).numpy())
     # Both accumulate in float32 and round once: at most one bfloat16 unit apart.
     diff = (outs[0] - outs[1]).abs()
     assert (diff <= 2.0 ** -7 * outs[1].abs() + 1e-6).all()
+
+
+def test_bf16_matmul_rounds_once_to_nearest_even():
+    # K = 1: each result is one product, exact in float32, so the output is that
+    # product rounded once: PyTorch's bits, ties, overflow to inf and subnormals included.
+    g = torch.Generator().manual_seed(5)
+    a = (torch.randn(40, 1, generator=g) * torch.logspace(-20, 20, 40).unsqueeze(1)).bfloat16()
+    b = (torch.randn(1, 70, generator=g) * torch.logspace(-19, 19, 70)).bfloat16()
+    a[0, 0], b[0, 0] = 3e38, 2.0
+    want = (a.float() @ b.float()).bfloat16()
+    got = to_torch(to_norch(a) @ to_norch(b))
+    # vdpbf16ps flushes subnormal inputs and results to zero (PyTorch keeps them): normal results only.
+    normal = want.float().abs() >= 2.0 ** -126
+    np.testing.assert_array_equal(got.view(torch.int16)[normal].numpy(), want.view(torch.int16)[normal].numpy())

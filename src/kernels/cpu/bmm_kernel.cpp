@@ -7,6 +7,7 @@
 // Note: #pragma cannot appear inside NORCH_DISPATCH_* arguments (they are macro
 // arguments); loops with pragmas live in templates like bmm_typed below.
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "kernels/cpu/isa/gemm.h"
@@ -119,7 +120,8 @@ bool use_bf16_dot() {
 void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
 #if defined(__x86_64__) || defined(_M_X64)
   const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
-  std::vector<float> fc(static_cast<size_t>(B * n * m));
+  // Every element is written by the kernel: no zero fill.
+  std::unique_ptr<float[]> fc(new float[static_cast<size_t>(B * n * m)]);
   GemmArgs g{};
   g.batch = B;
   g.M = n;
@@ -133,14 +135,13 @@ void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
   g.b_batch = b.strides()[0];
   g.b_rs = b.strides()[1];
   g.b_cs = b.strides()[2];
-  g.c = fc.data();
+  g.c = fc.get();
   g.c_batch = n * m;
   g.c_rs = m;
   g.threads = get_num_threads();
   NORCH_CHECK(avx512::gemm_bf16_dpbf16(g), "bmm: could not allocate the packing buffer for shapes ", a.sizes(),
               " and ", b.sizes());
-  BFloat16* o = out.data<BFloat16>();
-  for (size_t i = 0; i < fc.size(); ++i) o[i] = BFloat16(fc[i]);
+  avx512::round_to_bf16(fc.get(), reinterpret_cast<uint16_t*>(out.data<BFloat16>()), B * n * m, g.threads);
 #else
   bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
 #endif

@@ -10,6 +10,9 @@
 // thread's A block stays in L2 across B panels and each B slice stays in L1 while
 // the block's A panels run past it. K and the edges are zero-padded in the packs;
 // edge tiles store through masks. C is float32; the caller rounds it to bfloat16.
+// vdpbf16ps treats subnormal inputs and results as zero, so products below
+// 2^-126 vanish where PyTorch's bfloat16 matmul may keep them; every other result
+// is float32 sums rounded once (round_to_bf16, norch::BFloat16's rounding).
 //
 // Compiled once per ISA like every file here (Note [SIMD dispatch]); only the avx512
 // copy has code, and its dpbf16 functions carry the avx512bf16 target attribute, so
@@ -99,6 +102,21 @@ NORCH_BF16_TARGET void tile(const uint32_t* ap, const uint16_t* bp, int64_t np, 
 }
 
 }  // namespace
+
+// The rounding of norch::BFloat16(float), 16 lanes at a time.
+void round_to_bf16(const float* src, uint16_t* dst, int64_t n, int threads) {
+  const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), qnan = _mm512_set1_epi32(0x7fc0);
+#pragma omp parallel for schedule(static) num_threads(n > 65536 ? threads : 1)
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(m, src + i);
+    const __m512i x = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), one);
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, bias), lsb), 16);
+    r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), qnan);
+    _mm256_mask_storeu_epi16(dst + i, m, _mm512_cvtepi32_epi16(r));
+  }
+}
 
 bool gemm_bf16_dpbf16(const GemmArgs& g) {
   const int64_t M = g.M, N = g.N, K = g.K;

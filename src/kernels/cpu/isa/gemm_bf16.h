@@ -11,6 +11,8 @@ namespace norch::cpu {
 namespace avx512 {
 // Returns false only when a packing buffer cannot be allocated.
 bool gemm_bf16_dpbf16(const GemmArgs& args);
+// dst[i] = src[i] rounded to bfloat16 (nearest even; NaN -> 0x7fc0, as norch::BFloat16 does).
+void round_to_bf16(const float* src, uint16_t* dst, int64_t n, int threads);
 }  // namespace avx512
 #endif
 }  // namespace norch::cpu
