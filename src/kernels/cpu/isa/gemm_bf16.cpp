@@ -101,6 +101,29 @@ NORCH_BF16_TARGET void tile(const uint32_t* ap, const uint16_t* bp, int64_t np, 
   }
 }
 
+// Packing buffers are kept per calling thread up to kKeepBytes, so repeated
+// products of moderate size do not map and fault in fresh pages on every call.
+constexpr size_t kKeepBytes = size_t(8) << 20;
+
+struct Scratch {
+  void* p = nullptr;
+  size_t bytes = 0;
+  ~Scratch() { free(p); }
+};
+
+// A 64-byte aligned buffer of `bytes`; *owned is set when the caller must free it.
+void* scratch(Scratch& s, size_t bytes, bool* owned) {
+  bytes = (bytes + 63) / 64 * 64;
+  *owned = bytes > kKeepBytes;
+  if (*owned) return aligned_alloc(64, bytes);
+  if (s.bytes < bytes) {
+    free(s.p);
+    s.p = aligned_alloc(64, bytes);
+    s.bytes = s.p ? bytes : 0;
+  }
+  return s.p;
+}
+
 }  // namespace
 
 // The rounding of norch::BFloat16(float), 16 lanes at a time.
@@ -128,11 +151,13 @@ bool gemm_bf16_dpbf16(const GemmArgs& g) {
   const int64_t mp = (M + MR - 1) / MR, npn = (N + NR - 1) / NR;
   const size_t a_elems = static_cast<size_t>(mp * MR * PS);
   const size_t b_elems = static_cast<size_t>(npn * NR * 2 * PS);
-  uint32_t* apack = static_cast<uint32_t*>(aligned_alloc(64, (a_elems * 4 + 63) / 64 * 64));
-  uint16_t* bpack = static_cast<uint16_t*>(aligned_alloc(64, (b_elems * 2 + 63) / 64 * 64));
+  static thread_local Scratch a_scratch, b_scratch;
+  bool a_owned = false, b_owned = false;
+  uint32_t* apack = static_cast<uint32_t*>(scratch(a_scratch, a_elems * 4, &a_owned));
+  uint16_t* bpack = static_cast<uint16_t*>(scratch(b_scratch, b_elems * 2, &b_owned));
   if (!apack || !bpack) {
-    free(apack);
-    free(bpack);
+    if (a_owned) free(apack);
+    if (b_owned) free(bpack);
     return false;
   }
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
@@ -172,8 +197,8 @@ bool gemm_bf16_dpbf16(const GemmArgs& g) {
       }
     }
   }
-  free(apack);
-  free(bpack);
+  if (a_owned) free(apack);
+  if (b_owned) free(bpack);
   return true;
 }
 
