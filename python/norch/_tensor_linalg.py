@@ -18,6 +18,19 @@ _qr_t = _named("qr", ["Q", "R"])
 _lu_t = _named("lu", ["LU", "pivots"])
 
 
+_LOW_PRECISION = {"norch.float16": "Half", "norch.bfloat16": "BFloat16"}
+
+
+def _refuse_low_precision(t, kernel=None, op=None):
+    """PyTorch's CPU linear algebra has no float16/bfloat16 kernels: the same refusal, by kernel or op name."""
+    name = _LOW_PRECISION.get(str(t.dtype))
+    if name is None:
+        return
+    if kernel:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+    raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {name}")
+
+
 def _square(self, name):
     if self.dim() < 2 or self.shape[-1] != self.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
@@ -29,6 +42,7 @@ def _square(self, name):
 
 @_method()
 def cholesky(self, upper=False):
+    _refuse_low_precision(self, kernel="cholesky_cpu")
     _square(self, "cholesky")
     n = self.shape[-1]
     cols = []  # column j of L, shape (..., n)
@@ -65,6 +79,7 @@ def _solve_triangular(A, b, upper, unitriangular):
 @_method()
 def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
     """PyTorch's b.triangular_solve(A): solves A x = b (or A^T x = b), returning (x, A.clone())."""
+    _refuse_low_precision(self, kernel="triangular_solve_cpu")
     M = A.mT if transpose else A
     x = _solve_triangular(M, self, upper != transpose, unitriangular)
     return _triangular_t(x, A.clone())
@@ -73,6 +88,7 @@ def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
 @_method()
 def cholesky_solve(self, input2, upper=False):
     """b.cholesky_solve(L): x with (L L^T) x = b (or U^T U with upper=True)."""
+    _refuse_low_precision(self, kernel="cholesky_solve_cpu")
     L = input2.mT if upper else input2
     y = _solve_triangular(L, self, False, False)
     return _solve_triangular(L.mT, y, True, False)
@@ -80,6 +96,7 @@ def cholesky_solve(self, input2, upper=False):
 
 @_method()
 def cholesky_inverse(self, upper=False):
+    _refuse_low_precision(self, kernel="cholesky_inverse_out_cpu")
     n = self.shape[-1]
     eye = _C.eye(n, dtype=self.dtype, device=self.device) + _C.zeros_like(self)
     return eye.cholesky_solve(self, upper)
@@ -119,6 +136,7 @@ def _batched(self, fn):
 
 @_method()
 def lu(self, pivot=True, get_infos=False):
+    _refuse_low_precision(self, kernel="lu_cpu")
     if not pivot:
         raise RuntimeError("lu without pivoting is not implemented on the CPU in PyTorch either")
     _square(self, "lu_factor")
@@ -143,6 +161,7 @@ def lu(self, pivot=True, get_infos=False):
 @_method()
 def lu_solve(self, LU_data, LU_pivots):
     """b.lu_solve(LU, pivots): x with A x = b for the A that lu() factored."""
+    _refuse_low_precision(self, kernel="linalg.lu_solve_cpu")
     n = LU_data.shape[-1]
     perm = list(range(n))
     piv = LU_pivots.reshape(-1, n)
@@ -165,6 +184,7 @@ def _det_one(A):
 
 @_method()
 def det(self):
+    _refuse_low_precision(self, kernel="lu_cpu")
     _square(self, "det")
     if self.shape[-1] == 0:
         return _C.ones(tuple(self.shape[:-2]), dtype=self.dtype, device=self.device)
@@ -173,18 +193,21 @@ def det(self):
 
 @_method()
 def slogdet(self):
+    _refuse_low_precision(self, op="linalg.slogdet")
     d = self.det()
     return _slogdet_t(d.sign(), d.abs().log())
 
 
 @_method()
 def logdet(self):
+    _refuse_low_precision(self, op="logdet")
     d = self.det()
     return _C.where(d < 0, _C.full_like(d, math.nan), d.abs().log())
 
 
 @_method()
 def inverse(self):
+    _refuse_low_precision(self, op="linalg.inv")
     _square(self, "inv")
     n = self.shape[-1]
 
@@ -211,6 +234,7 @@ def inverse(self):
 @_method()
 def qr(self, some=True):
     """Householder QR with LAPACK's signs (R's diagonal is -sign(pivot) * column norm)."""
+    _refuse_low_precision(self, kernel="geqrf_cpu")
     if self.dim() < 2:
         raise RuntimeError(f"linalg.qr: The input tensor A must have at least 2 dimensions.")
     m, n = self.shape[-2], self.shape[-1]

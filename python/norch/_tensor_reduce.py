@@ -91,11 +91,15 @@ def msort(self):
 
 @_method()
 def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+    if self.dtype in (_C.float16, _C.bfloat16):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     return _quantile(self, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
 @_method()
 def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+    if self.dtype in (_C.float16, _C.bfloat16):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     return _quantile(self, q, dim, keepdim, interpolation, ignore_nan=True)
 
 

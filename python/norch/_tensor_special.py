@@ -158,7 +158,8 @@ def nextafter(self, other):
     if not self.dtype.is_floating_point:
         raise RuntimeError(f"nextafter is not implemented for dtype {self.dtype}: it takes floating-point tensors")
     x, y = self.detach(), other.detach().to(self.dtype)
-    bits, tiny = (53, 2.0 ** -1074) if self.dtype == _C.float64 else (24, 2.0 ** -149)
+    bits, tiny = {_C.float64: (53, 2.0 ** -1074), _C.float16: (11, 2.0 ** -24),
+                  _C.bfloat16: (8, 2.0 ** -133)}.get(self.dtype, (24, 2.0 ** -149))
     m, e = x.frexp()
     e = e.to(self.dtype)
     ulp = _C.pow(2.0, e - bits)

@@ -55,6 +55,7 @@ struct GraphRoot : Node {
 bool has_nan(const Tensor& t) {
   if (!t.is_floating_point()) return false;
   Tensor c = contiguous(to_device(t, Device()));
+  if (is_reduced_float(c.dtype())) c = c.to(ScalarType::Float32);  // exact, and NaN stays NaN
   const int64_t n = c.numel();
   if (c.dtype() == ScalarType::Float32) {
     const float* p = c.data<float>();

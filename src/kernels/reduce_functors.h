@@ -35,7 +35,7 @@ NORCH_HD inline T reduce_combine(T a, T b) {
 // True when `cand` should replace `best` in a running max/min: NaN wins and stays.
 template <typename T>
 NORCH_HD inline bool arg_better(bool is_max, T cand, T best) {
-  if constexpr (std::is_floating_point_v<T>) {
+  if constexpr (is_floating_type_v<T>) {
     if (best != best) return false;
     if (cand != cand) return true;
   }

@@ -21,6 +21,7 @@ constexpr DTypeRow kDTypes[] = {
     {ScalarType::Bool, {kDLBool, 8, 1}},     {ScalarType::UInt8, {kDLUInt, 8, 1}},
     {ScalarType::Int32, {kDLInt, 32, 1}},    {ScalarType::Int64, {kDLInt, 64, 1}},
     {ScalarType::Float32, {kDLFloat, 32, 1}}, {ScalarType::Float64, {kDLFloat, 64, 1}},
+    {ScalarType::Float16, {kDLFloat, 16, 1}}, {ScalarType::BFloat16, {kDLBfloat, 16, 1}},
 };
 
 // The managed struct lives inside the object that keeps the memory alive, so

@@ -210,8 +210,11 @@ Tensor isfinite(const Tensor& a) { return run(UnaryOp::IsFinite, a); }
 Tensor nan_to_num(const Tensor& a, std::optional<double> nan, std::optional<double> posinf,
                   std::optional<double> neginf) {
   if (!a.is_floating_point()) return clone(a);
-  const bool f32 = a.dtype() == ScalarType::Float32;
-  const double big = f32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+  // The dtype's largest finite value (what PyTorch substitutes for +-inf).
+  const double big = a.dtype() == ScalarType::Float32    ? std::numeric_limits<float>::max()
+                     : a.dtype() == ScalarType::Float16  ? 65504.0
+                     : a.dtype() == ScalarType::BFloat16 ? 3.3895313892515355e+38
+                                                         : std::numeric_limits<double>::max();
   TensorIterator::Config cfg;
   cfg.op_name = "nan_to_num";
   TensorIterator it = TensorIterator::unary(Tensor(), a, cfg);

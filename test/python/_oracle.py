@@ -106,7 +106,10 @@ def norch_on(device):
 def to_np(x):
     """NumPy values of a norch or torch tensor (detached, on the CPU), or of anything array-like."""
     if isinstance(x, norch.Tensor) or type(x).__module__.startswith("torch"):
-        return x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        if str(x.dtype).endswith("bfloat16"):
+            x = x.float()  # exact: NumPy has no bfloat16
+        return x.numpy()
     return np.asarray(x)
 
 

@@ -8,12 +8,13 @@ import norch
 
 
 def _np(t):
-    return t.detach().numpy()
+    t = t.detach()
+    return (t.float() if t.dtype == norch.bfloat16 else t).numpy()  # NumPy has no bfloat16
 
 
 # ---- random ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
+@pytest.mark.parametrize("dtype", [norch.float32, norch.float64, norch.float16, norch.bfloat16])
 def test_bernoulli_with_float_p_matches_bernoulli_in_place(dtype):
     x = norch.zeros(3, 5, dtype=dtype)
     norch.manual_seed(7)

@@ -52,12 +52,13 @@ def test_minimum_value_over_minus_one_does_not_kill_the_interpreter():
 SPECIAL = [math.inf, -math.inf, math.nan, 0.0, -0.0, 2.0, -2.0, 5.0, -5.0, 0.5, -0.5, 7.25, 1e30]
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
 def test_float_floor_divide_special_values_match_pytorch(dtype):
     a, b = np.meshgrid(SPECIAL, SPECIAL)
     na, nb = (norch.tensor(x.ravel(), dtype=getattr(norch, dtype)) for x in (a, b))
     ta, tb = (torch.tensor(x.ravel(), dtype=getattr(torch, dtype)) for x in (a, b))
-    out, ref = (na // nb).numpy(), (ta // tb).numpy()
+    # Widened to float64 (exact, signs kept) so NumPy can hold every dtype's result.
+    out, ref = (na // nb).double().numpy(), (ta // tb).double().numpy()
     np.testing.assert_array_equal(out, ref)
     zero = ref == 0
     np.testing.assert_array_equal(np.signbit(out[zero]), np.signbit(ref[zero]))   # -0.0 where PyTorch gives it
@@ -65,9 +66,9 @@ def test_float_floor_divide_special_values_match_pytorch(dtype):
 
 def test_relu_propagates_nan():
     x = [math.nan, -1.0, 0.0, 2.0, -math.inf, math.inf]
-    for dt in ("float32", "float64"):
-        np.testing.assert_array_equal(norch.relu(norch.tensor(x, dtype=getattr(norch, dt))).numpy(),
-                                      torch.relu(torch.tensor(x, dtype=getattr(torch, dt))).numpy())
+    for dt in ("float32", "float64", "float16", "bfloat16"):
+        np.testing.assert_array_equal(norch.relu(norch.tensor(x, dtype=getattr(norch, dt))).double().numpy(),
+                                      torch.relu(torch.tensor(x, dtype=getattr(torch, dt))).double().numpy())
     np.testing.assert_array_equal(norch.nn.functional.relu(norch.tensor(x)).numpy(),
                                   torch.nn.functional.relu(torch.tensor(x)).numpy())
 

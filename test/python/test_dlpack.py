@@ -16,7 +16,7 @@ import norch.utils.dlpack
 
 import _oracle
 
-DTYPES = _oracle.ALL  # the half types join here when norch has them
+DTYPES = _oracle.ALL + ("float16",)  # bfloat16 has no NumPy dtype: test_half_nn.py covers it with PyTorch
 
 
 def sample(dtype, shape=(3, 4)):
@@ -428,7 +428,7 @@ def test_not_a_capsule():
         norch.from_dlpack(norch.ones(2).__dlpack__(), copy=True)
 
 
-@pytest.mark.parametrize("tdtype", [torch.int8, torch.int16, torch.float16, torch.complex64, torch.uint16])
+@pytest.mark.parametrize("tdtype", [torch.int8, torch.int16, torch.complex64, torch.uint16])
 def test_unsupported_dtype_is_refused_and_the_capsule_kept(tdtype):
     tt = torch.zeros(3, dtype=tdtype)
     cap = tt.__dlpack__()
@@ -437,7 +437,7 @@ def test_unsupported_dtype_is_refused_and_the_capsule_kept(tdtype):
     assert capsule_name(cap) == "dltensor"   # not consumed: its destructor frees it
     assert torch.from_dlpack(cap).dtype == tdtype
     with pytest.raises(TypeError, match="unsupported dtype"):
-        norch.from_dlpack(np.zeros(2, dtype=np.float16))
+        norch.from_dlpack(np.zeros(2, dtype=np.int16))
 
 
 def test_unsupported_device_and_version_are_refused():

@@ -83,7 +83,7 @@ def test_same_values_for_any_layout():
     np.testing.assert_array_equal(to_np(a).ravel(), to_np(b.contiguous()).ravel())
 
 
-@pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
+@pytest.mark.parametrize("dtype", [norch.float32, norch.float64, norch.float16, norch.bfloat16])
 def test_uniform_moments_and_range(dtype):
     x = to_np(norch.rand(N, dtype=dtype)).astype(np.float64)
     assert x.min() >= 0 and x.max() < 1
@@ -93,7 +93,7 @@ def test_uniform_moments_and_range(dtype):
     assert y.min() >= -2 and y.max() < 3 and abs(y.mean() - 0.5) < 0.03
 
 
-@pytest.mark.parametrize("dtype", [norch.float32, norch.float64])
+@pytest.mark.parametrize("dtype", [norch.float32, norch.float64, norch.float16, norch.bfloat16])
 def test_normal_moments(dtype):
     x = to_np(norch.randn(N, dtype=dtype)).astype(np.float64)
     assert abs(x.mean()) < 0.01 and abs(x.var() - 1) < 0.015
@@ -119,7 +119,8 @@ def test_exponential_and_bernoulli_moments():
     assert norch.bernoulli(norch.zeros(3), 1.0).numpy().tolist() == [1.0, 1.0, 1.0]
 
 
-@pytest.mark.parametrize("dtype", [norch.int64, norch.int32, norch.uint8, norch.float32, norch.float64])
+@pytest.mark.parametrize("dtype", [norch.int64, norch.int32, norch.uint8, norch.float32, norch.float64,
+                                   norch.float16, norch.bfloat16])
 def test_randint_range_and_uniformity(dtype):
     lo = 0 if dtype == norch.uint8 else -3
     x = to_np(norch.randint(lo, 7, (N,), dtype=dtype))

@@ -13,14 +13,17 @@ import norch.nn as nn
 import norch.optim as optim
 from norch import serialization
 
+from _oracle import to_np
+
 
 def _eq(a, b):
     assert isinstance(b, norch.Tensor)
     assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
-    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    np.testing.assert_array_equal(to_np(a), to_np(b))
 
 
-@pytest.mark.parametrize("dtype", [norch.float32, norch.float64, norch.int32, norch.int64, norch.uint8, norch.bool])
+@pytest.mark.parametrize("dtype", [norch.float32, norch.float64, norch.int32, norch.int64, norch.uint8, norch.bool,
+                                   norch.float16, norch.bfloat16])
 def test_tensor_round_trip_dtypes(tmp_path, dtype):
     t = norch.from_numpy((np.arange(12).reshape(3, 4) % 3).astype(np.float64)).to(dtype)
     norch.save(t, tmp_path / "t.pt")

@@ -2,9 +2,17 @@
 // float32/float64 to the packed GEMM (src/kernels/cpu/isa/gemm_isa.cpp) through the
 // run-time ISA dispatcher. The reference stays as the oracle the fast path is tested
 // against (norch._C._bmm_reference) and as the kernel for integer dtypes.
+// The half types convert their operands to float, multiply with the float
+// kernels (accumulating in float32, as PyTorch's CPU matmul does) and round once.
 // Note: #pragma cannot appear inside NORCH_DISPATCH_* arguments (they are macro
 // arguments); loops with pragmas live in templates like bmm_typed below.
+#include <cstring>
+#include <memory>
+#include <vector>
+
 #include "kernels/cpu/isa/gemm.h"
+#include "kernels/cpu/isa/gemm_bf16.h"
+#include "norch/debug.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/linalg.h"
 
@@ -33,16 +41,134 @@ void bmm_typed(const T* pa, const int64_t* sa, const T* pb, const int64_t* sb, T
   }
 }
 
+// A strided 3-d half-type operand as a contiguous float buffer.
+template <typename T>
+std::vector<float> to_float3(const Tensor& t) {
+  const T* p = t.data<T>();
+  const int64_t d0 = t.sizes()[0], d1 = t.sizes()[1], d2 = t.sizes()[2];
+  const int64_t s0 = t.strides()[0], s1 = t.strides()[1], s2 = t.strides()[2];
+  std::vector<float> f(static_cast<size_t>(d0 * d1 * d2));
+  for (int64_t i = 0; i < d0; ++i)
+    for (int64_t j = 0; j < d1; ++j)
+      for (int64_t l = 0; l < d2; ++l) f[(i * d1 + j) * d2 + l] = static_cast<float>(p[i * s0 + j * s1 + l * s2]);
+  return f;
+}
+
+// Runs `mm(a, b, c, strides...)` on float copies of half-type a and b, then rounds into out.
+template <typename T, typename MM>
+void bmm_via_float(const Tensor& a, const Tensor& b, const Tensor& out, MM mm) {
+  const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
+  const std::vector<float> fa = to_float3<T>(a), fb = to_float3<T>(b);
+  std::vector<float> fc(static_cast<size_t>(B * n * m));
+  const int64_t sa[3] = {n * k, k, 1}, sb[3] = {k * m, m, 1};
+  mm(fa.data(), sa, fb.data(), sb, fc.data(), B, n, k, m);
+  T* o = out.data<T>();
+  for (size_t i = 0; i < fc.size(); ++i) o[i] = T(fc[i]);
+}
+
 void bmm_reference_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
+  if (is_reduced_float(out.dtype())) {
+    return NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "bmm", [&] {
+      if constexpr (is_half_type_v<scalar_t>) bmm_via_float<scalar_t>(a, b, out, bmm_typed<float>);
+    });
+  }
   NORCH_DISPATCH_NUMERIC_TYPES(out.dtype(), "bmm", [&] {
     bmm_typed<scalar_t>(a.data<scalar_t>(), a.strides().data(), b.data<scalar_t>(), b.strides().data(),
                         out.data<scalar_t>(), B, n, k, m);
   });
 }
 
+void bmm_float_gemm(const float* pa, const int64_t* sa, const float* pb, const int64_t* sb, float* po, int64_t B,
+                    int64_t n, int64_t k, int64_t m) {
+  GemmArgs g{};
+  g.batch = B;
+  g.M = n;
+  g.K = k;
+  g.N = m;
+  g.a = pa;
+  g.a_batch = sa[0];
+  g.a_rs = sa[1];
+  g.a_cs = sa[2];
+  g.b = pb;
+  g.b_batch = sb[0];
+  g.b_rs = sb[1];
+  g.b_cs = sb[2];
+  g.c = po;
+  g.c_batch = n * m;
+  g.c_rs = m;
+  g.threads = get_num_threads();
+  NORCH_CHECK(gemm_f32(g), "bmm: could not allocate the packing buffer for shapes [", B, ", ", n, ", ", k, "] and [",
+              B, ", ", k, ", ", m, "]");
+}
+
+// AVX-512 BF16 runs only where the CPU has it and the dispatcher kept the avx512
+// level (NORCH_SIMD=avx2 or baseline turns it off with the rest).
+bool use_bf16_dot() {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") != 0 && std::strcmp(simd_level_name(), "avx512") == 0;
+  }();
+  return ok;
+#else
+  return false;
+#endif
+}
+
+// bfloat16 operands straight into vdpbf16ps (no float copies), float32 sums rounded once.
+void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
+#if defined(__x86_64__) || defined(_M_X64)
+  const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
+  // Every element is written by the kernel: no zero fill. Up to 8 MiB is kept per
+  // calling thread, so repeated products do not fault in fresh pages each call.
+  const size_t count = static_cast<size_t>(B * n * m);
+  static thread_local std::unique_ptr<float[]> kept;
+  static thread_local size_t kept_count = 0;
+  std::unique_ptr<float[]> own;
+  float* c = nullptr;
+  if (count * sizeof(float) <= (size_t(8) << 20)) {
+    if (kept_count < count) {
+      kept.reset(new float[count]);
+      kept_count = count;
+    }
+    c = kept.get();
+  } else {
+    own.reset(new float[count]);
+    c = own.get();
+  }
+  GemmArgs g{};
+  g.batch = B;
+  g.M = n;
+  g.K = k;
+  g.N = m;
+  g.a = a.data_ptr();
+  g.a_batch = a.strides()[0];
+  g.a_rs = a.strides()[1];
+  g.a_cs = a.strides()[2];
+  g.b = b.data_ptr();
+  g.b_batch = b.strides()[0];
+  g.b_rs = b.strides()[1];
+  g.b_cs = b.strides()[2];
+  g.c = c;
+  g.c_batch = n * m;
+  g.c_rs = m;
+  g.threads = get_num_threads();
+  NORCH_CHECK(avx512::gemm_bf16_dpbf16(g), "bmm: could not allocate the packing buffer for shapes ", a.sizes(),
+              " and ", b.sizes());
+  avx512::round_to_bf16(c, reinterpret_cast<uint16_t*>(out.data<BFloat16>()), B * n * m, g.threads);
+#else
+  bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
+#endif
+}
+
 void bmm_fast_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
   const ScalarType dt = out.dtype();
+  if (dt == ScalarType::Float16) return bmm_via_float<Half>(a, b, out, bmm_float_gemm);
+  if (dt == ScalarType::BFloat16) {
+    if (use_bf16_dot()) return bmm_bf16_dot(a, b, out);
+    return bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
+  }
   if (dt != ScalarType::Float32 && dt != ScalarType::Float64) return bmm_reference_kernel(a, b, out);
   GemmArgs g{};
   g.batch = a.sizes()[0];

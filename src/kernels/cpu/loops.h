@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "kernels/functors.h"
+#include "norch/tensor/half.h"
 #include "norch/tensor/iterator.h"
 
 namespace norch::cpu {
@@ -80,5 +81,20 @@ void ternary_loop(const TensorIterator& iter, F f) {
 
 // The dtype conversion the CUDA kernels share (kernels/functors.h).
 using functors::cast;
+
+// Wraps a scalar functor so a half-type element is computed in float and
+// rounded once on the way out (predicates return their bool unrounded).
+template <typename T, typename F>
+auto in_opmath(F f) {
+  if constexpr (is_half_type_v<T>) {
+    return [f](auto... a) {
+      using R = decltype(f(static_cast<float>(a)...));
+      if constexpr (std::is_same_v<R, bool>) return f(static_cast<float>(a)...);
+      else return T(f(static_cast<float>(a)...));
+    };
+  } else {
+    return f;
+  }
+}
 
 }  // namespace norch::cpu

@@ -34,9 +34,37 @@ void uniform_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double from,
   generate(out, n, offset, key, [&](const Block& b) { return random_math::uniform_value<T>(b, lo, hi, below_hi); });
 }
 
+// The largest value of the half type T below v (v finite).
+template <typename T>
+T half_below(T v) {
+  uint16_t bits = v.x;
+  if ((bits & 0x7fffu) == 0) return T(uint16_t(0x8001u), FromBits{});  // below +-0: -denorm_min
+  bits = (bits & 0x8000u) ? uint16_t(bits + 1) : uint16_t(bits - 1);
+  return T(bits, FromBits{});
+}
+
+// The half types draw in float32 and round (as PyTorch's do), then step below
+// `to` if the rounding reached it.
+template <typename T>
+void uniform_half_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double from, double to) {
+  std::vector<float> f(static_cast<size_t>(n));
+  uniform_loop(f.data(), n, offset, key, from, to);
+  const T hi = T(to);
+  const T below_hi = half_below(hi);
+  const bool nonempty = static_cast<float>(hi) > static_cast<float>(T(from));
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = T(f[size_t(i)]);
+    out[i] = nonempty && static_cast<float>(v) >= static_cast<float>(hi) ? below_hi : v;
+  }
+}
+
+// The half types take the float32 draw and round it, as PyTorch does.
 template <typename T>
 void normal_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double mean, double std) {
-  generate(out, n, offset, key, [&](const Block& b) { return random_math::normal_value<T>(b, mean, std); });
+  generate(out, n, offset, key, [&](const Block& b) {
+    if constexpr (is_half_type_v<T>) return T(random_math::normal_value<float>(b, mean, std));
+    else return random_math::normal_value<T>(b, mean, std);
+  });
 }
 
 template <typename T>
@@ -53,31 +81,36 @@ void bernoulli_loop(T* out, int64_t n, uint64_t offset, uint64_t key, const doub
 
 template <typename T>
 void exponential_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double lambd) {
-  generate(out, n, offset, key, [&](const Block& b) { return random_math::exponential_value<T>(b, lambd); });
+  generate(out, n, offset, key, [&](const Block& b) {
+    if constexpr (is_half_type_v<T>) return T(random_math::exponential_value<float>(b, lambd));
+    else return random_math::exponential_value<T>(b, lambd);
+  });
 }
 
 void uniform_kernel(const Tensor& out, uint64_t key, uint64_t offset, double from, double to) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "uniform_",
-                                [&] { uniform_loop(out.data<scalar_t>(), out.numel(), offset, key, from, to); });
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "uniform_", [&] {
+    if constexpr (is_half_type_v<scalar_t>) uniform_half_loop(out.data<scalar_t>(), out.numel(), offset, key, from, to);
+    else uniform_loop(out.data<scalar_t>(), out.numel(), offset, key, from, to);
+  });
 }
 
 void normal_kernel(const Tensor& out, uint64_t key, uint64_t offset, double mean, double std) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "normal_",
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "normal_",
                                 [&] { normal_loop(out.data<scalar_t>(), out.numel(), offset, key, mean, std); });
 }
 
 void random_kernel(const Tensor& out, uint64_t key, uint64_t offset, int64_t from, uint64_t range) {
-  NORCH_DISPATCH_ALL_TYPES(out.dtype(), "random_",
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(out.dtype(), "random_",
                            [&] { int_loop(out.data<scalar_t>(), out.numel(), offset, key, from, range); });
 }
 
 void bernoulli_kernel(const Tensor& out, uint64_t key, uint64_t offset, const double* p, bool scalar_p) {
-  NORCH_DISPATCH_ALL_TYPES(out.dtype(), "bernoulli_",
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(out.dtype(), "bernoulli_",
                            [&] { bernoulli_loop(out.data<scalar_t>(), out.numel(), offset, key, p, scalar_p); });
 }
 
 void exponential_kernel(const Tensor& out, uint64_t key, uint64_t offset, double lambd) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "exponential_",
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "exponential_",
                                 [&] { exponential_loop(out.data<scalar_t>(), out.numel(), offset, key, lambd); });
 }
 

@@ -43,7 +43,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
                            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
                            f"{list(input.shape)}")
     if eps is None:
-        eps = float(np.finfo(np.float32 if input.dtype == _C.float32 else np.float64).eps)
+        from ..._functions import finfo
+        eps = finfo(input.dtype).eps
     dims = tuple(range(input.dim() - k, input.dim()))
     out = input * _C.rsqrt((input * input).mean(dims, keepdim=True) + eps)
     return out * weight if weight is not None else out
