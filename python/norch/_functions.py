@@ -15,6 +15,7 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 from ._tensor_compat import broadcast_shapes  # noqa: F401  (re-exported as norch.broadcast_shapes)
+from .amp import autocast_mode as _autocast
 
 pi = math.pi
 e = math.e
@@ -310,6 +311,8 @@ def tensordot(a, b, dims=2):
 
 
 def cdist(x1, x2, p=2.0, compute_mode=None):
+    if _autocast.active():  # float32 under autocast, as in PyTorch
+        x1, x2 = _autocast.cast_args("fp32", x1, x2)
     d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == 0:
         return (d != 0).to(x1.dtype).sum(-1)

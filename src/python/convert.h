@@ -92,5 +92,6 @@ void init_random(py::module_& m, TensorClass& cls);
 void init_cuda(py::module_& m, TensorClass& cls);
 void init_numpy(py::module_& m, TensorClass& cls);
 void init_dlpack(py::module_& m, TensorClass& cls);
+void init_autocast(py::module_& m, TensorClass& cls);
 
 }  // namespace norch::python
