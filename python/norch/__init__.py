@@ -6,7 +6,7 @@ re-exports it and adds what is naturally Python (nn, optim, data, printing).
 from . import _C
 from ._C import (  # noqa: F401
     Tensor, dtype, device,
-    bool, uint8, int32, int64, float32, float64,
+    bool, uint8, int32, int64, float32, float64, float16, bfloat16,
     get_default_dtype, set_default_dtype, promote_types, result_type,
     set_num_threads, get_num_threads,
     tensor, from_numpy,
@@ -16,11 +16,12 @@ from ._size import Size  # noqa: F401
 # PyTorch's aliases for dtypes.
 float = float32
 double = float64
+half = float16
 int = int32
 long = int64
 
 _dtype_by_name_map = {"bool": bool, "uint8": uint8, "int32": int32, "int64": int64,
-                      "float32": float32, "float64": float64}
+                      "float32": float32, "float64": float64, "float16": float16, "bfloat16": bfloat16}
 
 
 def _dtype_by_name(name):

@@ -481,7 +481,8 @@ def rsub(input, other, *, alpha=1):
 
 
 def can_cast(from_, to):
-    order = {_C.bool: 0, _C.uint8: 1, _C.int32: 1, _C.int64: 1, _C.float32: 2, _C.float64: 2}
+    order = {_C.bool: 0, _C.uint8: 1, _C.int32: 1, _C.int64: 1, _C.float32: 2, _C.float64: 2, _C.float16: 2,
+             _C.bfloat16: 2}
     return order[from_] <= order[to]
 
 
@@ -501,11 +502,19 @@ class finfo:
         if not type.is_floating_point:
             raise TypeError(f"torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             f"'torch.finfo'")
-        i = np.finfo(np.float32 if type == _C.float32 else np.float64)
         self.dtype = str(type).replace("norch.", "")
-        self.bits, self.eps, self.max, self.min = i.bits, builtins.float(i.eps), builtins.float(i.max), builtins.float(i.min)
-        self.tiny = self.smallest_normal = builtins.float(i.tiny)
-        self.resolution = builtins.float(i.resolution)
+        if type == _C.bfloat16:
+            # NumPy has no bfloat16: 8 significand bits, float32's exponent range.
+            self.bits, self.eps, self.max = 16, 2.0 ** -7, (2.0 - 2.0 ** -7) * 2.0 ** 127
+            self.min, self.tiny = -self.max, 2.0 ** -126
+        else:
+            i = np.finfo({_C.float32: np.float32, _C.float16: np.float16}.get(type, np.float64))
+            self.bits, self.eps, self.max, self.min = (i.bits, builtins.float(i.eps), builtins.float(i.max),
+                                                       builtins.float(i.min))
+            self.tiny = builtins.float(i.tiny)
+        # PyTorch's: 10 ** -(the decimal digits eps resolves).
+        self.resolution = 10.0 ** -math.floor(-math.log10(self.eps))
+        self.smallest_normal = self.tiny
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
@@ -516,7 +525,9 @@ class iinfo:
     """Machine limits of an integer dtype (PyTorch's torch.iinfo)."""
 
     def __init__(self, type):
-        if type.is_floating_point or type == _C.bool:
+        if type == _C.bool:
+            raise TypeError(f"{type} is not supported by torch.iinfo")
+        if type.is_floating_point:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
                             f"'{type}'")
         name = str(type).replace("norch.", "")

@@ -46,7 +46,7 @@ def _is_size(a):
 
 
 _NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "LongTensor": "int64", "IntTensor": "int32",
-          "BoolTensor": "bool", "ByteTensor": "uint8"}
+          "BoolTensor": "bool", "ByteTensor": "uint8", "HalfTensor": "float16", "BFloat16Tensor": "bfloat16"}
 
 
 def _make(name, dtype, device, module):

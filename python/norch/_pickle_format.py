@@ -88,7 +88,7 @@ class _Pickler(pickle.Pickler):
             idx = len(self._ids)
             self._ids[id(obj)] = idx
             self._keep.append(obj)
-            arr = np.ascontiguousarray(obj.detach().cpu().numpy())
+            arr = np.ascontiguousarray(numpy_bits(obj))
             kind = "parameter" if type(obj).__name__ == "Parameter" else "tensor"
             data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
             return ("tensor", idx, (kind, _dtype_name(obj.dtype), tuple(arr.shape), str(obj.device),
@@ -111,7 +111,19 @@ def dumps(obj):
 
 
 _NP = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64, "uint8": np.uint8,
-       "bool": np.bool_}
+       "bool": np.bool_, "float16": np.float16, "bfloat16": np.float16}
+
+
+def numpy_bits(t):
+    """A CPU tensor's data as a NumPy array; NumPy has no bfloat16, so its bits travel as float16."""
+    t = t.detach().cpu()
+    return (t.view(_C.float16) if t.dtype == _C.bfloat16 else t).numpy()
+
+
+def tensor_from_bits(arr, dtype_name):
+    """The inverse of numpy_bits."""
+    t = _C.from_numpy(arr)
+    return t.view(_C.bfloat16) if dtype_name == "bfloat16" else t
 
 
 class _Unpickler(pickle.Unpickler):
@@ -160,7 +172,7 @@ class _Unpickler(pickle.Unpickler):
                 raise pickle.UnpicklingError(f"norch.load: {self._where} has a tensor of shape {list(shape)} with "
                                              f"{len(data)} bytes (truncated or corrupted)")
             arr = np.frombuffer(data, dtype=np_dtype).reshape(shape).astype(np_dtype.newbyteorder("="))
-            t = self._place(_C.from_numpy(arr), device, False)
+            t = self._place(tensor_from_bits(arr, dtype), device, False)
             if kind == "parameter":
                 from .nn import Parameter
                 t = Parameter(t, requires_grad=requires_grad)

@@ -34,7 +34,11 @@ def get_printoptions():
 
 
 def _format_array(t):
-    arr = t.detach().cpu().numpy()
+    t = t.detach().cpu()
+    # PyTorch formats a half-type tensor from its values widened to float32.
+    if t.dtype in (_C.float16, _C.bfloat16):
+        t = t.float()
+    arr = t.numpy()
     o = _print_options
     common = dict(separator=", ", prefix="tensor(", threshold=o["threshold"], edgeitems=o["edgeitems"],
                   max_line_width=o["linewidth"])
@@ -88,7 +92,10 @@ def _iter(self):
 
 
 def _tolist(self):
-    return self.detach().cpu().numpy().tolist()
+    t = self.detach().cpu()
+    if t.dtype == _C.bfloat16:
+        t = t.float()  # exact: NumPy has no bfloat16
+    return t.numpy().tolist()
 
 
 def _contains(self, element):

@@ -33,9 +33,11 @@ from ._pickle_format import add_safe_globals, get_safe_globals, clear_safe_globa
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 _FORMAT_VERSION = "1"
-_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL"}
+_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL",
+              "float16": "F16", "bfloat16": "BF16"}
+# BF16 bits are read as float16 (same size, no conversion) and re-viewed as bfloat16.
 _NP_DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8,
-              "BOOL": np.bool_, "I8": np.int8, "I16": np.int16, "F16": np.float16}
+              "BOOL": np.bool_, "I8": np.int8, "I16": np.int16, "F16": np.float16, "BF16": np.float16}
 
 
 def _dtype_name(dtype):
@@ -51,6 +53,7 @@ class _Encoder:
 
     def __init__(self):
         self.tensors = {}       # name -> contiguous CPU numpy array
+        self.bf16 = set()       # names whose float16 array holds bfloat16 bits
         self._by_id = {}        # id(tensor) -> name, so a tensor referenced twice is stored once
         self._keep = []         # keeps encoded tensors alive so ids stay unique
 
@@ -71,8 +74,10 @@ class _Encoder:
         if isinstance(obj, Tensor):
             if id(obj) not in self._by_id:
                 name = self._name(path)
-                arr = obj.detach().cpu().numpy()
+                arr = _pickle_format.numpy_bits(obj)
                 self.tensors[name] = np.ascontiguousarray(arr).reshape(arr.shape)  # keeps 0-d as 0-d
+                if obj.dtype == _C.bfloat16:
+                    self.bf16.add(name)
                 self._by_id[id(obj)] = name
                 self._keep.append(obj)
             return {"__tensor__": self._by_id[id(obj)], "device": str(obj.device),
@@ -138,7 +143,7 @@ def _serialize(obj):
                                "norch_version": _FORMAT_VERSION}}
     offset, blobs = 0, []
     for name, arr in enc.tensors.items():
-        st = _ST_DTYPES[arr.dtype.name if arr.dtype != np.bool_ else "bool"]
+        st = "BF16" if name in enc.bf16 else _ST_DTYPES[arr.dtype.name if arr.dtype != np.bool_ else "bool"]
         data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": st, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
@@ -217,7 +222,7 @@ def _parse(buf, where):
             raise bad(f"tensor '{name}' has byte range [{begin}, {end}) that does not fit its shape {shape}, "
                       f"dtype {info['dtype']} and the {len(data)} data bytes (truncated or corrupted)")
         arr = np.frombuffer(data[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
-        arrays[name] = arr
+        arrays[name] = (arr, "bfloat16" if info["dtype"] == "BF16" else None)
     return metadata, arrays
 
 
@@ -276,7 +281,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if bytes(buf[:len(_pickle_format.MAGIC)]) == _pickle_format.MAGIC:
         return _pickle_format.loads(buf, weights_only is not False, place, where)
     metadata, arrays = _parse(buf, where)
-    tensors = {name: _C.from_numpy(arr) for name, arr in arrays.items()}
+    tensors = {name: _pickle_format.tensor_from_bits(arr, dt) for name, (arr, dt) in arrays.items()}
     if "norch" not in metadata:
         return {name: place(t, "cpu", False) for name, t in tensors.items()}
     try:

@@ -8,10 +8,13 @@
 
 // A functor's call operator is compiled for the host, and under nvcc for the
 // device too, so the CPU and CUDA kernels run the same named struct (MLX-style).
+// norch/tensor/half.h defines NORCH_HD identically, for its storage types.
+#ifndef NORCH_HD
 #if defined(__CUDACC__)
 #define NORCH_HD __host__ __device__
 #else
 #define NORCH_HD
+#endif
 #endif
 
 namespace norch::functors {

@@ -21,10 +21,22 @@ Tensor place(const Tensor& cpu, const TensorOptions& opts) {
   if (opts.requires_grad) t.set_requires_grad(true);
   return t;
 }
+
+// PyTorch's checked conversion for a fill of a half type: a finite value beyond
+// the dtype's largest is refused (infinities pass). Its one-element fill takes
+// an unchecked path, so norch skips the check there too.
+void check_fill_overflow(const Tensor& t, const Scalar& value) {
+  if (!is_reduced_float(t.dtype()) || !value.is_floating_point() || t.numel() == 1) return;
+  const double v = std::fabs(value.to_double());
+  const double max = t.dtype() == ScalarType::Float16 ? 65504.0 : 3.3895313892515355e+38;
+  NORCH_CHECK(!(v > max) || std::isinf(v), "value cannot be converted to type ",
+              t.dtype() == ScalarType::Float16 ? "c10::Half" : "c10::BFloat16", " without overflow");
+}
 }  // namespace
 
 Tensor& fill_(Tensor& self, const Scalar& value) {
   autograd::check_inplace(self, "fill_");
+  check_fill_overflow(self, value);
   fill_stub(self.device())(self, value);
   self.bump_version();
   if (autograd::needs_grad(self)) {
@@ -42,6 +54,7 @@ Tensor full(const Shape& sizes, const Scalar& value, TensorOptions opts) {
   bool rg = opts.requires_grad;
   opts.requires_grad = false;
   Tensor t = empty(sizes, opts);
+  check_fill_overflow(t, value);
   fill_stub(t.device())(t, value);
   if (rg) t.set_requires_grad(true);
   return t;
@@ -79,7 +92,7 @@ Tensor eye(int64_t n, int64_t m, TensorOptions opts) {
   if (m < 0) m = n;
   NORCH_CHECK(n >= 0 && m >= 0, "eye: n and m must be non-negative, got n=", n, ", m=", m);
   Tensor cpu = zeros({n, m}, TensorOptions(opts.dtype));
-  NORCH_DISPATCH_ALL_TYPES(opts.dtype, "eye", [&] {
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(opts.dtype, "eye", [&] {
     scalar_t* p = cpu.data<scalar_t>();
     for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = scalar_t(1);
   });

@@ -97,6 +97,8 @@ Tensor& random_(Tensor& self, int64_t from, std::optional<int64_t> to, Generator
     case ScalarType::Int64: max_value = std::numeric_limits<int64_t>::max(); break;
     case ScalarType::Float32: max_value = int64_t(1) << 24; break;
     case ScalarType::Float64: max_value = int64_t(1) << 53; break;
+    case ScalarType::Float16: max_value = int64_t(1) << 11; break;
+    case ScalarType::BFloat16: max_value = int64_t(1) << 8; break;
   }
   const int64_t min_value = self.dtype() == ScalarType::Int32   ? std::numeric_limits<int32_t>::min()
                             : self.dtype() == ScalarType::Int64 ? std::numeric_limits<int64_t>::min()

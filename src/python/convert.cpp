@@ -27,6 +27,7 @@ ScalarType to_scalar_type(py::handle obj) {
     size_t size = d.itemsize();
     if (kind == 'f' && size == 4) return ScalarType::Float32;
     if (kind == 'f' && size == 8) return ScalarType::Float64;
+    if (kind == 'f' && size == 2) return ScalarType::Float16;
     if (kind == 'i' && size == 4) return ScalarType::Int32;
     if (kind == 'i' && size == 8) return ScalarType::Int64;
     if (kind == 'u' && size == 1) return ScalarType::UInt8;
@@ -208,6 +209,8 @@ py::array to_numpy(const Tensor& t) {
     int64_t bytes;
     strides[i] = mul_overflows(t.strides()[i], static_cast<int64_t>(t.element_size()), &bytes) ? 0 : bytes;
   }
+  // NumPy has no bfloat16, and PyTorch raises this TypeError for it.
+  NORCH_CHECK_TYPE(t.dtype() != ScalarType::BFloat16, "Got unsupported ScalarType BFloat16");
   // norch's dtype names are NumPy's, so no per-dtype table is needed here.
   py::dtype dt(dtype_name(t.dtype()));
   // The array's base is a capsule holding the storage: memory is shared and lives as long as either.
@@ -279,7 +282,6 @@ Tensor tensor_from_data(py::handle data, std::optional<ScalarType> dtype, Device
   } else if (py::isinstance<py::array>(data)) {
     py::array arr = py::reinterpret_borrow<py::array>(data);
     check_native_byte_order(arr);
-    if (arr.dtype().kind() == 'f' && arr.itemsize() == 2) arr = arr.attr("astype")("float32");
     t = clone(wrap_array(py::array::ensure(arr, py::array::c_style | py::array::forcecast)));
     if (t.dtype() == ScalarType::Bool) {
       // The copy is ours: its bytes are made 0/1 here (see normalised_bool_array).
@@ -295,7 +297,7 @@ Tensor tensor_from_data(py::handle data, std::optional<ScalarType> dtype, Device
     if (!any) kind = default_dtype();  // empty list
     ScalarType target = dtype.value_or(kind);
     t = empty(shape, TensorOptions(target));
-    NORCH_DISPATCH_ALL_TYPES(target, "tensor", [&] {
+    NORCH_DISPATCH_ALL_TYPES_AND_HALF(target, "tensor", [&] {
       scalar_t* p = t.data<scalar_t>();
       fill<scalar_t>(data, p);
     });

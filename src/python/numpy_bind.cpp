@@ -14,7 +14,7 @@ const char* const kRequiresGradMsg =
 bool supported_numpy_dtype(const py::dtype& dt) {
   const char kind = dt.kind();
   const size_t size = dt.itemsize();
-  return (kind == 'f' && (size == 4 || size == 8)) || (kind == 'i' && (size == 4 || size == 8)) ||
+  return (kind == 'f' && (size == 2 || size == 4 || size == 8)) || (kind == 'i' && (size == 4 || size == 8)) ||
          (kind == 'u' && size == 1) || (kind == 'b' && size == 1);
 }
 
@@ -25,7 +25,7 @@ Tensor checked_from_numpy(py::handle obj) {
   py::dtype dt = arr.dtype();
   NORCH_CHECK_TYPE(supported_numpy_dtype(dt), "can't convert np.ndarray of type numpy.",
                    std::string(py::str(dt.attr("type").attr("__name__"))),
-                   ". The only supported types are: float64, float32, int64, int32, uint8, and bool.");
+                   ". The only supported types are: float64, float32, float16, int64, int32, uint8, and bool.");
   // from_numpy refuses a non-native byte order and warns about a read-only array.
   return from_numpy(arr);
 }

@@ -7,8 +7,19 @@ void init_join(py::module_& m, TensorClass& cls);
 
 void init_shape(py::module_& m, TensorClass& cls) {
   cls.def("view", [](const Tensor& a, py::args shape) {
-    if (shape.size() == 1 && (py::isinstance<PyDType>(shape[0])))
-      NORCH_NOT_IMPLEMENTED("view(dtype) is not supported; use .to(dtype)");
+    if (shape.size() == 1 && (py::isinstance<PyDType>(shape[0]))) {
+      // Reinterprets the bytes (bit patterns of the half types, checkpoints); only
+      // between dtypes of one element size, and outside autograd.
+      const ScalarType dt = shape[0].cast<PyDType>().type;
+      if (element_size(dt) != a.element_size())
+        NORCH_NOT_IMPLEMENTED("view(dtype) between dtypes of different element sizes (", dtype_name(a.dtype()),
+                              " -> ", dtype_name(dt), ") is not supported");
+      NORCH_CHECK(!a.requires_grad() || dt == a.dtype(), "view(dtype): a tensor that requires grad can only be viewed "
+                  "as its own dtype, got ", dtype_name(a.dtype()), " -> ", dtype_name(dt));
+      Tensor v = alias(a);
+      v.impl()->dtype = dt;
+      return v;
+    }
     return view(a, shape_from_args(shape));
   });
   cls.def("view_as", [](const Tensor& a, const Tensor& o) { return view(a, o.sizes()); }, py::arg("other"));

@@ -102,13 +102,16 @@ void bind_conversions(TensorClass& cls) {
       })
       .def("type", [](const Tensor& t, py::object dtype) -> py::object {
         if (dtype.is_none()) {
-          static const char* names[] = {"BoolTensor", "ByteTensor", "IntTensor", "LongTensor", "FloatTensor", "DoubleTensor"};
+          static const char* names[] = {"BoolTensor", "ByteTensor",   "IntTensor",  "LongTensor",
+                                        "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor"};
           return py::str(std::string("norch.") + names[static_cast<int>(t.dtype())]);
         }
         return py::cast(to_dtype(t, to_scalar_type(dtype)));
       }, py::arg("dtype") = py::none())
       .def("float", [](const Tensor& t) { return to_dtype(t, ScalarType::Float32); })
       .def("double", [](const Tensor& t) { return to_dtype(t, ScalarType::Float64); })
+      .def("half", [](const Tensor& t) { return to_dtype(t, ScalarType::Float16); })
+      .def("bfloat16", [](const Tensor& t) { return to_dtype(t, ScalarType::BFloat16); })
       .def("long", [](const Tensor& t) { return to_dtype(t, ScalarType::Int64); })
       .def("int", [](const Tensor& t) { return to_dtype(t, ScalarType::Int32); })
       .def("byte", [](const Tensor& t) { return to_dtype(t, ScalarType::UInt8); })

@@ -128,7 +128,7 @@ Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, ScalarTyp
 
 Tensor scalar_tensor(const Scalar& s, TensorOptions opts) {
   Tensor t = empty({}, TensorOptions(opts.dtype, Device()));
-  NORCH_DISPATCH_ALL_TYPES(opts.dtype, "scalar_tensor", [&] { *t.data<scalar_t>() = s.to<scalar_t>(); });
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(opts.dtype, "scalar_tensor", [&] { *t.data<scalar_t>() = s.to<scalar_t>(); });
   if (!opts.device.is_cpu()) {
     // One element: a raw host-to-device copy, so this layer needs no copy op.
     Tensor d = empty({}, TensorOptions(opts.dtype, opts.device));
@@ -155,10 +155,10 @@ Scalar Tensor::item() const {
     c = empty({}, TensorOptions(dtype(), Device()));
     cuda::memcpy(c.data_ptr(), Device(), data_ptr(), device(), element_size());
   }
-  return NORCH_DISPATCH_ALL_TYPES(dtype(), "item", [&]() -> Scalar {
+  return NORCH_DISPATCH_ALL_TYPES_AND_HALF(dtype(), "item", [&]() -> Scalar {
     scalar_t v = *c.data<scalar_t>();
     if constexpr (std::is_same_v<scalar_t, bool>) return Scalar(v);
-    else if constexpr (std::is_floating_point_v<scalar_t>) return Scalar(static_cast<double>(v));
+    else if constexpr (is_floating_type_v<scalar_t>) return Scalar(static_cast<double>(static_cast<opmath_t<scalar_t>>(v)));
     else return Scalar(static_cast<int64_t>(v));
   });
 }

@@ -1,5 +1,6 @@
 // CPU binary elementwise kernels: the kernel only maps an op to its functor
 // (kernels/binary.h) and binary_loop; the op's kind decides which dtypes reach it.
+// Half-type elements reach the functor as float (in_opmath) and round once.
 #include <type_traits>
 
 #include "kernels/binary.h"
@@ -11,7 +12,7 @@ namespace {
 template <BinaryKind kind, typename T, typename F>
 void run_functor(TensorIterator& it, BinaryOp op, F f) {
   if constexpr (kind == BinaryKind::Compare) {
-    binary_loop<bool, T>(it, f);
+    binary_loop<bool, T>(it, in_opmath<T>(f));
   } else if constexpr (kind == BinaryKind::Bitwise || kind == BinaryKind::Shift) {
     constexpr bool ok = kind == BinaryKind::Bitwise ? std::is_integral_v<T>
                                                     : std::is_integral_v<T> && !std::is_same_v<T, bool>;
@@ -19,10 +20,10 @@ void run_functor(TensorIterator& it, BinaryOp op, F f) {
     else NORCH_ERROR('"', binary_op_name(op), "\" not implemented for '", dtype_name(it.common_dtype()), "'");
   } else if constexpr (std::is_same_v<T, bool> && kind != BinaryKind::ArithBool) {
     NORCH_ERROR(binary_op_name(op), ": not supported for bool tensors");
-  } else if constexpr (computes_in_float(kind) && !std::is_floating_point_v<T>) {
+  } else if constexpr (computes_in_float(kind) && !is_floating_type_v<T>) {
     NORCH_ERROR(binary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
-    binary_loop<T, T>(it, f);
+    binary_loop<T, T>(it, in_opmath<T>(f));
   }
 }
 
@@ -38,7 +39,7 @@ void binary_typed(TensorIterator& it, BinaryOp op) {
 }
 
 void binary_kernel(TensorIterator& it, BinaryOp op) {
-  NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), binary_op_name(op), [&] { binary_typed<scalar_t>(it, op); });
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(it.common_dtype(), binary_op_name(op), [&] { binary_typed<scalar_t>(it, op); });
 }
 
 }  // namespace

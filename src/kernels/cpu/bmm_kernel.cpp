@@ -2,8 +2,12 @@
 // float32/float64 to the packed GEMM (src/kernels/cpu/isa/gemm_isa.cpp) through the
 // run-time ISA dispatcher. The reference stays as the oracle the fast path is tested
 // against (norch._C._bmm_reference) and as the kernel for integer dtypes.
+// The half types convert their operands to float, multiply with the float
+// kernels (accumulating in float32, as PyTorch's CPU matmul does) and round once.
 // Note: #pragma cannot appear inside NORCH_DISPATCH_* arguments (they are macro
 // arguments); loops with pragmas live in templates like bmm_typed below.
+#include <vector>
+
 #include "kernels/cpu/isa/gemm.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/linalg.h"
@@ -33,16 +37,71 @@ void bmm_typed(const T* pa, const int64_t* sa, const T* pb, const int64_t* sb, T
   }
 }
 
+// A strided 3-d half-type operand as a contiguous float buffer.
+template <typename T>
+std::vector<float> to_float3(const Tensor& t) {
+  const T* p = t.data<T>();
+  const int64_t d0 = t.sizes()[0], d1 = t.sizes()[1], d2 = t.sizes()[2];
+  const int64_t s0 = t.strides()[0], s1 = t.strides()[1], s2 = t.strides()[2];
+  std::vector<float> f(static_cast<size_t>(d0 * d1 * d2));
+  for (int64_t i = 0; i < d0; ++i)
+    for (int64_t j = 0; j < d1; ++j)
+      for (int64_t l = 0; l < d2; ++l) f[(i * d1 + j) * d2 + l] = static_cast<float>(p[i * s0 + j * s1 + l * s2]);
+  return f;
+}
+
+// Runs `mm(a, b, c, strides...)` on float copies of half-type a and b, then rounds into out.
+template <typename T, typename MM>
+void bmm_via_float(const Tensor& a, const Tensor& b, const Tensor& out, MM mm) {
+  const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
+  const std::vector<float> fa = to_float3<T>(a), fb = to_float3<T>(b);
+  std::vector<float> fc(static_cast<size_t>(B * n * m));
+  const int64_t sa[3] = {n * k, k, 1}, sb[3] = {k * m, m, 1};
+  mm(fa.data(), sa, fb.data(), sb, fc.data(), B, n, k, m);
+  T* o = out.data<T>();
+  for (size_t i = 0; i < fc.size(); ++i) o[i] = T(fc[i]);
+}
+
 void bmm_reference_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
+  if (is_reduced_float(out.dtype())) {
+    return NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "bmm", [&] {
+      if constexpr (is_half_type_v<scalar_t>) bmm_via_float<scalar_t>(a, b, out, bmm_typed<float>);
+    });
+  }
   NORCH_DISPATCH_NUMERIC_TYPES(out.dtype(), "bmm", [&] {
     bmm_typed<scalar_t>(a.data<scalar_t>(), a.strides().data(), b.data<scalar_t>(), b.strides().data(),
                         out.data<scalar_t>(), B, n, k, m);
   });
 }
 
+void bmm_float_gemm(const float* pa, const int64_t* sa, const float* pb, const int64_t* sb, float* po, int64_t B,
+                    int64_t n, int64_t k, int64_t m) {
+  GemmArgs g{};
+  g.batch = B;
+  g.M = n;
+  g.K = k;
+  g.N = m;
+  g.a = pa;
+  g.a_batch = sa[0];
+  g.a_rs = sa[1];
+  g.a_cs = sa[2];
+  g.b = pb;
+  g.b_batch = sb[0];
+  g.b_rs = sb[1];
+  g.b_cs = sb[2];
+  g.c = po;
+  g.c_batch = n * m;
+  g.c_rs = m;
+  g.threads = get_num_threads();
+  NORCH_CHECK(gemm_f32(g), "bmm: could not allocate the packing buffer for shapes [", B, ", ", n, ", ", k, "] and [",
+              B, ", ", k, ", ", m, "]");
+}
+
 void bmm_fast_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
   const ScalarType dt = out.dtype();
+  if (dt == ScalarType::Float16) return bmm_via_float<Half>(a, b, out, bmm_float_gemm);
+  if (dt == ScalarType::BFloat16) return bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
   if (dt != ScalarType::Float32 && dt != ScalarType::Float64) return bmm_reference_kernel(a, b, out);
   GemmArgs g{};
   g.batch = a.sizes()[0];

@@ -89,13 +89,13 @@ void col2im_typed(const T* cols, const Window2d& w, T* out, int64_t N, int64_t C
 }
 
 void im2col_kernel(const Tensor& x, const Window2d& w, bool batch_inner, const Tensor& cols) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "im2col", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "im2col", [&] {
     im2col_typed<scalar_t>(x.data<scalar_t>(), w, cols.data<scalar_t>(), x.sizes()[0], x.sizes()[1], batch_inner);
   });
 }
 
 void col2im_kernel(const Tensor& cols, const Window2d& w, bool batch_inner, const Tensor& out) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "col2im", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "col2im", [&] {
     std::memset(out.data_ptr(), 0, sizeof(scalar_t) * out.numel());
     col2im_typed<scalar_t>(cols.data<scalar_t>(), w, out.data<scalar_t>(), out.sizes()[0], out.sizes()[1],
                            batch_inner);

@@ -32,7 +32,7 @@ void embedding_backward_impl(const T* g, const int64_t* idx, int64_t L, int64_t 
 }
 
 void embedding_backward_kernel(const Tensor& grad, const Tensor& indices, int64_t padding_idx, const Tensor& out) {
-  NORCH_DISPATCH_FLOATING_TYPES(grad.dtype(), "embedding_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(grad.dtype(), "embedding_backward", [&] {
     embedding_backward_impl(grad.data<scalar_t>(), indices.data<int64_t>(), indices.numel(), out.size(1),
                             padding_idx, out.data<scalar_t>(), out.size(0));
   });

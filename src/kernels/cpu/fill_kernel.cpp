@@ -6,7 +6,7 @@ namespace norch::cpu {
 namespace {
 
 void fill_kernel(const Tensor& self, const Scalar& value) {
-  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "fill_", [&] {
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "fill_", [&] {
     const scalar_t v = value.is_floating_point() ? cast<scalar_t>(value.to_double()) : cast<scalar_t>(value.to_int());
     // No inputs: the iterator walks only the output.
     TensorIterator it = TensorIterator::nullary(self, "fill_");
@@ -23,13 +23,16 @@ void fill_kernel(const Tensor& self, const Scalar& value) {
 
 void range_kernel(const Tensor& self, double start, double step, double end, bool exact_end) {
   const int64_t n = self.numel();
-  NORCH_DISPATCH_NUMERIC_TYPES(self.dtype(), "arange", [&] {
+  NORCH_DISPATCH_NUMERIC_TYPES_AND_HALF(self.dtype(), "arange", [&] {
+    // The half types compute in float (PyTorch's CPU accumulate type for them), the rest in double.
+    using acc_t = std::conditional_t<is_half_type_v<scalar_t>, float, double>;
+    const acc_t a = static_cast<acc_t>(start), s = static_cast<acc_t>(step), e = static_cast<acc_t>(end);
     scalar_t* out = self.data<scalar_t>();
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<scalar_t>(start + static_cast<double>(i) * step);
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<scalar_t>(a + static_cast<acc_t>(i) * s);
     // linspace: the symmetric formula keeps the last value exactly `end`.
     if (exact_end) {
       const int64_t half = n / 2;
-      for (int64_t i = half; i < n; ++i) out[i] = static_cast<scalar_t>(end - static_cast<double>(n - 1 - i) * step);
+      for (int64_t i = half; i < n; ++i) out[i] = static_cast<scalar_t>(e - static_cast<acc_t>(n - 1 - i) * s);
     }
   });
 }

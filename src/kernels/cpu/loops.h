@@ -4,6 +4,7 @@
 #pragma once
 #include <type_traits>
 
+#include "norch/tensor/half.h"
 #include "norch/tensor/iterator.h"
 
 namespace norch::cpu {
@@ -77,11 +78,29 @@ void ternary_loop(const TensorIterator& iter, F f) {
   });
 }
 
-// Converts between the six dtypes as PyTorch does (bool is "!= 0").
+// Converts between the dtypes as PyTorch does (bool is "!= 0"); the half types
+// convert through float, as c10's do.
 template <typename To, typename From>
 inline To cast(From v) {
-  if constexpr (std::is_same_v<To, bool>) return v != From(0);
+  if constexpr (std::is_same_v<To, From>) return v;
+  else if constexpr (is_half_type_v<From>) return cast<To>(static_cast<float>(v));
+  else if constexpr (std::is_same_v<To, bool>) return v != From(0);
   else return static_cast<To>(v);
+}
+
+// Wraps a scalar functor so a half-type element is computed in float and
+// rounded once on the way out (predicates return their bool unrounded).
+template <typename T, typename F>
+auto in_opmath(F f) {
+  if constexpr (is_half_type_v<T>) {
+    return [f](auto... a) {
+      using R = decltype(f(static_cast<float>(a)...));
+      if constexpr (std::is_same_v<R, bool>) return f(static_cast<float>(a)...);
+      else return T(f(static_cast<float>(a)...));
+    };
+  } else {
+    return f;
+  }
 }
 
 }  // namespace norch::cpu

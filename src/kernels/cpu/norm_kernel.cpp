@@ -200,7 +200,7 @@ void row_norm_backward_impl(const T* g, const T* x, const T* mean, const T* rstd
 
 void row_norm_kernel(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t G, int64_t S, double eps,
                      const Tensor& y, const Tensor& mean, const Tensor& rstd) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "norm", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "norm", [&] {
     row_norm_impl(x.data<scalar_t>(), ptr_or_null<scalar_t>(weight), ptr_or_null<scalar_t>(bias), x.size(0),
                   x.size(1), G, S, eps, y.data<scalar_t>(), mean.data<scalar_t>(), rstd.data<scalar_t>());
   });
@@ -210,7 +210,7 @@ void row_norm_backward_kernel(const Tensor& g, const Tensor& x, const Tensor& me
                               const Tensor& weight, int64_t G, int64_t S, const Tensor& gx, const Tensor& gw,
                               const Tensor& gb) {
   const int64_t channels = gw.defined() ? gw.numel() : gb.defined() ? gb.numel() : 0;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "norm_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "norm_backward", [&] {
     row_norm_backward_impl(g.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(), rstd.data<scalar_t>(),
                            ptr_or_null<scalar_t>(weight), x.size(0), x.size(1), G, S, mut_or_null<scalar_t>(gx),
                            mut_or_null<scalar_t>(gw), mut_or_null<scalar_t>(gb), channels);
@@ -237,7 +237,7 @@ void channel_stats_impl(const T* x, int64_t N, int64_t C, int64_t S, T* mean, T*
 }
 
 void channel_stats_kernel(const Tensor& x, const Tensor& mean, const Tensor& var) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "batch_norm", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "batch_norm", [&] {
     channel_stats_impl(x.data<scalar_t>(), x.size(0), x.size(1), x.size(2), mean.data<scalar_t>(),
                        var.data<scalar_t>());
   });
@@ -253,7 +253,7 @@ void channel_affine_impl(const T* x, const T* scale, const T* shift, int64_t N, 
 }
 
 void channel_affine_kernel(const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& y) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "batch_norm", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "batch_norm", [&] {
     channel_affine_impl(x.data<scalar_t>(), scale.data<scalar_t>(), shift.data<scalar_t>(), x.size(0), x.size(1),
                         x.size(2), y.data<scalar_t>());
   });
@@ -288,7 +288,7 @@ void batch_norm_backward_impl(const T* g, const T* x, const T* mean, const T* rs
 
 void batch_norm_backward_kernel(const Tensor& g, const Tensor& x, const Tensor& mean, const Tensor& rstd,
                                 const Tensor& weight, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "batch_norm_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "batch_norm_backward", [&] {
     batch_norm_backward_impl(g.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(), rstd.data<scalar_t>(),
                              ptr_or_null<scalar_t>(weight), x.size(0), x.size(1), x.size(2),
                              mut_or_null<scalar_t>(gx), mut_or_null<scalar_t>(gw), mut_or_null<scalar_t>(gb));

@@ -1,6 +1,7 @@
 // CPU kernels for the fused optimizer updates; each follows the single-tensor
 // code of torch/optim/{sgd,adam,rmsprop,adagrad}.py element by element, in the
-// parameter's dtype, as PyTorch does.
+// parameter's dtype, as PyTorch does (a half-type expression computes in float
+// and rounds where it is stored).
 #include <algorithm>
 #include <cmath>
 
@@ -19,12 +20,12 @@ void sgd_impl(T* p, const T* g, T* buf, int64_t n, const SgdArgs& a) {
   const T damp = static_cast<T>(1 - a.dampening);
 #pragma omp parallel for simd if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? -g[i] : g[i];
+    T gi = a.maximize ? T(-g[i]) : g[i];
     if (a.weight_decay != 0) gi = gi + wd * p[i];
     if (a.momentum != 0) {
-      const T b = a.init_buffer ? gi : buf[i] * mom + damp * gi;
+      const T b = a.init_buffer ? gi : T(buf[i] * mom + damp * gi);
       buf[i] = b;
-      gi = a.nesterov ? gi + mom * b : b;
+      gi = a.nesterov ? T(gi + mom * b) : b;
     }
     p[i] = p[i] - lr * gi;
   }
@@ -40,7 +41,7 @@ void adam_impl(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamArgs&
   const T decay = static_cast<T>(1 - a.lr * a.weight_decay);
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? -g[i] : g[i];
+    T gi = a.maximize ? T(-g[i]) : g[i];
     if (a.weight_decay != 0) {
       if (a.decoupled) p[i] = p[i] * decay;
       else gi = gi + wd * p[i];
@@ -63,7 +64,7 @@ void rmsprop_impl(T* p, const T* g, T* sq, T* gavg, T* buf, int64_t n, const Rms
   const T wd = static_cast<T>(a.weight_decay), mom = static_cast<T>(a.momentum), lr = static_cast<T>(a.lr);
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? -g[i] : g[i];
+    T gi = a.maximize ? T(-g[i]) : g[i];
     if (a.weight_decay != 0) gi = gi + wd * p[i];
     sq[i] = sq[i] * alpha + ac * gi * gi;
     T avg;
@@ -89,7 +90,7 @@ void adagrad_impl(T* p, const T* g, T* sum, int64_t n, const AdagradArgs& a) {
   const T wd = static_cast<T>(a.weight_decay), eps = static_cast<T>(a.eps);
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? -g[i] : g[i];
+    T gi = a.maximize ? T(-g[i]) : g[i];
     if (a.weight_decay != 0) gi = gi + wd * p[i];
     sum[i] = sum[i] + gi * gi;
     const T std_ = std::sqrt(sum[i]) + eps;
@@ -98,26 +99,26 @@ void adagrad_impl(T* p, const T* g, T* sum, int64_t n, const AdagradArgs& a) {
 }
 
 void sgd_kernel(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "sgd_step_", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(p.dtype(), "sgd_step_", [&] {
     sgd_impl(p.data<scalar_t>(), g.data<scalar_t>(), opt_ptr<scalar_t>(buf), p.numel(), a);
   });
 }
 void adam_kernel(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const Tensor& vmax,
                  const AdamArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "adam_step_", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(p.dtype(), "adam_step_", [&] {
     adam_impl(p.data<scalar_t>(), g.data<scalar_t>(), m.data<scalar_t>(), v.data<scalar_t>(),
               opt_ptr<scalar_t>(vmax), p.numel(), a);
   });
 }
 void rmsprop_kernel(const Tensor& p, const Tensor& g, const Tensor& sq, const Tensor& gavg, const Tensor& buf,
                     const RmspropArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "rmsprop_step_", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(p.dtype(), "rmsprop_step_", [&] {
     rmsprop_impl(p.data<scalar_t>(), g.data<scalar_t>(), sq.data<scalar_t>(), opt_ptr<scalar_t>(gavg),
                  opt_ptr<scalar_t>(buf), p.numel(), a);
   });
 }
 void adagrad_kernel(const Tensor& p, const Tensor& g, const Tensor& sum, const AdagradArgs& a) {
-  NORCH_DISPATCH_FLOATING_TYPES(p.dtype(), "adagrad_step_", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(p.dtype(), "adagrad_step_", [&] {
     adagrad_impl(p.data<scalar_t>(), g.data<scalar_t>(), sum.data<scalar_t>(), p.numel(), a);
   });
 }

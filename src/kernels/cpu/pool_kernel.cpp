@@ -42,7 +42,7 @@ void max_pool_typed(const T* x, const Window2d& w, T* out, int64_t* ind, int64_t
 }
 
 void max_pool2d_kernel(const Tensor& x, const Window2d& w, const Tensor& out, const Tensor& indices) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "max_pool2d", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "max_pool2d", [&] {
     max_pool_typed<scalar_t>(x.data<scalar_t>(), w, out.data<scalar_t>(), indices.data<int64_t>(), x.sizes()[0]);
   });
 }
@@ -68,14 +68,14 @@ void scatter_typed(const T* src, const int64_t* idx, T* out, int64_t B, int64_t 
 }
 
 void plane_gather_kernel(const Tensor& x, const Tensor& idx, const Tensor& out) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "max_pool2d_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "max_pool2d_backward", [&] {
     gather_typed<scalar_t>(x.data<scalar_t>(), idx.data<int64_t>(), out.data<scalar_t>(), x.sizes()[0],
                            x.sizes()[1], idx.sizes()[1]);
   });
 }
 
 void plane_scatter_kernel(const Tensor& src, const Tensor& idx, const Tensor& out) {
-  NORCH_DISPATCH_FLOATING_TYPES(src.dtype(), "max_pool2d_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(src.dtype(), "max_pool2d_backward", [&] {
     std::memset(out.data_ptr(), 0, sizeof(scalar_t) * out.numel());
     scatter_typed<scalar_t>(src.data<scalar_t>(), idx.data<int64_t>(), out.data<scalar_t>(), out.sizes()[0],
                             out.sizes()[1], idx.sizes()[1]);
@@ -142,13 +142,13 @@ void resample_adjoint_typed(const T* g, const Taps& rows, const Taps& cols, T* o
 }
 
 void resample_kernel(const Tensor& x, const Taps& rows, const Taps& cols, const Tensor& out) {
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "resample", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "resample", [&] {
     resample_typed<scalar_t>(x.data<scalar_t>(), rows, cols, out.data<scalar_t>(), x.sizes()[0]);
   });
 }
 
 void resample_adjoint_kernel(const Tensor& g, const Taps& rows, const Taps& cols, const Tensor& out) {
-  NORCH_DISPATCH_FLOATING_TYPES(g.dtype(), "resample_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(g.dtype(), "resample_backward", [&] {
     std::memset(out.data_ptr(), 0, sizeof(scalar_t) * out.numel());
     resample_adjoint_typed<scalar_t>(g.data<scalar_t>(), rows, cols, out.data<scalar_t>(), g.sizes()[0]);
   });

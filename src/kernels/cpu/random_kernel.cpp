@@ -40,6 +40,30 @@ void uniform_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double from,
   });
 }
 
+// The largest value of the half type T below v (v finite).
+template <typename T>
+T half_below(T v) {
+  uint16_t bits = v.x;
+  if ((bits & 0x7fffu) == 0) return T(uint16_t(0x8001u), FromBits{});  // below +-0: -denorm_min
+  bits = (bits & 0x8000u) ? uint16_t(bits + 1) : uint16_t(bits - 1);
+  return T(bits, FromBits{});
+}
+
+// The half types draw in float32 and round (as PyTorch's do), then step below
+// `to` if the rounding reached it.
+template <typename T>
+void uniform_half_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double from, double to) {
+  std::vector<float> f(static_cast<size_t>(n));
+  uniform_loop(f.data(), n, offset, key, from, to);
+  const T hi = T(to);
+  const T below_hi = half_below(hi);
+  const bool nonempty = static_cast<float>(hi) > static_cast<float>(T(from));
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = T(f[size_t(i)]);
+    out[i] = nonempty && static_cast<float>(v) >= static_cast<float>(hi) ? below_hi : v;
+  }
+}
+
 // Box-Muller on (0, 1] x [0, 1): one normal per block (the sine half is dropped
 // so that element i depends on block i alone).
 template <typename T>
@@ -47,7 +71,9 @@ void normal_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double mean, 
   generate(out, n, offset, key, [&](const Block& b) {
     const double u1 = 1.0 - uniform53(b[0], b[1]);
     const double u2 = uniform53(b[2], b[3]);
-    return T(mean + std * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
+    const double v = mean + std * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+    if constexpr (is_half_type_v<T>) return T(static_cast<float>(v));  // the float32 draw, rounded
+    else return T(v);
   });
 }
 
@@ -72,32 +98,36 @@ void bernoulli_loop(T* out, int64_t n, uint64_t offset, uint64_t key, const doub
 template <typename T>
 void exponential_loop(T* out, int64_t n, uint64_t offset, uint64_t key, double lambd) {
   generate(out, n, offset, key, [&](const Block& b) {
-    return T(-std::log1p(-uniform53(b[0], b[1])) / lambd);
+    const double v = -std::log1p(-uniform53(b[0], b[1])) / lambd;
+    if constexpr (is_half_type_v<T>) return T(static_cast<float>(v));
+    else return T(v);
   });
 }
 
 void uniform_kernel(const Tensor& out, uint64_t key, uint64_t offset, double from, double to) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "uniform_",
-                                [&] { uniform_loop(out.data<scalar_t>(), out.numel(), offset, key, from, to); });
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "uniform_", [&] {
+    if constexpr (is_half_type_v<scalar_t>) uniform_half_loop(out.data<scalar_t>(), out.numel(), offset, key, from, to);
+    else uniform_loop(out.data<scalar_t>(), out.numel(), offset, key, from, to);
+  });
 }
 
 void normal_kernel(const Tensor& out, uint64_t key, uint64_t offset, double mean, double std) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "normal_",
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "normal_",
                                 [&] { normal_loop(out.data<scalar_t>(), out.numel(), offset, key, mean, std); });
 }
 
 void random_kernel(const Tensor& out, uint64_t key, uint64_t offset, int64_t from, uint64_t range) {
-  NORCH_DISPATCH_ALL_TYPES(out.dtype(), "random_",
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(out.dtype(), "random_",
                            [&] { int_loop(out.data<scalar_t>(), out.numel(), offset, key, from, range); });
 }
 
 void bernoulli_kernel(const Tensor& out, uint64_t key, uint64_t offset, const double* p, bool scalar_p) {
-  NORCH_DISPATCH_ALL_TYPES(out.dtype(), "bernoulli_",
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(out.dtype(), "bernoulli_",
                            [&] { bernoulli_loop(out.data<scalar_t>(), out.numel(), offset, key, p, scalar_p); });
 }
 
 void exponential_kernel(const Tensor& out, uint64_t key, uint64_t offset, double lambd) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "exponential_",
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "exponential_",
                                 [&] { exponential_loop(out.data<scalar_t>(), out.numel(), offset, key, lambd); });
 }
 

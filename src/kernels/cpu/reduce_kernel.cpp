@@ -14,20 +14,22 @@ namespace norch::cpu {
 namespace {
 
 // Sum of n contiguous floats: 16 float lanes summed in blocks, blocks summed
-// in double. Close to NumPy's pairwise accuracy at memory speed.
+// in double. Close to NumPy's pairwise accuracy at memory speed. Half-type
+// lanes are float (opmath_t), so a half sum rounds once, at the end.
 template <typename T>
 double sum_contiguous(const T* p, int64_t n) {
+  using A = opmath_t<T>;
   double total = 0;
   constexpr int64_t kBlock = 4096;
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = std::min(n, b + kBlock);
-    T lanes[16] = {};
+    A lanes[16] = {};
     int64_t i = b;
     for (; i + 16 <= e; i += 16) {
 #pragma omp simd
       for (int j = 0; j < 16; ++j) lanes[j] += p[i + j];
     }
-    T rest = 0;
+    A rest = 0;
     for (; i < e; ++i) rest += p[i];
     double block = rest;
     for (int j = 0; j < 16; ++j) block += lanes[j];
@@ -61,27 +63,29 @@ inline T combine(T a, T b) {
 }
 
 // Reduces n contiguous values in 16 independent lanes (so the compiler can use
-// vector instructions), then folds the lanes.
+// vector instructions), then folds the lanes. The lanes are opmath_t<T>: a
+// half-type row accumulates in float and rounds once, as in PyTorch.
 template <ReduceOp Op, typename T>
-T reduce_row(const T* p, int64_t n) {
-  T lanes[16];
-  for (int j = 0; j < 16; ++j) lanes[j] = identity<Op, T>();
+opmath_t<T> reduce_row(const T* p, int64_t n) {
+  using A = opmath_t<T>;
+  A lanes[16];
+  for (int j = 0; j < 16; ++j) lanes[j] = identity<Op, A>();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
 #pragma omp simd
-    for (int j = 0; j < 16; ++j) lanes[j] = combine<Op>(lanes[j], p[i + j]);
+    for (int j = 0; j < 16; ++j) lanes[j] = combine<Op, A>(lanes[j], static_cast<A>(p[i + j]));
   }
-  T acc = identity<Op, T>();
+  A acc = identity<Op, A>();
   for (int j = 0; j < 16; ++j) acc = combine<Op>(acc, lanes[j]);
-  for (; i < n; ++i) acc = combine<Op>(acc, p[i]);
+  for (; i < n; ++i) acc = combine<Op, A>(acc, static_cast<A>(p[i]));
   return acc;
 }
 
 // One row of the inner layout; float sums use the accurate blocked loop.
 template <ReduceOp Op, typename T>
 T reduce_inner_row(const T* row, int64_t K) {
-  if constexpr (Op == ReduceOp::Sum && std::is_floating_point_v<T>) return static_cast<T>(sum_contiguous(row, K));
-  else return reduce_row<Op>(row, K);
+  if constexpr (Op == ReduceOp::Sum && is_floating_type_v<T>) return static_cast<T>(sum_contiguous(row, K));
+  else return static_cast<T>(reduce_row<Op>(row, K));
 }
 
 template <ReduceOp Op, typename T>
@@ -95,7 +99,7 @@ void reduce_impl(const Tensor& in, bool inner, const Tensor& out) {
     if (M == 1 && K >= 65536 && threads > 1) {
       // One long row: each thread reduces a slice, then the slices are combined
       // (float sums keep their partials in double).
-      using P = std::conditional_t<Op == ReduceOp::Sum && std::is_floating_point_v<T>, double, T>;
+      using P = std::conditional_t<Op == ReduceOp::Sum && is_floating_type_v<T>, double, opmath_t<T>>;
       P partial[64];
       const int nt = std::min(threads, 64);
 #pragma omp parallel for num_threads(nt) schedule(static)
@@ -118,8 +122,9 @@ void reduce_impl(const Tensor& in, bool inner, const Tensor& out) {
       const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
       const int64_t b = M * tid / nt, e = M * (tid + 1) / nt;
       if (b < e) {
-        using A = std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>;  // no vector<bool> proxies
-        std::vector<A> acc(e - b, static_cast<A>(identity<Op, T>()));
+        // uint8_t for bool (no vector<bool> proxies), float for the half types.
+        using A = std::conditional_t<std::is_same_v<T, bool>, uint8_t, opmath_t<T>>;
+        std::vector<A> acc(e - b, static_cast<A>(identity<Op, opmath_t<T>>()));
         A* accp = acc.data();
         for (int64_t k = 0; k < K; ++k) {
           const T* row = src + k * M + b;
@@ -148,13 +153,13 @@ void reduce_kernel(ReduceOp op, const Tensor& in, bool inner, const Tensor& out)
   // The op converts its input to the output dtype first, so one dtype suffices.
   NORCH_CHECK(in.dtype() == out.dtype(), "reduce: input dtype ", dtype_name(in.dtype()),
               " differs from output dtype ", dtype_name(out.dtype()));
-  NORCH_DISPATCH_ALL_TYPES(in.dtype(), "reduce", [&] { reduce_typed<scalar_t>(op, in, inner, out); });
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(in.dtype(), "reduce", [&] { reduce_typed<scalar_t>(op, in, inner, out); });
 }
 
 // True when `cand` should replace `best` in a running max/min: NaN wins and stays.
 template <typename T>
 inline bool arg_better(bool is_max, T cand, T best) {
-  if constexpr (std::is_floating_point_v<T>) {
+  if constexpr (is_floating_type_v<T>) {
     if (best != best) return false;
     if (cand != cand) return true;
   }
@@ -204,7 +209,7 @@ void arg_reduce_typed(bool is_max, const Tensor& in, bool inner, const Tensor& v
 }
 
 void arg_reduce_kernel(bool is_max, const Tensor& in, bool inner, const Tensor& values, const Tensor& indices) {
-  NORCH_DISPATCH_ALL_TYPES(in.dtype(), is_max ? "argmax" : "argmin",
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(in.dtype(), is_max ? "argmax" : "argmin",
                            [&] { arg_reduce_typed<scalar_t>(is_max, in, inner, values, indices); });
 }
 

@@ -8,9 +8,11 @@
 namespace norch::cpu {
 namespace {
 
-// Accumulate floats in double and integers in int64, as PyTorch's CPU scans do.
+// Accumulate floats in double, the half types in float and integers in int64,
+// as PyTorch's CPU scans do (its CPU acc_type).
 template <typename T>
-using scan_acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+using scan_acc_t = std::conditional_t<is_half_type_v<T>, float,
+                                      std::conditional_t<std::is_floating_point_v<T>, double, int64_t>>;
 
 template <typename T>
 void scan_typed(ScanOp op, const Tensor& in, const Tensor& out, bool reverse) {
@@ -36,7 +38,7 @@ void scan_typed(ScanOp op, const Tensor& in, const Tensor& out, bool reverse) {
 }
 
 void scan_kernel(ScanOp op, const Tensor& in, const Tensor& out, bool reverse) {
-  NORCH_DISPATCH_NUMERIC_TYPES(in.dtype(), op == ScanOp::Sum ? "cumsum" : "cumprod",
+  NORCH_DISPATCH_NUMERIC_TYPES_AND_HALF(in.dtype(), op == ScanOp::Sum ? "cumsum" : "cumprod",
                                [&] { scan_typed<scalar_t>(op, in, out, reverse); });
 }
 

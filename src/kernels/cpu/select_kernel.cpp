@@ -26,7 +26,7 @@ void gather_impl(const Tensor& out, const Tensor& self, int64_t dim, const Tenso
 }
 
 void gather_kernel(const Tensor& out, const Tensor& self, int64_t dim, const Tensor& index) {
-  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "gather", [&] { gather_impl<scalar_t>(out, self, dim, index); });
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "gather", [&] { gather_impl<scalar_t>(out, self, dim, index); });
 }
 
 template <typename T>
@@ -46,7 +46,7 @@ void scatter_impl(const Tensor& self, int64_t dim, const Tensor& index, const Te
 }
 
 void scatter_kernel(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src, bool accumulate) {
-  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "scatter", [&] { scatter_impl<scalar_t>(self, dim, index, src, accumulate); });
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "scatter", [&] { scatter_impl<scalar_t>(self, dim, index, src, accumulate); });
 }
 
 template <typename T>
@@ -70,7 +70,7 @@ Tensor nonzero_impl(const Tensor& c) {
 }
 
 Tensor nonzero_kernel(const Tensor& self) {
-  return NORCH_DISPATCH_ALL_TYPES(self.dtype(), "nonzero", [&] { return nonzero_impl<scalar_t>(self); });
+  return NORCH_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "nonzero", [&] { return nonzero_impl<scalar_t>(self); });
 }
 
 }  // namespace

@@ -61,14 +61,14 @@ void softmax_backward_impl(const T* g, const T* y, T* gx, int64_t outer, int64_t
 }
 
 void softmax_kernel(const Tensor& in, const Tensor& out, int64_t outer, int64_t dim, int64_t inner, bool log) {
-  NORCH_DISPATCH_FLOATING_TYPES(in.dtype(), "softmax", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(in.dtype(), "softmax", [&] {
     softmax_impl(in.data<scalar_t>(), out.data<scalar_t>(), outer, dim, inner, log);
   });
 }
 
 void softmax_backward_kernel(const Tensor& grad, const Tensor& out, const Tensor& grad_in, int64_t outer,
                              int64_t dim, int64_t inner, bool log) {
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "softmax_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "softmax_backward", [&] {
     softmax_backward_impl(grad.data<scalar_t>(), out.data<scalar_t>(), grad_in.data<scalar_t>(), outer, dim, inner,
                           log);
   });
@@ -95,14 +95,14 @@ void class_scatter_impl(const T* v, const int64_t* t, int64_t ignore, T* out, in
 
 void class_gather_kernel(const Tensor& x, const Tensor& target, int64_t ignore_index, const Tensor& out) {
   const int64_t N = x.size(0), C = x.size(1), S = x.size(2);
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "nll_loss", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "nll_loss", [&] {
     class_gather_impl(x.data<scalar_t>(), target.data<int64_t>(), ignore_index, out.data<scalar_t>(), N, C, S);
   });
 }
 
 void class_scatter_kernel(const Tensor& v, const Tensor& target, int64_t ignore_index, const Tensor& out) {
   const int64_t N = out.size(0), C = out.size(1), S = out.size(2);
-  NORCH_DISPATCH_FLOATING_TYPES(v.dtype(), "nll_loss_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(v.dtype(), "nll_loss_backward", [&] {
     class_scatter_impl(v.data<scalar_t>(), target.data<int64_t>(), ignore_index, out.data<scalar_t>(), N, C, S);
   });
 }
@@ -112,7 +112,7 @@ void class_weight_kernel(const Tensor& target, const Tensor& weight, int64_t C, 
   const int64_t n = target.numel();
   for (int64_t i = 0; i < n; ++i)
     NORCH_CHECK_INDEX(t[i] == ignore || (t[i] >= 0 && t[i] < C), "Target ", t[i], " is out of bounds.");
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "nll_loss", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "nll_loss", [&] {
     scalar_t* o = out.data<scalar_t>();
     const scalar_t* w = weight.defined() ? weight.data<scalar_t>() : nullptr;
     for (int64_t i = 0; i < n; ++i) o[i] = t[i] == ignore ? scalar_t(0) : (w ? w[t[i]] : scalar_t(1));
@@ -121,7 +121,7 @@ void class_weight_kernel(const Tensor& target, const Tensor& weight, int64_t C, 
 
 void range_check_kernel(const Tensor& x, double lo, double hi, const char* msg) {
   bool ok = true;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "range_check", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "range_check", [&] {
     const scalar_t* p = x.data<scalar_t>();
     for (int64_t i = 0; i < x.numel(); ++i)
       if (!(p[i] >= lo && p[i] <= hi)) { ok = false; break; }

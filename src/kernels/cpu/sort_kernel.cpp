@@ -13,7 +13,7 @@ namespace {
 // PyTorch orders NaN above every number, in both directions.
 template <typename T>
 bool is_nan(T v) {
-  if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
+  if constexpr (is_floating_type_v<T>) return v != v;
   else return false;
 }
 template <typename T>
@@ -53,7 +53,7 @@ void sort_impl(const Tensor& values, const Tensor& indices, const Tensor& self, 
 
 void sort_kernel(const Tensor& values, const Tensor& indices, const Tensor& self, int64_t dim, bool descending,
                  int64_t k) {
-  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "sort",
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "sort",
                            [&] { sort_impl<scalar_t>(values, indices, self, dim, descending, k); });
 }
 
@@ -96,7 +96,7 @@ void unique_impl(const Tensor& self, Tensor& first, Tensor& inverse, Tensor& cou
 }
 
 void unique_kernel(const Tensor& self, Tensor& first, Tensor& inverse, Tensor& counts) {
-  NORCH_DISPATCH_ALL_TYPES(self.dtype(), "unique", [&] { unique_impl<scalar_t>(self, first, inverse, counts); });
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(self.dtype(), "unique", [&] { unique_impl<scalar_t>(self, first, inverse, counts); });
 }
 
 }  // namespace

@@ -11,19 +11,20 @@
 namespace norch::cpu {
 namespace {
 
+// Half-type elements reach the functor as float (in_opmath) and round once.
 template <UnaryKind kind, typename T, typename F>
 void run_functor(TensorIterator& it, UnaryOp op, F f) {
   if constexpr (kind == UnaryKind::Predicate) {
-    unary_loop<bool, T>(it, f);
+    unary_loop<bool, T>(it, in_opmath<T>(f));
   } else if constexpr (kind == UnaryKind::Bitwise) {
     if constexpr (std::is_integral_v<T>) unary_loop<T, T>(it, f);
     else NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else if constexpr (std::is_same_v<T, bool>) {
     NORCH_ERROR(unary_op_name(op), ": not implemented for dtype bool");
-  } else if constexpr (computes_in_float(kind) && !std::is_floating_point_v<T>) {
+  } else if constexpr (computes_in_float(kind) && !is_floating_type_v<T>) {
     NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
-    unary_loop<T, T>(it, f);
+    unary_loop<T, T>(it, in_opmath<T>(f));
   }
 }
 
@@ -39,22 +40,23 @@ void unary_typed(TensorIterator& it, UnaryOp op) {
 }
 
 void unary_kernel(TensorIterator& it, UnaryOp op) {
-  NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), unary_op_name(op), [&] { unary_typed<scalar_t>(it, op); });
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(it.common_dtype(), unary_op_name(op), [&] { unary_typed<scalar_t>(it, op); });
 }
 
 void where_kernel(TensorIterator& it) {
-  NORCH_DISPATCH_ALL_TYPES(it.common_dtype(), "where", [&] {
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(it.common_dtype(), "where", [&] {
     using T = scalar_t;
     ternary_loop<T, bool, T, T>(it, [](bool c, T a, T b) -> T { return c ? a : b; });
   });
 }
 
 void clamp_kernel(TensorIterator& it, double lo, double hi, bool has_lo, bool has_hi) {
-  NORCH_DISPATCH_NUMERIC_TYPES(it.common_dtype(), "clamp", [&] {
+  NORCH_DISPATCH_NUMERIC_TYPES_AND_HALF(it.common_dtype(), "clamp", [&] {
     using T = scalar_t;
+    // A half-type tensor clamps to bounds rounded to its own dtype, as PyTorch's does.
     const T l = static_cast<T>(lo), h = static_cast<T>(hi);
     unary_loop<T, T>(it, [=](T a) -> T {
-      if constexpr (std::is_floating_point_v<T>) {
+      if constexpr (is_floating_type_v<T>) {
         if (a != a) return a;  // NaN propagates, from the input or from a bound (as in PyTorch)
         if ((has_lo && l != l) || (has_hi && h != h)) return has_lo && l != l ? l : h;
       }
@@ -66,7 +68,7 @@ void clamp_kernel(TensorIterator& it, double lo, double hi, bool has_lo, bool ha
 }
 
 void nan_to_num_kernel(TensorIterator& it, double nan, double posinf, double neginf) {
-  NORCH_DISPATCH_FLOATING_TYPES(it.common_dtype(), "nan_to_num", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(it.common_dtype(), "nan_to_num", [&] {
     using T = scalar_t;
     const T vn = static_cast<T>(nan), vp = static_cast<T>(posinf), vm = static_cast<T>(neginf);
     unary_loop<T, T>(it, [=](T a) -> T { return a != a ? vn : (std::isinf(a) ? (a > 0 ? vp : vm) : a); });
