@@ -294,9 +294,10 @@ Tensor kl_div(const Tensor& input, const Tensor& target, const std::string& redu
   if (log_target) {
     l = mul(exp(target), sub(target, input));
   } else {
-    // xlogy(t, t) - t * x, with 0 * log 0 = 0 and no NaN gradient at t = 0.
-    Tensor pos = gt(target, scalar(0.0));
-    Tensor safe = where(pos, target, scalar(1.0));
+    // xlogy(t, t) - t * x, with 0 * log 0 = 0 and no NaN gradient at t = 0; a
+    // negative target gives NaN, as log does (and PyTorch's xlogy).
+    Tensor nonzero = ne(target, scalar(0.0));
+    Tensor safe = where(nonzero, target, scalar(1.0));
     l = sub(mul(target, log(safe)), mul(target, input));
   }
   Tensor out = reduce(l, r);
