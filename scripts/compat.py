@@ -32,7 +32,6 @@ _STORAGE = "norch exposes no Storage objects (tensors share a C++ Storage; see D
 _COMPILER = "norch has no graph compiler, tracer or JIT (norch.compile returns its argument)"
 _NAMED = "norch has no named tensors"
 _DIST = "distributed and multiprocessing come with their own issue"
-_AMP = "mixed precision (autocast, GradScaler) comes with its own issue"
 _CUDA_INTERNAL = "CUDA streams, graphs, events, NVTX and memory pools are not exposed by norch's CUDA runtime yet"
 _INTERNAL = "PyTorch-internal machinery (dispatch, __torch_function__, C++ extension plumbing), not user API"
 _NESTED = "norch has no nested (jagged) tensors"
@@ -71,11 +70,9 @@ REASONS = [
     ("*", r"distributed|multiprocessing|^is_distributed$|^DistributedSampler$|ipc", _DIST),
     ("*", r"^stft$|^istft$|^fft|^ifft|^rfft|^irfft|^hfft|^ihfft|^special_|^i0_?$|igamma|^mvlgamma|polygamma|"
           r"^lgamma|^digamma|^erfinv|^erfc|^sinc|kaiser|hann|hamming|bartlett|blackman", _FFT),
-    ("amp", r".", _AMP),
-    ("*", r"^autocast|GradScaler|^custom_fwd$|^custom_bwd$|^is_autocast|autocast_", _AMP),
     ("cuda", r"[Ss]tream|[Ee]vent|nvtx|[Gg]raph|MemPool|mem_get_info|memory_snapshot|_record_memory|"
              r"caching_allocator|CUDAPluggableAllocator|jiterator|tunable|gds|^cudart$|^nccl|^sparse|"
-             r"^comm$|^profiler$|^streams$|^memory$|^random$|^amp$|^graphs$|^green_contexts", _CUDA_INTERNAL),
+             r"^comm$|^profiler$|^streams$|^memory$|^random$|^graphs$|^green_contexts", _CUDA_INTERNAL),
     ("*", r"torch_function|^has_torch_function|^handle_torch_function|boolean_dispatch|^DisableTorchFunction|"
           r"^overrides$|^library$|^Library$|^ops$|^classes$|^utils_|^DispatchKey|^Tag$|^SymInt|^SymFloat|^SymBool|"
           r"^sym_|^Sym$|^unify_type_list$|^wait$|^fork$|^Future$|^ScriptObject|^set_vital|^vitals_enabled|"

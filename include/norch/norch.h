@@ -23,6 +23,7 @@
 #include "norch/autograd/accumulate_grad.h"
 #include "norch/autograd/detach.h"
 #include "norch/autograd/hooks.h"
+#include "norch/ops/autocast.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/dlpack.h"

@@ -127,3 +127,13 @@ for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2
     if _name not in globals() and hasattr(nn.functional, _name):
         globals()[_name] = getattr(nn.functional, _name)
 del _name
+
+from . import amp, cpu  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
+from .amp.autocast_mode import (  # noqa: E402,F401
+    is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype, is_autocast_cache_enabled,
+    set_autocast_cache_enabled, clear_autocast_cache, autocast_increment_nesting, autocast_decrement_nesting,
+    is_autocast_cpu_enabled, get_autocast_cpu_dtype, get_autocast_gpu_dtype, set_autocast_cpu_enabled,
+    set_autocast_cpu_dtype, set_autocast_gpu_dtype,
+)
+from .cuda import amp as _cuda_amp  # noqa: E402,F401  (norch.cuda.amp, as torch.cuda.amp)

@@ -16,6 +16,7 @@ import numpy as np
 from . import _C
 from ._C import Tensor
 from ._tensor_compat import broadcast_shapes  # noqa: F401  (re-exported as norch.broadcast_shapes)
+from .amp import autocast_mode as _autocast
 
 pi = math.pi
 e = math.e
@@ -322,6 +323,8 @@ def tensordot(a, b, dims=2, out=None):
 
 
 def cdist(x1, x2, p=2.0, compute_mode=None):
+    if _autocast.active():  # float32 under autocast, as in PyTorch
+        x1, x2 = _autocast.cast_args("fp32", x1, x2)
     if x1.dtype in (_C.float16, _C.bfloat16):
         raise NotImplementedError(f"\"cdist\" not implemented for '{'Half' if x1.dtype == _C.float16 else 'BFloat16'}'")
     d = x1.unsqueeze(-2) - x2.unsqueeze(-3)

@@ -7,6 +7,7 @@ from ._C import Tensor
 from ._tensor_compat import (  # noqa: F401
     _method, _methods, _named, _values_indices, _aminmax_t, _histogram_t, broadcast_shapes, _float_dtype, _as_tensor,
 )
+from .amp import autocast_mode as _autocast
 
 
 # --- elementwise -------------------------------------------------------------------
@@ -291,11 +292,15 @@ def addr(self, vec1, vec2, *, beta=1, alpha=1):
 
 @_method()
 def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    if _autocast.active():
+        self, batch1, batch2 = _autocast.cast_args("lower", self, batch1, batch2)
     return _scaled(batch1.bmm(batch2), beta, self, alpha)
 
 
 @_method()
 def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    if _autocast.active():
+        self, batch1, batch2 = _autocast.cast_args("lower", self, batch1, batch2)
     return _scaled(batch1.bmm(batch2).sum(0), beta, self, alpha)
 
 

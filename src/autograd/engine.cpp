@@ -15,6 +15,7 @@
 #include "norch/autograd/accumulate_grad.h"
 #include "norch/autograd/function.h"
 #include "norch/autograd/grad_mode.h"
+#include "norch/ops/autocast.h"
 #include "norch/ops/binary.h"
 #include "norch/ops/copy.h"
 #include "norch/ops/creation.h"
@@ -200,6 +201,8 @@ TensorList apply_with_anomaly_trace(Node& node, TensorList&& grads) {
 
 void execute(const std::shared_ptr<Node>& root, GraphTask& task, bool create_graph) {
   AutoGradMode mode(create_graph);
+  // Gradients take their forward values' dtypes: no autocast inside backward.
+  autocast::ExcludeGuard no_autocast;
   auto cmp = [](Node* a, Node* b) { return a->sequence_nr < b->sequence_nr; };
   std::priority_queue<Node*, std::vector<Node*>, decltype(cmp)> ready(cmp);
   // Nodes are kept alive by the graph itself (edges own their targets) while

@@ -7,6 +7,7 @@
 
 #include "kernels/conv.h"
 #include "nn/nn_utils.h"
+#include "norch/ops/autocast.h"
 #include "norch/autograd/function.h"
 #include "norch/nn/functional.h"
 #include "norch/ops/binary.h"
@@ -197,6 +198,7 @@ std::pair<Tensor, ConvParams> conv2d_prologue(const Tensor& input, const Tensor&
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Shape stride, Shape padding,
               Shape dilation, int64_t groups) {
+  NORCH_AUTOCAST(conv2d(autocast::lower(input), autocast::lower(weight), autocast::lower(bias), stride, padding, dilation, groups));
   const char* op = "conv2d";
   Tensor x;
   ConvParams p;
@@ -280,6 +282,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Shape stride, const std::string& padding,
               Shape dilation, int64_t groups) {
+  NORCH_AUTOCAST(conv2d(autocast::lower(input), autocast::lower(weight), autocast::lower(bias), stride, padding, dilation, groups));
   NORCH_CHECK(padding == "same" || padding == "valid", "Invalid padding string: '", padding, "'");
   if (padding == "valid") return conv2d(input, weight, bias, stride, Shape{0}, dilation, groups);
   Shape s = expand_param(stride, 2, "stride", "conv2d"), d = expand_param(dilation, 2, "dilation", "conv2d");
@@ -303,6 +306,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Shape stride, Shape padding,
               Shape dilation, int64_t groups) {
+  NORCH_AUTOCAST(conv1d(autocast::lower(input), autocast::lower(weight), autocast::lower(bias), stride, padding, dilation, groups));
   batched(input, "conv1d", 2);
   NORCH_CHECK(weight.dim() == 3, "conv1d: expected weight to be 3-dimensional [out_channels, in_channels / groups, ",
               "kW], but got weight of size ", bracket(weight.sizes()));
@@ -316,6 +320,7 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Shape stride, const std::string& padding,
               Shape dilation, int64_t groups) {
+  NORCH_AUTOCAST(conv1d(autocast::lower(input), autocast::lower(weight), autocast::lower(bias), stride, padding, dilation, groups));
   batched(input, "conv1d", 2);
   NORCH_CHECK(weight.dim() == 3, "conv1d: expected weight to be 3-dimensional, but got weight of size ",
               bracket(weight.sizes()));
@@ -328,6 +333,8 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
 
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Shape stride, Shape padding,
                         Shape output_padding, int64_t groups, Shape dilation) {
+  NORCH_AUTOCAST(conv_transpose2d(autocast::lower(input), autocast::lower(weight), autocast::lower(bias), stride, padding,
+                                  output_padding, groups, dilation));
   const char* op = "conv_transpose2d";
   Tensor x;
   ConvParams p;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/nn_fused.h"
+#include "norch/ops/autocast.h"
 #include "norch/autograd/function.h"
 #include "norch/nn/loss.h"
 #include "norch/ops/binary.h"
@@ -99,6 +100,7 @@ Tensor class_scatter(const Tensor& v, const Tensor& target, int64_t num_classes,
 
 Tensor nll_loss(const Tensor& input, const Tensor& target_in, const Tensor& weight, Reduction reduction,
                 int64_t ignore_index) {
+  NORCH_AUTOCAST(nll_loss(autocast::fp32(input), target_in, autocast::fp32(weight), reduction, ignore_index));
   NORCH_CHECK_VALUE(input.dim() >= 1, "nll_loss: expected 1 or more dimensions (got ", input.dim(), ")");
   check_floating(input, "nll_loss", "input");
   const Tensor target = index_target(target_in, "nll_loss");
@@ -137,6 +139,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target_in, const Tensor& weig
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
                      int64_t ignore_index, double label_smoothing) {
+  NORCH_AUTOCAST(cross_entropy(autocast::fp32(input), autocast::fp32(target), autocast::fp32(weight), reduction, ignore_index, label_smoothing));
   NORCH_CHECK_VALUE(input.dim() >= 1, "cross_entropy: expected 1 or more dimensions (got ", input.dim(), ")");
   NORCH_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
               "label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
@@ -191,15 +194,18 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  NORCH_AUTOCAST(mse_loss(autocast::fp32(input), autocast::fp32(target), reduction));
   Tensor d = sub(input, target);
   return reduce(mul(d, d), reduction);
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  NORCH_AUTOCAST(l1_loss(autocast::fp32(input), autocast::fp32(target), reduction));
   return reduce(abs(sub(input, target)), reduction);
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
+  NORCH_AUTOCAST(smooth_l1_loss(autocast::fp32(input), autocast::fp32(target), reduction, beta));
   NORCH_CHECK(beta >= 0, "smooth_l1_loss does not support negative values for beta.");
   Tensor z = abs(sub(input, target));
   if (beta == 0) return reduce(z, reduction);
@@ -208,6 +214,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
 }
 
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
+  NORCH_AUTOCAST(huber_loss(autocast::fp32(input), autocast::fp32(target), reduction, delta));
   NORCH_CHECK(delta > 0, "huber_loss does not support non-positive values for delta.");
   Tensor z = abs(sub(input, target));
   Tensor quad = mul(mul(z, z), scalar(0.5));
@@ -215,6 +222,7 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
 }
 
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction) {
+  NORCH_AUTOCAST(binary_cross_entropy(autocast::fp32(input), autocast::fp32(target), autocast::fp32(weight), reduction));
   NORCH_CHECK_VALUE(input.sizes() == target.sizes(), "Using a target size (", target.sizes(),
                     ") that is different to the input size (", input.sizes(),
                     ") is deprecated. Please ensure they have the same size.");
@@ -259,6 +267,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
                                         Reduction reduction, const Tensor& pos_weight) {
+  NORCH_AUTOCAST(binary_cross_entropy_with_logits(autocast::fp32(input), autocast::fp32(target), autocast::fp32(weight), reduction, autocast::fp32(pos_weight)));
   NORCH_CHECK_VALUE(input.sizes() == target.sizes(), "Target size (", target.sizes(),
                     ") must be the same as input size (", input.sizes(), ")");
   check_floating(input, "binary_cross_entropy_with_logits", "input");
@@ -278,15 +287,17 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 }
 
 Tensor kl_div(const Tensor& input, const Tensor& target, const std::string& reduction, bool log_target) {
+  NORCH_AUTOCAST(kl_div(autocast::fp32(input), autocast::fp32(target), reduction, log_target));
   const bool batchmean = reduction == "batchmean";
   const Reduction r = batchmean ? Reduction::Sum : reduction_from_string(reduction, "kl_div");
   Tensor l;
   if (log_target) {
     l = mul(exp(target), sub(target, input));
   } else {
-    // xlogy(t, t) - t * x, with 0 * log 0 = 0 and no NaN gradient at t = 0.
-    Tensor pos = gt(target, scalar(0.0));
-    Tensor safe = where(pos, target, scalar(1.0));
+    // xlogy(t, t) - t * x, with 0 * log 0 = 0 and no NaN gradient at t = 0; a
+    // negative target gives NaN, as log does (and PyTorch's xlogy).
+    Tensor nonzero = ne(target, scalar(0.0));
+    Tensor safe = where(nonzero, target, scalar(1.0));
     l = sub(mul(target, log(safe)), mul(target, input));
   }
   Tensor out = reduce(l, r);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/nn_fused.h"
+#include "norch/ops/autocast.h"
 #include "norch/autograd/function.h"
 #include "norch/nn/norm.h"
 #include "norch/ops/binary.h"
@@ -116,6 +117,7 @@ Tensor row_norm(const char* node_name, const Tensor& input, const Tensor& weight
 
 Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
                   double eps) {
+  NORCH_AUTOCAST(layer_norm(autocast::fp32_on_cuda(input), normalized_shape, autocast::fp32_on_cuda(weight), autocast::fp32_on_cuda(bias), eps));
   NORCH_CHECK(input.is_floating_point(), "layer_norm: expected a floating point input, got ",
               dtype_name(input.dtype()));
   const int64_t k = static_cast<int64_t>(normalized_shape.size());
@@ -140,6 +142,7 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
 }
 
 Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
+  NORCH_AUTOCAST(group_norm(autocast::fp32_on_cuda(input), num_groups, autocast::fp32_on_cuda(weight), autocast::fp32_on_cuda(bias), eps));
   NORCH_CHECK(input.is_floating_point(), "group_norm: expected a floating point input, got ",
               dtype_name(input.dtype()));
   NORCH_CHECK(input.dim() >= 2, "group_norm: expected at least 2 dimensions for input tensor but received ",

@@ -2,6 +2,7 @@
 // differentiable op (softmax_backward_data), fused when no graph is being built
 // and written with norch ops under create_graph so higher derivatives work.
 #include "kernels/nn_fused.h"
+#include "norch/ops/autocast.h"
 #include "norch/autograd/function.h"
 #include "norch/nn/loss.h"
 #include "norch/ops/binary.h"
@@ -53,9 +54,11 @@ Tensor softmax_impl(const Tensor& input, int64_t dim, std::optional<ScalarType> 
 }  // namespace
 
 Tensor softmax(const Tensor& input, int64_t dim, std::optional<ScalarType> dtype) {
+  NORCH_AUTOCAST(softmax(autocast::fp32_on_cuda(input), dim, dtype));
   return softmax_impl(input, dim, dtype, false);
 }
 Tensor log_softmax(const Tensor& input, int64_t dim, std::optional<ScalarType> dtype) {
+  NORCH_AUTOCAST(log_softmax(autocast::fp32_on_cuda(input), dim, dtype));
   return softmax_impl(input, dim, dtype, true);
 }
 

@@ -1,4 +1,5 @@
 // The matmul family: shape rules, dispatch to one batched kernel, backward formulas.
+#include "norch/ops/autocast.h"
 #include "norch/ops/linalg.h"
 
 #include <algorithm>
@@ -55,6 +56,7 @@ static bool column_major(const Tensor& m) {
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
+  NORCH_AUTOCAST(mm(autocast::lower(a), autocast::lower(b)));
   NORCH_CHECK(a.dim() == 2, "self must be a matrix (mm got a ", a.dim(), "-d tensor of shape ", a.sizes(), ")");
   NORCH_CHECK(b.dim() == 2, "mat2 must be a matrix (mm got a ", b.dim(), "-d tensor of shape ", b.sizes(), ")");
   NORCH_CHECK(a.sizes()[1] == b.sizes()[0], "mat1 and mat2 shapes cannot be multiplied (", a.sizes()[0], "x",
@@ -88,6 +90,7 @@ Tensor bmm_reference(const Tensor& a, const Tensor& b) {
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
+  NORCH_AUTOCAST(bmm(autocast::lower(a), autocast::lower(b)));
   check_bmm(a, b);
   Tensor out = bmm_raw(a, b);
   if (autograd::needs_grad(a, b))
@@ -100,6 +103,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  NORCH_AUTOCAST(matmul(autocast::lower(a), autocast::lower(b)));
   NORCH_CHECK(a.dim() > 0 && b.dim() > 0, "both arguments to matmul need to be at least 1D, but they are ", a.dim(),
               "D and ", b.dim(), "D");
   if (a.dim() == 1 && b.dim() == 1) return dot(a, b);
@@ -159,6 +163,7 @@ Tensor outer(const Tensor& a, const Tensor& b) {
 }
 
 Tensor addmm(const Tensor& input, const Tensor& m1, const Tensor& m2, const Scalar& beta, const Scalar& alpha) {
+  NORCH_AUTOCAST(addmm(autocast::lower(input), autocast::lower(m1), autocast::lower(m2), beta, alpha));
   Tensor prod = mm(m1, m2);
   if (!(alpha.is_integral() && alpha.to_int() == 1)) prod = mul(prod, alpha);
   if (beta.to_double() == 0.0) return prod;

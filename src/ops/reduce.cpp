@@ -1,5 +1,6 @@
 // Reductions: sum, mean, prod, max/min family, all/any, sum_to, and the layout
 // helper every reduction shares. var/std/norm/logsumexp and scans: reduce_math.cpp.
+#include "norch/ops/autocast.h"
 #include "norch/ops/reduce.h"
 
 #include "kernels/reduce.h"
@@ -160,6 +161,7 @@ Tensor prod_others_last_dim(const Tensor& x) {
 }  // namespace
 
 Tensor prod(const Tensor& a, const Shape& dims, bool keepdim, std::optional<ScalarType> dtype) {
+  NORCH_AUTOCAST(prod(autocast::fp32(a), dims, keepdim, dtype));
   auto mask = reduction_mask(a, dims, "prod");
   ScalarType out_dtype = dtype.value_or(is_integral(a.dtype(), true) ? ScalarType::Int64 : a.dtype());
   Tensor out = run_reduce("prod", ReduceOp::Prod, a, mask, keepdim, out_dtype);

@@ -92,6 +92,7 @@ void init_random(py::module_& m, TensorClass& cls);
 void init_cuda(py::module_& m, TensorClass& cls);
 void init_numpy(py::module_& m, TensorClass& cls);
 void init_dlpack(py::module_& m, TensorClass& cls);
+void init_autocast(py::module_& m, TensorClass& cls);
 // Run last: every bound function's docstring in CPython's text-signature form (text_signature.cpp).
 void install_text_signatures(py::module_& m);
 

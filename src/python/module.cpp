@@ -47,6 +47,7 @@ PYBIND11_MODULE(_C, m) {
   init_cuda(m, cls);
   init_numpy(m, cls);
   init_dlpack(m, cls);
+  init_autocast(m, cls);
   install_text_signatures(m);
 }
 

@@ -268,3 +268,12 @@ def test_kl_div_zero_dim():
         close(F.kl_div(nt(a), nt(b), reduction=r), TF.kl_div(tt(a), tt(b), reduction=r))
     with pytest.raises(ValueError, match="reduction"):
         F.kl_div(nt(a), nt(b), reduction="bad")
+
+
+def test_kl_div_negative_and_zero_targets_follow_xlogy():
+    # log of a negative target is NaN in PyTorch (xlogy); a zero target contributes 0.
+    x, y = np.array([0.1, 0.2, 0.3]), np.array([-0.5, 0.0, 0.3])
+    for r in ["sum", "none"]:
+        ours = F.kl_div(nt(x), nt(y), reduction=r).numpy()
+        theirs = TF.kl_div(tt(x), tt(y), reduction=r).numpy()
+        np.testing.assert_allclose(ours, theirs, equal_nan=True)

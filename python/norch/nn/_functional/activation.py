@@ -9,6 +9,7 @@ through an in-place activation still works.
 import math
 
 from ... import _C
+from ...amp import autocast_mode as _autocast
 from ..._C import one_hot  # noqa: F401  (C++ op, re-exported here as in torch.nn.functional)
 
 __all__ = ["one_hot", "relu", "relu_", "leaky_relu", "leaky_relu_", "elu", "elu_", "gelu", "silu", "sigmoid",
@@ -101,6 +102,8 @@ def relu6(input, inplace=False):
 
 def linear(input, weight, bias=None):
     # input (*, in), weight (out, in), bias (out,) -> (*, out)
+    if _autocast.active():  # bias too, so the sum stays in the autocast dtype
+        input, weight, bias = _autocast.cast_args("lower", input, weight, bias)
     if input.dim() == 2 and bias is not None:
         return _C.addmm(bias, input, weight.t())
     out = _C.matmul(input, weight.t())
@@ -129,6 +132,8 @@ def bilinear(input1, input2, weight, bias=None):
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None, enable_gqa=False):
     # query (*, L, E), key (*, S, E), value (*, S, Ev) -> (*, L, Ev)
+    if _autocast.active():
+        query, key, value, attn_mask = _autocast.cast_args("lower", query, key, value, attn_mask)
     return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)[0]
 
 
@@ -284,6 +289,8 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 def prelu(input, weight):
+    if _autocast.active():
+        input, weight = _autocast.cast_args("lower", input, weight)
     # weight holds 1 or C slopes; C is dim 1 (1-D and 0-d input have one channel), as in PyTorch.
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")

@@ -6,6 +6,7 @@ composites of those ops: 5-D nearest/trilinear and 4-D bicubic interpolation (se
 1-D passes) and 3-D reflect/replicate/circular padding (padding.py).
 """
 from ... import _C
+from ...amp import autocast_mode as _autocast
 
 _nn = _C._nn
 
@@ -75,6 +76,8 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def pad(input, pad, mode="constant", value=None):
+    if mode in ("reflect", "replicate") and _autocast.active():  # float32 under CPU autocast, as in PyTorch
+        (input,) = _autocast.cast_args("fp32", input)
     if mode in ("reflect", "replicate", "circular") and len(pad) == 6:
         # The C++ pad has no 3-D reflect/replicate/circular kernel; see padding.py.
         from .padding import pad_nd_composite

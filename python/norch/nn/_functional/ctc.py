@@ -12,6 +12,7 @@ Losses that reach that floor are impossible alignments and are reported as inf
 import numpy as np
 
 from ... import _C
+from ...amp.autocast_mode import fp32_op as _fp32_op  # float32 under autocast, as in PyTorch
 
 __all__ = ["ctc_loss"]
 
@@ -32,6 +33,7 @@ def _lse3(a, b, c):
     return m + _C.log(_C.exp(a - m) + _C.exp(b - m) + _C.exp(c - m))
 
 
+@_fp32_op
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")

@@ -7,6 +7,7 @@ Distance.cpp), so the values, the reductions and the exception types agree.
 import math
 
 from ... import _C
+from ...amp.autocast_mode import fp32_op as _fp32_op  # PyTorch runs these losses in float32 under autocast
 from ...onnx import is_in_onnx_export
 from .activation import logsigmoid
 from .loss import _reduction
@@ -32,6 +33,7 @@ def _check_reduction(reduction):
         raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
+@_fp32_op
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -42,6 +44,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce(_C.clamp(-target * (input1 - input2) + margin, 0.0, None), reduction)
 
 
+@_fp32_op
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -52,6 +55,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(output_margin + output_self, reduction)
 
 
+@_fp32_op
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -81,6 +85,7 @@ def _as_2d(input, target, name):
     return (input, target, batched) if batched else (input.reshape(1, -1), target.reshape(1, -1), batched)
 
 
+@_fp32_op
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -105,6 +110,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
+@_fp32_op
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
@@ -135,6 +141,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
+@_fp32_op
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -220,6 +227,7 @@ def pdist(input, p=2):
     return _norm_last(a - b, p, False)
 
 
+@_fp32_op
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
@@ -253,6 +261,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return _reduce(_C.clamp(margin + d_pos - d_neg, 0.0, None), reduction)
 
 
+@_fp32_op
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     reduction = _reduction(size_average, reduce, reduction)
