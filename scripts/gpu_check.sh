@@ -70,12 +70,13 @@ sed 's/^/  /' "$OUT/env.log" | tee -a "$SUMMARY"
 # 1. build --------------------------------------------------------------------------------
 tests_flag=OFF
 if [ -f /usr/include/gtest/gtest.h ] || [ -n "${GTEST_ROOT:-}" ]; then tests_flag=ON; fi
-build() {
+export BUILD_DIR ARCH JOBS PY tests_flag
+# `timeout` runs a program, not a shell function: the build is one `bash -c`.
+# shellcheck disable=SC2016
+if ! run build "$T_BUILD" bash -c '
   cmake -S . -B "$BUILD_DIR" -G Ninja -DNORCH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DNORCH_DEV_OUTPUT=ON \
-    -DNORCH_BUILD_TESTS=$tests_flag -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" -DPython_EXECUTABLE="$(command -v "$PY")" &&
-    cmake --build "$BUILD_DIR" -j "$JOBS"
-}
-if ! run build "$T_BUILD" build; then
+    -DNORCH_BUILD_TESTS="$tests_flag" -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" \
+    -DPython_EXECUTABLE="$(command -v "$PY")" && cmake --build "$BUILD_DIR" -j "$JOBS"'; then
   say "build failed: the last lines of build.log:"
   tail -n 25 "$OUT/build.log" | tee -a "$SUMMARY"
   say "total: $(( $(date +%s) - START ))s"

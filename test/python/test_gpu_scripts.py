@@ -92,3 +92,16 @@ def test_source_stamp_follows_the_sources(tmp_path):
     out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts/source_stamp.py"), "--root", str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == stamp(str(tmp_path))
+
+
+def test_gpu_check_time_boxes_its_steps_and_writes_a_summary(tmp_path):
+    # A one-second build box: the build step is cut off, reported, and the check stops there.
+    env = dict(os.environ, T_BUILD="1", BUILD_DIR=str(tmp_path / "build"))
+    r = subprocess.run(["bash", os.path.join(ROOT, "scripts/gpu_check.sh"), str(tmp_path / "out")],
+                       capture_output=True, text=True, env=env, timeout=300)
+    summary = (tmp_path / "out" / "summary.txt").read_text()
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert summary.startswith("norch GPU check, ")
+    assert "build: TIMED OUT after" in summary and "(limit 1s), log build.log" in summary
+    assert (tmp_path / "out" / "build.log").exists() and (tmp_path / "out" / "env.log").exists()
+    assert "total: " in summary.splitlines()[-1]
