@@ -256,6 +256,7 @@ def main(argv=None):
     results = {}
     print(f"\n{'case':40} {'norch':>11} {'torch':>11} {'norch/torch':>11} {'norch rate':>15} {'torch rate':>15}")
     for key, title, make, work, unit in cases(args, "cuda"):
+        fns = None
         try:
             fns = make()
             repeat = max(3, args.repeat // 2) if key == "seed002" else args.repeat
@@ -265,6 +266,7 @@ def main(argv=None):
             results[key] = {"error": f"{type(e).__name__}: {e}"}
             continue
         finally:
+            fns = None  # the case's tensors go before the caches are emptied
             norch.cuda.empty_cache()
             if torch is not None and torch.cuda.is_available():
                 torch.cuda.empty_cache()

@@ -89,7 +89,8 @@ def empty_cache():
 
 
 def mem_get_info(device=None):
-    """(free, total) bytes of the device, as cudaMemGetInfo reports them."""
+    """(free, total) bytes of the device, estimated as total minus what norch's allocator
+    holds (other processes' use is not seen)."""
     from . import get_device_properties
     props = get_device_properties(device)
     return props.total_memory - memory_reserved(device), props.total_memory
