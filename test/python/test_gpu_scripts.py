@@ -18,9 +18,15 @@ SHELL_SCRIPTS = ["scripts/gpu_check.sh", "scripts/run_tests.sh", "scripts/cuda_c
 
 
 def _load(rel, name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, rel))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    # The benchmark puts the source tree's python/ first on sys.path for its own runs;
+    # here that would outlive the test and send later subprocesses to an unbuilt tree.
+    saved = list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, rel))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path[:] = saved
     return mod
 
 
