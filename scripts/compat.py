@@ -70,9 +70,9 @@ REASONS = [
     ("*", r"distributed|multiprocessing|^is_distributed$|^DistributedSampler$|ipc", _DIST),
     ("*", r"^stft$|^istft$|^fft|^ifft|^rfft|^irfft|^hfft|^ihfft|^special_|^i0_?$|igamma|^mvlgamma|polygamma|"
           r"^lgamma|^digamma|^erfinv|^erfc|^sinc|kaiser|hann|hamming|bartlett|blackman", _FFT),
-    ("cuda", r"[Ss]tream|[Ee]vent|nvtx|[Gg]raph|MemPool|mem_get_info|memory_snapshot|_record_memory|"
+    ("cuda", r"^ExternalStream$|nvtx|[Gg]raph|MemPool|memory_snapshot|_record_memory|"
              r"caching_allocator|CUDAPluggableAllocator|jiterator|tunable|gds|^cudart$|^nccl|^sparse|"
-             r"^comm$|^profiler$|^streams$|^memory$|^random$|^graphs$|^green_contexts", _CUDA_INTERNAL),
+             r"^comm$|^profiler$|^random$|^graphs$|^green_contexts", _CUDA_INTERNAL),
     ("*", r"torch_function|^has_torch_function|^handle_torch_function|boolean_dispatch|^DisableTorchFunction|"
           r"^overrides$|^library$|^Library$|^ops$|^classes$|^utils_|^DispatchKey|^Tag$|^SymInt|^SymFloat|^SymBool|"
           r"^sym_|^Sym$|^unify_type_list$|^wait$|^fork$|^Future$|^ScriptObject|^set_vital|^vitals_enabled|"
@@ -101,7 +101,6 @@ BEHAVIOUR = {
     ("top-level", "use_deterministic_algorithms"): "recorded and reported; it selects no kernel",
     ("autograd", "inference_mode"): "disables grad like no_grad; norch has no separate inference tensors",
     ("backends", "cudnn.benchmark"): "flags under backends are kept with PyTorch's defaults and select nothing",
-    ("cuda", "set_device"): "norch uses cuda:0 only; any other index is refused",
     ("Tensor", "cholesky"): "the linear algebra methods (cholesky, lu, qr, det, inverse, matrix_exp, ...) are "
                             "textbook algorithms over core ops, one Python step per column: for small matrices",
 }

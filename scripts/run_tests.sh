@@ -3,9 +3,9 @@
 # ctest, then the Python suite through pytest against the installed package.
 # What the tests need is installed when it is missing (PyTorch 2.13.0 as the oracle,
 # pytest, graphviz, safetensors, GoogleTest, Graphviz's dot, Open MPI and mpi4py); what cannot be installed
-# is an error, never a skip. The package is built without build isolation in the persistent
-# build directory of pyproject.toml, so a checkout that was built before is only
-# brought up to date, not rebuilt from scratch.
+# is an error, never a skip. A package that `pip install .` built from this checkout is
+# reused as installed (Note [Reusing the first build] below); otherwise it is built
+# without build isolation in the persistent build directory of pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -47,18 +47,39 @@ if ! command -v mpirun >/dev/null || ! has_module mpi4py; then
   PYTHON="$PY" bash scripts/install_mpi.sh
 fi
 
-# One build tree serves the package and the C++ suite: pyproject.toml's build-dir
-# (build/{wheel_tag}), which a plain `pip install .` also uses.
-"$PY" -m pip install -q --no-build-isolation -Ccmake.define.NORCH_BUILD_TESTS=ON ".[test]"
-pkg_build=
-for cache in $(ls -t build/*/CMakeCache.txt 2>/dev/null); do
-  if grep -q '^SKBUILD:' "$cache" && grep -q '^NORCH_BUILD_TESTS:BOOL=ON' "$cache"; then
-    pkg_build=$(dirname "$cache")
-    break
-  fi
-done
-[ -n "$pkg_build" ] || die "no package build directory with the C++ tests under build/"
-ctest --test-dir "$pkg_build" --output-on-failure
+# The test requirements of pyproject.toml's [test] extra, installed by name so that pip
+# does not build the package again to resolve the extra.
+mapfile -t test_reqs < <("$PY" - <<'PYEOF'
+import re
+text = open("pyproject.toml").read()
+block = re.search(r"^test = \[(.*?)\]", text, re.S | re.M).group(1)
+print("\n".join(re.findall(r'"([^"]+)"', block)))
+PYEOF
+)
+"$PY" -m pip install -q "numpy>=1.21" "${test_reqs[@]}"
+
+# Note [Reusing the first build]: the README's `pip install .` builds in an isolated
+# environment, and scikit-build-core clears a build directory made by another
+# environment, so a second pip build would compile everything again. Instead the
+# installed package records what it was built from (norch/_build_info.py, written by
+# scripts/source_stamp.py at configure time): when that matches this checkout, the
+# installed build is used as it is; otherwise it is rebuilt without isolation in
+# pyproject.toml's persistent build directory, where later runs are incremental.
+stamp=$("$PY" scripts/source_stamp.py)
+installed=$(cd / && "$PY" -c "import norch._build_info as b; print(b.SOURCE_STAMP)" 2>/dev/null || true)
+if [ "$stamp" = "$installed" ]; then
+  echo "run_tests.sh: the installed norch was built from this checkout; reusing it"
+else
+  echo "run_tests.sh: building norch from this checkout (no build isolation, persistent build/)"
+  "$PY" -m pip install -q --no-build-isolation --no-deps .
+fi
+pkg_dir=$(cd / && "$PY" -c "import norch, os; print(os.path.dirname(norch.__file__))")
+
+# The C++ suite links the installed libnorch: only the test files are compiled.
+cpp_build=build/cpp-installed
+cmake -S test/cpp -B "$cpp_build" -G Ninja -DNORCH_PACKAGE_DIR="$pkg_dir" >/dev/null
+cmake --build "$cpp_build"
+ctest --test-dir "$cpp_build" --output-on-failure
 
 # python/ is not on sys.path here, so the tests import the installed package.
 "$PY" -m pytest test/python -q -p no:cacheprovider "$@"

@@ -14,6 +14,7 @@
 #include "norch/tensor/iterator.h"
 #include "norch/tensor/size_math.h"
 #include "norch/backend.h"
+#include "norch/tensor/caching_allocator.h"
 #include "norch/dispatch.h"
 #include "norch/autograd/node.h"
 #include "norch/autograd/grad_mode.h"

@@ -1,10 +1,10 @@
 """PyTorch's messages when a tensor is sent to CUDA that cannot be used.
 
-The core refuses ``.to("cuda")`` in a build without CUDA with "norch was built without
-CUDA". In a build with CUDA on a machine without a driver or GPU the first allocation
-fails with a CUDA-runtime sentence about driver versions; here that failure is answered
-with PyTorch's wording for the cause ("Found no NVIDIA driver ...", "No CUDA GPUs are
-available"). Only the failure path is touched: a successful call costs one Python frame.
+In a build without CUDA, ``.to("cuda")`` and ``.cuda()`` raise PyTorch's AssertionError
+"Torch not compiled with CUDA enabled". In a build with CUDA on a machine without a
+driver or GPU the first allocation fails with a CUDA-runtime sentence; here that failure
+is answered with PyTorch's wording for the cause ("Found no NVIDIA driver ...", "No CUDA
+GPUs are available"), and so is ``pin_memory()``. Only the failure path is touched: a successful call costs one Python frame.
 """
 import functools
 
@@ -29,7 +29,20 @@ def _wrap(method, always_cuda):
         try:
             return method(self, *args, **kwargs)
         except RuntimeError:
-            if (always_cuda or _wants_cuda(args, kwargs)) and _C._cuda.is_compiled() and not cuda.is_available():
+            if (always_cuda or _wants_cuda(args, kwargs)) and not cuda.is_available():
+                raise cuda._no_cuda_error() from None
+            raise
+    return wrapper
+
+
+def _wrap_pin(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except RuntimeError:
+            # A build without CUDA keeps the core's sentence, which is PyTorch's CPU build's.
+            if _C._cuda.is_compiled() and not cuda.is_available():
                 raise cuda._no_cuda_error() from None
             raise
     return wrapper
@@ -37,3 +50,4 @@ def _wrap(method, always_cuda):
 
 Tensor.to = _wrap(Tensor.to, False)
 Tensor.cuda = _wrap(Tensor.cuda, True)
+Tensor.pin_memory = _wrap_pin(Tensor.pin_memory)

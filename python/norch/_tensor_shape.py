@@ -460,11 +460,6 @@ def is_neg(self):
 
 
 @_method()
-def is_pinned(self, device=None):
-    return False
-
-
-@_method()
 def is_shared(self):
     return False
 

@@ -7,6 +7,7 @@
 #include "norch/autograd/function.h"
 #include "norch/backend.h"
 #include "norch/ops/shape.h"
+#include "norch/tensor/size_math.h"
 
 namespace norch {
 
@@ -25,7 +26,7 @@ void copy_same_device(const Tensor& dst, const Tensor& src) {
   copy_stub(dst.device())(it);
 }
 
-void copy_impl(const Tensor& dst, const Tensor& src) {
+void copy_impl(const Tensor& dst, const Tensor& src, bool non_blocking = false) {
   if (dst.numel() == 0) return;
   if (dst.device() == src.device()) {
     copy_same_device(dst, src);
@@ -38,14 +39,27 @@ void copy_impl(const Tensor& dst, const Tensor& src) {
   if (s.dtype() != dst.dtype()) s = to_dtype(s, dst.dtype());
   s = s.contiguous();
   Tensor staging = dst.is_contiguous() ? dst : empty(dst.sizes(), TensorOptions(dst.dtype(), dst.device()));
+  // Only a direct copy may be left running: a staged or converted one would free or
+  // reread its temporary before the device is done with it.
+  const bool direct = staging.is_same(dst) && s.is_same(src);
   cuda::memcpy(staging.data_ptr(), staging.device(), s.data_ptr(), s.device(),
-               static_cast<size_t>(s.numel()) * s.element_size());
+               static_cast<size_t>(s.numel()) * s.element_size(), non_blocking && direct);
   if (!staging.is_same(dst)) copy_same_device(dst, staging);
+}
+
+// A contiguous CPU tensor in pinned host memory.
+Tensor make_pinned(const Shape& sizes, ScalarType dtype) {
+  Tensor out = empty({0}, TensorOptions(dtype));
+  const size_t nbytes = static_cast<size_t>(storage_nbytes(sizes, element_size(dtype)));
+  out.impl()->storage = cuda::allocate_pinned(nbytes);
+  out.impl()->sizes = sizes;
+  out.impl()->strides = contiguous_strides(sizes);
+  return out;
 }
 
 }  // namespace
 
-Tensor& copy_(Tensor& self, const Tensor& src) {
+Tensor& copy_(Tensor& self, const Tensor& src, bool non_blocking) {
   NORCH_CHECK(self.defined() && src.defined(), "copy_: undefined tensor");
   // The destination must hold the broadcast result exactly.
   Shape b = broadcast_shapes(self.sizes(), src.sizes(), "copy_");
@@ -58,7 +72,7 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
   } else if (self.impl()->storage == src.impl()->storage) {
     copy_impl(self, clone(detach(src)));  // overlapping memory: read everything before writing
   } else {
-    copy_impl(self, src);
+    copy_impl(self, src, non_blocking);
   }
   self.bump_version();
   if (autograd::needs_grad(self, src)) {
@@ -107,13 +121,17 @@ Tensor to_dtype(const Tensor& t, ScalarType dtype, bool copy) {
   return out;
 }
 
-Tensor to_device(const Tensor& t, Device device, bool copy) {
+Tensor to_device(const Tensor& t, Device device, bool copy, bool non_blocking) {
   if (t.device() == device && !copy) return t;
   if (device.is_cuda())
     NORCH_CHECK(cuda::is_compiled(), "Torch not compiled with CUDA enabled: norch was built without CUDA, so ",
                 "tensors cannot be moved to ", device.str());
-  Tensor out = empty(t.sizes(), TensorOptions(t.dtype(), device));
-  copy_impl(out, t);
+  // A non_blocking copy to the host lands in pinned memory, as PyTorch's does, so
+  // that it can really run asynchronously.
+  Tensor out = non_blocking && device.is_cpu() && t.device().is_cuda()
+                   ? make_pinned(t.sizes(), t.dtype())
+                   : empty(t.sizes(), TensorOptions(t.dtype(), device));
+  copy_impl(out, t, non_blocking);
   if (autograd::needs_grad(t)) {
     const Device src = t.device();
     autograd::record("ToCopyBackward0", {t}, {out}, {},
@@ -125,6 +143,19 @@ Tensor to_device(const Tensor& t, Device device, bool copy) {
 }
 
 Tensor detach(const Tensor& t) { return alias(t); }
+
+bool is_pinned(const Tensor& t) { return t.defined() && t.device().is_cpu() && cuda::is_pinned(t.impl()->storage->data); }
+
+Tensor pin_memory(const Tensor& t) {
+  NORCH_CHECK(t.device().is_cpu(), "cannot pin a tensor on ", t.device().str(), ": only dense CPU tensors can be pinned");
+  if (is_pinned(t)) return t;
+  Tensor out = make_pinned(t.sizes(), t.dtype());
+  copy_impl(out, t);
+  if (autograd::needs_grad(t))
+    autograd::record("PinMemoryBackward0", {t}, {out}, {},
+                     [](autograd::BackwardContext&, const TensorList& g) -> TensorList { return {g[0]}; });
+  return out;
+}
 
 }  // namespace norch
 

@@ -1,20 +1,74 @@
-// norch.cuda queries: never touch the driver at import time.
+// norch._C._cuda: the CUDA runtime for norch.cuda (python/norch/cuda/). Never touches
+// the driver at import time; streams and events travel as integer handles.
 #include "convert.h"
 
 namespace norch::python {
+
+namespace {
+
+py::dict stat_dict(const MemoryStat& s) {
+  py::dict d;
+  d["current"] = s.current;
+  d["peak"] = s.peak;
+  d["allocated"] = s.allocated;
+  d["freed"] = s.freed;
+  return d;
+}
+
+}  // namespace
 
 void init_cuda(py::module_& m, TensorClass& cls) {
   auto c = m.def_submodule("_cuda", "CUDA runtime queries");
   c.def("is_compiled", &cuda::is_compiled);
   c.def("is_available", &cuda::is_available);
+  c.def("is_initialized", &cuda::is_initialized);
   c.def("device_count", &cuda::device_count);
-  c.def("synchronize", &cuda::synchronize);
-  c.def("memory_allocated", &cuda::memory_allocated);
-  c.def("memory_reserved", &cuda::memory_reserved);
-  c.def("empty_cache", &cuda::empty_cache);
+  c.def("synchronize", &cuda::synchronize, py::arg("device") = -1, py::call_guard<py::gil_scoped_release>());
+  c.def("current_device", &cuda::current_device);
+  c.def("set_device", &cuda::set_device);
+  c.def("get_device_properties", [](int device) {
+    cuda::DeviceProperties p = cuda::get_device_properties(device);
+    return py::make_tuple(p.name, p.total_memory, p.major, p.minor, p.multi_processor_count);
+  });
   c.def("status", [] {
     auto s = cuda::status();
     return py::make_tuple(s.compiled, s.device_count, s.error_code, s.message);
+  });
+  // Streams and events (Note [Streams] in src/kernels/cuda/streams.cu).
+  c.def("stream_create", &cuda::stream_create);
+  c.def("stream_priority", &cuda::stream_priority);
+  c.def("stream_query", &cuda::stream_query);
+  c.def("stream_synchronize", &cuda::stream_synchronize, py::call_guard<py::gil_scoped_release>());
+  c.def("stream_wait_event", &cuda::stream_wait_event);
+  c.def("get_current_stream", &cuda::get_current_stream);
+  c.def("set_current_stream", &cuda::set_current_stream);
+  c.def("event_create", &cuda::event_create);
+  c.def("event_destroy", &cuda::event_destroy);
+  c.def("event_record", &cuda::event_record);
+  c.def("event_query", &cuda::event_query);
+  c.def("event_synchronize", &cuda::event_synchronize, py::call_guard<py::gil_scoped_release>());
+  c.def("event_elapsed_time", &cuda::event_elapsed_time);
+  // The caching allocator.
+  c.def("memory_allocated", &cuda::memory_allocated);
+  c.def("memory_reserved", &cuda::memory_reserved);
+  c.def("empty_cache", &cuda::empty_cache);
+  c.def("reset_peak_memory_stats", &cuda::reset_peak_memory_stats);
+  c.def("memory_stats", [](int device) {
+    AllocatorStats s = cuda::memory_stats(device);
+    py::dict d;
+    d["allocated_bytes"] = stat_dict(s.allocated_bytes);
+    d["reserved_bytes"] = stat_dict(s.reserved_bytes);
+    d["active_bytes"] = stat_dict(s.active_bytes);
+    d["requested_bytes"] = stat_dict(s.requested_bytes);
+    d["allocation"] = stat_dict(s.allocation);
+    d["segment"] = stat_dict(s.segment);
+    d["inactive_split"] = stat_dict(s.inactive_split);
+    d["inactive_split_bytes"] = stat_dict(s.inactive_split_bytes);
+    d["num_alloc_retries"] = s.num_alloc_retries;
+    d["num_ooms"] = s.num_ooms;
+    d["num_device_alloc"] = s.num_device_alloc;
+    d["num_device_free"] = s.num_device_free;
+    return d;
   });
 }
 

@@ -10,9 +10,13 @@ PYBIND11_MODULE(_C, m) {
   // C++ extensions share the Tensor class only when built with the same pybind11
   // ABI; norch/extension.h compares its own id with this one (Note [Shared Tensor type]).
   m.attr("_pybind11_internals_id") = PYBIND11_INTERNALS_ID;
+  // norch.OutOfMemoryError (norch.cuda.OutOfMemoryError): a RuntimeError, as PyTorch's.
+  static py::exception<OutOfMemoryError> oom(m, "OutOfMemoryError", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const OutOfMemoryError& e) {
+      py::set_error(oom, e.what());
     } catch (const Error& e) {
       switch (e.kind()) {
         case ErrorKind::Type: PyErr_SetString(PyExc_TypeError, e.what()); return;

@@ -66,19 +66,23 @@ void bind_conversions(TensorClass& cls) {
       .def("clone", [](const Tensor& t) { return clone(t); })
       .def("detach", [](const Tensor& t) { return detach(t); })
       .def("detach_", [](Tensor& t) -> Tensor& { return autograd::detach_(t); })
-      .def("copy_", [](Tensor& t, const Tensor& src, bool) -> Tensor& { return copy_(t, src); }, py::arg("src"),
-           py::arg("non_blocking") = false)
+      .def("copy_", [](Tensor& t, const Tensor& src, bool non_blocking) -> Tensor& {
+        return copy_(t, src, non_blocking);
+      }, py::arg("src"), py::arg("non_blocking") = false)
       .def("cpu", [](const Tensor& t) { return to_device(t, Device()); })
-      .def("cuda", [](const Tensor& t, py::object device) {
-        Device d = device.is_none() ? Device(DeviceType::CUDA, 0) : to_device(device);
+      .def("cuda", [](const Tensor& t, py::object device, bool non_blocking) {
+        Device d = device.is_none() ? Device(DeviceType::CUDA, -1) : to_device(device);
         if (!d.is_cuda()) d = Device(DeviceType::CUDA, d.index);
-        return to_device(t, d);
-      }, py::arg("device") = py::none())
+        return to_device(t, d, false, non_blocking);
+      }, py::arg("device") = py::none(), py::arg("non_blocking") = false)
+      .def("pin_memory", [](const Tensor& t, py::object) { return pin_memory(t); }, py::arg("device") = py::none())
+      .def("is_pinned", [](const Tensor& t, py::object) { return is_pinned(t); }, py::arg("device") = py::none())
       .def("to", [](const Tensor& t, py::args args, py::kwargs kwargs) {
         // to(dtype) / to(device) / to(device, dtype) / to(other) / to(dtype=, device=, copy=)
         std::optional<ScalarType> dtype;
         std::optional<Device> device;
-        bool copy = false;
+        bool copy = false, non_blocking = false;
+        int bools = 0;
         for (auto a : args) {
           if (py::isinstance<Tensor>(a)) {
             dtype = a.cast<Tensor>().dtype();
@@ -86,7 +90,8 @@ void bind_conversions(TensorClass& cls) {
           } else if (py::isinstance<PyDType>(a)) {
             dtype = a.cast<PyDType>().type;
           } else if (py::isinstance<py::bool_>(a)) {
-            // non_blocking positional: accepted and ignored (copies are synchronous)
+            // to(device, dtype, non_blocking, copy): the first bool, then the second
+            (bools++ == 0 ? non_blocking : copy) = a.cast<bool>();
           } else {
             device = to_device(a);
           }
@@ -94,8 +99,9 @@ void bind_conversions(TensorClass& cls) {
         if (kwargs.contains("dtype") && !kwargs["dtype"].is_none()) dtype = to_scalar_type(kwargs["dtype"]);
         if (kwargs.contains("device") && !kwargs["device"].is_none()) device = to_device(kwargs["device"]);
         if (kwargs.contains("copy")) copy = kwargs["copy"].cast<bool>();
+        if (kwargs.contains("non_blocking")) non_blocking = kwargs["non_blocking"].cast<bool>();
         Tensor r = t;
-        if (device && *device != r.device()) { r = to_device(r, *device); copy = false; }
+        if (device && *device != r.device()) { r = to_device(r, *device, false, non_blocking); copy = false; }
         if (dtype && (*dtype != r.dtype() || copy)) { r = to_dtype(r, *dtype, copy); copy = false; }
         if (copy) r = clone(r);
         return r;

@@ -68,7 +68,8 @@ Tensor empty(const Shape& sizes, TensorOptions opts) {
   impl->sizes = sizes;
   impl->strides = contiguous_strides(sizes);
   impl->dtype = opts.dtype;
-  impl->device = opts.device;
+  // A tensor on "cuda" lives on one device: it reports the index, as PyTorch's (cuda:0).
+  impl->device = opts.device.is_cuda() ? impl->storage->device : opts.device;
   Tensor t(std::move(impl));
   if (opts.requires_grad) t.set_requires_grad(true);
   return t;
@@ -85,7 +86,8 @@ Tensor empty_strided(const Shape& sizes, const Shape& strides, TensorOptions opt
   impl->sizes = sizes;
   impl->strides = strides;
   impl->dtype = opts.dtype;
-  impl->device = opts.device;
+  // A tensor on "cuda" lives on one device: it reports the index, as PyTorch's (cuda:0).
+  impl->device = opts.device.is_cuda() ? impl->storage->device : opts.device;
   return Tensor(std::move(impl));
 }
 

@@ -1,7 +1,9 @@
 """norch.utils.data: datasets, samplers, collation, DataLoader (single and multi-process)."""
 import collections
+import warnings
 
 import numpy as np
+
 import pytest
 
 import norch
@@ -282,7 +284,9 @@ def test_worker_error_is_reraised():
 
 def test_pin_memory_and_persistent_workers_accepted():
     ds = _tensor_dataset(4)
-    out = list(DataLoader(ds, batch_size=2, pin_memory=True, num_workers=1, persistent_workers=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # without a GPU: PyTorch's "no accelerator" warning
+        out = list(DataLoader(ds, batch_size=2, pin_memory=True, num_workers=1, persistent_workers=True))
     assert [b[1].tolist() for b in out] == [[0, 1], [2, 3]]
 
 

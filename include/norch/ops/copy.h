@@ -5,12 +5,20 @@
 namespace norch {
 
 // Writes src into self, broadcasting src and converting dtype and device. In place.
-Tensor& copy_(Tensor& self, const Tensor& src);
-inline Tensor copy_(Tensor&& self, const Tensor& src) { return copy_(self, src); }
+// non_blocking: a copy between pinned host memory and a GPU (or within a GPU) is
+// queued on the current stream and not waited for, as in PyTorch.
+Tensor& copy_(Tensor& self, const Tensor& src, bool non_blocking = false);
+inline Tensor copy_(Tensor&& self, const Tensor& src, bool non_blocking = false) {
+  return copy_(self, src, non_blocking);
+}
 Tensor contiguous(const Tensor& t);  // t itself when already contiguous
 Tensor clone(const Tensor& t);       // always a fresh contiguous copy
 Tensor to_dtype(const Tensor& t, ScalarType dtype, bool copy = false);
-Tensor to_device(const Tensor& t, Device device, bool copy = false);
+Tensor to_device(const Tensor& t, Device device, bool copy = false, bool non_blocking = false);
+// A copy of a CPU tensor in page-locked memory (t itself when it already is), so
+// that copies to a GPU can run asynchronously; raises where no GPU can be used.
+Tensor pin_memory(const Tensor& t);
+bool is_pinned(const Tensor& t);
 Tensor detach(const Tensor& t);      // shares storage, no history
 // alias(t), which records nothing, is declared with make_view in norch/tensor/tensor.h.
 

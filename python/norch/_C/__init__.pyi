@@ -11,7 +11,9 @@ from . import _autograd
 from . import _nn
 from . import _optim
 from . import _cuda
-__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'addmm', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'asin', 'atan', 'atan2', 'bernoulli', 'bfloat16', 'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'cos', 'cosh', 'cumprod', 'cumsum', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'empty', 'empty_like', 'eq', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'flip', 'float16', 'float32', 'float64', 'floor', 'floor_divide', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'gt', 'hypot', 'index_add', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'less', 'linspace', 'log', 'log10', 'log1p', 'log2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'movedim', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'one_hot', 'ones', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'promote_types', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'result_type', 'roll', 'round', 'rsqrt', 'scatter', 'scatter_add', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinc', 'sinh', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'sum_to', 'swapaxes', 't', 'tan', 'tanh', 'tensor', 'tile', 'topk', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unflatten', 'unique', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+__all__: list[str] = ['Generator', 'Node', 'OutOfMemoryError', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'addmm', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'asin', 'atan', 'atan2', 'bernoulli', 'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'cos', 'cosh', 'cumprod', 'cumsum', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'empty', 'empty_like', 'eq', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'flip', 'float32', 'float64', 'floor', 'floor_divide', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'gt', 'hypot', 'index_add', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'less', 'linspace', 'log', 'log10', 'log1p', 'log2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'movedim', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'one_hot', 'ones', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'promote_types', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'result_type', 'roll', 'round', 'rsqrt', 'scatter', 'scatter_add', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinc', 'sinh', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'sum_to', 'swapaxes', 't', 'tan', 'tanh', 'tensor', 'tile', 'topk', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unflatten', 'unique', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+class OutOfMemoryError(RuntimeError):
+    pass
 class Tensor:
     __array_priority__: typing.ClassVar[builtins.int] = 1000
     data: Tensor
@@ -359,8 +361,6 @@ class Tensor:
         ...
     def bernoulli_(self, p: typing.Any = 0.5, *, generator: typing.Any = None) -> Tensor:
         ...
-    def bfloat16(self) -> Tensor:
-        ...
     def bincount(self, weights = None, minlength = 0):
         ...
     def bitwise_and(self, other: typing.Any) -> Tensor:
@@ -465,7 +465,7 @@ class Tensor:
         ...
     def cuda(self, *args, **kwargs):
         """
-        cuda(self: norch._C.Tensor, device: object = None) -> norch._C.Tensor
+        cuda(self: norch._C.Tensor, device: object = None, non_blocking: bool = False) -> norch._C.Tensor
         """
     def cummax(self, dim):
         ...
@@ -655,8 +655,6 @@ class Tensor:
         """
         In-place form of Tensor.gt.
         """
-    def half(self) -> Tensor:
-        ...
     def hardshrink(self, lambd = 0.5):
         ...
     def heaviside(self, values):
@@ -725,7 +723,7 @@ class Tensor:
         ...
     def is_nonzero(self):
         ...
-    def is_pinned(self, device = None):
+    def is_pinned(self, device: typing.Any = None) -> builtins.bool:
         ...
     def is_same_size(self, other):
         ...
@@ -1003,6 +1001,10 @@ class Tensor:
         ...
     def permute(self, *args) -> Tensor:
         ...
+    def pin_memory(self, *args, **kwargs):
+        """
+        pin_memory(self: norch._C.Tensor, device: object = None) -> norch._C.Tensor
+        """
     def polygamma(self, n):
         """
         polygamma(n, x) (PyTorch's Tensor.polygamma(n) is called on x).
@@ -1454,10 +1456,6 @@ def _from_dlpack(capsule: typing.Any) -> Tensor:
     """
     A tensor over a DLPack capsule's memory; the capsule is consumed.
     """
-def _gemm_kernel_latest() -> builtins.int:
-    ...
-def _set_gemm_kernel(version: typing.SupportsInt | typing.SupportsIndex) -> builtins.int:
-    ...
 def _simd_level() -> builtins.str:
     ...
 def _to_dlpack(tensor: Tensor, versioned: builtins.bool = False, flags: typing.SupportsInt | typing.SupportsIndex = 0, major: typing.SupportsInt | typing.SupportsIndex = 1, minor: typing.SupportsInt | typing.SupportsIndex = 1) -> typing.Any:
@@ -1806,10 +1804,8 @@ def zeros_like(input: Tensor, *, dtype: typing.Any = None, device: typing.Any = 
     ...
 _DLPACK_VERSION: builtins.tuple = (1, 1)
 _pybind11_internals_id: builtins.str = '__pybind11_internals_v12_system_libstdcpp_gxx_abi_1xxx_use_cxx11_abi_1__'
-bfloat16: dtype
 bool: dtype
 default_generator: Generator
-float16: dtype
 float32: dtype
 float64: dtype
 int32: dtype

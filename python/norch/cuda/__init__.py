@@ -1,5 +1,21 @@
-"""norch.cuda: device queries. Nothing here touches the driver at import time."""
+"""norch.cuda: PyTorch's torch.cuda names over norch's CUDA runtime (devices, streams
+and events, the caching allocator, seeding). Nothing here touches the driver at import
+time.
+
+Note [No GPU]: where no GPU can be used every function behaves as in PyTorch's CUDA
+build on such a machine: the queries answer (is_available() False, device_count() 0,
+memory counters 0, is_initialized() False), seeding is remembered, and whatever needs a
+device raises PyTorch's error for the cause: "Torch not compiled with CUDA enabled"
+(AssertionError) in a build without CUDA, "Found no NVIDIA driver on your system..."
+without a driver, "No CUDA GPUs are available" without a device.
+"""
 from .. import _C
+from .._C import OutOfMemoryError
+from .memory import (empty_cache, max_memory_allocated, max_memory_cached, max_memory_reserved,  # noqa: F401
+                     mem_get_info, memory_allocated, memory_cached, memory_reserved, memory_stats,
+                     memory_stats_as_nested_dict, memory_summary, reset_max_memory_allocated,
+                     reset_max_memory_cached, reset_peak_memory_stats)
+from .streams import Event, Stream, StreamContext, stream  # noqa: F401
 
 _cuda = _C._cuda
 
@@ -17,20 +33,10 @@ def is_compiled():
     return _cuda.is_compiled()
 
 
-def synchronize():
-    _cuda.synchronize()
-
-
-def memory_allocated():
-    return _cuda.memory_allocated()
-
-
-def memory_reserved():
-    return _cuda.memory_reserved()
-
-
-def empty_cache():
-    _cuda.empty_cache()
+def synchronize(device=None):
+    """Waits for all work queued on every stream of ``device`` (the current one)."""
+    _lazy_init()
+    _cuda.synchronize(_device_index(device))
 
 
 # --- names PyTorch scripts call on torch.cuda (seeding, the current device) ----------------
@@ -56,19 +62,91 @@ def init():
 
 
 def is_initialized():
-    return is_available()
+    """True once a GPU was used in this process (a tensor allocated, a device or stream selected)."""
+    return _cuda.is_initialized()
+
+
+def _device_index(device, optional=True):
+    """The CUDA device index ``device`` names: None (the current device), an int,
+    "cuda"/"cuda:N", a norch.device or a norch.cuda.device."""
+    if isinstance(device, device_cls):
+        device = device.idx
+    if device is None:
+        return _cuda.current_device() if is_available() else 0  # without a GPU: the call that needs one raises
+    if isinstance(device, str):
+        device = _C.device(device)
+    if isinstance(device, _C.device):
+        if device.type != "cuda":
+            raise ValueError(f"Expected a cuda device, but got: {device}")
+        if device.index is None:
+            return _cuda.current_device() if is_available() else 0
+        return device.index
+    if isinstance(device, bool) or not isinstance(device, int):
+        raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")
+    return device
 
 
 def current_device():
+    """The index of the current CUDA device of this thread."""
     _lazy_init()
-    return 0
+    return _cuda.current_device()
 
 
 def set_device(device):
-    idx = device.index if isinstance(device, _C.device) else device
-    if idx not in (None, -1, 0) and not (isinstance(idx, str) and idx in ("cuda", "cuda:0")):
-        raise RuntimeError(f"set_device: norch uses cuda:0 only, got {device}")
+    """Makes ``device`` the current CUDA device of this thread (a negative index is a no-op)."""
+    idx = _device_index(device)
+    if idx >= 0:
+        _lazy_init()
+        _cuda.set_device(idx)
+
+
+class _DeviceProperties:
+    """What get_device_properties returns: name, total_memory (bytes), major, minor,
+    multi_processor_count."""
+
+    __slots__ = ("name", "total_memory", "major", "minor", "multi_processor_count")
+
+    def __init__(self, name, total_memory, major, minor, multi_processor_count):
+        self.name, self.total_memory, self.major, self.minor = name, total_memory, major, minor
+        self.multi_processor_count = multi_processor_count
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+                f"total_memory={self.total_memory // (1024 * 1024)}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device=None):
     _lazy_init()
+    return _DeviceProperties(*_cuda.get_device_properties(_device_index(device)))
+
+
+def get_device_name(device=None):
+    return get_device_properties(device).name
+
+
+def get_device_capability(device=None):
+    p = get_device_properties(device)
+    return p.major, p.minor
+
+
+def current_stream(device=None):
+    """The stream this thread's work on ``device`` goes to (Note [Streams])."""
+    _lazy_init()
+    idx = _device_index(device)
+    return Stream(idx, stream_ptr=_cuda.get_current_stream(idx))
+
+
+def default_stream(device=None):
+    """The device's default stream (the legacy default stream, handle 0)."""
+    _lazy_init()
+    return Stream(_device_index(device), stream_ptr=0)
+
+
+def set_stream(stream):
+    """Makes ``stream`` the current stream of its device (a no-op for None)."""
+    if stream is not None:
+        _cuda.set_current_stream(stream.device_index, stream.cuda_stream)
 
 
 def manual_seed(seed):
@@ -87,6 +165,8 @@ seed_all = seed
 
 
 def initial_seed():
+    """The seed of the generator CUDA draws come from; initializes CUDA, as PyTorch's does."""
+    _lazy_init()
     return _C.initial_seed()
 
 
@@ -122,17 +202,26 @@ def is_tf32_supported():
 
 
 class device:
-    """Context manager selecting a CUDA device; norch uses cuda:0, so any other index is refused."""
+    """Context manager that makes ``device`` the current CUDA device for the block
+    (None or a negative index selects nothing)."""
 
     def __init__(self, device):
-        self.idx = device.index if isinstance(device, _C.device) else device
+        self.idx = -1 if device is None else _device_index(device)
+        self.prev_idx = -1
 
     def __enter__(self):
-        if self.idx not in (None, -1):
-            set_device(self.idx)
+        if self.idx is not None and self.idx >= 0:
+            self.prev_idx = current_device()
+            if self.prev_idx != self.idx:
+                set_device(self.idx)
 
     def __exit__(self, *exc):
+        if self.prev_idx >= 0 and self.prev_idx != self.idx:
+            set_device(self.prev_idx)
         return False
+
+
+device_cls = device
 
 
 class device_of(device):

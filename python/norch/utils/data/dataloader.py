@@ -7,8 +7,10 @@ datasets). Workers are forked: the dataset is shared copy-on-write, never pickle
 import itertools
 import multiprocessing as mp
 import queue
+import warnings
 
 from ._utils import collate as _collate
+from ._utils import pin_memory as _pin
 from ._utils import random as _random
 from ._utils import worker as _worker
 from .dataset import IterableDataset
@@ -50,7 +52,7 @@ class DataLoader:
         self.dataset = dataset
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
-        self.pin_memory = pin_memory  # CPU tensors only: nothing to pin; accepted for PyTorch code
+        self.pin_memory = pin_memory  # batches go to page-locked memory when a GPU is present
         self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
@@ -117,9 +119,15 @@ class DataLoader:
         return len(self._index_sampler)
 
     def __iter__(self):
-        if self.num_workers == 0:
-            return self._single_process_iter()
-        return _MultiProcessIter(self)
+        it = self._single_process_iter() if self.num_workers == 0 else _MultiProcessIter(self)
+        if not self.pin_memory:
+            return it
+        from ... import cuda
+        if not cuda.is_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.")
+            return it
+        return _pinned(it)
 
     def _fetch(self, indices, it=None):
         if self._is_iterable:
@@ -148,6 +156,12 @@ class DataLoader:
         else:
             for indices in self._index_sampler:
                 yield self._fetch(indices)
+
+
+def _pinned(it):
+    # Pinned in the main process, as PyTorch's pin-memory thread does, after the workers.
+    for batch in it:
+        yield _pin.pin_memory(batch)
 
 
 class _MultiProcessIter:
