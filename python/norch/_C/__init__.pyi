@@ -11,7 +11,8 @@ from . import _autograd
 from . import _nn
 from . import _optim
 from . import _cuda
-__all__: list[str] = ['Generator', 'Node', 'OutOfMemoryError', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'addmm', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'asin', 'atan', 'atan2', 'bernoulli', 'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'cos', 'cosh', 'cumprod', 'cumsum', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'empty', 'empty_like', 'eq', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'flip', 'float32', 'float64', 'floor', 'floor_divide', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'gt', 'hypot', 'index_add', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'less', 'linspace', 'log', 'log10', 'log1p', 'log2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'movedim', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'one_hot', 'ones', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'promote_types', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'result_type', 'roll', 'round', 'rsqrt', 'scatter', 'scatter_add', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinc', 'sinh', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'sum_to', 'swapaxes', 't', 'tan', 'tanh', 'tensor', 'tile', 'topk', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unflatten', 'unique', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+from . import _autocast
+__all__: list[str] = ['Generator', 'Node', 'OutOfMemoryError', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'addmm', 'all', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'argwhere', 'as_strided', 'asin', 'atan', 'atan2', 'bernoulli', 'bfloat16', 'bitwise_and', 'bitwise_left_shift', 'bitwise_not', 'bitwise_or', 'bitwise_right_shift', 'bitwise_xor', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clip', 'concat', 'concatenate', 'cos', 'cosh', 'cumprod', 'cumsum', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'empty', 'empty_like', 'eq', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'flip', 'float16', 'float32', 'float64', 'floor', 'floor_divide', 'fmod', 'frac', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'greater', 'gt', 'hypot', 'index_add', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'less', 'linspace', 'log', 'log10', 'log1p', 'log2', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'movedim', 'mul', 'multinomial', 'multiply', 'mv', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'normal', 'one_hot', 'ones', 'ones_like', 'outer', 'permute', 'pow', 'prod', 'promote_types', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'result_type', 'roll', 'round', 'rsqrt', 'scatter', 'scatter_add', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinc', 'sinh', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'sum', 'sum_to', 'swapaxes', 't', 'tan', 'tanh', 'tensor', 'tile', 'topk', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'uint8', 'unbind', 'unflatten', 'unique', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
 class OutOfMemoryError(RuntimeError):
     pass
 class Tensor:
@@ -361,6 +362,8 @@ class Tensor:
         ...
     def bernoulli_(self, p: typing.Any = 0.5, *, generator: typing.Any = None) -> Tensor:
         ...
+    def bfloat16(self) -> Tensor:
+        ...
     def bincount(self, weights = None, minlength = 0):
         ...
     def bitwise_and(self, other: typing.Any) -> Tensor:
@@ -655,6 +658,8 @@ class Tensor:
         """
         In-place form of Tensor.gt.
         """
+    def half(self) -> Tensor:
+        ...
     def hardshrink(self, lambd = 0.5):
         ...
     def heaviside(self, values):
@@ -1456,6 +1461,18 @@ def _from_dlpack(capsule: typing.Any) -> Tensor:
     """
     A tensor over a DLPack capsule's memory; the capsule is consumed.
     """
+def _gemm_kernel_latest() -> builtins.int:
+    ...
+def _get_cuda_matmul_kernel() -> builtins.str:
+    ...
+def _get_float32_matmul_precision() -> builtins.str:
+    ...
+def _set_cuda_matmul_kernel(kernel: builtins.str) -> None:
+    ...
+def _set_float32_matmul_precision(precision: builtins.str) -> builtins.bool:
+    ...
+def _set_gemm_kernel(version: typing.SupportsInt | typing.SupportsIndex) -> builtins.int:
+    ...
 def _simd_level() -> builtins.str:
     ...
 def _to_dlpack(tensor: Tensor, versioned: builtins.bool = False, flags: typing.SupportsInt | typing.SupportsIndex = 0, major: typing.SupportsInt | typing.SupportsIndex = 1, minor: typing.SupportsInt | typing.SupportsIndex = 1) -> typing.Any:
@@ -1804,8 +1821,10 @@ def zeros_like(input: Tensor, *, dtype: typing.Any = None, device: typing.Any = 
     ...
 _DLPACK_VERSION: builtins.tuple = (1, 1)
 _pybind11_internals_id: builtins.str = '__pybind11_internals_v12_system_libstdcpp_gxx_abi_1xxx_use_cxx11_abi_1__'
+bfloat16: dtype
 bool: dtype
 default_generator: Generator
+float16: dtype
 float32: dtype
 float64: dtype
 int32: dtype
