@@ -85,6 +85,7 @@ def _ctl(**kw):
 EXPORTED = {
     # containers and identity
     "Identity": (nn.Identity, rand(3), {}),
+    "DataParallel": (lambda: nn.DataParallel(nn.Sequential(nn.Linear(3, 4), nn.Tanh())), rand(3), {}),
     "Sequential": (lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), rand(3), {}),
     "ModuleList": (lambda: Call(lambda s, x: s.sub[1](s.sub[0](x)), nn.ModuleList([nn.Linear(3, 3), nn.Tanh()])),
                    rand(3), {}),

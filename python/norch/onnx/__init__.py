@@ -103,14 +103,14 @@ def _dynamic_map(dynamic_axes, names):
 
 def _grow(t, axes):
     # The same data tiled along each dynamic axis to one more element: indices stay in range.
-    import numpy as np
+    # norch ops, not NumPy, so every dtype (bfloat16 too) grows the same way.
     from .. import _C
-    arr = t.detach().cpu().numpy()
+    out = t.detach()
     for ax in axes:
-        ax = ax % arr.ndim
-        n = arr.shape[ax]
-        arr = np.take(arr, np.arange(n + 1) % max(n, 1), axis=ax)
-    return _C.from_numpy(np.ascontiguousarray(arr)).to(t.device)
+        ax = ax % out.dim()
+        n = out.shape[ax]
+        out = out.index_select(ax, _C.arange(n + 1, device=t.device) % max(n, 1))
+    return out.contiguous()
 
 
 def _run(model, tracer, args, kwargs, names):

@@ -7,7 +7,7 @@ imports ``onnx`` and is itself imported only inside an export.
 """
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from .. import _C
 from ._symint import SymInt
@@ -19,19 +19,37 @@ class Unsupported(Exception):
 
 
 _NP = {"norch.float32": np.float32, "norch.float64": np.float64, "norch.int32": np.int32,
-       "norch.int64": np.int64, "norch.uint8": np.uint8, "norch.bool": np.bool_}
+       "norch.int64": np.int64, "norch.uint8": np.uint8, "norch.bool": np.bool_, "norch.float16": np.float16}
 
 
 def np_dtype(dtype):
+    if str(dtype) == "norch.bfloat16":
+        # NumPy has no bfloat16; a bfloat16 value an op handler needs as NumPy is
+        # taken in float32 (constants in the graph keep their bfloat16 bits, below).
+        return np.float32
     return _NP[str(dtype)]
 
 
 def onnx_dtype(dtype):
+    if str(dtype) == "norch.bfloat16":
+        return TensorProto.BFLOAT16
     return helper.np_dtype_to_tensor_dtype(np.dtype(np_dtype(dtype)))
 
 
 def to_numpy(t):
-    return np.ascontiguousarray(t.detach().cpu().numpy())
+    t = t.detach().cpu()
+    if str(t.dtype) == "norch.bfloat16":
+        t = t.float()
+    return np.ascontiguousarray(t.numpy())
+
+
+def tensor_proto(t, name=None):
+    """A norch tensor as an ONNX TensorProto; bfloat16 keeps its exact bits (raw data)."""
+    t = t.detach().cpu().contiguous()
+    if str(t.dtype) == "norch.bfloat16":
+        bits = np.ascontiguousarray(t.view(_C.float16).numpy()).view(np.uint16)
+        return helper.make_tensor(name or "", TensorProto.BFLOAT16, list(t.shape), bits.tobytes(), raw=True)
+    return numpy_helper.from_array(np.ascontiguousarray(t.numpy()), name)
 
 
 class Graph:
@@ -81,6 +99,15 @@ class Graph:
             self._const_cache[key] = name
         return name
 
+    def const_tensor(self, t):
+        """A Constant node holding a norch tensor, in its own dtype (bfloat16 included)."""
+        if str(t.dtype) != "norch.bfloat16":
+            return self.const(to_numpy(t))
+        name = self._unique(f"{self.scope}/Constant_output_0" if self.scope else "onnx::Constant")
+        self.nodes.append(helper.make_node("Constant", [], [name], name=self._unique(name + "_node"),
+                                           value=tensor_proto(t)))
+        return name
+
     def i64(self, values):
         return self.const(np.asarray(values, dtype=np.int64).reshape(-1))
 
@@ -91,7 +118,7 @@ class Graph:
     def initializer(self, name, tensor):
         if name not in self.initializers:
             if self.tracer.export_params:
-                self.initializers[name] = numpy_helper.from_array(to_numpy(tensor), name)
+                self.initializers[name] = tensor_proto(tensor, name)
             else:
                 self.extra_inputs.append(helper.make_tensor_value_info(
                     name, onnx_dtype(tensor.dtype), list(tensor.shape)))
@@ -108,7 +135,7 @@ class Graph:
             return self.scalar(t, dtype)
         name = self.tracer.name_of(t)
         if name is None:
-            name = self.const(to_numpy(t))
+            name = self.const_tensor(t)
         if dtype is not None and str(t.dtype) != str(dtype):
             name = self.op("Cast", name, to=onnx_dtype(dtype))
         return name

@@ -308,7 +308,7 @@ def _identity(g, self, *args, **kwargs):
 
 
 @handler("Tensor.float", "Tensor.double", "Tensor.long", "Tensor.int", "Tensor.bool", "Tensor.byte", "Tensor.to",
-         "Tensor.type_as")
+         "Tensor.type_as", "Tensor.half", "Tensor.bfloat16")
 def _cast(g, self, *args, **kwargs):
     if str(self.dtype) == str(g.out.dtype):
         return g.op("Identity", g.v(self))
