@@ -25,11 +25,11 @@ void range_kernel(const Tensor& self, double start, double step, double end, boo
   const int64_t n = self.numel();
   NORCH_DISPATCH_NUMERIC_TYPES(self.dtype(), "arange", [&] {
     scalar_t* out = self.data<scalar_t>();
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<scalar_t>(start + static_cast<double>(i) * step);
+    for (int64_t i = 0; i < n; ++i) out[i] = cast<scalar_t>(start + static_cast<double>(i) * step);
     // linspace: the symmetric formula keeps the last value exactly `end`.
     if (exact_end) {
       const int64_t half = n / 2;
-      for (int64_t i = half; i < n; ++i) out[i] = static_cast<scalar_t>(end - static_cast<double>(n - 1 - i) * step);
+      for (int64_t i = half; i < n; ++i) out[i] = cast<scalar_t>(end - static_cast<double>(n - 1 - i) * step);
     }
   });
 }

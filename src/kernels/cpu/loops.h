@@ -77,11 +77,11 @@ void ternary_loop(const TensorIterator& iter, F f) {
   });
 }
 
-// Converts between the six dtypes as PyTorch does (bool is "!= 0").
+// Converts between the six dtypes as PyTorch's CPU build does (bool is "!= 0";
+// NaN and out-of-range floats as in norch/tensor/value_cast.h).
 template <typename To, typename From>
 inline To cast(From v) {
-  if constexpr (std::is_same_v<To, bool>) return v != From(0);
-  else return static_cast<To>(v);
+  return value_cast<To>(v);
 }
 
 }  // namespace norch::cpu
