@@ -16,11 +16,13 @@ import builtins
 import collections
 import contextlib
 import io
+import math
 import pickle
 
 import numpy as np
 
 from . import _C
+from . import _checkpoint_dtypes
 from ._C import Tensor
 
 MAGIC = b"NORCHPKL"
@@ -110,10 +112,6 @@ def dumps(obj):
     return buf.getvalue()
 
 
-_NP = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64, "uint8": np.uint8,
-       "bool": np.bool_}
-
-
 class _Unpickler(pickle.Unpickler):
     def __init__(self, f, weights_only, place, where):
         super().__init__(f)
@@ -141,8 +139,8 @@ class _Unpickler(pickle.Unpickler):
             tag = pid[0]
         except (TypeError, IndexError):
             raise pickle.UnpicklingError(f"norch.load: {self._where} has an unknown persistent id") from None
-        if tag == "dtype" and pid[1] in _NP:
-            return getattr(_C, pid[1])
+        if tag == "dtype" and _checkpoint_dtypes.dtype(pid[1]) is not None:
+            return _checkpoint_dtypes.dtype(pid[1])
         if tag == "device":
             return _C.device(pid[1])
         if tag == "tensor":
@@ -152,10 +150,13 @@ class _Unpickler(pickle.Unpickler):
                     raise pickle.UnpicklingError(f"norch.load: {self._where} refers to tensor {idx} before it")
                 return self._tensors[idx]
             kind, dtype, shape, device, requires_grad, data = payload
-            if dtype not in _NP:
+            if _checkpoint_dtypes.dtype(dtype) is None:
                 raise pickle.UnpicklingError(f"norch.load: {self._where} has a tensor of unknown dtype {dtype!r}")
-            np_dtype = np.dtype(_NP[dtype]).newbyteorder("<")
-            count = int(np.prod(shape)) if shape else 1
+            np_dtype = _checkpoint_dtypes.BY_NAME[dtype][1].newbyteorder("<")
+            if not isinstance(shape, tuple) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                       for d in shape) or not isinstance(data, bytes):
+                raise pickle.UnpicklingError(f"norch.load: {self._where} has a malformed tensor of shape {shape!r}")
+            count = math.prod(shape)  # exact: a hostile shape cannot wrap to a small size
             if len(data) != count * np_dtype.itemsize:
                 raise pickle.UnpicklingError(f"norch.load: {self._where} has a tensor of shape {list(shape)} with "
                                              f"{len(data)} bytes (truncated or corrupted)")
