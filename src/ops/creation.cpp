@@ -2,6 +2,8 @@
 #include "norch/ops/creation.h"
 
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "kernels/fill.h"
 #include "norch/autograd/function.h"
@@ -27,8 +29,13 @@ Tensor place(const Tensor& cpu, const TensorOptions& opts) {
 // checked_convert does, rather than converted (NaN into an int tensor, 300 into uint8).
 void check_scalar_fits(const Scalar& value, ScalarType dtype) {
   NORCH_DISPATCH_ALL_TYPES(dtype, "fill_", [&] {
-    NORCH_CHECK(value.fits<scalar_t>(), "value cannot be converted to type ", c_type_name<scalar_t>(),
-                " without overflow");
+    bool fits = value.fits<scalar_t>();
+    if constexpr (std::is_same_v<scalar_t, float>) {
+      // Here (not in tensor()) PyTorch also refuses a finite double beyond float's range.
+      const double v = value.to_double();
+      fits = !std::isfinite(v) || std::fabs(v) <= static_cast<double>(std::numeric_limits<float>::max());
+    }
+    NORCH_CHECK(fits, "value cannot be converted to type ", c_type_name<scalar_t>(), " without overflow");
   });
 }
 

@@ -144,3 +144,28 @@ def test_integer_linspace_checks_its_bounds(end, dtype):
         assert isinstance(ours, tuple) and ours[0] == ref[0], (ours, ref)
     else:
         assert ours == ref
+
+
+@pytest.mark.parametrize("value", [1e300, -1e300, 3.5e38, 3.4028235e38, 3.4028234663852886e38, INF, NAN, 1e38])
+@pytest.mark.parametrize("how", ["full", "fill_", "masked_fill", "setitem", "tensor"])
+def test_doubles_beyond_float32_written_into_float32(value, how):
+    # Found by the fuzzer: the fill-style paths refuse a finite double float32 cannot
+    # hold; tensor() and casts give inf, as in PyTorch.
+    def run(lib):
+        if how == "full":
+            return lib.full((2,), value, dtype=lib.float32)
+        if how == "fill_":
+            return lib.zeros(2).fill_(value)
+        if how == "masked_fill":
+            return lib.zeros(2).masked_fill(lib.tensor([True, False]), value)
+        if how == "setitem":
+            t = lib.zeros(2)
+            t[0] = value
+            return t
+        return lib.tensor([value], dtype=lib.float32)
+
+    ours, ref = both(run)
+    if isinstance(ref, tuple):
+        assert ours == ("RuntimeError", "value cannot be converted to type float without overflow"), (ours, ref)
+    else:
+        assert ours == ref or (ours[0] != ours[0] and ref[0] != ref[0]), (ours, ref)
