@@ -128,9 +128,9 @@ void bind_conversions(TensorClass& cls) {
         if (s.is_floating_point()) {
           PyObject* r = PyNumber_Long(py::float_(s.to_double()).ptr());
           if (!r) throw py::error_already_set();
-          return py::reinterpret_steal<py::object>(r);
+          return py::reinterpret_steal<py::int_>(r);
         }
-        return py::object(py::int_(s.to_int()));
+        return py::int_(s.to_int());
       })
       .def("__index__", [](const Tensor& t) {
         NORCH_CHECK_TYPE(t.numel() == 1 && !t.is_floating_point(),
