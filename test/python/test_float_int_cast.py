@@ -169,3 +169,13 @@ def test_doubles_beyond_float32_written_into_float32(value, how):
         assert ours == ("RuntimeError", "value cannot be converted to type float without overflow"), (ours, ref)
     else:
         assert ours == ref or (ours[0] != ours[0] and ref[0] != ref[0]), (ours, ref)
+
+
+@pytest.mark.parametrize("steps", [0, 1, 3])
+def test_float32_linspace_with_bounds_beyond_float32(steps):
+    # Found by the fuzzer: the bounds are checked only when a value is written.
+    ours, ref = both(lambda lib: lib.linspace(1e300, -4.92, steps))
+    if isinstance(ref, tuple):
+        assert ours == ref
+    else:
+        assert ours == ref == []
