@@ -11,10 +11,16 @@
 #   nothing in that process may start a compiler (the compiler would run under
 #   ASan too), so the package is staged into the build directory and imported
 #   through PYTHONPATH, not installed in editable mode.
-# - UBSan is compiled with -fno-sanitize-recover=undefined: the first report
-#   aborts the process. Reports go to files (log_path), because pytest captures
-#   stderr and a dying process loses what it captured; any report file fails
-#   the run and is printed.
+# - UBSan is compiled with -fno-sanitize-recover (undefined and
+#   float-cast-overflow): the first report aborts the process (abort_on_error,
+#   so a forked child dies of SIGABRT and the fuzzer counts a crash).
+# - Where reports go: ASan honours log_path (report files), but UBSan running
+#   inside the ASan runtime (GCC 12) ignores log_path and always writes to fd 2.
+#   pytest's default fd capture would swallow that, and a process that dies
+#   never prints what it captured; so pytest runs with --capture=sys (Python's
+#   sys.stderr is captured, fd 2 is not), ctest's and pytest's output are also
+#   written to a log, and any sanitizer report, in a report file or in the log,
+#   fails the run and is printed.
 # - Leak checking is off: CPython's own allocations at exit would drown it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,15 +50,18 @@ LOGS=$BUILD_ABS/reports
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$LOGS/asan"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOGS/ubsan"
+export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$LOGS/ubsan"
+OUTPUT_LOG=$BUILD_ABS/output.log
+: > "$OUTPUT_LOG"
 
 status=0
-ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" || status=1
+ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" 2>&1 | tee -a "$OUTPUT_LOG" || status=1
 
 if [ $# -gt 0 ]; then
   TESTS=("$@")
 else
-  TESTS=(test/python/test_numerics_hostile.py test/python/test_autograd.py test/python/test_autograd_function.py
+  TESTS=(test/python/test_numerics_hostile.py test/python/test_float_int_cast.py test/python/test_checkpoint_hostile.py
+         test/python/test_autograd.py test/python/test_autograd_function.py
          test/python/test_index.py test/python/test_shape.py test/python/test_reduce.py
          test/python/test_inplace_views.py test/python/test_nn_loss.py test/python/test_gc_cycles.py
          test/python/test_fuzz.py
@@ -65,11 +74,19 @@ fi
 PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libstdc++.so.6)"
 # From test/, so that the source tree's python/ never shadows the staged package.
 (cd test && LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG" NORCH_FUZZ_SECONDS=${NORCH_FUZZ_SECONDS:-20} \
-   "$PY" -m pytest "${TESTS[@]//test\/python/python}" -q -p no:cacheprovider) || status=1
+   "$PY" -m pytest "${TESTS[@]//test\/python/python}" -q -p no:cacheprovider --capture=sys) 2>&1 \
+   | tee -a "$OUTPUT_LOG" || status=1
 
 if compgen -G "$LOGS/*" >/dev/null; then
   echo "sanitizer reports:" >&2
   cat "$LOGS"/* >&2
+  status=1
+fi
+# UBSan's reports (and any report a child wrote to its stderr) are only in the output.
+REPORT_PATTERN='runtime error: |ERROR: AddressSanitizer|SUMMARY: (AddressSanitizer|UndefinedBehaviorSanitizer)'
+if grep -Eq "$REPORT_PATTERN" "$OUTPUT_LOG"; then
+  echo "sanitizer reports in the test output:" >&2
+  grep -E -A12 "$REPORT_PATTERN" "$OUTPUT_LOG" | head -200 >&2
   status=1
 fi
 echo "sanitize.sh: $(( $(date +%s) - START )) s, $([ $status = 0 ] && echo clean || echo FAILED)"

@@ -271,7 +271,25 @@ def _clamp(g):
 
 
 def _cast(g):
-    return f"{g.tensor()}.to(L.{g.pick(DTYPES)})"
+    """Casts, and floats (NaN, inf, huge) written into integer tensors by every path."""
+    kind = g.pick(["to", "to", "int", "full", "fill_", "masked_fill", "setitem", "tensor", "arange"])
+    dt = g.pick(DTYPES)
+    v = g.scalar()
+    if kind == "to":
+        return f"{g.tensor()}.to(L.{dt})"
+    if kind == "int":
+        return f"int({g.tensor(shape=[], dtype=g.pick(FLOATS))})"
+    if kind == "full":
+        return f"L.full((2,), {v}, dtype=L.{dt})"
+    if kind == "fill_":
+        return f"L.zeros(3, dtype=L.{dt}).fill_({v})"
+    if kind == "masked_fill":
+        return f"L.zeros(3, dtype=L.{dt}).masked_fill(L.tensor([True, False, True]), {v})"
+    if kind == "setitem":
+        return f"(lambda t: (t.__setitem__(1, {v}), t)[1])(L.zeros(3, dtype=L.{dt}))"
+    if kind == "tensor":
+        return f"L.tensor([{v}, {g.scalar()}], dtype=L.{dt})"
+    return f"L.arange({v}, {g.scalar()}, {g.pick(['1', '0.5', '-1.5', '2.5'])}, dtype=L.{dt})"
 
 
 def _as_strided(g):

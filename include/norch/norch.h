@@ -7,6 +7,7 @@
 #include "norch/tensor/device.h"
 #include "norch/tensor/dtype.h"
 #include "norch/tensor/half.h"
+#include "norch/tensor/value_cast.h"
 #include "norch/tensor/scalar.h"
 #include "norch/tensor/storage.h"
 #include "norch/tensor/tensor_impl.h"

@@ -16,11 +16,13 @@ import builtins
 import collections
 import contextlib
 import io
+import math
 import pickle
 
 import numpy as np
 
 from . import _C
+from . import _checkpoint_dtypes
 from ._C import Tensor
 
 MAGIC = b"NORCHPKL"
@@ -88,7 +90,7 @@ class _Pickler(pickle.Pickler):
             idx = len(self._ids)
             self._ids[id(obj)] = idx
             self._keep.append(obj)
-            arr = np.ascontiguousarray(numpy_bits(obj))
+            arr = np.ascontiguousarray(_checkpoint_dtypes.numpy_bits(obj))
             kind = "parameter" if type(obj).__name__ == "Parameter" else "tensor"
             data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
             return ("tensor", idx, (kind, _dtype_name(obj.dtype), tuple(arr.shape), str(obj.device),
@@ -108,22 +110,6 @@ def dumps(obj):
     except (pickle.PicklingError, TypeError, AttributeError) as e:
         raise pickle.PicklingError(f"norch.save: cannot save an object of type {type(obj).__name__}: {e}") from None
     return buf.getvalue()
-
-
-_NP = {"float32": np.float32, "float64": np.float64, "int32": np.int32, "int64": np.int64, "uint8": np.uint8,
-       "bool": np.bool_, "float16": np.float16, "bfloat16": np.float16}
-
-
-def numpy_bits(t):
-    """A CPU tensor's data as a NumPy array; NumPy has no bfloat16, so its bits travel as float16."""
-    t = t.detach().cpu()
-    return (t.view(_C.float16) if t.dtype == _C.bfloat16 else t).numpy()
-
-
-def tensor_from_bits(arr, dtype_name):
-    """The inverse of numpy_bits."""
-    t = _C.from_numpy(arr)
-    return t.view(_C.bfloat16) if dtype_name == "bfloat16" else t
 
 
 class _Unpickler(pickle.Unpickler):
@@ -153,8 +139,8 @@ class _Unpickler(pickle.Unpickler):
             tag = pid[0]
         except (TypeError, IndexError):
             raise pickle.UnpicklingError(f"norch.load: {self._where} has an unknown persistent id") from None
-        if tag == "dtype" and pid[1] in _NP:
-            return getattr(_C, pid[1])
+        if tag == "dtype" and _checkpoint_dtypes.dtype(pid[1]) is not None:
+            return _checkpoint_dtypes.dtype(pid[1])
         if tag == "device":
             return _C.device(pid[1])
         if tag == "tensor":
@@ -164,15 +150,18 @@ class _Unpickler(pickle.Unpickler):
                     raise pickle.UnpicklingError(f"norch.load: {self._where} refers to tensor {idx} before it")
                 return self._tensors[idx]
             kind, dtype, shape, device, requires_grad, data = payload
-            if dtype not in _NP:
+            if _checkpoint_dtypes.dtype(dtype) is None:
                 raise pickle.UnpicklingError(f"norch.load: {self._where} has a tensor of unknown dtype {dtype!r}")
-            np_dtype = np.dtype(_NP[dtype]).newbyteorder("<")
-            count = int(np.prod(shape)) if shape else 1
+            np_dtype = _checkpoint_dtypes.BY_NAME[dtype][1].newbyteorder("<")
+            if not isinstance(shape, tuple) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                       for d in shape) or not isinstance(data, bytes):
+                raise pickle.UnpicklingError(f"norch.load: {self._where} has a malformed tensor of shape {shape!r}")
+            count = math.prod(shape)  # exact: a hostile shape cannot wrap to a small size
             if len(data) != count * np_dtype.itemsize:
                 raise pickle.UnpicklingError(f"norch.load: {self._where} has a tensor of shape {list(shape)} with "
                                              f"{len(data)} bytes (truncated or corrupted)")
             arr = np.frombuffer(data, dtype=np_dtype).reshape(shape).astype(np_dtype.newbyteorder("="))
-            t = self._place(tensor_from_bits(arr, dtype), device, False)
+            t = self._place(_checkpoint_dtypes.tensor_from_bits(arr), device, False)
             if kind == "parameter":
                 from .nn import Parameter
                 t = Parameter(t, requires_grad=requires_grad)

@@ -14,12 +14,24 @@ named by its path in that object (``state.0.exp_avg``), so a PyTorch user openin
 with the ``safetensors`` package sees meaningful names. Loading only parses JSON and copies
 bytes: no code from the file is ever run. A plain safetensors file (no norch metadata)
 loads as a dict of tensors. Writes go to a temporary file in the same folder, are fsynced,
-then renamed over the target, so a crash mid-write leaves the old file intact.
+then renamed over the target, so a crash mid-write leaves the old file intact; the temporary
+file's name carries the host and process id, and a later save of the same path removes
+those whose process is gone (a save killed mid-write leaves nothing behind for long).
+
+Note [Hostile checkpoints]
+Every malformed or hostile file raises RuntimeError("norch.load: <file> is not a valid norch
+checkpoint (safetensors file): <why>"): a truncated file, a header that is not JSON, a
+duplicate key anywhere in the header or the norch metadata, an entry without an integer
+shape and byte range, a byte range that is outside the data, overlaps another tensor's or
+does not hold shape x itemsize bytes, nesting deeper than _MAX_DEPTH levels, and a dtype
+that is not in the dtype table (_checkpoint_dtypes.py; a dtype PyTorch has and norch does
+not yet, such as F16, BF16 or I8, is named in the error).
 """
 import collections
 import json
 import math
 import os
+import socket
 import struct
 import tempfile
 
@@ -27,17 +39,17 @@ import numpy as np
 
 from . import _C
 from ._C import Tensor
+from . import _checkpoint_dtypes
 from . import _pickle_format
 from ._pickle_format import add_safe_globals, get_safe_globals, clear_safe_globals, safe_globals  # noqa: F401
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 _FORMAT_VERSION = "1"
-_ST_DTYPES = {"float32": "F32", "float64": "F64", "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL",
-              "float16": "F16", "bfloat16": "BF16"}
-# BF16 bits are read as float16 (same size, no conversion) and re-viewed as bfloat16.
-_NP_DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64, "U8": np.uint8,
-              "BOOL": np.bool_, "I8": np.int8, "I16": np.int16, "F16": np.float16, "BF16": np.float16}
+# Deeper structures are refused on load (Note [Hostile checkpoints]) well before Python's
+# recursion limit; save pickles them instead of writing a file load would refuse.
+_MAX_DEPTH = 100
+_MAX_DIMS = 64  # the most dimensions a norch tensor may have
 
 
 def _dtype_name(dtype):
@@ -53,7 +65,6 @@ class _Encoder:
 
     def __init__(self):
         self.tensors = {}       # name -> contiguous CPU numpy array
-        self.bf16 = set()       # names whose float16 array holds bfloat16 bits
         self._by_id = {}        # id(tensor) -> name, so a tensor referenced twice is stored once
         self._keep = []         # keeps encoded tensors alive so ids stay unique
 
@@ -65,6 +76,8 @@ class _Encoder:
         return name
 
     def encode(self, obj, path=()):
+        if len(path) >= _MAX_DEPTH:
+            raise _NotEncodable("nested too deeply for the safetensors format")
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, int):
@@ -74,10 +87,8 @@ class _Encoder:
         if isinstance(obj, Tensor):
             if id(obj) not in self._by_id:
                 name = self._name(path)
-                arr = _pickle_format.numpy_bits(obj)
+                arr = _checkpoint_dtypes.numpy_bits(obj)
                 self.tensors[name] = np.ascontiguousarray(arr).reshape(arr.shape)  # keeps 0-d as 0-d
-                if obj.dtype == _C.bfloat16:
-                    self.bf16.add(name)
                 self._by_id[id(obj)] = name
                 self._keep.append(obj)
             return {"__tensor__": self._by_id[id(obj)], "device": str(obj.device),
@@ -100,31 +111,65 @@ class _Encoder:
                         f"strings, bools, None, dtypes and devices")
 
 
-def _decode(obj, tensors, where, place):
+class _BadFile(Exception):
+    """A reason the file is not a valid checkpoint; load turns it into its RuntimeError."""
+
+
+def _decode(obj, tensors, place, depth=0):
+    if depth > _MAX_DEPTH:
+        raise _BadFile(f"the object is nested deeper than {_MAX_DEPTH} levels")
     if isinstance(obj, list):
-        return [_decode(v, tensors, where, place) for v in obj]
+        return [_decode(v, tensors, place, depth + 1) for v in obj]
     if not isinstance(obj, dict):
         return obj
-    if "__tensor__" in obj:
-        t = tensors.get(obj["__tensor__"])
-        if t is None:
-            raise RuntimeError(f"norch.load: {where} refers to a tensor '{obj['__tensor__']}' that is not in the file")
-        return place(t, obj.get("device", "cpu"), obj.get("requires_grad", False))
-    if "__float__" in obj:
-        return float(obj["__float__"])
-    if "__dtype__" in obj:
-        return getattr(_C, obj["__dtype__"])
-    if "__device__" in obj:
-        return _C.device(obj["__device__"])
-    if "__tuple__" in obj:
-        return tuple(_decode(v, tensors, where, place) for v in obj["__tuple__"])
-    for tag, cls in (("__dict__", dict), ("__odict__", collections.OrderedDict), ("__counter__", collections.Counter)):
-        if tag not in obj:
+    if len(obj) == 0:
+        raise _BadFile("the object has an empty entry {}")
+    tag = next(iter(obj))
+    value = obj[tag]
+    if tag == "__tensor__":
+        if not isinstance(value, str) or value not in tensors:
+            raise _BadFile(f"the object refers to a tensor {value!r} that is not in the file")
+        device, requires_grad = obj.get("device", "cpu"), obj.get("requires_grad", False)
+        if not isinstance(device, str) or not isinstance(requires_grad, bool) or \
+                set(obj) - {"__tensor__", "device", "requires_grad"}:
+            raise _BadFile(f"the object's entry for tensor {value!r} is malformed")
+        return place(tensors[value], device, requires_grad)
+    if len(obj) != 1:
+        raise _BadFile(f"the object has an unknown entry {sorted(obj)[:3]}")
+    if tag == "__float__":
+        if value not in ("nan", "inf", "-inf"):
+            raise _BadFile(f"the object has a malformed float {value!r}")
+        return float(value)
+    if tag == "__dtype__":
+        # Only the dtype table's names: never an arbitrary attribute of norch._C.
+        dtype = _checkpoint_dtypes.dtype(value)
+        if dtype is None:
+            raise _BadFile(f"the object names an unknown dtype {value!r}")
+        return dtype
+    if tag == "__device__":
+        if not isinstance(value, str):
+            raise _BadFile(f"the object has a malformed device {value!r}")
+        return _C.device(value)
+    if tag == "__tuple__" and isinstance(value, list):
+        return tuple(_decode(v, tensors, place, depth + 1) for v in value)
+    for dict_tag, cls in (("__dict__", dict), ("__odict__", collections.OrderedDict),
+                          ("__counter__", collections.Counter)):
+        if tag != dict_tag:
             continue
-        items = obj[tag]
-        return cls(dict((_hashable(_decode(k, tensors, where, place)), _decode(v, tensors, where, place))
-                        for k, v in items))
-    raise RuntimeError(f"norch.load: {where} has an unknown entry {sorted(obj)[:3]}")
+        if not isinstance(value, list) or not all(isinstance(kv, list) and len(kv) == 2 for kv in value):
+            raise _BadFile(f"the object has a malformed {tag} entry")
+        out = {}
+        for k, v in value:
+            key = _hashable(_decode(k, tensors, place, depth + 1))
+            try:
+                hash(key)
+            except TypeError:
+                raise _BadFile(f"the object has an unhashable dict key of type {type(key).__name__}") from None
+            if key in out:
+                raise _BadFile(f"the object has the dict key {key!r} twice")
+            out[key] = _decode(v, tensors, place, depth + 1)
+        return cls(out)
+    raise _BadFile(f"the object has an unknown entry {sorted(obj)[:3]}")
 
 
 def _hashable(k):
@@ -143,7 +188,7 @@ def _serialize(obj):
                                "norch_version": _FORMAT_VERSION}}
     offset, blobs = 0, []
     for name, arr in enc.tensors.items():
-        st = "BF16" if name in enc.bf16 else _ST_DTYPES[arr.dtype.name if arr.dtype != np.bool_ else "bool"]
+        st = _checkpoint_dtypes.code_of(arr.dtype)
         data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": st, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
@@ -153,8 +198,7 @@ def _serialize(obj):
     return [struct.pack("<Q", len(hbytes)), hbytes] + blobs
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False):
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
     """Saves ``obj`` to ``f`` (a path or a binary file object).
 
     Tensors, and dicts/lists/tuples of tensors, numbers, strings, bools, None, dtypes and
@@ -170,7 +214,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         return
     path = os.fspath(f)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    prefix = _temp_prefix(path)
+    _remove_stale_temps(directory, prefix)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f"{prefix}{_host()}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
             _write_chunks(out, chunks)
@@ -193,6 +239,65 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         pass  # some filesystems refuse fsync on directories; the data itself is already synced
 
 
+def _temp_prefix(path):
+    return "." + os.path.basename(path) + ".norch-save."
+
+
+def _host():
+    return "".join(c if c.isalnum() or c == "-" else "_" for c in socket.gethostname()) or "host"
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # exists but is not ours, or cannot be asked: leave its file alone
+    return True
+
+
+def _remove_stale_temps(directory, prefix):
+    """Removes the temporary files of earlier saves of this path on this host whose process died."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    host = _host()
+    for name in names:
+        if not name.startswith(prefix) or not name.endswith(".tmp"):
+            continue
+        parts = name[len(prefix):].split(".")
+        if len(parts) < 3 or parts[0] != host or not parts[1].isdigit():
+            continue  # another host's save, or not one of ours
+        if not _pid_alive(int(parts[1])):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _BadFile(f"the key {k!r} appears twice")
+        out[k] = v
+    return out
+
+
+def _json(text):
+    """json.loads refusing duplicate keys; nesting too deep for the parser is a bad file."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise _BadFile(f"the JSON is nested deeper than {_MAX_DEPTH} levels") from None
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _parse(buf, where):
     def bad(why):
         return RuntimeError(f"norch.load: {where} is not a valid norch checkpoint (safetensors file): {why}")
@@ -203,27 +308,47 @@ def _parse(buf, where):
     if n > len(buf) - 8:
         raise bad(f"header length {n} exceeds the file size {len(buf)} (truncated or corrupted)")
     try:
-        header = json.loads(bytes(buf[8:8 + n]).decode("utf-8"))
+        header = _json(bytes(buf[8:8 + n]).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise bad(f"header is not valid JSON ({e})") from None
+    except _BadFile as e:
+        raise bad(f"header: {e}") from None
     if not isinstance(header, dict):
         raise bad("header is not a JSON object")
     data = memoryview(buf)[8 + n:]
     metadata = header.pop("__metadata__", None) or {}
-    arrays = {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise bad("__metadata__ is not a mapping of strings")
+    arrays, ranges = {}, []
     for name, info in header.items():
-        try:
-            dtype = np.dtype(_NP_DTYPES[info["dtype"]]).newbyteorder("<")
-            shape = [int(s) for s in info["shape"]]
-            begin, end = (int(x) for x in info["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            raise bad(f"entry '{name}' is malformed") from None
-        count = int(np.prod(shape)) if shape else 1
-        if any(s < 0 for s in shape) or not 0 <= begin <= end <= len(data) or end - begin != count * dtype.itemsize:
+        if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
+            raise bad(f"entry '{name}' is malformed (it needs exactly dtype, shape and data_offsets)")
+        code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if not isinstance(code, str) or code not in _checkpoint_dtypes.CODES:
+            raise bad(f"entry '{name}' is malformed: unknown dtype {code!r}")
+        norch_name, dtype = _checkpoint_dtypes.CODES[code]
+        if norch_name is None:
+            raise bad(f"tensor '{name}' has dtype {_checkpoint_dtypes.describe(code)}, which norch does not support")
+        if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
+            raise bad(f"entry '{name}' is malformed: shape {shape!r} is not a list of non-negative integers")
+        if len(shape) > _MAX_DIMS:
+            raise bad(f"tensor '{name}' has {len(shape)} dimensions, more than the {_MAX_DIMS} norch allows")
+        if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_int(x) for x in offsets):
+            raise bad(f"entry '{name}' is malformed: data_offsets {offsets!r} is not two integers")
+        begin, end = offsets
+        count = math.prod(shape)  # exact: a hostile shape cannot wrap to a small size
+        if not 0 <= begin <= end <= len(data) or end - begin != count * dtype.itemsize:
             raise bad(f"tensor '{name}' has byte range [{begin}, {end}) that does not fit its shape {shape}, "
-                      f"dtype {info['dtype']} and the {len(data)} data bytes (truncated or corrupted)")
-        arr = np.frombuffer(data[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
-        arrays[name] = (arr, "bfloat16" if info["dtype"] == "BF16" else None)
+                      f"dtype {code} and the {len(data)} data bytes (truncated or corrupted)")
+        ranges.append((begin, end, name))
+        arrays[name] = (dtype, shape, begin, end)
+    ranges.sort()
+    for (b0, e0, n0), (b1, e1, n1) in zip(ranges, ranges[1:]):
+        if b1 < e0:
+            raise bad(f"tensors '{n0}' [{b0}, {e0}) and '{n1}' [{b1}, {e1}) overlap in the data")
+    for name, (dtype, shape, begin, end) in arrays.items():
+        le = dtype.newbyteorder("<")
+        arrays[name] = np.frombuffer(data[begin:end], dtype=le).reshape(shape).astype(le.newbyteorder("="))
     return metadata, arrays
 
 
@@ -245,6 +370,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
     ``map_location``: None (devices as saved), a device or string, a dict mapping saved device
     strings to new ones, or a callable ``fn(tensor, saved_device) -> tensor``.
+
+    A malformed or hostile file raises RuntimeError ("... is not a valid norch checkpoint ...",
+    Note [Hostile checkpoints]); a dtype norch lacks (F16, BF16, I8, ...) is named in it.
     """
     if hasattr(f, "read"):
         where = getattr(f, "name", "<file object>")
@@ -282,14 +410,20 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if bytes(buf[:len(_pickle_format.MAGIC)]) == _pickle_format.MAGIC:
         return _pickle_format.loads(buf, weights_only is not False, place, where)
     metadata, arrays = _parse(buf, where)
-    tensors = {name: _pickle_format.tensor_from_bits(arr, dt) for name, (arr, dt) in arrays.items()}
+    tensors = {name: _checkpoint_dtypes.tensor_from_bits(arr) for name, arr in arrays.items()}
     if "norch" not in metadata:
         return {name: place(t, "cpu", False) for name, t in tensors.items()}
     try:
-        structure = json.loads(metadata["norch"])
+        structure = _json(metadata["norch"])
     except json.JSONDecodeError as e:
         raise RuntimeError(f"norch.load: {where} has corrupted norch metadata ({e})") from None
-    return _decode(structure, tensors, where, place)
+    except _BadFile as e:
+        raise RuntimeError(f"norch.load: {where} is not a valid norch checkpoint (safetensors file): "
+                           f"norch metadata: {e}") from None
+    try:
+        return _decode(structure, tensors, place)
+    except _BadFile as e:
+        raise RuntimeError(f"norch.load: {where} is not a valid norch checkpoint (safetensors file): {e}") from None
 
 
 def _cuda_available():

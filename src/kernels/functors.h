@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "norch/tensor/half.h"
+#include "norch/tensor/value_cast.h"
 
 // A functor's call operator is compiled for the host, and under nvcc for the
 // device too, so the CPU and CUDA kernels run the same named struct (MLX-style).
@@ -22,19 +23,15 @@
 
 namespace norch::functors {
 
-// Converts between the dtypes as PyTorch does: bool is "!= 0", the half types
-// convert through float (as c10's do), and a float reaches uint8 through int64,
-// so -1.0 wraps to 255 on the CPU and on CUDA alike (a direct conversion of a
-// negative float to an unsigned type is undefined, and the GPU saturates where
-// x86 wraps).
+// Converts between the dtypes as PyTorch's CPU build does (norch/tensor/value_cast.h:
+// bool is "!= 0", NaN and out-of-range floats become the integer minimum, a float
+// reaches uint8 through int64 so -1.0 wraps to 255), on the CPU and on CUDA alike;
+// the half types convert through float, as c10's do.
 template <typename To, typename From>
 NORCH_HD inline To cast(From v) {
   if constexpr (std::is_same_v<To, From>) return v;
   else if constexpr (is_half_type_v<From>) return cast<To>(static_cast<float>(v));
-  else if constexpr (std::is_same_v<To, bool>) return v != From(0);
-  else if constexpr (std::is_floating_point_v<From> && std::is_integral_v<To> && std::is_unsigned_v<To>)
-    return static_cast<To>(static_cast<int64_t>(v));
-  else return static_cast<To>(v);
+  else return value_cast<To>(v);
 }
 
 // -a with two's-complement wrap (the minimum value stays itself, as in PyTorch),

@@ -228,9 +228,12 @@ Tensor atan2(const Tensor& a, const Tensor& b) {
   if (autograd::needs_grad(a, b))
     autograd::record("Atan2Backward0", {a, b}, {out}, {a, b}, [](BackwardContext& ctx, const TensorList& g) -> TensorList {
       Tensor y = ctx.saved(0), x = ctx.saved(1);
-      Tensor denom = add(mul(x, x), mul(y, y));
-      return {ctx.needs_input_grad(0) ? div(mul(g[0], x), denom) : Tensor(),
-              ctx.needs_input_grad(1) ? div(mul(g[0], neg(y)), denom) : Tensor()};
+      // PyTorch zeroes the reciprocal where it is infinite (both inputs 0, or their
+      // squares underflow), so atan2(x, x) has a finite gradient at 0.
+      Tensor recip = reciprocal(add(mul(y, y), mul(x, x)));
+      recip = where(isinf(recip), zeros_like(recip), recip);
+      return {ctx.needs_input_grad(0) ? mul(mul(g[0], x), recip) : Tensor(),
+              ctx.needs_input_grad(1) ? mul(mul(g[0], neg(y)), recip) : Tensor()};
     });
   return out;
 }

@@ -146,6 +146,7 @@ Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& 
 }
 
 Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value) {
+  check_scalar_fits(value, a.dtype());
   Tensor v = expand(scalar_tensor(value, TensorOptions(a.dtype(), a.device())), index.sizes());
   Tensor out = scatter_raw(a, dim, index, v, false, "scatter");
   if (autograd::needs_grad(a)) {

@@ -267,7 +267,10 @@ template <typename T>
 void fill(py::handle obj, T*& out) {
   if (is_scalar_like(obj) || py::isinstance<Tensor>(obj)) {
     Scalar s = to_scalar(obj);
-    *out++ = s.is_floating_point() ? static_cast<T>(s.to_double()) : static_cast<T>(s.to_int());
+    // PyTorch refuses a value outside the dtype's range (NaN into int64, 300 into uint8).
+    NORCH_CHECK(s.fits<T>(), "value cannot be converted to type ", dtype_name(CppTypeToScalarType<T>::value),
+                " without overflow");
+    *out++ = s.to<T>();
     return;
   }
   for (auto item : py::reinterpret_borrow<py::sequence>(obj)) fill<T>(item, out);

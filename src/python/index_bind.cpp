@@ -51,7 +51,9 @@ std::vector<TensorIndex> convert(py::handle index, Device device) {
 
 Tensor value_arg(const Tensor& self, py::handle value) {
   Tensor v = to_tensor_arg(value, "value", self.device());
-  return v.impl()->is_wrapped_number ? v.to(self.dtype()) : v;
+  if (!v.impl()->is_wrapped_number) return v;
+  check_scalar_fits(v.item(), self.dtype());
+  return v.to(self.dtype());
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ std::vector<int64_t> steps_of(py::handle s) {
   std::vector<int64_t> out;
   for (auto item : py::reinterpret_borrow<py::sequence>(s)) {
     if (py::isinstance<Tensor>(item)) out.push_back(item.cast<Tensor>().item().to<int64_t>());
-    else out.push_back(static_cast<int64_t>(py::float_(item).cast<double>()));  // torch keeps steps as floats
+    else out.push_back(value_cast<int64_t>(py::float_(item).cast<double>()));  // torch keeps steps as floats
   }
   return out;
 }

@@ -6,7 +6,11 @@ namespace norch::python {
 namespace {
 
 // The 0-d value of masked_fill: a tensor as given, or a number as a wrapped number.
-Tensor fill_value(const Tensor& self, py::handle value) { return to_tensor_arg(value, "value", self.device()); }
+Tensor fill_value(const Tensor& self, py::handle value) {
+  Tensor v = to_tensor_arg(value, "value", self.device());
+  if (v.impl()->is_wrapped_number) check_scalar_fits(v.item(), self.dtype());
+  return v;
+}
 
 // scatter's 4th argument is `src` (a tensor) or `value` (a number).
 Tensor scatter_any(const Tensor& a, int64_t dim, const Tensor& index, py::handle src, py::handle value, bool inplace) {

@@ -132,7 +132,14 @@ void bind_conversions(TensorClass& cls) {
       })
       .def("__int__", [](const Tensor& t) {
         NORCH_CHECK_TYPE(t.numel() == 1, "only one element tensors can be converted to Python scalars");
-        return t.item().to_int();
+        Scalar s = t.item();
+        // Python's int(float): NaN and inf raise, large values become big ints.
+        if (s.is_floating_point()) {
+          PyObject* r = PyNumber_Long(py::float_(s.to_double()).ptr());
+          if (!r) throw py::error_already_set();
+          return py::reinterpret_steal<py::int_>(r);
+        }
+        return py::int_(s.to_int());
       })
       .def("__index__", [](const Tensor& t) {
         NORCH_CHECK_TYPE(t.numel() == 1 && !t.is_floating_point(),

@@ -153,6 +153,23 @@ def test_prod_gradient_gradcheck_with_a_zero():
     assert norch.autograd.gradcheck(lambda x: x.prod(), (x,))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_atan2_gradient_at_the_origin(dtype):
+    # Both inputs zero (and squares that underflow): PyTorch's gradient is 0, not NaN.
+    n, t = grads(lambda L, x: L.atan2(x, x), [0.0, -0.0, 1.0, 1e-200], dtype=dtype)
+    assert_same(n, t)
+    y, x = [0.0, 0.0, -0.0, 1.0, 0.0, 1e-170], [0.0, -0.0, 0.0, 0.0, -2.0, 1e-170]
+    n, t = grads(lambda L, a, b: L.atan2(a, b), y, x, dtype=dtype)
+    assert_same(n, t)
+    assert all(math.isfinite(v) for g in n for v in g)
+
+
+def test_atan2_gradcheck_away_from_the_origin():
+    y = norch.tensor([[0.5, -1.0, 2.0]], dtype=norch.float64, requires_grad=True)
+    x = norch.tensor([[1.5], [-0.3]], dtype=norch.float64, requires_grad=True)
+    assert norch.autograd.gradcheck(norch.atan2, (y, x))
+
+
 @pytest.mark.parametrize("index", [0, slice(0, 2), (Ellipsis, 1)])
 def test_setitem_region_under_infinite_gradient(index):
     def fn(L, x):

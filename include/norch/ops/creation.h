@@ -21,6 +21,10 @@ inline Tensor scalar(double v) { return scalar_to_tensor(Scalar(v)); }
 
 // In place: every element becomes `value`. Bumps the version counter.
 Tensor& fill_(Tensor& self, const Scalar& value);
+// Raises PyTorch's "value cannot be converted to type ... without overflow" when a
+// scalar written into a tensor of `dtype` does not fit it (fill_, full, masked_fill,
+// setitem).
+void check_scalar_fits(const Scalar& value, ScalarType dtype);
 Tensor& zero_(Tensor& self);
 
 }  // namespace norch

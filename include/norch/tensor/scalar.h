@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "norch/tensor/dtype.h"
+#include "norch/tensor/value_cast.h"
 
 namespace norch {
 
@@ -23,11 +24,17 @@ class Scalar {
   bool is_integral() const { return kind_ == Kind::Int; }
   bool is_bool() const { return kind_ == Kind::Bool; }
   double to_double() const { return kind_ == Kind::Float ? d_ : static_cast<double>(i_); }
-  int64_t to_int() const { return kind_ == Kind::Float ? static_cast<int64_t>(d_) : i_; }
+  int64_t to_int() const { return kind_ == Kind::Float ? value_cast<int64_t>(d_) : i_; }
   template <typename T>
   T to() const {
-    if (kind_ == Kind::Float) return static_cast<T>(d_);
-    return static_cast<T>(i_);
+    if (kind_ == Kind::Float) return value_cast<T>(d_);
+    return value_cast<T>(i_);
+  }
+  // Whether the value converts to T without overflow, by PyTorch's rule (value_cast.h).
+  template <typename T>
+  bool fits() const {
+    if (kind_ == Kind::Float) return scalar_fits_double<T>(d_);
+    return scalar_fits_int<T>(i_);
   }
   // The dtype a bare Python number takes when it becomes a tensor.
   ScalarType natural_dtype() const {

@@ -28,11 +28,11 @@ void range_kernel(const Tensor& self, double start, double step, double end, boo
     using acc_t = std::conditional_t<is_half_type_v<scalar_t>, float, double>;
     const acc_t a = static_cast<acc_t>(start), s = static_cast<acc_t>(step), e = static_cast<acc_t>(end);
     scalar_t* out = self.data<scalar_t>();
-    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<scalar_t>(a + static_cast<acc_t>(i) * s);
+    for (int64_t i = 0; i < n; ++i) out[i] = cast<scalar_t>(a + static_cast<acc_t>(i) * s);
     // linspace: the symmetric formula keeps the last value exactly `end`.
     if (exact_end) {
       const int64_t half = n / 2;
-      for (int64_t i = half; i < n; ++i) out[i] = static_cast<scalar_t>(e - static_cast<acc_t>(n - 1 - i) * s);
+      for (int64_t i = half; i < n; ++i) out[i] = cast<scalar_t>(e - static_cast<acc_t>(n - 1 - i) * s);
     }
   });
 }
