@@ -198,7 +198,8 @@ def _serialize(obj):
     return [struct.pack("<Q", len(hbytes)), hbytes] + blobs
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Saves ``obj`` to ``f`` (a path or a binary file object).
 
     Tensors, and dicts/lists/tuples of tensors, numbers, strings, bools, None, dtypes and

@@ -18,6 +18,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "norch/tensor/half.h"
+
 namespace norch {
 
 template <typename To, typename From>
@@ -46,7 +48,7 @@ constexpr To value_cast(From v) {
 // an unsigned destination accepts negative integers down to -max (they wrap).
 template <typename To>
 bool scalar_fits_double(double v) {
-  if constexpr (std::is_same_v<To, bool> || std::is_floating_point_v<To>) {
+  if constexpr (std::is_same_v<To, bool> || is_floating_type_v<To>) {
     return true;
   } else {
     if (std::isnan(v)) return false;
@@ -56,7 +58,7 @@ bool scalar_fits_double(double v) {
 }
 template <typename To>
 bool scalar_fits_int(int64_t v) {
-  if constexpr (std::is_same_v<To, bool> || std::is_floating_point_v<To> || std::is_same_v<To, int64_t>) {
+  if constexpr (std::is_same_v<To, bool> || is_floating_type_v<To> || std::is_same_v<To, int64_t>) {
     return true;
   } else if constexpr (std::is_unsigned_v<To>) {
     const int64_t max = static_cast<int64_t>(std::numeric_limits<To>::max());
@@ -75,6 +77,8 @@ constexpr const char* c_type_name() {
   else if constexpr (std::is_same_v<T, int32_t>) return "int";
   else if constexpr (std::is_same_v<T, int64_t>) return "int64_t";
   else if constexpr (std::is_same_v<T, float>) return "float";
+  else if constexpr (std::is_same_v<T, Half>) return "c10::Half";
+  else if constexpr (std::is_same_v<T, BFloat16>) return "c10::BFloat16";
   else return "double";
 }
 
