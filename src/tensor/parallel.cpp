@@ -1,19 +1,31 @@
-// A small thread pool for the packed GEMM (Note [GEMM threading] in isa/gemm_isa.cpp):
-// the caller hands out numbered chunks, works on them itself from the first moment, and
+// The CPU thread pool behind parallel_for and the packed GEMM (Note [GEMM threading] in
+// src/kernels/cpu/isa/gemm_isa.cpp): the caller hands out numbered chunks, works on them itself from the first moment, and
 // waits only for chunks a helper has already taken. A helper that the scheduler has not
 // run yet (its core is busy with another process) is simply not waited for: the caller
 // takes its chunks, so a second thread never makes a call slower than one thread would.
 // An OpenMP region, by contrast, ends at a barrier every thread must reach.
+#include <omp.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "kernels/cpu/isa/gemm.h"
+#include "norch/tensor/parallel.h"
 
-namespace norch::cpu {
+namespace norch {
 namespace {
+
+// Set while this thread runs a chunk, so a parallel_for or GEMM inside it stays serial
+// (and the caller never try-locks `submit` a second time).
+thread_local bool t_in_chunk = false;
+
+struct ChunkScope {
+  bool saved = t_in_chunk;
+  ChunkScope() { t_in_chunk = true; }
+  ~ChunkScope() { t_in_chunk = saved; }
+};
 
 struct Pool {
   std::mutex mu;                // guards epoch/helpers for the sleeping side
@@ -35,7 +47,10 @@ struct Pool {
     uint64_t s = state.load(std::memory_order_acquire);
     while (uint32_t(s >> 32) == ep && int64_t(s & 0xffffffffu) < chunks) {
       if (!state.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
-      fn(ctx, int64_t(s & 0xffffffffu), slot);
+      {
+        ChunkScope scope;
+        fn(ctx, int64_t(s & 0xffffffffu), slot);
+      }
       done.fetch_add(1, std::memory_order_acq_rel);
       s = state.load(std::memory_order_acquire);
     }
@@ -55,8 +70,10 @@ struct Pool {
   }
 
   void run(int threads, int64_t n, ChunkFn f, void* c) {
-    std::unique_lock<std::mutex> job(submit, std::try_to_lock);
-    if (!job.owns_lock() || threads <= 1 || n <= 1) {  // busy with another caller: run alone
+    std::unique_lock<std::mutex> job;
+    if (!t_in_chunk && threads > 1 && n > 1) job = std::unique_lock<std::mutex>(submit, std::try_to_lock);
+    if (!job.owns_lock()) {  // nested, or busy with another caller: run alone
+      ChunkScope scope;
       for (int64_t i = 0; i < n; ++i) f(c, i, 0);
       return;
     }
@@ -92,4 +109,6 @@ Pool& pool() {
 
 void run_chunks(int threads, int64_t chunks, ChunkFn fn, void* ctx) { pool().run(threads, chunks, fn, ctx); }
 
-}  // namespace norch::cpu
+bool in_parallel_region() { return t_in_chunk || omp_in_parallel(); }
+
+}  // namespace norch
