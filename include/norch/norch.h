@@ -13,6 +13,7 @@
 #include "norch/tensor/tensor_impl.h"
 #include "norch/tensor/tensor.h"
 #include "norch/tensor/iterator.h"
+#include "norch/tensor/parallel.h"
 #include "norch/tensor/size_math.h"
 #include "norch/backend.h"
 #include "norch/tensor/caching_allocator.h"

@@ -72,7 +72,7 @@ class TensorIterator {
   Tensor output();
 
   // Calls fn(char** ptrs, const int64_t* inner_strides, int64_t n) for runs of
-  // elements along the innermost dim, splitting [0, numel) across OpenMP threads
+  // elements along the innermost dim, splitting [0, numel) across pool threads (parallel_for)
   // when the work is larger than `grain`. The per-run body is the kernel.
   template <typename F>
   void for_each(F&& fn, int64_t grain = 32768) const;

@@ -1,6 +1,6 @@
 // Template bodies of TensorIterator::for_each; included by iterator.h only.
 #pragma once
-#include <omp.h>
+#include "norch/tensor/parallel.h"
 
 namespace norch {
 
@@ -47,18 +47,20 @@ void TensorIterator::for_each(F&& fn, int64_t grain) const {
   const int64_t n = numel_;
   if (n == 0) return;
   const int threads = get_num_threads();
-  if (threads <= 1 || n < grain || omp_in_parallel()) {
+  if (threads <= 1 || n < grain || in_parallel_region()) {
     serial_for_each(fn, 0, n);
     return;
   }
-  const int64_t chunks = std::min<int64_t>(threads, (n + grain - 1) / grain);
-#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    // Chunk edges on 64-element boundaries keep each thread's writes in its own cache lines.
-    int64_t b = (n * c / chunks) & ~int64_t{63};
-    int64_t e = c + 1 == chunks ? n : ((n * (c + 1) / chunks) & ~int64_t{63});
-    if (b < e) serial_for_each(fn, b, e);
-  }
+  // Up to four chunks per thread (parallel_for), so a helper the scheduler stalls holds
+  // back little; edges on 64-element boundaries keep each chunk's writes in its own cache lines.
+  const int64_t chunks = std::min<int64_t>(int64_t{4} * threads, (n + grain - 1) / grain);
+  parallel_for(chunks, 1, [&](int64_t cb, int64_t ce) {
+    for (int64_t c = cb; c < ce; ++c) {
+      const int64_t b = (n * c / chunks) & ~int64_t{63};
+      const int64_t e = c + 1 == chunks ? n : ((n * (c + 1) / chunks) & ~int64_t{63});
+      if (b < e) serial_for_each(fn, b, e);
+    }
+  });
 }
 
 }  // namespace norch

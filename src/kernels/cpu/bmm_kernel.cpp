@@ -15,6 +15,7 @@
 #include "norch/debug.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/linalg.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -25,20 +26,20 @@ namespace {
 template <typename T>
 void bmm_typed(const T* pa, const int64_t* sa, const T* pb, const int64_t* sb, T* po, int64_t B, int64_t n,
                int64_t k, int64_t m) {
-  const bool parallel = B * n * m * k > 32768;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t bn = 0; bn < B * n; ++bn) {
-    const int64_t bi = bn / n, i = bn % n;
-    T* row = po + bn * m;
-    for (int64_t j = 0; j < m; ++j) row[j] = T(0);
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const T av = pa[bi * sa[0] + i * sa[1] + kk * sa[2]];
-      const T* brow = pb + bi * sb[0] + kk * sb[1];
-      const int64_t sj = sb[2];
+  parallel_for(B * n, grain_for(B * n, B * n * m * k, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t bn = b_; bn < e_; ++bn) {
+      const int64_t bi = bn / n, i = bn % n;
+      T* row = po + bn * m;
+      for (int64_t j = 0; j < m; ++j) row[j] = T(0);
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const T av = pa[bi * sa[0] + i * sa[1] + kk * sa[2]];
+        const T* brow = pb + bi * sb[0] + kk * sb[1];
+        const int64_t sj = sb[2];
 #pragma omp simd
-      for (int64_t j = 0; j < m; ++j) row[j] += av * brow[j * sj];
+        for (int64_t j = 0; j < m; ++j) row[j] += av * brow[j * sj];
+      }
     }
-  }
+  });
 }
 
 // A strided 3-d half-type operand as a contiguous float buffer.

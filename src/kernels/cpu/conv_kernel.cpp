@@ -6,6 +6,7 @@
 
 #include "kernels/conv.h"
 #include "kernels/cpu/loops.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -29,63 +30,65 @@ inline int64_t row_offset(int64_t n, int64_t c, int64_t kidx, int64_t N, int64_t
 template <typename T>
 void im2col_typed(const T* x, const Window2d& w, T* cols, int64_t N, int64_t C, bool batch_inner) {
   const int64_t L = w.oh * w.ow, K = w.kh * w.kw, NC = N * C;
-#pragma omp parallel for schedule(static) if (NC * K * L > 32768)
-  for (int64_t p = 0; p < NC; ++p) {
-    const T* plane = x + p * w.H * w.W;
-    for (int64_t ki = 0; ki < w.kh; ++ki) {
-      for (int64_t kj = 0; kj < w.kw; ++kj) {
-        T* row = cols + row_offset(p / C, p % C, ki * w.kw + kj, N, C, K, L, batch_inner);
-        for (int64_t oy = 0; oy < w.oh; ++oy) {
-          T* dst = row + oy * w.ow;
-          const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
-          if (iy < 0 || iy >= w.H) {
-            for (int64_t ox = 0; ox < w.ow; ++ox) dst[ox] = T(0);
-            continue;
+  parallel_for(NC, grain_for(NC, NC * K * L, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t p = b_; p < e_; ++p) {
+      const T* plane = x + p * w.H * w.W;
+      for (int64_t ki = 0; ki < w.kh; ++ki) {
+        for (int64_t kj = 0; kj < w.kw; ++kj) {
+          T* row = cols + row_offset(p / C, p % C, ki * w.kw + kj, N, C, K, L, batch_inner);
+          for (int64_t oy = 0; oy < w.oh; ++oy) {
+            T* dst = row + oy * w.ow;
+            const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
+            if (iy < 0 || iy >= w.H) {
+              for (int64_t ox = 0; ox < w.ow; ++ox) dst[ox] = T(0);
+              continue;
+            }
+            const T* src = plane + iy * w.W;
+            const int64_t x0 = kj * w.dw - w.pw;
+            int64_t lo, hi;
+            valid_range(x0, w.sw, w.W, w.ow, lo, hi);
+            for (int64_t ox = 0; ox < lo; ++ox) dst[ox] = T(0);
+            if (w.sw == 1) {
+              if (hi > lo) std::memcpy(dst + lo, src + x0 + lo, sizeof(T) * (hi - lo));
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[x0 + ox * w.sw];
+            }
+            for (int64_t ox = std::max(lo, hi); ox < w.ow; ++ox) dst[ox] = T(0);
           }
-          const T* src = plane + iy * w.W;
-          const int64_t x0 = kj * w.dw - w.pw;
-          int64_t lo, hi;
-          valid_range(x0, w.sw, w.W, w.ow, lo, hi);
-          for (int64_t ox = 0; ox < lo; ++ox) dst[ox] = T(0);
-          if (w.sw == 1) {
-            if (hi > lo) std::memcpy(dst + lo, src + x0 + lo, sizeof(T) * (hi - lo));
-          } else {
-            for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[x0 + ox * w.sw];
-          }
-          for (int64_t ox = std::max(lo, hi); ox < w.ow; ++ox) dst[ox] = T(0);
         }
       }
     }
-  }
+  });
 }
 
 template <typename T>
 void col2im_typed(const T* cols, const Window2d& w, T* out, int64_t N, int64_t C, bool batch_inner) {
   const int64_t L = w.oh * w.ow, K = w.kh * w.kw, NC = N * C;
-#pragma omp parallel for schedule(static) if (NC * K * L > 32768)
-  for (int64_t p = 0; p < NC; ++p) {
-    T* plane = out + p * w.H * w.W;
-    for (int64_t ki = 0; ki < w.kh; ++ki) {
-      for (int64_t kj = 0; kj < w.kw; ++kj) {
-        const T* row = cols + row_offset(p / C, p % C, ki * w.kw + kj, N, C, K, L, batch_inner);
-        for (int64_t oy = 0; oy < w.oh; ++oy) {
-          const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
-          if (iy < 0 || iy >= w.H) continue;
-          const T* src = row + oy * w.ow;
-          T* dst = plane + iy * w.W;
-          const int64_t x0 = kj * w.dw - w.pw;
-          int64_t lo, hi;
-          valid_range(x0, w.sw, w.W, w.ow, lo, hi);
-          if (w.sw == 1) {
+  parallel_for(NC, grain_for(NC, NC * K * L, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t p = b_; p < e_; ++p) {
+      T* plane = out + p * w.H * w.W;
+      for (int64_t ki = 0; ki < w.kh; ++ki) {
+        for (int64_t kj = 0; kj < w.kw; ++kj) {
+          const T* row = cols + row_offset(p / C, p % C, ki * w.kw + kj, N, C, K, L, batch_inner);
+          for (int64_t oy = 0; oy < w.oh; ++oy) {
+            const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
+            if (iy < 0 || iy >= w.H) continue;
+            const T* src = row + oy * w.ow;
+            T* dst = plane + iy * w.W;
+            const int64_t x0 = kj * w.dw - w.pw;
+            int64_t lo, hi;
+            valid_range(x0, w.sw, w.W, w.ow, lo, hi);
+            if (w.sw == 1) {
 #pragma omp simd
-            for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox] += src[ox];
-          } else {
-            for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox * w.sw] += src[ox];
+              for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox] += src[ox];
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox * w.sw] += src[ox];
+            }
           }
         }
       }
     }
-  }
+  });
 }
 
 void im2col_kernel(const Tensor& x, const Window2d& w, bool batch_inner, const Tensor& cols) {

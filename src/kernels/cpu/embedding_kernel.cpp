@@ -4,6 +4,7 @@
 
 #include "kernels/nn_fused.h"
 #include "norch/tensor/dtype.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -15,8 +16,9 @@ void embedding_kernel(const Tensor& weight, const Tensor& indices, const Tensor&
   const size_t row = static_cast<size_t>(D) * weight.element_size();
   const char* w = static_cast<const char*>(weight.data_ptr());
   char* o = static_cast<char*>(out.data_ptr());
-#pragma omp parallel for if (L * D > 65536)
-  for (int64_t i = 0; i < L; ++i) std::memcpy(o + i * row, w + idx[i] * row, row);
+  parallel_for(L, grain_for(L, L * D, 65536), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i) std::memcpy(o + i * row, w + idx[i] * row, row);
+  });
 }
 
 // Serial: several lookups of one row add into the same output row.

@@ -1,6 +1,6 @@
 // CPU loop patterns (STYLE habit 4): a kernel is a scalar functor run by one of
 // these. Each has a contiguous fast path, which the compiler vectorizes, and one
-// strided path. Never throw from inside a functor: it runs in OpenMP threads.
+// strided path. Never throw from inside a functor: it runs on pool threads (parallel_for).
 #pragma once
 #include <type_traits>
 

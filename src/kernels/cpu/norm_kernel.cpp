@@ -5,6 +5,7 @@
 
 #include "kernels/nn_fused.h"
 #include "norch/tensor/dtype.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -35,40 +36,41 @@ template <typename T>
 void row_norm_impl(const T* x, const T* w, const T* b, int64_t R, int64_t K, int64_t G, int64_t S, double eps, T* y,
                    T* mean, T* rstd) {
   const int64_t Cg = K / S;
-#pragma omp parallel for if (R * K > 32768)
-  for (int64_t r = 0; r < R; ++r) {
-    const T* xr = x + r * K;
-    T* yr = y + r * K;
-    double m, rs;
-    row_stats(xr, K, eps, m, rs);
-    mean[r] = static_cast<T>(m);
-    rstd[r] = static_cast<T>(rs);
-    const int64_t ch0 = (r % G) * Cg;
-    if (S == 1) {
-      const T tm = static_cast<T>(m), trs = static_cast<T>(rs);
-      const T* wr = w ? w + ch0 : nullptr;
-      const T* br = b ? b + ch0 : nullptr;
-      if (wr && br) {
+  parallel_for(R, grain_for(R, R * K, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t r = b_; r < e_; ++r) {
+      const T* xr = x + r * K;
+      T* yr = y + r * K;
+      double m, rs;
+      row_stats(xr, K, eps, m, rs);
+      mean[r] = static_cast<T>(m);
+      rstd[r] = static_cast<T>(rs);
+      const int64_t ch0 = (r % G) * Cg;
+      if (S == 1) {
+        const T tm = static_cast<T>(m), trs = static_cast<T>(rs);
+        const T* wr = w ? w + ch0 : nullptr;
+        const T* br = b ? b + ch0 : nullptr;
+        if (wr && br) {
 #pragma omp simd
-        for (int64_t k = 0; k < K; ++k) yr[k] = (xr[k] - tm) * trs * wr[k] + br[k];
-      } else if (wr) {
+          for (int64_t k = 0; k < K; ++k) yr[k] = (xr[k] - tm) * trs * wr[k] + br[k];
+        } else if (wr) {
 #pragma omp simd
-        for (int64_t k = 0; k < K; ++k) yr[k] = (xr[k] - tm) * trs * wr[k];
-      } else {
+          for (int64_t k = 0; k < K; ++k) yr[k] = (xr[k] - tm) * trs * wr[k];
+        } else {
 #pragma omp simd
-        for (int64_t k = 0; k < K; ++k) yr[k] = (xr[k] - tm) * trs + (br ? br[k] : T(0));
+          for (int64_t k = 0; k < K; ++k) yr[k] = (xr[k] - tm) * trs + (br ? br[k] : T(0));
+        }
+        continue;
       }
-      continue;
-    }
-    for (int64_t c = 0; c < Cg; ++c) {
-      const double a = rs * (w ? static_cast<double>(w[ch0 + c]) : 1.0);
-      const T ta = static_cast<T>(a), tb = static_cast<T>((b ? static_cast<double>(b[ch0 + c]) : 0.0) - m * a);
-      const T* xc = xr + c * S;
-      T* yc = yr + c * S;
+      for (int64_t c = 0; c < Cg; ++c) {
+        const double a = rs * (w ? static_cast<double>(w[ch0 + c]) : 1.0);
+        const T ta = static_cast<T>(a), tb = static_cast<T>((b ? static_cast<double>(b[ch0 + c]) : 0.0) - m * a);
+        const T* xc = xr + c * S;
+        T* yc = yr + c * S;
 #pragma omp simd
-      for (int64_t s = 0; s < S; ++s) yc[s] = xc[s] * ta + tb;
+        for (int64_t s = 0; s < S; ++s) yc[s] = xc[s] * ta + tb;
+      }
     }
-  }
+  });
 }
 
 // Layer norm (one channel per element, G = 1): the same formula as below with
@@ -77,38 +79,39 @@ template <typename T>
 void layer_norm_backward_impl(const T* g, const T* x, const T* mean, const T* rstd, const T* w, int64_t R, int64_t K,
                               T* gx, T* gw, T* gb) {
   if (gx) {
-#pragma omp parallel for if (R * K > 32768)
-    for (int64_t r = 0; r < R; ++r) {
-      const T* gr = g + r * K;
-      const T* xr = x + r * K;
-      const double m = mean[r], rs = rstd[r];
-      double s1 = 0, s2 = 0;  // sum(g * w), sum(g * w * x)
-      if (w) {
+    parallel_for(R, grain_for(R, R * K, 32768), [&](int64_t b_, int64_t e_) {
+      for (int64_t r = b_; r < e_; ++r) {
+        const T* gr = g + r * K;
+        const T* xr = x + r * K;
+        const double m = mean[r], rs = rstd[r];
+        double s1 = 0, s2 = 0;  // sum(g * w), sum(g * w * x)
+        if (w) {
 #pragma omp simd reduction(+ : s1, s2)
-        for (int64_t k = 0; k < K; ++k) {
-          const double gwk = static_cast<double>(gr[k]) * w[k];
-          s1 += gwk;
-          s2 += gwk * xr[k];
+          for (int64_t k = 0; k < K; ++k) {
+            const double gwk = static_cast<double>(gr[k]) * w[k];
+            s1 += gwk;
+            s2 += gwk * xr[k];
+          }
+        } else {
+#pragma omp simd reduction(+ : s1, s2)
+          for (int64_t k = 0; k < K; ++k) {
+            s1 += gr[k];
+            s2 += static_cast<double>(gr[k]) * xr[k];
+          }
         }
-      } else {
-#pragma omp simd reduction(+ : s1, s2)
-        for (int64_t k = 0; k < K; ++k) {
-          s1 += gr[k];
-          s2 += static_cast<double>(gr[k]) * xr[k];
+        const double mgx = (s2 - m * s1) * rs / K, mg = s1 / K;
+        const T trs = static_cast<T>(rs), B = static_cast<T>(-rs * rs * mgx);
+        const T C = static_cast<T>(-rs * mg + m * rs * rs * mgx);
+        T* o = gx + r * K;
+        if (w) {
+#pragma omp simd
+          for (int64_t k = 0; k < K; ++k) o[k] = trs * w[k] * gr[k] + B * xr[k] + C;
+        } else {
+#pragma omp simd
+          for (int64_t k = 0; k < K; ++k) o[k] = trs * gr[k] + B * xr[k] + C;
         }
       }
-      const double mgx = (s2 - m * s1) * rs / K, mg = s1 / K;
-      const T trs = static_cast<T>(rs), B = static_cast<T>(-rs * rs * mgx);
-      const T C = static_cast<T>(-rs * mg + m * rs * rs * mgx);
-      T* o = gx + r * K;
-      if (w) {
-#pragma omp simd
-        for (int64_t k = 0; k < K; ++k) o[k] = trs * w[k] * gr[k] + B * xr[k] + C;
-      } else {
-#pragma omp simd
-        for (int64_t k = 0; k < K; ++k) o[k] = trs * gr[k] + B * xr[k] + C;
-      }
-    }
+    });
   }
   if (gw || gb) {
     std::vector<double> aw(K, 0.0), ab(K, 0.0);
@@ -138,43 +141,44 @@ void row_norm_backward_impl(const T* g, const T* x, const T* mean, const T* rstd
   const int64_t Cg = K / S;
   // Per (row, channel) sums of g and g * x, reused for gw/gb.
   std::vector<double> sg(R * Cg), sgx(R * Cg);
-#pragma omp parallel for if (R * K > 32768)
-  for (int64_t r = 0; r < R; ++r) {
-    const T* gr = g + r * K;
-    const T* xr = x + r * K;
-    const double m = mean[r], rs = rstd[r];
-    const int64_t ch0 = (r % G) * Cg;
-    double s1 = 0, s2 = 0;  // sum(g * w), sum(g * w * x)
-    for (int64_t c = 0; c < Cg; ++c) {
-      double a = 0, ax = 0;
-      const T* gc = gr + c * S;
-      const T* xc = xr + c * S;
+  parallel_for(R, grain_for(R, R * K, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t r = b_; r < e_; ++r) {
+      const T* gr = g + r * K;
+      const T* xr = x + r * K;
+      const double m = mean[r], rs = rstd[r];
+      const int64_t ch0 = (r % G) * Cg;
+      double s1 = 0, s2 = 0;  // sum(g * w), sum(g * w * x)
+      for (int64_t c = 0; c < Cg; ++c) {
+        double a = 0, ax = 0;
+        const T* gc = gr + c * S;
+        const T* xc = xr + c * S;
 #pragma omp simd reduction(+ : a, ax)
-      for (int64_t s = 0; s < S; ++s) {
-        a += gc[s];
-        ax += static_cast<double>(gc[s]) * xc[s];
+        for (int64_t s = 0; s < S; ++s) {
+          a += gc[s];
+          ax += static_cast<double>(gc[s]) * xc[s];
+        }
+        sg[r * Cg + c] = a;
+        sgx[r * Cg + c] = ax;
+        const double wc = w ? static_cast<double>(w[ch0 + c]) : 1.0;
+        s1 += wc * a;
+        s2 += wc * ax;
       }
-      sg[r * Cg + c] = a;
-      sgx[r * Cg + c] = ax;
-      const double wc = w ? static_cast<double>(w[ch0 + c]) : 1.0;
-      s1 += wc * a;
-      s2 += wc * ax;
-    }
-    if (!gx) continue;
-    // mean(gw * xhat) = (s2 - m * s1) * rs / K
-    const double mgx = (s2 - m * s1) * rs / K, mg = s1 / K;
-    const T B = static_cast<T>(-rs * rs * mgx);
-    const T C = static_cast<T>(-rs * mg + m * rs * rs * mgx);
-    T* gxr = gx + r * K;
-    for (int64_t c = 0; c < Cg; ++c) {
-      const T A = static_cast<T>(rs * (w ? static_cast<double>(w[ch0 + c]) : 1.0));
-      const T* gc = gr + c * S;
-      const T* xc = xr + c * S;
-      T* oc = gxr + c * S;
+      if (!gx) continue;
+      // mean(gw * xhat) = (s2 - m * s1) * rs / K
+      const double mgx = (s2 - m * s1) * rs / K, mg = s1 / K;
+      const T B = static_cast<T>(-rs * rs * mgx);
+      const T C = static_cast<T>(-rs * mg + m * rs * rs * mgx);
+      T* gxr = gx + r * K;
+      for (int64_t c = 0; c < Cg; ++c) {
+        const T A = static_cast<T>(rs * (w ? static_cast<double>(w[ch0 + c]) : 1.0));
+        const T* gc = gr + c * S;
+        const T* xc = xr + c * S;
+        T* oc = gxr + c * S;
 #pragma omp simd
-      for (int64_t s = 0; s < S; ++s) oc[s] = A * gc[s] + B * xc[s] + C;
+        for (int64_t s = 0; s < S; ++s) oc[s] = A * gc[s] + B * xc[s] + C;
+      }
     }
-  }
+  });
   if (gw || gb) {
     // Serial over rows so that channels shared by several rows never race.
     std::vector<double> aw(channels, 0.0), ab(channels, 0.0);
@@ -219,21 +223,22 @@ void row_norm_backward_kernel(const Tensor& g, const Tensor& x, const Tensor& me
 
 template <typename T>
 void channel_stats_impl(const T* x, int64_t N, int64_t C, int64_t S, T* mean, T* var) {
-#pragma omp parallel for if (N * C * S > 32768)
-  for (int64_t c = 0; c < C; ++c) {
-    double m = 0;
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t s = 0; s < S; ++s) m += x[(n * C + c) * S + s];
-    m /= static_cast<double>(N * S);
-    double v = 0;
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t s = 0; s < S; ++s) {
-        const double d = x[(n * C + c) * S + s] - m;
-        v += d * d;
-      }
-    mean[c] = static_cast<T>(m);
-    var[c] = static_cast<T>(v / static_cast<double>(N * S));
-  }
+  parallel_for(C, grain_for(C, N * C * S, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t c = b_; c < e_; ++c) {
+      double m = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t s = 0; s < S; ++s) m += x[(n * C + c) * S + s];
+      m /= static_cast<double>(N * S);
+      double v = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t s = 0; s < S; ++s) {
+          const double d = x[(n * C + c) * S + s] - m;
+          v += d * d;
+        }
+      mean[c] = static_cast<T>(m);
+      var[c] = static_cast<T>(v / static_cast<double>(N * S));
+    }
+  });
 }
 
 void channel_stats_kernel(const Tensor& x, const Tensor& mean, const Tensor& var) {
@@ -245,11 +250,12 @@ void channel_stats_kernel(const Tensor& x, const Tensor& mean, const Tensor& var
 
 template <typename T>
 void channel_affine_impl(const T* x, const T* scale, const T* shift, int64_t N, int64_t C, int64_t S, T* y) {
-#pragma omp parallel for if (N * C * S > 32768)
-  for (int64_t nc = 0; nc < N * C; ++nc) {
-    const T a = scale[nc % C], b = shift[nc % C];
-    for (int64_t s = 0; s < S; ++s) y[nc * S + s] = x[nc * S + s] * a + b;
-  }
+  parallel_for(N * C, grain_for(N * C, N * C * S, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t nc = b_; nc < e_; ++nc) {
+      const T a = scale[nc % C], b = shift[nc % C];
+      for (int64_t s = 0; s < S; ++s) y[nc * S + s] = x[nc * S + s] * a + b;
+    }
+  });
 }
 
 void channel_affine_kernel(const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& y) {
@@ -264,26 +270,27 @@ template <typename T>
 void batch_norm_backward_impl(const T* g, const T* x, const T* mean, const T* rstd, const T* w, int64_t N, int64_t C,
                               int64_t S, T* gx, T* gw, T* gb) {
   const double M = static_cast<double>(N * S);
-#pragma omp parallel for if (N * C * S > 32768)
-  for (int64_t c = 0; c < C; ++c) {
-    const double m = mean[c], rs = rstd[c];
-    double sg = 0, sgx = 0;
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t s = 0; s < S; ++s) {
-        const int64_t i = (n * C + c) * S + s;
-        sg += g[i];
-        sgx += g[i] * (x[i] - m) * rs;
-      }
-    if (gw) gw[c] = static_cast<T>(sgx);
-    if (gb) gb[c] = static_cast<T>(sg);
-    if (!gx) continue;
-    const double wc = w ? static_cast<double>(w[c]) : 1.0;
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t s = 0; s < S; ++s) {
-        const int64_t i = (n * C + c) * S + s;
-        gx[i] = static_cast<T>(wc * rs * (g[i] - sg / M - (x[i] - m) * rs * sgx / M));
-      }
-  }
+  parallel_for(C, grain_for(C, N * C * S, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t c = b_; c < e_; ++c) {
+      const double m = mean[c], rs = rstd[c];
+      double sg = 0, sgx = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t s = 0; s < S; ++s) {
+          const int64_t i = (n * C + c) * S + s;
+          sg += g[i];
+          sgx += g[i] * (x[i] - m) * rs;
+        }
+      if (gw) gw[c] = static_cast<T>(sgx);
+      if (gb) gb[c] = static_cast<T>(sg);
+      if (!gx) continue;
+      const double wc = w ? static_cast<double>(w[c]) : 1.0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t s = 0; s < S; ++s) {
+          const int64_t i = (n * C + c) * S + s;
+          gx[i] = static_cast<T>(wc * rs * (g[i] - sg / M - (x[i] - m) * rs * sgx / M));
+        }
+    }
+  });
 }
 
 void batch_norm_backward_kernel(const Tensor& g, const Tensor& x, const Tensor& mean, const Tensor& rstd,

@@ -7,6 +7,7 @@
 
 #include "kernels/nn_fused.h"
 #include "norch/tensor/dtype.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -18,17 +19,19 @@ template <typename T>
 void sgd_impl(T* p, const T* g, T* buf, int64_t n, const SgdArgs& a) {
   const T lr = static_cast<T>(a.lr), mom = static_cast<T>(a.momentum), wd = static_cast<T>(a.weight_decay);
   const T damp = static_cast<T>(1 - a.dampening);
-#pragma omp parallel for simd if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? T(-g[i]) : g[i];
-    if (a.weight_decay != 0) gi = gi + wd * p[i];
-    if (a.momentum != 0) {
-      const T b = a.init_buffer ? gi : T(buf[i] * mom + damp * gi);
-      buf[i] = b;
-      gi = a.nesterov ? T(gi + mom * b) : b;
+  parallel_for(n, grain_for(n, n, 65536), [&](int64_t b_, int64_t e_) {
+#pragma omp simd
+    for (int64_t i = b_; i < e_; ++i) {
+      T gi = a.maximize ? T(-g[i]) : g[i];
+      if (a.weight_decay != 0) gi = gi + wd * p[i];
+      if (a.momentum != 0) {
+        const T b = a.init_buffer ? gi : T(buf[i] * mom + damp * gi);
+        buf[i] = b;
+        gi = a.nesterov ? T(gi + mom * b) : b;
+      }
+      p[i] = p[i] - lr * gi;
     }
-    p[i] = p[i] - lr * gi;
-  }
+  });
 }
 
 template <typename T>
@@ -39,63 +42,66 @@ void adam_impl(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamArgs&
   const T b1 = static_cast<T>(1 - a.beta1), b2 = static_cast<T>(a.beta2), b2c = static_cast<T>(1 - a.beta2);
   const T wd = static_cast<T>(a.weight_decay), eps = static_cast<T>(a.eps);
   const T decay = static_cast<T>(1 - a.lr * a.weight_decay);
-#pragma omp parallel for if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? T(-g[i]) : g[i];
-    if (a.weight_decay != 0) {
-      if (a.decoupled) p[i] = p[i] * decay;
-      else gi = gi + wd * p[i];
+  parallel_for(n, grain_for(n, n, 65536), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i) {
+      T gi = a.maximize ? T(-g[i]) : g[i];
+      if (a.weight_decay != 0) {
+        if (a.decoupled) p[i] = p[i] * decay;
+        else gi = gi + wd * p[i];
+      }
+      m[i] = m[i] + b1 * (gi - m[i]);  // lerp_(grad, 1 - beta1)
+      v[i] = v[i] * b2 + b2c * gi * gi;
+      T second = v[i];
+      if (a.amsgrad) {
+        vmax[i] = std::max(vmax[i], v[i]);
+        second = vmax[i];
+      }
+      const T denom = std::sqrt(second) / bc2_sqrt + eps;
+      p[i] = p[i] - step_size * (m[i] / denom);
     }
-    m[i] = m[i] + b1 * (gi - m[i]);  // lerp_(grad, 1 - beta1)
-    v[i] = v[i] * b2 + b2c * gi * gi;
-    T second = v[i];
-    if (a.amsgrad) {
-      vmax[i] = std::max(vmax[i], v[i]);
-      second = vmax[i];
-    }
-    const T denom = std::sqrt(second) / bc2_sqrt + eps;
-    p[i] = p[i] - step_size * (m[i] / denom);
-  }
+  });
 }
 
 template <typename T>
 void rmsprop_impl(T* p, const T* g, T* sq, T* gavg, T* buf, int64_t n, const RmspropArgs& a) {
   const T alpha = static_cast<T>(a.alpha), ac = static_cast<T>(1 - a.alpha), eps = static_cast<T>(a.eps);
   const T wd = static_cast<T>(a.weight_decay), mom = static_cast<T>(a.momentum), lr = static_cast<T>(a.lr);
-#pragma omp parallel for if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? T(-g[i]) : g[i];
-    if (a.weight_decay != 0) gi = gi + wd * p[i];
-    sq[i] = sq[i] * alpha + ac * gi * gi;
-    T avg;
-    if (a.centered) {
-      gavg[i] = gavg[i] + ac * (gi - gavg[i]);
-      avg = std::sqrt(sq[i] - gavg[i] * gavg[i]);
-    } else {
-      avg = std::sqrt(sq[i]);
+  parallel_for(n, grain_for(n, n, 65536), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i) {
+      T gi = a.maximize ? T(-g[i]) : g[i];
+      if (a.weight_decay != 0) gi = gi + wd * p[i];
+      sq[i] = sq[i] * alpha + ac * gi * gi;
+      T avg;
+      if (a.centered) {
+        gavg[i] = gavg[i] + ac * (gi - gavg[i]);
+        avg = std::sqrt(sq[i] - gavg[i] * gavg[i]);
+      } else {
+        avg = std::sqrt(sq[i]);
+      }
+      avg = avg + eps;
+      if (a.momentum > 0) {
+        buf[i] = buf[i] * mom + gi / avg;
+        p[i] = p[i] - lr * buf[i];
+      } else {
+        p[i] = p[i] - lr * (gi / avg);
+      }
     }
-    avg = avg + eps;
-    if (a.momentum > 0) {
-      buf[i] = buf[i] * mom + gi / avg;
-      p[i] = p[i] - lr * buf[i];
-    } else {
-      p[i] = p[i] - lr * (gi / avg);
-    }
-  }
+  });
 }
 
 template <typename T>
 void adagrad_impl(T* p, const T* g, T* sum, int64_t n, const AdagradArgs& a) {
   const T clr = static_cast<T>(a.lr / (1 + static_cast<double>(a.step - 1) * a.lr_decay));
   const T wd = static_cast<T>(a.weight_decay), eps = static_cast<T>(a.eps);
-#pragma omp parallel for if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    T gi = a.maximize ? T(-g[i]) : g[i];
-    if (a.weight_decay != 0) gi = gi + wd * p[i];
-    sum[i] = sum[i] + gi * gi;
-    const T std_ = std::sqrt(sum[i]) + eps;
-    p[i] = p[i] - clr * (gi / std_);
-  }
+  parallel_for(n, grain_for(n, n, 65536), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i) {
+      T gi = a.maximize ? T(-g[i]) : g[i];
+      if (a.weight_decay != 0) gi = gi + wd * p[i];
+      sum[i] = sum[i] + gi * gi;
+      const T std_ = std::sqrt(sum[i]) + eps;
+      p[i] = p[i] - clr * (gi / std_);
+    }
+  });
 }
 
 void sgd_kernel(const std::vector<OptimTensors>& t, const std::vector<SgdArgs>& a) {

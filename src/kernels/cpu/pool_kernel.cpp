@@ -6,39 +6,41 @@
 
 #include "kernels/conv.h"
 #include "kernels/cpu/loops.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
 
 template <typename T>
 void max_pool_typed(const T* x, const Window2d& w, T* out, int64_t* ind, int64_t B) {
-#pragma omp parallel for schedule(static) if (B * w.oh * w.ow * w.kh * w.kw > 32768)
-  for (int64_t b = 0; b < B; ++b) {
-    const T* plane = x + b * w.H * w.W;
-    for (int64_t oy = 0; oy < w.oh; ++oy) {
-      int64_t hs = oy * w.sh - w.ph;
-      const int64_t he = std::min(hs + (w.kh - 1) * w.dh + 1, w.H);
-      while (hs < 0) hs += w.dh;
-      for (int64_t ox = 0; ox < w.ow; ++ox) {
-        int64_t ws = ox * w.sw - w.pw;
-        const int64_t we = std::min(ws + (w.kw - 1) * w.dw + 1, w.W);
-        while (ws < 0) ws += w.dw;
-        int64_t best = hs * w.W + ws;
-        T bv = -std::numeric_limits<T>::infinity();
-        for (int64_t iy = hs; iy < he; iy += w.dh)
-          for (int64_t ix = ws; ix < we; ix += w.dw) {
-            const T v = plane[iy * w.W + ix];
-            if (v > bv || std::isnan(v)) {
-              bv = v;
-              best = iy * w.W + ix;
+  parallel_for(B, grain_for(B, B * w.oh * w.ow * w.kh * w.kw, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t b = b_; b < e_; ++b) {
+      const T* plane = x + b * w.H * w.W;
+      for (int64_t oy = 0; oy < w.oh; ++oy) {
+        int64_t hs = oy * w.sh - w.ph;
+        const int64_t he = std::min(hs + (w.kh - 1) * w.dh + 1, w.H);
+        while (hs < 0) hs += w.dh;
+        for (int64_t ox = 0; ox < w.ow; ++ox) {
+          int64_t ws = ox * w.sw - w.pw;
+          const int64_t we = std::min(ws + (w.kw - 1) * w.dw + 1, w.W);
+          while (ws < 0) ws += w.dw;
+          int64_t best = hs * w.W + ws;
+          T bv = -std::numeric_limits<T>::infinity();
+          for (int64_t iy = hs; iy < he; iy += w.dh)
+            for (int64_t ix = ws; ix < we; ix += w.dw) {
+              const T v = plane[iy * w.W + ix];
+              if (v > bv || std::isnan(v)) {
+                bv = v;
+                best = iy * w.W + ix;
+              }
             }
-          }
-        const int64_t o = (b * w.oh + oy) * w.ow + ox;
-        out[o] = bv;
-        ind[o] = best;
+          const int64_t o = (b * w.oh + oy) * w.ow + ox;
+          out[o] = bv;
+          ind[o] = best;
+        }
       }
     }
-  }
+  });
 }
 
 void max_pool2d_kernel(const Tensor& x, const Window2d& w, const Tensor& out, const Tensor& indices) {
@@ -49,22 +51,24 @@ void max_pool2d_kernel(const Tensor& x, const Window2d& w, const Tensor& out, co
 
 template <typename T>
 void gather_typed(const T* x, const int64_t* idx, T* out, int64_t B, int64_t P, int64_t Q) {
-#pragma omp parallel for schedule(static) if (B * Q > 32768)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t q = 0; q < Q; ++q) {
-      const int64_t i = idx[b * Q + q];
-      out[b * Q + q] = (i >= 0 && i < P) ? x[b * P + i] : T(0);   // bounds: indices may come from outside
-    }
+  parallel_for(B, grain_for(B, B * Q, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t b = b_; b < e_; ++b)
+      for (int64_t q = 0; q < Q; ++q) {
+        const int64_t i = idx[b * Q + q];
+        out[b * Q + q] = (i >= 0 && i < P) ? x[b * P + i] : T(0);   // bounds: indices may come from outside
+      }
+  });
 }
 
 template <typename T>
 void scatter_typed(const T* src, const int64_t* idx, T* out, int64_t B, int64_t P, int64_t Q) {
-#pragma omp parallel for schedule(static) if (B * Q > 32768)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t q = 0; q < Q; ++q) {
-      const int64_t i = idx[b * Q + q];
-      if (i >= 0 && i < P) out[b * P + i] += src[b * Q + q];
-    }
+  parallel_for(B, grain_for(B, B * Q, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t b = b_; b < e_; ++b)
+      for (int64_t q = 0; q < Q; ++q) {
+        const int64_t i = idx[b * Q + q];
+        if (i >= 0 && i < P) out[b * P + i] += src[b * Q + q];
+      }
+  });
 }
 
 void plane_gather_kernel(const Tensor& x, const Tensor& idx, const Tensor& out) {
@@ -87,11 +91,9 @@ void plane_scatter_kernel(const Tensor& src, const Tensor& idx, const Tensor& ou
 template <typename T>
 void resample_typed(const T* x, const Taps& rows, const Taps& cols, T* out, int64_t B) {
   const int64_t H = rows.in_size, W = cols.in_size, oh = rows.out_size(), ow = cols.out_size();
-#pragma omp parallel if (B * (H + oh) * ow > 32768)
-  {
+  parallel_for(B, grain_for(B, B * (H + oh) * ow, 32768), [&](int64_t b_, int64_t e_) {
     std::vector<T> tmp(H * ow);
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < B; ++b) {
+    for (int64_t b = b_; b < e_; ++b) {
       const T* plane = x + b * H * W;
       for (int64_t h = 0; h < H; ++h)
         for (int64_t j = 0; j < ow; ++j) {
@@ -111,17 +113,15 @@ void resample_typed(const T* x, const Taps& rows, const Taps& cols, T* out, int6
         }
       }
     }
-  }
+  });
 }
 
 template <typename T>
 void resample_adjoint_typed(const T* g, const Taps& rows, const Taps& cols, T* out, int64_t B) {
   const int64_t H = rows.in_size, W = cols.in_size, oh = rows.out_size(), ow = cols.out_size();
-#pragma omp parallel if (B * (H + oh) * ow > 32768)
-  {
+  parallel_for(B, grain_for(B, B * (H + oh) * ow, 32768), [&](int64_t b_, int64_t e_) {
     std::vector<T> tmp(H * ow);
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < B; ++b) {
+    for (int64_t b = b_; b < e_; ++b) {
       std::fill(tmp.begin(), tmp.end(), T(0));
       const T* gp = g + b * oh * ow;
       for (int64_t i = 0; i < oh; ++i)
@@ -138,7 +138,7 @@ void resample_adjoint_typed(const T* g, const Taps& rows, const Taps& cols, T* o
             plane[h * W + cols.index[t]] += T(cols.weight[t]) * v;
         }
     }
-  }
+  });
 }
 
 void resample_kernel(const Tensor& x, const Taps& rows, const Taps& cols, const Tensor& out) {

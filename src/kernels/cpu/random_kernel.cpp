@@ -12,6 +12,7 @@
 #include "kernels/random.h"
 #include "kernels/random_math.h"
 #include "norch/utils/generator.h"  // philox4x32
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -23,8 +24,9 @@ using random_math::uniform53;
 // random_math's, the CUDA kernels' too (Note [Portable random math]).
 template <typename T, typename F>
 void generate(T* out, int64_t n, uint64_t offset, uint64_t key, const F& f) {
-#pragma omp parallel for if (n > 32768)
-  for (int64_t i = 0; i < n; ++i) out[i] = f(random_math::philox(offset + uint64_t(i), 0, key));
+  parallel_for(n, grain_for(n, n, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i) out[i] = f(random_math::philox(offset + uint64_t(i), 0, key));
+  });
 }
 
 template <typename T>
@@ -74,9 +76,10 @@ void int_loop(T* out, int64_t n, uint64_t offset, uint64_t key, int64_t from, ui
 
 template <typename T>
 void bernoulli_loop(T* out, int64_t n, uint64_t offset, uint64_t key, const double* p, bool scalar_p) {
-#pragma omp parallel for if (n > 32768)
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = random_math::bernoulli_value<T>(random_math::philox(offset + uint64_t(i), 0, key), p[scalar_p ? 0 : i]);
+  parallel_for(n, grain_for(n, n, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i)
+      out[i] = random_math::bernoulli_value<T>(random_math::philox(offset + uint64_t(i), 0, key), p[scalar_p ? 0 : i]);
+  });
 }
 
 template <typename T>

@@ -1,6 +1,4 @@
 // CPU reductions over the 2-d problem of Note [Reduction layout].
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +8,7 @@
 #include "kernels/cpu/loops.h"
 #include "kernels/reduce.h"
 #include "kernels/reduce_functors.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -79,46 +78,56 @@ void reduce_impl(const Tensor& in, bool inner, const Tensor& out) {
   const int64_t K = inner ? in.sizes()[1] : in.sizes()[0];
   const T* src = in.data<T>();
   T* dst = out.data<T>();
-  const int threads = get_num_threads();
+  const int64_t grain = grain_for(M, M * K, 32768);
   if (inner) {
-    if (M == 1 && K >= 65536 && threads > 1) {
-      // One long row: each thread reduces a slice, then the slices are combined
-      // (float sums keep their partials in double).
-      using P = std::conditional_t<Op == ReduceOp::Sum && is_floating_type_v<T>, double, opmath_t<T>>;
-      P partial[64];
-      const int nt = std::min(threads, 64);
-#pragma omp parallel for num_threads(nt) schedule(static)
-      for (int t = 0; t < nt; ++t) {
-        const int64_t b = K * t / nt, e = K * (t + 1) / nt;
-        if constexpr (std::is_same_v<P, double>) partial[t] = sum_contiguous(src + b, e - b);
-        else partial[t] = reduce_row<Op>(src + b, e - b);
+    if (M == 1 && K >= 65536 && get_num_threads() > 1) {
+      if constexpr (Op == ReduceOp::Sum && is_floating_type_v<T>) {
+        // One long row. Each 4096-element block of sum_contiguous is summed on its own and
+        // the block sums are added in order afterwards: exactly sum_contiguous's arithmetic,
+        // so the bits are the same on any number of threads.
+        constexpr int64_t kBlock = 4096;
+        const int64_t nb = (K + kBlock - 1) / kBlock;
+        std::vector<double> blocks(nb);
+        parallel_for(nb, 4, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i)
+            blocks[i] = sum_contiguous(src + i * kBlock, std::min(K, (i + 1) * kBlock) - i * kBlock);
+        });
+        double total = 0;
+        for (double v : blocks) total += v;
+        dst[0] = static_cast<T>(total);
+        return;
+      } else if constexpr (Op != ReduceOp::Prod || !is_floating_type_v<T>) {
+        // The other ops are exact, so slices combined in any grouping give the same bits;
+        // a floating product is not and stays on one thread below.
+        constexpr int kSlices = 64;
+        opmath_t<T> partial[kSlices];
+        parallel_for(kSlices, 1, [&](int64_t b, int64_t e) {
+          for (int64_t t = b; t < e; ++t) partial[t] = reduce_row<Op>(src + K * t / kSlices, K * (t + 1) / kSlices - K * t / kSlices);
+        });
+        opmath_t<T> total = partial[0];
+        for (int t = 1; t < kSlices; ++t) total = combine<Op>(total, partial[t]);
+        dst[0] = static_cast<T>(total);
+        return;
       }
-      P total = partial[0];
-      for (int t = 1; t < nt; ++t) total = combine<Op>(total, partial[t]);
-      dst[0] = static_cast<T>(total);
-      return;
     }
-#pragma omp parallel for schedule(static) if (M * K > 32768 && M > 1 && threads > 1)
-    for (int64_t m = 0; m < M; ++m) dst[m] = reduce_inner_row<Op>(src + m * K, K);
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      for (int64_t m = b; m < e; ++m) dst[m] = reduce_inner_row<Op>(src + m * K, K);
+    });
   } else {
-    // Columns: combine whole rows into a buffer so the inner loop is contiguous.
-#pragma omp parallel if (M * K > 32768 && threads > 1)
-    {
-      const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-      const int64_t b = M * tid / nt, e = M * (tid + 1) / nt;
-      if (b < e) {
-        // uint8_t for bool (no vector<bool> proxies), float for the half types.
-        using A = std::conditional_t<std::is_same_v<T, bool>, uint8_t, opmath_t<T>>;
-        std::vector<A> acc(e - b, static_cast<A>(identity<Op, opmath_t<T>>()));
-        A* accp = acc.data();
-        for (int64_t k = 0; k < K; ++k) {
-          const T* row = src + k * M + b;
+    // Columns: combine whole rows into a buffer so the inner loop is contiguous. Each column
+    // sees its rows in order whatever the split, so the split cannot change the bits.
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      // uint8_t for bool (no vector<bool> proxies), float for the half types.
+      using A = std::conditional_t<std::is_same_v<T, bool>, uint8_t, opmath_t<T>>;
+      std::vector<A> acc(e - b, static_cast<A>(identity<Op, opmath_t<T>>()));
+      A* accp = acc.data();
+      for (int64_t k = 0; k < K; ++k) {
+        const T* row = src + k * M + b;
 #pragma omp simd
-          for (int64_t m = 0; m < e - b; ++m) accp[m] = combine<Op, A>(accp[m], static_cast<A>(row[m]));
-        }
-        for (int64_t m = b; m < e; ++m) dst[m] = static_cast<T>(acc[m - b]);
+        for (int64_t m = 0; m < e - b; ++m) accp[m] = combine<Op, A>(accp[m], static_cast<A>(row[m]));
       }
-    }
+      for (int64_t m = b; m < e; ++m) dst[m] = static_cast<T>(acc[m - b]);
+    });
   }
 }
 
@@ -150,38 +159,34 @@ void arg_reduce_typed(bool is_max, const Tensor& in, bool inner, const Tensor& v
   const T* src = in.data<T>();
   T* vals = values.defined() ? values.data<T>() : nullptr;
   int64_t* idx = indices.data<int64_t>();
-  const int threads = get_num_threads();
+  const int64_t grain = grain_for(M, M * K, 32768);
   if (inner) {
-#pragma omp parallel for schedule(static) if (M * K > 32768 && M > 1 && threads > 1)
-    for (int64_t m = 0; m < M; ++m) {
-      const T* row = src + m * K;
-      T best = row[0];
-      int64_t bi = 0;
-      for (int64_t k = 1; k < K; ++k)
-        if (arg_better<T>(is_max, row[k], best)) { best = row[k]; bi = k; }
-      idx[m] = bi;
-      if (vals) vals[m] = best;
-    }
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      for (int64_t m = b; m < e; ++m) {
+        const T* row = src + m * K;
+        T best = row[0];
+        int64_t bi = 0;
+        for (int64_t k = 1; k < K; ++k)
+          if (arg_better<T>(is_max, row[k], best)) { best = row[k]; bi = k; }
+        idx[m] = bi;
+        if (vals) vals[m] = best;
+      }
+    });
   } else {
     // Columns: keep a running best per column so each pass reads one contiguous row.
-#pragma omp parallel if (M * K > 32768 && threads > 1)
-    {
-      const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
-      const int64_t b = M * tid / nt, e = M * (tid + 1) / nt;
-      if (b < e) {
-        std::vector<T> best(src + b, src + e);
-        std::vector<int64_t> bi(e - b, 0);
-        for (int64_t k = 1; k < K; ++k) {
-          const T* row = src + k * M;
-          for (int64_t m = b; m < e; ++m)
-            if (arg_better<T>(is_max, row[m], best[m - b])) { best[m - b] = row[m]; bi[m - b] = k; }
-        }
-        for (int64_t m = b; m < e; ++m) {
-          idx[m] = bi[m - b];
-          if (vals) vals[m] = best[m - b];
-        }
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      std::vector<T> best(src + b, src + e);
+      std::vector<int64_t> bi(e - b, 0);
+      for (int64_t k = 1; k < K; ++k) {
+        const T* row = src + k * M;
+        for (int64_t m = b; m < e; ++m)
+          if (arg_better<T>(is_max, row[m], best[m - b])) { best[m - b] = row[m]; bi[m - b] = k; }
       }
-    }
+      for (int64_t m = b; m < e; ++m) {
+        idx[m] = bi[m - b];
+        if (vals) vals[m] = best[m - b];
+      }
+    });
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/loops.h"
 #include "kernels/reduce.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -21,20 +22,21 @@ void scan_typed(ScanOp op, const Tensor& in, const Tensor& out, bool reverse) {
   const T* src = in.data<T>();
   T* dst = out.data<T>();
   const bool is_sum = op == ScanOp::Sum;
-#pragma omp parallel for schedule(static) if (outer * n * inner > 32768 && outer > 1 && get_num_threads() > 1)
-  for (int64_t o = 0; o < outer; ++o) {
-    // One running value per inner position; walking j outermost keeps reads contiguous.
-    std::vector<A> acc(inner, is_sum ? A(0) : A(1));
-    for (int64_t step = 0; step < n; ++step) {
-      const int64_t j = reverse ? n - 1 - step : step;
-      const T* s = src + (o * n + j) * inner;
-      T* d = dst + (o * n + j) * inner;
-      for (int64_t i = 0; i < inner; ++i) {
-        acc[i] = is_sum ? acc[i] + static_cast<A>(s[i]) : acc[i] * static_cast<A>(s[i]);
-        d[i] = static_cast<T>(acc[i]);
+  parallel_for(outer, grain_for(outer, outer * n * inner, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t o = b_; o < e_; ++o) {
+      // One running value per inner position; walking j outermost keeps reads contiguous.
+      std::vector<A> acc(inner, is_sum ? A(0) : A(1));
+      for (int64_t step = 0; step < n; ++step) {
+        const int64_t j = reverse ? n - 1 - step : step;
+        const T* s = src + (o * n + j) * inner;
+        T* d = dst + (o * n + j) * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          acc[i] = is_sum ? acc[i] + static_cast<A>(s[i]) : acc[i] * static_cast<A>(s[i]);
+          d[i] = static_cast<T>(acc[i]);
+        }
       }
     }
-  }
+  });
 }
 
 void scan_kernel(ScanOp op, const Tensor& in, const Tensor& out, bool reverse) {

@@ -6,6 +6,7 @@
 
 #include "kernels/nn_fused.h"
 #include "norch/tensor/dtype.h"
+#include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
@@ -31,11 +32,12 @@ void softmax_line(const T* x, T* y, int64_t n, int64_t st, bool log) {
 template <typename T>
 void softmax_impl(const T* x, T* y, int64_t outer, int64_t dim, int64_t inner, bool log) {
   const int64_t lines = outer * inner;
-#pragma omp parallel for if (lines * dim > 32768)
-  for (int64_t l = 0; l < lines; ++l) {
-    const int64_t o = l / inner, i = l % inner;
-    softmax_line(x + o * dim * inner + i, y + o * dim * inner + i, dim, inner, log);
-  }
+  parallel_for(lines, grain_for(lines, lines * dim, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t l = b_; l < e_; ++l) {
+      const int64_t o = l / inner, i = l % inner;
+      softmax_line(x + o * dim * inner + i, y + o * dim * inner + i, dim, inner, log);
+    }
+  });
 }
 
 // softmax:     gx = y * (g - sum(g * y))
@@ -43,21 +45,22 @@ void softmax_impl(const T* x, T* y, int64_t outer, int64_t dim, int64_t inner, b
 template <typename T>
 void softmax_backward_impl(const T* g, const T* y, T* gx, int64_t outer, int64_t dim, int64_t inner, bool log) {
   const int64_t lines = outer * inner;
-#pragma omp parallel for if (lines * dim > 32768)
-  for (int64_t l = 0; l < lines; ++l) {
-    const int64_t base = (l / inner) * dim * inner + l % inner;
-    const T* gl = g + base;
-    const T* yl = y + base;
-    T* ol = gx + base;
-    double s = 0;
-    if (log) {
-      for (int64_t k = 0; k < dim; ++k) s += gl[k * inner];
-      for (int64_t k = 0; k < dim; ++k) ol[k * inner] = static_cast<T>(gl[k * inner] - std::exp(static_cast<double>(yl[k * inner])) * s);
-    } else {
-      for (int64_t k = 0; k < dim; ++k) s += static_cast<double>(gl[k * inner]) * yl[k * inner];
-      for (int64_t k = 0; k < dim; ++k) ol[k * inner] = static_cast<T>(yl[k * inner] * (gl[k * inner] - s));
+  parallel_for(lines, grain_for(lines, lines * dim, 32768), [&](int64_t b_, int64_t e_) {
+    for (int64_t l = b_; l < e_; ++l) {
+      const int64_t base = (l / inner) * dim * inner + l % inner;
+      const T* gl = g + base;
+      const T* yl = y + base;
+      T* ol = gx + base;
+      double s = 0;
+      if (log) {
+        for (int64_t k = 0; k < dim; ++k) s += gl[k * inner];
+        for (int64_t k = 0; k < dim; ++k) ol[k * inner] = static_cast<T>(gl[k * inner] - std::exp(static_cast<double>(yl[k * inner])) * s);
+      } else {
+        for (int64_t k = 0; k < dim; ++k) s += static_cast<double>(gl[k * inner]) * yl[k * inner];
+        for (int64_t k = 0; k < dim; ++k) ol[k * inner] = static_cast<T>(yl[k * inner] * (gl[k * inner] - s));
+      }
     }
-  }
+  });
 }
 
 void softmax_kernel(const Tensor& in, const Tensor& out, int64_t outer, int64_t dim, int64_t inner, bool log) {
@@ -76,21 +79,23 @@ void softmax_backward_kernel(const Tensor& grad, const Tensor& out, const Tensor
 
 template <typename T>
 void class_gather_impl(const T* x, const int64_t* t, int64_t ignore, T* out, int64_t N, int64_t C, int64_t S) {
-#pragma omp parallel for if (N * S > 65536)
-  for (int64_t i = 0; i < N * S; ++i) {
-    const int64_t n = i / S, s = i % S, c = t[i];
-    out[i] = (c == ignore || c < 0 || c >= C) ? T(0) : x[(n * C + c) * S + s];
-  }
+  parallel_for(N * S, grain_for(N * S, N * S, 65536), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i) {
+      const int64_t n = i / S, s = i % S, c = t[i];
+      out[i] = (c == ignore || c < 0 || c >= C) ? T(0) : x[(n * C + c) * S + s];
+    }
+  });
 }
 
 template <typename T>
 void class_scatter_impl(const T* v, const int64_t* t, int64_t ignore, T* out, int64_t N, int64_t C, int64_t S) {
   std::fill(out, out + N * C * S, T(0));
-#pragma omp parallel for if (N * S > 65536)
-  for (int64_t i = 0; i < N * S; ++i) {
-    const int64_t n = i / S, s = i % S, c = t[i];
-    if (c != ignore && c >= 0 && c < C) out[(n * C + c) * S + s] = v[i];
-  }
+  parallel_for(N * S, grain_for(N * S, N * S, 65536), [&](int64_t b_, int64_t e_) {
+    for (int64_t i = b_; i < e_; ++i) {
+      const int64_t n = i / S, s = i % S, c = t[i];
+      if (c != ignore && c >= 0 && c < C) out[(n * C + c) * S + s] = v[i];
+    }
+  });
 }
 
 void class_gather_kernel(const Tensor& x, const Tensor& target, int64_t ignore_index, const Tensor& out) {

@@ -5,6 +5,13 @@
 #pragma once
 #include <cstdint>
 
+namespace norch {
+// The pool the packed GEMM runs on, declared again here rather than by including
+// norch/tensor/parallel.h, whose parallel_for template must not be compiled per ISA.
+using ChunkFn = void (*)(void* ctx, int64_t chunk, int slot);
+void run_chunks(int threads, int64_t chunks, ChunkFn fn, void* ctx);
+}  // namespace norch
+
 namespace norch::cpu {
 
 // C[b] = A[b] @ B[b] for b < batch; A[b] is M x K, B[b] is K x N, C[b] is M x N.
@@ -38,12 +45,10 @@ NORCH_DECLARE_GEMM_ISA(avx512)
 #endif
 #undef NORCH_DECLARE_GEMM_ISA
 
-// Runs fn(ctx, i, slot) for every i < chunks on up to `threads` threads; slot < threads
-// names the thread (0 is the caller) for per-thread scratch. Defined in chunk_pool.cpp:
-// the caller takes chunks no helper has claimed, so a helper that cannot get a core
-// costs nothing (Note [GEMM threading]).
-using ChunkFn = void (*)(void* ctx, int64_t chunk, int slot);
-void run_chunks(int threads, int64_t chunks, ChunkFn fn, void* ctx);
+// The pool the packed GEMM runs on (norch/tensor/parallel.h): the caller takes chunks no
+// helper has claimed, so a helper that cannot get a core costs nothing (Note [GEMM threading]).
+using norch::ChunkFn;
+using norch::run_chunks;
 
 // simd_level_name(), the level isa_dispatch.cpp picked, is declared in norch/debug.h.
 // Both return false only when the packing buffer cannot be allocated.

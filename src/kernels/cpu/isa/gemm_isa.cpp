@@ -482,7 +482,7 @@ Mat<T> matrix(const GemmArgs& g, int64_t i) {
 // chunk is computed from start to end, packing its own panels, with no barrier in
 // between. Sharing one packed B block would save some packing but costs two barriers per
 // KC slice, and on a busy machine a thread that loses its core stalls every other thread
-// at each barrier. The chunks run on chunk_pool.cpp's threads, not OpenMP's: the caller
+// at each barrier. The chunks run on src/tensor/parallel.cpp's threads, not OpenMP's: the caller
 // starts at once and takes every chunk no helper has claimed, so when the machine's
 // other processes keep a helper off the cores, the call costs what one thread costs.
 inline void split(int64_t n, int parts, int idx, int64_t& lo, int64_t& hi) {
