@@ -69,6 +69,11 @@ TapsPtr pad_taps(int64_t in, int64_t lo, int64_t hi, const std::string& mode, in
   const int64_t out = checked_add(checked_add(in, lo, "pad"), hi, "pad");
   NORCH_CHECK(out >= 0, "pad: the input size ", in, ", plus negative padding ", lo, " and ", hi,
               " resulted in a negative output size, which is invalid. Check dimension ", dim, " of your input.");
+  // Circular padding wraps within what remains after any negative (cropping) side,
+  // as PyTorch does: pad((1, -1)) of [0 1 2 3 4] is [3 0 1 2 3].
+  const int64_t kept_lo = std::max<int64_t>(0, -lo), kept = in - kept_lo - std::max<int64_t>(0, -hi);
+  NORCH_CHECK(mode != "circular" || kept > 0 || out == 0, "pad: circular padding of dimension ", dim,
+              " of input ", bracket(input.sizes()), " crops it away entirely (padding (", lo, ", ", hi, "))");
   auto t = std::make_shared<Taps>(in, out, 1);
   for (int64_t i = 0; i < out; ++i) {
     int64_t s = i - lo;
@@ -78,7 +83,8 @@ TapsPtr pad_taps(int64_t in, int64_t lo, int64_t hi, const std::string& mode, in
     } else if (mode == "replicate") {
       s = std::min(std::max<int64_t>(s, 0), in - 1);
     } else {
-      s = ((s % in) + in) % in;
+      const int64_t q = i - std::max<int64_t>(lo, 0);  // position relative to the kept range
+      s = kept_lo + ((q % kept) + kept) % kept;
     }
     t->add(s, 1.0);
     t->next();

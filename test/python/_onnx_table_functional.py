@@ -87,6 +87,7 @@ FUNCTIONAL = {
     "pad-reflect": (lambda x: F.pad(x, (2, 1, 1, 2), mode="reflect"), rand(2, 4, 5), {}),
     "pad-replicate": (lambda x: F.pad(x, (2, 1, 1, 1, 1, 0), mode="replicate"), rand(2, 3, 3, 3), {}),
     "pad-circular-1d": (lambda x: F.pad(x, (3, 2), mode="circular"), rand(2, 4), {}),
+    "pad-circular-crop": (lambda x: F.pad(x, (2, -1), mode="circular"), rand(2, 4), {}),
     "pad-circular-2d": (lambda x: F.pad(x, (1, 2, 3, 0), mode="circular"), rand(2, 3, 4), {}),
     "pad-circular-3d": (lambda x: F.pad(x, (1, 1, 0, 2, 1, 0), mode="circular"), rand(2, 2, 3, 3), {}),
     "interpolate-nearest-1d-scale": _interp((2, 5), scale_factor=1.5),

@@ -323,3 +323,20 @@ ERROR_CASES = [
 def test_errors(fn, exc, match):
     with pytest.raises(exc, match=match):
         fn()
+
+
+@pytest.mark.parametrize("pad", [(1, -1), (-1, 1), (-3, 2), (2, -1), (-2, -1), (1, -1, -1, 2)])
+def test_circular_pad_with_a_cropping_side_wraps_within_what_is_kept(pad):
+    # PyTorch crops first and wraps from the cropped tensor: pad((1, -1)) of [0..4] is [3, 0, 1, 2, 3].
+    import torch
+    x = np.arange(2 * 5 * 6, dtype=np.float64).reshape(1, 2, 5, 6)
+    if len(pad) == 2:
+        x = x[0]
+    a = norch.tensor(x, requires_grad=True)
+    b = torch.tensor(x, requires_grad=True)
+    out, ref = F.pad(a, pad, mode="circular"), torch.nn.functional.pad(b, pad, mode="circular")
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    g = np.random.default_rng(0).standard_normal(tuple(ref.shape))
+    out.backward(norch.tensor(g))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
