@@ -101,83 +101,56 @@ template <> struct CppTypeToScalarType<BFloat16> { static constexpr ScalarType v
     return __VA_ARGS__();                       \
   }
 
-#define NORCH_DISPATCH_ALL_TYPES(TYPE, NAME, ...)                                                    \
-  [&] {                                                                                            \
-    switch (TYPE) {                                                                                \
-      NORCH_DTYPE_CASE(Bool, bool, __VA_ARGS__)                                                    \
-      NORCH_DTYPE_CASE(UInt8, uint8_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int32, int32_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int64, int64_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)                                               \
-      default: break;                                                                              \
-    }                                                                                              \
-    NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE));        \
+// The dtype groups the dispatch macros are made of.
+#define NORCH_INTEGRAL_CASES(...)                      \
+  NORCH_DTYPE_CASE(UInt8, uint8_t, __VA_ARGS__)         \
+  NORCH_DTYPE_CASE(Int32, int32_t, __VA_ARGS__)         \
+  NORCH_DTYPE_CASE(Int64, int64_t, __VA_ARGS__)
+#define NORCH_FLOATING_CASES(...)                      \
+  NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)         \
+  NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)
+// float16 and bfloat16 (scalar_t = norch::Half / norch::BFloat16); a body that
+// accumulates uses opmath_t<scalar_t>.
+#define NORCH_HALF_CASES(...)                               \
+  NORCH_DTYPE_CASE(Float16, ::norch::Half, __VA_ARGS__)      \
+  NORCH_DTYPE_CASE(BFloat16, ::norch::BFloat16, __VA_ARGS__)
+
+// A switch over the given case groups; other dtypes raise "NAME" is not implemented.
+// The cases are variadic so that commas in a dispatched body survive the expansion.
+#define NORCH_DISPATCH_CASES(TYPE, NAME, ...)                                               \
+  [&] {                                                                                     \
+    switch (TYPE) {                                                                         \
+      __VA_ARGS__                                                                           \
+      default: break;                                                                       \
+    }                                                                                       \
+    NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE)); \
   }()
 
-// The _AND_HALF variants add float16 and bfloat16 (scalar_t = norch::Half /
-// norch::BFloat16); a body that accumulates uses opmath_t<scalar_t>.
-#define NORCH_DISPATCH_ALL_TYPES_AND_HALF(TYPE, NAME, ...)                                           \
-  [&] {                                                                                            \
-    switch (TYPE) {                                                                                \
-      NORCH_DTYPE_CASE(Bool, bool, __VA_ARGS__)                                                    \
-      NORCH_DTYPE_CASE(UInt8, uint8_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int32, int32_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int64, int64_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)                                               \
-      NORCH_DTYPE_CASE(Float16, ::norch::Half, __VA_ARGS__)                                        \
-      NORCH_DTYPE_CASE(BFloat16, ::norch::BFloat16, __VA_ARGS__)                                   \
-    }                                                                                              \
-    NORCH_ERROR(NAME, ": unsupported dtype ", TYPE);                                               \
+#define NORCH_DISPATCH_ALL_TYPES(TYPE, NAME, ...)                                            \
+  NORCH_DISPATCH_CASES(TYPE, NAME, NORCH_DTYPE_CASE(Bool, bool, __VA_ARGS__)                 \
+                                       NORCH_INTEGRAL_CASES(__VA_ARGS__) NORCH_FLOATING_CASES(__VA_ARGS__))
+
+// Every dtype: the switch is exhaustive, so reaching the error means a corrupt dtype value.
+#define NORCH_DISPATCH_ALL_TYPES_AND_HALF(TYPE, NAME, ...)                                 \
+  [&] {                                                                                    \
+    switch (TYPE) {                                                                        \
+      NORCH_DTYPE_CASE(Bool, bool, __VA_ARGS__)                                            \
+      NORCH_INTEGRAL_CASES(__VA_ARGS__)                                                    \
+      NORCH_FLOATING_CASES(__VA_ARGS__)                                                    \
+      NORCH_HALF_CASES(__VA_ARGS__)                                                        \
+    }                                                                                      \
+    NORCH_ERROR(NAME, ": unsupported dtype ", TYPE);                                       \
   }()
 
-#define NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(TYPE, NAME, ...)                                      \
-  [&] {                                                                                            \
-    switch (TYPE) {                                                                                \
-      NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)                                               \
-      NORCH_DTYPE_CASE(Float16, ::norch::Half, __VA_ARGS__)                                        \
-      NORCH_DTYPE_CASE(BFloat16, ::norch::BFloat16, __VA_ARGS__)                                   \
-      default: break;                                                                              \
-    }                                                                                              \
-    NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE));        \
-  }()
+#define NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(TYPE, NAME, ...) \
+  NORCH_DISPATCH_CASES(TYPE, NAME, NORCH_FLOATING_CASES(__VA_ARGS__) NORCH_HALF_CASES(__VA_ARGS__))
 
-#define NORCH_DISPATCH_NUMERIC_TYPES_AND_HALF(TYPE, NAME, ...)                                       \
-  [&] {                                                                                            \
-    switch (TYPE) {                                                                                \
-      NORCH_DTYPE_CASE(UInt8, uint8_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int32, int32_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int64, int64_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)                                               \
-      NORCH_DTYPE_CASE(Float16, ::norch::Half, __VA_ARGS__)                                        \
-      NORCH_DTYPE_CASE(BFloat16, ::norch::BFloat16, __VA_ARGS__)                                   \
-      default: break;                                                                              \
-    }                                                                                              \
-    NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE));        \
-  }()
+#define NORCH_DISPATCH_NUMERIC_TYPES_AND_HALF(TYPE, NAME, ...)                                     \
+  NORCH_DISPATCH_CASES(TYPE, NAME, NORCH_INTEGRAL_CASES(__VA_ARGS__) NORCH_FLOATING_CASES(__VA_ARGS__) \
+                                       NORCH_HALF_CASES(__VA_ARGS__))
 
-#define NORCH_DISPATCH_FLOATING_TYPES(TYPE, NAME, ...)                                               \
-  [&] {                                                                                            \
-    switch (TYPE) {                                                                                \
-      NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)                                               \
-      default: break;                                                                              \
-    }                                                                                              \
-    NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE));        \
-  }()
+#define NORCH_DISPATCH_FLOATING_TYPES(TYPE, NAME, ...) \
+  NORCH_DISPATCH_CASES(TYPE, NAME, NORCH_FLOATING_CASES(__VA_ARGS__))
 
-#define NORCH_DISPATCH_NUMERIC_TYPES(TYPE, NAME, ...)                                                \
-  [&] {                                                                                            \
-    switch (TYPE) {                                                                                \
-      NORCH_DTYPE_CASE(UInt8, uint8_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int32, int32_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Int64, int64_t, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)                                                \
-      NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)                                               \
-      default: break;                                                                              \
-    }                                                                                              \
-    NORCH_ERROR('"', NAME, "\" is not implemented for dtype ", ::norch::dtype_name(TYPE));        \
-  }()
+#define NORCH_DISPATCH_NUMERIC_TYPES(TYPE, NAME, ...) \
+  NORCH_DISPATCH_CASES(TYPE, NAME, NORCH_INTEGRAL_CASES(__VA_ARGS__) NORCH_FLOATING_CASES(__VA_ARGS__))
