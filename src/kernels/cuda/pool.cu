@@ -185,25 +185,6 @@ __global__ void resample_kernel(const T* x, DeviceTaps<T> rows, DeviceTaps<T> co
   }
 }
 
-// The adjoint through the transposed tap lists: each source pixel gathers the
-// outputs that read it, so there are no atomics and the order is fixed.
-template <typename T>
-__global__ void resample_adjoint_kernel(const T* g, DeviceTaps<T> rows_t, DeviceTaps<T> cols_t, T* out, int64_t B,
-                                        int64_t H, int64_t W, int64_t oh, int64_t ow) {
-  NORCH_CUDA_LOOP(o, B * H * W) {
-    const int64_t w = o % W, h = (o / W) % H, b = o / (W * H);
-    const T* gp = g + b * oh * ow;
-    T acc = T(0);
-    for (int64_t a = rows_t.off[h]; a < rows_t.off[h + 1]; ++a) {
-      const T* grow = gp + rows_t.idx[a] * ow;
-      T s = T(0);
-      for (int64_t t = cols_t.off[w]; t < cols_t.off[w + 1]; ++t) s += cols_t.wt[t] * grow[cols_t.idx[t]];
-      acc += rows_t.wt[a] * s;
-    }
-    out[o] = acc;
-  }
-}
-
 void resample_cuda(const Tensor& x, const Taps& rows, const Taps& cols, const Tensor& out) {
   if (out.numel() == 0) return;
   NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "resample", [&] {
@@ -223,9 +204,12 @@ void resample_adjoint_cuda(const Tensor& g, const Taps& rows, const Taps& cols, 
     TapsUpload<scalar_t> up("resample_backward");
     const int r = up.add_transposed(rows), c = up.add_transposed(cols);
     up.upload();
-    resample_adjoint_kernel<scalar_t><<<blocks_for(out.numel()), kThreads, 0, cuda::current_stream()>>>(
-        g.data<scalar_t>(), up.device(r), up.device(c), out.data<scalar_t>(), g.sizes()[0], rows.in_size,
-        cols.in_size, rows.out_size(), cols.out_size());
+    // The adjoint is the same resampling through the transposed tap lists, from the
+    // (oh, ow) gradient plane to the (H, W) input plane: each source pixel gathers
+    // the outputs that read it, so there are no atomics and the order is fixed.
+    resample_kernel<scalar_t><<<blocks_for(out.numel()), kThreads, 0, cuda::current_stream()>>>(
+        g.data<scalar_t>(), up.device(r), up.device(c), out.data<scalar_t>(), g.sizes()[0], rows.out_size(),
+        cols.out_size(), rows.in_size, cols.in_size);
     check_launch("resample_backward");
   });
 }
