@@ -10,6 +10,7 @@
 #include "norch/tensor/value_cast.h"
 #include "norch/tensor/scalar.h"
 #include "norch/tensor/storage.h"
+#include "norch/tensor/cpu_allocator.h"
 #include "norch/tensor/tensor_impl.h"
 #include "norch/tensor/tensor.h"
 #include "norch/tensor/iterator.h"

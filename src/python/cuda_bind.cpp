@@ -1,5 +1,7 @@
 // norch._C._cuda: the CUDA runtime for norch.cuda (python/norch/cuda/). Never touches
-// the driver at import time; streams and events travel as integer handles.
+// the driver at import time; streams and events travel as integer handles. Beside it,
+// in norch._C, the CPU allocator's counters (norch.cpu.memory_stats), the other
+// device's memory bookkeeping.
 #include "convert.h"
 
 namespace norch::python {
@@ -18,6 +20,21 @@ py::dict stat_dict(const MemoryStat& s) {
 }  // namespace
 
 void init_cuda(py::module_& m, TensorClass& cls) {
+  m.def("_cpu_allocator_stats", [] {
+    const CpuAllocatorStats s = cpu_allocator_stats();
+    py::dict d;
+    d["cache_hits"] = s.cache_hits;
+    d["cache_misses"] = s.cache_misses;
+    d["large_allocs"] = s.large_allocs;
+    d["huge_allocs"] = s.huge_allocs;
+    d["requested_bytes"] = s.requested_bytes;
+    d["fresh_bytes"] = s.fresh_bytes;
+    d["cached_frees"] = s.cached_frees;
+    d["released_frees"] = s.released_frees;
+    d["max_cached_bytes"] = cpu_allocator_max_cached_bytes();
+    return d;
+  });
+  m.def("_cpu_allocator_reset_stats", &reset_cpu_allocator_stats);
   auto c = m.def_submodule("_cuda", "CUDA runtime queries");
   c.def("is_compiled", &cuda::is_compiled);
   c.def("is_available", &cuda::is_available);
