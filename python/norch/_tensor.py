@@ -1,79 +1,20 @@
-"""Python-side Tensor methods: printing, iteration, list conversion, copy.deepcopy, pickling.
+"""Python-side Tensor methods: printing (its formatting lives in _tensor_str.py), iteration, list conversion, copy.deepcopy, pickling.
 
 These are naturally Python (formatting text, building lists); everything that
 computes lives in the C++ core.
 """
 import copy
-import sys
 
 import numpy as np
 
 from . import _C
 from ._C import Tensor
-
-
-_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
-             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
-             "full": dict(precision=4, threshold=sys.maxsize, edgeitems=3, linewidth=80)}
-_print_options = dict(_PROFILES["default"], sci_mode=None)
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    """PyTorch's torch.set_printoptions: digits, summarization threshold, edge items, line width, profile."""
-    if profile is not None:
-        _print_options.update(_PROFILES[profile])
-    for k, v in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
-                 ("linewidth", linewidth)):
-        if v is not None:
-            _print_options[k] = v
-    _print_options["sci_mode"] = sci_mode
-
-
-def get_printoptions():
-    return dict(_print_options)
-
-
-def _format_array(t):
-    t = t.detach().cpu()
-    # PyTorch formats a half-type tensor from its values widened to float32.
-    if t.dtype in (_C.float16, _C.bfloat16):
-        t = t.float()
-    arr = t.numpy()
-    o = _print_options
-    common = dict(separator=", ", prefix="tensor(", threshold=o["threshold"], edgeitems=o["edgeitems"],
-                  max_line_width=o["linewidth"])
-    if arr.dtype == np.bool_:
-        body = np.array2string(arr, formatter={"bool": lambda v: "True" if v else "False"}, **common)
-    elif arr.dtype.kind == "f":
-        if o["sci_mode"]:
-            p = o["precision"]
-            body = np.array2string(arr, formatter={"float_kind": lambda v: f"{v:.{p}e}"}, **common)
-        else:
-            body = np.array2string(arr, precision=o["precision"], floatmode="maxprec_equal", suppress_small=True,
-                                   **common)
-    else:
-        body = np.array2string(arr, **common)
-    return body
+from . import _tensor_str
+from ._tensor_str import set_printoptions, get_printoptions  # noqa: F401
 
 
 def _repr(self):
-    body = _format_array(self)
-    extras = []
-    if self.device.type != "cpu":
-        extras.append(f"device='{self.device}'")
-    default_float = str(self.dtype) in ("norch.float32",)
-    if self.dtype.is_floating_point and not default_float or self.dtype.__repr__() in ("norch.int32", "norch.uint8"):
-        extras.append(f"dtype={self.dtype!r}")
-    if self.numel() == 0 and self.dim() != 1:
-        extras.insert(0, f"size={tuple(self.shape)}")
-    fn = self.grad_fn
-    if fn is not None:
-        extras.append(f"grad_fn=<{fn.name()}>")
-    elif self.requires_grad:
-        extras.append("requires_grad=True")
-    if extras:
-        return f"tensor({body}, {', '.join(extras)})"
-    return f"tensor({body})"
+    return _tensor_str.tensor_repr(self)
 
 
 def _format(self, spec):

@@ -178,10 +178,10 @@ def doc_ext(tmp_path_factory):
 def test_doc_extension_prints_what_the_page_says(doc_ext):
     ns, out, d = doc_ext
     assert len(blocks("python extension")) == 2
-    assert "tensor([1.5, 0.0, 3.0])" in out
-    assert "tensor([ 0.75,  3.00, 12.00])" in out
+    assert "tensor([1.5000, 0.0000, 3.0000])" in out
+    assert "tensor([ 0.7500,  3.0000, 12.0000])" in out
     assert "MySoftplusBackward0" in out
-    assert "tensor([0.25, 0.25])" in out
+    assert "tensor([0.2500, 0.2500])" in out
     assert os.path.isdir(d / "cache" / "my_ops") and os.path.isdir(d / "cache" / "inline_ops")  # the default root
 
 
