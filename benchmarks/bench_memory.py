@@ -54,7 +54,7 @@ def main():
         n = measure(norch, make, shape, args.steps)
         t = measure(torch, make, shape, args.steps) if torch is not None else None
         rows.append((name, n, t))
-    head = ["case", "allocs/step", "cache hit rate", "fresh allocs/step", "of them >1 MiB", "fresh KiB/step",
+    head = ["case", "allocs/step", "cache hit rate", "fresh allocs/step", "of them above the cache limit", "fresh KiB/step",
             "norch minflt/step", "torch minflt/step"]
     lines = [[name, f"{n['allocs']:.0f}", f"{100 * n['hit_rate']:.1f}%", f"{n['fresh']:.2f}", f"{n['large']:.2f}",
               f"{n['fresh_bytes'] / 1024:.1f}", f"{n['faults']:.1f}", f"{t['faults']:.1f}" if t else "-"]

@@ -6,7 +6,7 @@
 namespace norch {
 
 // What the CPU allocator has done since the last reset, summed over every thread.
-// Blocks up to 1 MiB come from the calling thread's cache (a hit) or, when its list
+// Blocks up to 4 MiB come from the calling thread's cache (a hit) or, when its list
 // is empty, from the system (a miss); larger ones always come fresh, and those of
 // 4 MiB and more are placed on transparent huge pages.
 struct CpuAllocatorStats {
