@@ -1,23 +1,3 @@
-// bfloat16 GEMM with AVX-512 BF16's vdpbf16ps, which multiplies pairs of bfloat16
-// values and accumulates each pair's sum into float32 lanes: the products along K
-// are taken two at a time, so B is packed as (k, k+1) pairs per column and each row
-// of A as 32-bit (k, k+1) pairs that one broadcast spreads over the lanes.
-//
-// Blocking: B is packed into NR-wide panels of K/2 pairs, A into MR-tall panels;
-// each MR x NR tile accumulates in 16 zmm registers over one slice of KC pairs (the
-// first slice starts from zero, later ones from the partial sums stored in C). Per
-// slice, threads take (block of MCP A panels, B panel) pairs, block outer, so a
-// thread's A block stays in L2 across B panels and each B slice stays in L1 while
-// the block's A panels run past it. K and the edges are zero-padded in the packs;
-// edge tiles store through masks. C is float32; the caller rounds it to bfloat16.
-// vdpbf16ps treats subnormal inputs and results as zero, so products below
-// 2^-126 vanish where PyTorch's bfloat16 matmul may keep them; every other result
-// is float32 sums rounded once (round_to_bf16, norch::BFloat16's rounding).
-//
-// Compiled once per ISA like every file here (Note [SIMD dispatch]); only the avx512
-// copy has code, and its dpbf16 functions carry the avx512bf16 target attribute, so
-// the build needs no extra flag and the rest of the copy stays plain AVX-512. As in
-// gemm_isa.cpp, only this file's code, intrinsics and C library calls are used.
 #ifndef NORCH_ISA
 #error "gemm_bf16.cpp is compiled only through the per-ISA wrappers that CMake generates"
 #endif
@@ -32,6 +12,8 @@
 
 namespace norch::cpu::NORCH_ISA {
 namespace {
+
+// ---- v1 ----------------------------------------------------------------------------
 
 constexpr int64_t MR = 8;    // rows of a tile
 constexpr int64_t NR = 32;   // columns of a tile: two zmm of 16 float lanes
@@ -124,8 +106,6 @@ void* scratch(Scratch& s, size_t bytes, bool* owned) {
   return s.p;
 }
 
-}  // namespace
-
 // The rounding of norch::BFloat16(float), 16 lanes at a time.
 void round_to_bf16(const float* src, uint16_t* dst, int64_t n, int threads) {
   const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), qnan = _mm512_set1_epi32(0x7fc0);
@@ -141,7 +121,8 @@ void round_to_bf16(const float* src, uint16_t* dst, int64_t n, int threads) {
   }
 }
 
-bool gemm_bf16_dpbf16(const GemmArgs& g) {
+// C (float32, row-major, c_rs apart) = A @ B.
+bool gemm_v1_f32(const GemmArgs& g) {
   const int64_t M = g.M, N = g.N, K = g.K;
   if (M <= 0 || N <= 0) return true;
   const int64_t P = (K + 1) / 2;
@@ -200,6 +181,366 @@ bool gemm_bf16_dpbf16(const GemmArgs& g) {
   if (a_owned) free(apack);
   if (b_owned) free(bpack);
   return true;
+}
+
+
+// ---- v2 ----------------------------------------------------------------------------
+// A is read in place (row-major bfloat16 rows are already the (k, k+1) pairs a broadcast
+// needs); only B is packed, with vector shuffles. Each tile keeps its sums in registers
+// over all of K up to KC2 pairs and rounds them straight into the bfloat16 output.
+
+constexpr int MR2 = 12;       // rows of a tile (24 accumulators with NV2 = 2)
+constexpr int NV2 = 2;        // zmm per tile row: NR2 = 32 columns
+constexpr int64_t NR2 = 16 * NV2;
+constexpr int64_t KC2 = 512;  // pairs per slice (K = 1024): 12 A rows of it (24 KiB) stay in L1
+constexpr int64_t kBBlockBytes = int64_t(384) << 10;  // one packed B block, kept in L2
+
+struct TileOut {
+  float* cf;     // float partial sums when K takes more than one slice
+  int64_t cfs;
+  uint16_t* co;  // the bfloat16 result
+  int64_t cos;
+  int cols;
+  bool first, last;
+};
+
+// norch::BFloat16's rounding (nearest even, NaN -> 0x7fc0) of 16 float lanes.
+inline __m256i round16(__m512 v) {
+  const __m512i x = _mm512_castps_si512(v);
+  const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
+  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7fff)), lsb), 16);
+  r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_set1_epi32(0x7fc0));
+  return _mm512_cvtepi32_epi16(r);
+}
+
+// R x NR2 tile over np pairs. a: row 0's first pair, rows `ars` bytes apart; b: the
+// packed panel, NR2 dwords (column pairs) per pair.
+template <int R>
+NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int64_t np, const TileOut& t) {
+  __mmask16 mk[NV2];
+  for (int v = 0; v < NV2; ++v) {
+    const int c = t.cols - 16 * v;
+    mk[v] = c >= 16 ? __mmask16(0xffff) : c > 0 ? __mmask16((1u << c) - 1u) : __mmask16(0);
+  }
+  __m512 acc[R][NV2];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV2; ++v)
+      acc[r][v] = t.first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mk[v], t.cf + r * t.cfs + 16 * v);
+  for (int64_t p = 0; p < np; ++p) {
+    __m512i bv[NV2];
+    for (int v = 0; v < NV2; ++v) bv[v] = _mm512_load_si512(b + p * NR2 + 16 * v);
+    for (int r = 0; r < R; ++r) {
+      const __m512i av = _mm512_set1_epi32(*reinterpret_cast<const int*>(a + r * ars + p * 4));
+      for (int v = 0; v < NV2; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], (__m512bh)av, (__m512bh)bv[v]);
+    }
+  }
+  if (t.last) {
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < NV2; ++v) _mm256_mask_storeu_epi16(t.co + r * t.cos + 16 * v, mk[v], round16(acc[r][v]));
+  } else {
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < NV2; ++v) _mm512_mask_storeu_ps(t.cf + r * t.cfs + 16 * v, mk[v], acc[r][v]);
+  }
+}
+
+using Micro2 = void (*)(const char*, int64_t, const uint32_t*, int64_t, const TileOut&);
+const Micro2 kMicro2[MR2 + 1] = {nullptr,    micro2<1>, micro2<2>, micro2<3>, micro2<4>,  micro2<5>, micro2<6>,
+                                 micro2<7>,  micro2<8>, micro2<9>, micro2<10>, micro2<11>, micro2<12>};
+
+// In-register transpose of 16 rows of 16 dwords.
+inline void transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // r[4q + s] now holds, in each 128-bit lane L, element s of rows 4L'..: lanes mix rows
+  // (4q..4q+3) x columns (4L + s); the two lane shuffles gather each column's lanes.
+  for (int q = 0; q < 2; ++q)
+    for (int s = 0; s < 4; ++s) {
+      t[8 * q + s] = _mm512_shuffle_i32x4(r[8 * q + s], r[8 * q + 4 + s], 0x88);
+      t[8 * q + 4 + s] = _mm512_shuffle_i32x4(r[8 * q + s], r[8 * q + 4 + s], 0xdd);
+    }
+  for (int s = 0; s < 8; ++s) {
+    r[s] = _mm512_shuffle_i32x4(t[s], t[8 + s], 0x88);
+    r[8 + s] = _mm512_shuffle_i32x4(t[s], t[8 + s], 0xdd);
+  }
+}
+
+// Packs pairs [p0, p0 + np) of B's columns [j0, j0 + ncols) as one NR2-wide panel:
+// dst[p * NR2 + j] = B[2(p0+p)][j0+j] | B[2(p0+p)+1][j0+j] << 16, zero past K and past
+// ncols. Row-major B interleaves two rows with one word permute; column-major B (a
+// transposed weight) already holds each column's pairs as dwords, and 16 x 16 blocks of
+// them are transposed in registers.
+void pack_b2(const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t p0, int64_t np, int64_t j0, int64_t ncols,
+             uint32_t* dst) {
+  if (cs == 1) {
+    alignas(64) static const uint16_t lo_idx[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+                                                   8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+    alignas(64) static const uint16_t hi_idx[32] = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
+                                                   24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
+    const __m512i il = _mm512_load_si512(lo_idx), ih = _mm512_load_si512(hi_idx);
+    const __mmask32 cm = ncols >= 32 ? ~__mmask32(0) : (__mmask32(1) << ncols) - 1u;
+    for (int64_t p = 0; p < np; ++p) {
+      const int64_t k = 2 * (p0 + p);
+      const __m512i r0 = _mm512_maskz_loadu_epi16(cm, b + k * rs + j0);
+      const __m512i r1 = k + 1 < K ? _mm512_maskz_loadu_epi16(cm, b + (k + 1) * rs + j0) : _mm512_setzero_si512();
+      _mm512_store_si512(dst + p * NR2, _mm512_permutex2var_epi16(r0, il, r1));
+      _mm512_store_si512(dst + p * NR2 + 16, _mm512_permutex2var_epi16(r0, ih, r1));
+    }
+    return;
+  }
+  if (rs == 1) {
+    for (int64_t jj = 0; jj < NR2; jj += 16) {
+      for (int64_t pp = 0; pp < np; pp += 16) {
+        const int64_t k0 = 2 * (p0 + pp), kn = K - k0 < 32 ? K - k0 : 32;
+        const __mmask32 km = kn >= 32 ? ~__mmask32(0) : (__mmask32(1) << kn) - 1u;
+        __m512i r[16];
+        for (int64_t j = 0; j < 16; ++j)
+          r[j] = jj + j < ncols ? _mm512_maskz_loadu_epi16(km, b + (j0 + jj + j) * cs + k0) : _mm512_setzero_si512();
+        transpose16(r);
+        const int64_t n = np - pp < 16 ? np - pp : 16;
+        for (int64_t q = 0; q < n; ++q) _mm512_store_si512(dst + (pp + q) * NR2 + jj, r[q]);
+      }
+    }
+    return;
+  }
+  for (int64_t p = 0; p < np; ++p) {
+    const int64_t k = 2 * (p0 + p);
+    for (int64_t j = 0; j < NR2; ++j) {
+      uint32_t v = 0;
+      if (j < ncols) {
+        v = b[k * rs + (j0 + j) * cs];
+        if (k + 1 < K) v |= static_cast<uint32_t>(b[(k + 1) * rs + (j0 + j) * cs]) << 16;
+      }
+      dst[p * NR2 + j] = v;
+    }
+  }
+}
+
+// Packs rows [i0, i0 + rows) of A, all K, as rows of pairs PSA dwords apart:
+// dst[i * PSA + p] = A[i0+i][2p] | A[i0+i][2p+1] << 16, zero past K. Used where A's
+// rows are not pairs in memory already (a transposed A, odd K, other strides).
+void pack_a2(const uint16_t* a, int64_t rs, int64_t cs, int64_t K, int64_t i0, int64_t rows, int64_t PSA,
+             uint32_t* dst) {
+  const int64_t P = (K + 1) / 2;
+  if (cs == 1) {  // odd K: the rows are copied with the last pair's high half zeroed
+    for (int64_t i = 0; i < rows; ++i) {
+      const uint16_t* src = a + (i0 + i) * rs;
+      for (int64_t k = 0; k < K; k += 32) {
+        const int64_t kn = K - k < 32 ? K - k : 32;
+        const __mmask32 km = kn >= 32 ? ~__mmask32(0) : (__mmask32(1) << kn) - 1u;
+        _mm512_mask_storeu_epi16(reinterpret_cast<uint16_t*>(dst + i * PSA) + k, __mmask32(0xffffffffu) >> (32 - ((kn + 1) & ~int64_t(1))),
+                                 _mm512_maskz_loadu_epi16(km, src + k));
+      }
+    }
+    return;
+  }
+  if (rs == 1) {  // A transposed: 16 rows of one k are contiguous
+    for (int64_t ii = 0; ii < rows; ii += 16) {
+      const int64_t ni = rows - ii < 16 ? rows - ii : 16;
+      const __mmask16 im = ni >= 16 ? __mmask16(0xffff) : __mmask16((1u << ni) - 1u);
+      for (int64_t pp = 0; pp < P; pp += 16) {
+        __m512i r[16];
+        for (int64_t q = 0; q < 16; ++q) {
+          const int64_t k = 2 * (pp + q);
+          __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+          if (k < K) lo = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(im, a + k * cs + i0 + ii));
+          if (k + 1 < K) hi = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(im, a + (k + 1) * cs + i0 + ii));
+          r[q] = _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
+        }
+        transpose16(r);
+        const int64_t n = P - pp < 16 ? P - pp : 16;
+        const __mmask16 pm = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u);
+        for (int64_t i = 0; i < ni; ++i) _mm512_mask_storeu_epi32(dst + (ii + i) * PSA + pp, pm, r[i]);
+      }
+    }
+    return;
+  }
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t p = 0; p < P; ++p) {
+      const uint16_t* row = a + (i0 + i) * rs;
+      uint32_t v = row[2 * p * cs];
+      if (2 * p + 1 < K) v |= static_cast<uint32_t>(row[(2 * p + 1) * cs]) << 16;
+      dst[i * PSA + p] = v;
+    }
+}
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline void split(int64_t n, int parts, int idx, int64_t& lo, int64_t& hi) {
+  const int64_t q = n / parts, r = n % parts;
+  lo = idx * q + (idx < r ? idx : r);
+  hi = lo + q + (idx < r ? 1 : 0);
+}
+
+struct Job2 {
+  const GemmArgs& g;
+  int64_t M, N, K, P;
+  bool direct_a;  // A's rows are (k, k+1) pairs in memory: read in place
+  int64_t kc, nc; // pairs per slice, columns per B block
+  int64_t psa;    // dwords between packed A rows
+  float* cf;      // M x N float partial sums per matrix, when K takes several slices
+  int tm = 1, tn = 1;
+  int64_t grid = 1;  // tm * tn chunks per matrix
+  uint32_t* buf;
+  size_t slot_dwords, a_dwords;
+};
+
+void run_chunk2(void* ctx, int64_t chunk, int slot) {
+  const Job2& j = *static_cast<const Job2*>(ctx);
+  const GemmArgs& g = j.g;
+  const int64_t bi = chunk / j.grid, c = chunk % j.grid;
+  int64_t t0, t1, q0, q1;
+  split(ceil_div(j.M, MR2), j.tm, int(c / j.tn), t0, t1);
+  split(ceil_div(j.N, NR2), j.tn, int(c % j.tn), q0, q1);
+  const int64_t i0 = t0 * MR2, i1 = min64(j.M, t1 * MR2), c0 = q0 * NR2, c1 = min64(j.N, q1 * NR2);
+  if (i0 >= i1 || c0 >= c1) return;
+  const uint16_t* a = static_cast<const uint16_t*>(g.a) + bi * g.a_batch;
+  const uint16_t* b = static_cast<const uint16_t*>(g.b) + bi * g.b_batch;
+  uint16_t* out = static_cast<uint16_t*>(g.c) + bi * g.c_batch;
+  float* cf = j.cf ? j.cf + bi * j.M * j.N : nullptr;
+  uint32_t* apack = j.buf + size_t(slot) * j.slot_dwords;
+  uint32_t* bpack = apack + j.a_dwords;
+  const char* abase;
+  int64_t ars;
+  if (j.direct_a) {
+    abase = reinterpret_cast<const char*>(a + i0 * g.a_rs);
+    ars = g.a_rs * 2;
+  } else {
+    pack_a2(a, g.a_rs, g.a_cs, j.K, i0, i1 - i0, j.psa, apack);
+    abase = reinterpret_cast<const char*>(apack);
+    ars = j.psa * 4;
+  }
+  for (int64_t jc = c0; jc < c1; jc += j.nc) {
+    const int64_t ncb = min64(j.nc, c1 - jc), panels = ceil_div(ncb, NR2);
+    for (int64_t pc = 0; pc < j.P; pc += j.kc) {
+      const int64_t np = min64(j.kc, j.P - pc);
+      // Panels a few lines past np * NR2 dwords apart, so that a power-of-two K does not
+      // map every panel onto the same cache sets.
+      const int64_t pstride = np * NR2 + 16;
+      for (int64_t q = 0; q < panels; ++q)
+        pack_b2(b, g.b_rs, g.b_cs, j.K, pc, np, jc + q * NR2, min64(NR2, ncb - q * NR2), bpack + q * pstride);
+      TileOut t{};
+      t.first = pc == 0;
+      t.last = pc + np >= j.P;
+      t.cfs = j.N;
+      t.cos = g.c_rs;
+      for (int64_t i = i0; i < i1; i += MR2) {
+        const int rows = int(min64(MR2, i1 - i));
+        const Micro2 fn = kMicro2[rows];
+        const char* ap = abase + (i - i0) * ars + pc * 4;
+        for (int64_t q = 0; q < panels; ++q) {
+          const int64_t col = jc + q * NR2;
+          t.cols = int(min64(NR2, ncb - q * NR2));
+          t.co = out + i * g.c_rs + col;
+          t.cf = cf ? cf + i * j.N + col : nullptr;
+          fn(ap, ars, bpack + q * pstride, np, t);
+        }
+      }
+    }
+  }
+}
+
+bool gemm_v2(const GemmArgs& g) {
+  const int64_t M = g.M, N = g.N, K = g.K, P = (K + 1) / 2;
+  static_assert(NR2 == 32, "pack_b2 fills one 32-column panel per call");
+  Job2 j{g, M, N, K, P, false, 0, 0, 0, nullptr};
+  j.direct_a = g.a_cs == 1 && K % 2 == 0;
+  j.kc = min64(P, KC2);
+  const int64_t nslices = ceil_div(P, j.kc);
+  j.kc = ceil_div(P, nslices);  // equal slices
+  j.nc = (kBBlockBytes / (j.kc * 4)) / NR2 * NR2;
+  if (j.nc < NR2) j.nc = NR2;
+  j.psa = ceil_div(P, 16) * 16 + 8;
+  // Threads: ~2^20 multiply-adds (a few microseconds) each before another one is woken.
+  const double work = double(M) * double(N) * double(K) * double(g.batch);
+  int nt = g.threads < 1 ? 1 : g.threads;
+  if (work < 1048576.0 * nt) nt = work < 1048576.0 ? 1 : int(work / 1048576.0);
+  const int64_t mt = ceil_div(M, MR2), qn = ceil_div(N, NR2);
+  if (g.batch >= nt) {
+    j.tm = j.tn = 1;
+  } else {
+    // nt = tm * tn rectangles: balance the tiles, then prefer the split that packs less
+    // (every row rectangle packs all of its columns' B; every column one, with A packed,
+    // all of its rows' A).
+    double best = -1;
+    for (int d = 1; d <= nt; ++d) {
+      if (nt % d) continue;
+      const double rows = double(ceil_div(mt, d) * MR2), cols = double(ceil_div(qn, nt / d) * NR2);
+      const double cost = rows * cols / 32.0 + cols + (j.direct_a ? 0.0 : rows);
+      if (best < 0 || cost < best) {
+        best = cost;
+        j.tm = d;
+        j.tn = nt / d;
+      }
+    }
+  }
+  j.grid = int64_t(j.tm) * j.tn;
+  const int64_t chunks = g.batch * j.grid;
+  if (nt > chunks) nt = int(chunks);
+  j.a_dwords = j.direct_a ? 0 : size_t((min64(M, ceil_div(mt, j.tm) * MR2) * j.psa + 15) / 16 * 16);
+  const int64_t blk_cols = min64(j.nc, ceil_div(qn, j.tn) * NR2);
+  j.slot_dwords = j.a_dwords + size_t(ceil_div(blk_cols, NR2) * (j.kc * NR2 + 16));
+  static thread_local Scratch pack_scratch, sum_scratch;
+  bool pack_owned = false, sum_owned = false;
+  j.buf = static_cast<uint32_t*>(scratch(pack_scratch, size_t(nt) * j.slot_dwords * 4, &pack_owned));
+  if (nslices > 1) j.cf = static_cast<float*>(scratch(sum_scratch, size_t(g.batch * M * N) * 4, &sum_owned));
+  const bool ok = j.buf && (nslices == 1 || j.cf);
+  if (ok) {
+    if (nt == 1) {
+      for (int64_t c = 0; c < chunks; ++c) run_chunk2(&j, c, 0);
+    } else {
+      run_chunks(nt, chunks, &run_chunk2, &j);
+    }
+  }
+  if (pack_owned) free(j.buf);
+  if (sum_owned) free(j.cf);
+  return ok;
+}
+
+// v1 writes float32 sums and rounds them in a second pass, through a kept buffer.
+bool gemm_v1(const GemmArgs& g) {
+  const size_t count = size_t(g.batch * g.M * g.N);
+  static thread_local Scratch sums;
+  bool owned = false;
+  float* c = static_cast<float*>(scratch(sums, count * 4, &owned));
+  if (!c) return false;
+  GemmArgs f = g;
+  f.c = c;
+  f.c_rs = g.N;
+  f.c_batch = g.M * g.N;
+  const bool ok = gemm_v1_f32(f);
+  uint16_t* out = static_cast<uint16_t*>(g.c);
+  if (ok && g.c_rs == g.N && g.c_batch == g.M * g.N)
+    round_to_bf16(c, out, int64_t(count), g.threads);
+  else if (ok)
+    for (int64_t bi = 0; bi < g.batch; ++bi)
+      for (int64_t i = 0; i < g.M; ++i) round_to_bf16(c + (bi * g.M + i) * g.N, out + bi * g.c_batch + i * g.c_rs, g.N, 1);
+  if (owned) free(c);
+  return ok;
+}
+
+}  // namespace
+
+bool gemm_bf16(const GemmArgs& g) {
+  if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return true;
+  if (g.K <= 0) {
+    for (int64_t bi = 0; bi < g.batch; ++bi)
+      for (int64_t i = 0; i < g.M; ++i)
+        for (int64_t j = 0; j < g.N; ++j) static_cast<uint16_t*>(g.c)[bi * g.c_batch + i * g.c_rs + j] = 0;
+    return true;
+  }
+  switch (g.kernel < 1 || g.kernel > kGemmBf16KernelLatest ? kGemmBf16KernelLatest : g.kernel) {
+    case 1: return gemm_v1(g);
+    default: return gemm_v2(g);
+  }
 }
 
 }  // namespace norch::cpu::NORCH_ISA
