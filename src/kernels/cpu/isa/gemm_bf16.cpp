@@ -193,7 +193,8 @@ constexpr int MR2 = 12;       // rows of a tile (24 accumulators with NV2 = 2)
 constexpr int NV2 = 2;        // zmm per tile row: NR2 = 32 columns
 constexpr int64_t NR2 = 16 * NV2;
 constexpr int64_t KC2 = 512;  // pairs per slice (K = 1024): 12 A rows of it (24 KiB) stay in L1
-constexpr int64_t kBBlockBytes = int64_t(384) << 10;  // one packed B block, kept in L2
+constexpr int64_t kPrefetch2 = 16;  // pairs of B fetched ahead of the tile
+constexpr int64_t kBBlockBytes = int64_t(768) << 10;  // one packed B block, kept in L2
 
 struct TileOut {
   float* cf;     // float partial sums when K takes more than one slice
@@ -229,6 +230,8 @@ NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int
   for (int64_t p = 0; p < np; ++p) {
     __m512i bv[NV2];
     for (int v = 0; v < NV2; ++v) bv[v] = _mm512_load_si512(b + p * NR2 + 16 * v);
+    _mm_prefetch(reinterpret_cast<const char*>(b + (p + kPrefetch2) * NR2), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + (p + kPrefetch2) * NR2 + 16), _MM_HINT_T0);
     for (int r = 0; r < R; ++r) {
       const __m512i av = _mm512_set1_epi32(*reinterpret_cast<const int*>(a + r * ars + p * 4));
       for (int v = 0; v < NV2; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], (__m512bh)av, (__m512bh)bv[v]);
