@@ -192,9 +192,14 @@ bool gemm_v1_f32(const GemmArgs& g) {
 constexpr int MR2 = 12;       // rows of a tile (24 accumulators with NV2 = 2)
 constexpr int NV2 = 2;        // zmm per tile row: NR2 = 32 columns
 constexpr int64_t NR2 = 16 * NV2;
-constexpr int64_t KC2 = 512;  // pairs per slice (K = 1024): 12 A rows of it (24 KiB) stay in L1
+// K up to 2 * KC2 runs as one slice, the sums never leaving the registers (12 A rows of
+// it, 24 KiB, stay in L1); longer K in slices of about KC2S pairs, whose partial sums go
+// through memory, so that the B block can be wider and A is streamed fewer times.
+constexpr int64_t KC2 = 512, KC2S = 256;
 constexpr int64_t kPrefetch2 = 16;  // pairs of B fetched ahead of the tile
-constexpr int64_t kBBlockBytes = int64_t(768) << 10;  // one packed B block, kept in L2
+// One packed B block, kept in L2 (1 MiB): with several K slices the float partial sums
+// and A's slice pass through L2 beside it, so the block is smaller there.
+constexpr int64_t kBBlockBytes = int64_t(768) << 10, kBBlockBytesSliced = int64_t(512) << 10;
 
 struct TileOut {
   float* cf;     // float partial sums when K takes more than one slice
@@ -215,8 +220,9 @@ inline __m256i round16(__m512 v) {
 }
 
 // R x NR2 tile over np pairs. a: row 0's first pair, rows `ars` bytes apart; b: the
-// packed panel, NR2 dwords (column pairs) per pair.
-template <int R>
+// packed panel, NR2 dwords (column pairs) per pair. First: start from zero, not from the
+// partial sums in cf; Last: round into co rather than store partial sums.
+template <int R, bool First, bool Last>
 NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int64_t np, const TileOut& t) {
   __mmask16 mk[NV2];
   for (int v = 0; v < NV2; ++v) {
@@ -224,9 +230,13 @@ NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int
     mk[v] = c >= 16 ? __mmask16(0xffff) : c > 0 ? __mmask16((1u << c) - 1u) : __mmask16(0);
   }
   __m512 acc[R][NV2];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV2; ++v)
-      acc[r][v] = t.first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mk[v], t.cf + r * t.cfs + 16 * v);
+  if (First) {
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < NV2; ++v) acc[r][v] = _mm512_setzero_ps();
+  } else {
+    for (int r = 0; r < R; ++r)
+      for (int v = 0; v < NV2; ++v) acc[r][v] = _mm512_maskz_loadu_ps(mk[v], t.cf + r * t.cfs + 16 * v);
+  }
   for (int64_t p = 0; p < np; ++p) {
     __m512i bv[NV2];
     for (int v = 0; v < NV2; ++v) bv[v] = _mm512_load_si512(b + p * NR2 + 16 * v);
@@ -237,18 +247,33 @@ NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int
       for (int v = 0; v < NV2; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], (__m512bh)av, (__m512bh)bv[v]);
     }
   }
-  if (t.last) {
+  // Unrolled, so that the accumulators are stored from their registers, not spilled first.
+  if (Last) {
+    uint16_t* co = t.co;
+    const int64_t cos = t.cos;
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
-      for (int v = 0; v < NV2; ++v) _mm256_mask_storeu_epi16(t.co + r * t.cos + 16 * v, mk[v], round16(acc[r][v]));
+#pragma GCC unroll 4
+      for (int v = 0; v < NV2; ++v) _mm256_mask_storeu_epi16(co + r * cos + 16 * v, mk[v], round16(acc[r][v]));
   } else {
+    float* cf = t.cf;
+    const int64_t cfs = t.cfs;
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
-      for (int v = 0; v < NV2; ++v) _mm512_mask_storeu_ps(t.cf + r * t.cfs + 16 * v, mk[v], acc[r][v]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV2; ++v) _mm512_mask_storeu_ps(cf + r * cfs + 16 * v, mk[v], acc[r][v]);
   }
 }
 
 using Micro2 = void (*)(const char*, int64_t, const uint32_t*, int64_t, const TileOut&);
-const Micro2 kMicro2[MR2 + 1] = {nullptr,    micro2<1>, micro2<2>, micro2<3>, micro2<4>,  micro2<5>, micro2<6>,
-                                 micro2<7>,  micro2<8>, micro2<9>, micro2<10>, micro2<11>, micro2<12>};
+#define NORCH_MICRO2_ROWS(F, L)                                                                          \
+  {nullptr,            micro2<1, F, L>,  micro2<2, F, L>,  micro2<3, F, L>, micro2<4, F, L>,             \
+   micro2<5, F, L>,    micro2<6, F, L>,  micro2<7, F, L>,  micro2<8, F, L>, micro2<9, F, L>,             \
+   micro2<10, F, L>,   micro2<11, F, L>, micro2<12, F, L>}
+// kMicro2[first][last][rows]
+const Micro2 kMicro2[2][2][MR2 + 1] = {{NORCH_MICRO2_ROWS(false, false), NORCH_MICRO2_ROWS(false, true)},
+                                       {NORCH_MICRO2_ROWS(true, false), NORCH_MICRO2_ROWS(true, true)}};
+#undef NORCH_MICRO2_ROWS
 
 // In-register transpose of 16 rows of 16 dwords.
 inline void transpose16(__m512i r[16]) {
@@ -428,8 +453,17 @@ void run_chunk2(void* ctx, int64_t chunk, int slot) {
       // Panels a few lines past np * NR2 dwords apart, so that a power-of-two K does not
       // map every panel onto the same cache sets.
       const int64_t pstride = np * NR2 + 16;
-      for (int64_t q = 0; q < panels; ++q)
-        pack_b2(b, g.b_rs, g.b_cs, j.K, pc, np, jc + q * NR2, min64(NR2, ncb - q * NR2), bpack + q * pstride);
+      if (g.b_cs == 1) {
+        // Row-major B: pair by pair across the whole block, so each row is read in one
+        // sequential run rather than one cache line per row per panel.
+        for (int64_t p = 0; p < np; p += 4)
+          for (int64_t q = 0; q < panels; ++q)
+            pack_b2(b, g.b_rs, 1, j.K, pc + p, min64(4, np - p), jc + q * NR2, min64(NR2, ncb - q * NR2),
+                    bpack + q * pstride + p * NR2);
+      } else {
+        for (int64_t q = 0; q < panels; ++q)
+          pack_b2(b, g.b_rs, g.b_cs, j.K, pc, np, jc + q * NR2, min64(NR2, ncb - q * NR2), bpack + q * pstride);
+      }
       TileOut t{};
       t.first = pc == 0;
       t.last = pc + np >= j.P;
@@ -437,8 +471,15 @@ void run_chunk2(void* ctx, int64_t chunk, int slot) {
       t.cos = g.c_rs;
       for (int64_t i = i0; i < i1; i += MR2) {
         const int rows = int(min64(MR2, i1 - i));
-        const Micro2 fn = kMicro2[rows];
+        const Micro2 fn = kMicro2[t.first][t.last][rows];
         const char* ap = abase + (i - i0) * ars + pc * 4;
+        // The next row tile's A slice into L2 while this one runs over the block's panels:
+        // read in place it comes from L3 or memory, twelve rows at once.
+        if (i + MR2 < i1) {
+          const int64_t nrows = min64(MR2, i1 - i - MR2);
+          for (int64_t r = 0; r < nrows; ++r)
+            for (int64_t off = 0; off < np * 4; off += 64) _mm_prefetch(ap + (MR2 + r) * ars + off, _MM_HINT_T1);
+        }
         for (int64_t q = 0; q < panels; ++q) {
           const int64_t col = jc + q * NR2;
           t.cols = int(min64(NR2, ncb - q * NR2));
@@ -456,10 +497,9 @@ bool gemm_v2(const GemmArgs& g) {
   static_assert(NR2 == 32, "pack_b2 fills one 32-column panel per call");
   Job2 j{g, M, N, K, P, false, 0, 0, 0, nullptr};
   j.direct_a = g.a_cs == 1 && K % 2 == 0;
-  j.kc = min64(P, KC2);
-  const int64_t nslices = ceil_div(P, j.kc);
+  const int64_t nslices = P <= KC2 ? 1 : ceil_div(P, KC2S);
   j.kc = ceil_div(P, nslices);  // equal slices
-  j.nc = (kBBlockBytes / (j.kc * 4)) / NR2 * NR2;
+  j.nc = ((nslices > 1 ? kBBlockBytesSliced : kBBlockBytes) / (j.kc * 4)) / NR2 * NR2;
   if (j.nc < NR2) j.nc = NR2;
   j.psa = ceil_div(P, 16) * 16 + 8;
   // Threads: ~2^20 multiply-adds (a few microseconds) each before another one is woken.
