@@ -1,10 +1,60 @@
+// bfloat16 GEMM with AVX-512 BF16's vdpbf16ps, which multiplies pairs of bfloat16
+// values and accumulates each pair's sum into float32 lanes: products along K are taken
+// two at a time, so B is packed as (k, k+1) pairs per column, and A is read as 32-bit
+// (k, k+1) pairs that one broadcast spreads over the lanes. vdpbf16ps treats subnormal
+// inputs and results as zero, so products below 2^-126 vanish where PyTorch's bfloat16
+// matmul may keep them; every other result is float32 sums rounded once, with
+// norch::BFloat16's rounding (nearest even, NaN -> 0x7fc0).
+//
+// v2 (this file): a row-major A with even K is read in place, its rows already being
+// the pairs a broadcast needs (otherwise each thread packs its rows once, with 16 x 16
+// dword transposes); B is packed per block (KC x NC, kept in L2) into 32-column panels
+// with word permutes (row-major B) or dword transposes (a transposed weight). A 12 x 32
+// tile keeps 24 accumulators in registers over all of K up to 1024 (longer K in
+// 512-element slices through a float buffer) and rounds them straight into the
+// bfloat16 output: no float C, no second pass. Rows outer, panels inner, so a tile's
+// 12 A rows stay in L1 while the block's B panels stream from L2; the next tile's A is
+// prefetched into L2. Threads take rectangles of C on the pool (Note [GEMM threading]
+// in gemm_isa.cpp), each packing its own B; every output's sum runs over the same
+// pairs in the same order whatever the thread count, so results are bit-identical
+// across thread counts and across v1/v2.
+//
+// Versions (GemmArgs::kernel, norch._C._set_gemm_bf16_kernel; test_half_gemm.py tests
+// each against the reference loop and against each other). GFLOP/s on one core of an
+// AMD EPYC (Zen 5, AVX-512 BF16, no AMX), process CPU time, median of 7 samples,
+// beside PyTorch 2.13's bfloat16 matmul (oneDNN) and norch's float32 GEMM in the same
+// run (benchmarks/bench_bf16_gemm.py --threads 1 --cpu-time --versions), load average
+// 8.5; the vdpbf16ps peak measured beside them is 500-518 GFLOP/s (FMA: 270-277).
+//                     256^3  512^3  1024^3  64x784x256  2048x512x128  x@W^T  dY@W  dY^T@x (*)
+//   v1 8x32, packed A    386    430     329         324           376    241   317     340
+//   v2 12x32, A direct   478    505     495         450           507    451   428     429
+//   torch bf16           407    477     479         359           486    365   358     380
+//   norch float32        242    245     238         235           229    206   228     239
+// (*) linear 784 -> 256 at batch 64. The 1024 -> 4096 layer at batch 256 (x@W^T,
+// dY@W with K = 4096, dY^T@x with A transposed): v1 243/313/236, v2 461/422/452,
+// torch 459/435/454.
+// v1 -> v2, by measurement: packing was scalar (64x784x256 spent more time packing B
+// than multiplying); A's packing is gone for row-major A; C no longer makes a float32
+// round trip and a second rounding pass (2048x512x128, K = 128, was output-bound);
+// 16 accumulators became 24; the tile was templated on first/last slice with unrolled
+// stores (the compiler had spilled all 24 accumulators before storing); row-major B is
+// packed pair by pair across the whole block (one panel at a time read one cache line
+// per row, 8 KiB apart: 256x4096x4096 went from 367 to 411); long K runs in 256-pair
+// slices beside a wider B block (256x4096x1024: 0.93x -> 0.97-1.0x torch); tiles of equal
+// height (a 4-row edge tile has 8 accumulators, too few for the latency). Tried: a
+// 768 KiB B block (no change) and software prefetch of B, of the next A tile and of the
+// partial sums (within noise, kept).
+//
+// Compiled once per ISA like every file here (Note [SIMD dispatch]); only the avx512
+// copy has code, and its dpbf16 functions carry the avx512bf16 target attribute, so
+// the build needs no extra flag and the rest of the copy stays plain AVX-512. As in
+// gemm_isa.cpp, only this file's code, intrinsics and C library calls are used.
 #ifndef NORCH_ISA
 #error "gemm_bf16.cpp is compiled only through the per-ISA wrappers that CMake generates"
 #endif
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
-#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -13,75 +63,7 @@
 namespace norch::cpu::NORCH_ISA {
 namespace {
 
-// ---- v1 ----------------------------------------------------------------------------
-
-constexpr int64_t MR = 8;    // rows of a tile
-constexpr int64_t NR = 32;   // columns of a tile: two zmm of 16 float lanes
-constexpr int64_t KC = 128;  // pairs of K per pass: a 16 KiB B micro-panel slice, kept in L1
-constexpr int64_t MCP = 32;  // A panels per block (256 rows x KC pairs: 128 KiB, kept in L2)
-
 #define NORCH_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-
-// dst[(p * NR + j) * 2 + t] = B[2p + t][j0 + j], zero past K and past the last column.
-void pack_b_panel(const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t j0, int64_t ncols, uint16_t* dst) {
-  const int64_t P = (K + 1) / 2;
-  for (int64_t p = 0; p < P; ++p) {
-    uint16_t* d = dst + p * NR * 2;
-    for (int64_t j = 0; j < NR; ++j) {
-      const bool col = j < ncols;
-      const int64_t k = 2 * p;
-      d[2 * j] = col ? b[k * rs + (j0 + j) * cs] : 0;
-      d[2 * j + 1] = (col && k + 1 < K) ? b[(k + 1) * rs + (j0 + j) * cs] : 0;
-    }
-  }
-}
-
-// dst[p * MR + r] = A[i0 + r][2p] | A[i0 + r][2p + 1] << 16, zero past K and past the last row.
-void pack_a_panel(const uint16_t* a, int64_t rs, int64_t cs, int64_t K, int64_t i0, int64_t nrows, uint32_t* dst) {
-  const int64_t P = (K + 1) / 2;
-  for (int64_t p = 0; p < P; ++p) {
-    for (int64_t r = 0; r < MR; ++r) {
-      uint32_t v = 0;
-      if (r < nrows) {
-        const uint16_t* row = a + (i0 + r) * rs;
-        v = row[2 * p * cs];
-        if (2 * p + 1 < K) v |= static_cast<uint32_t>(row[(2 * p + 1) * cs]) << 16;
-      }
-      dst[p * MR + r] = v;
-    }
-  }
-}
-
-// One MR x NR tile over `np` pairs; `accumulate` adds to what C holds.
-NORCH_BF16_TARGET void tile(const uint32_t* ap, const uint16_t* bp, int64_t np, float* c, int64_t ldc, int64_t rows,
-                            int64_t cols, bool accumulate) {
-  const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1u);
-  const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : (cols > 16 ? __mmask16((1u << (cols - 16)) - 1u) : __mmask16(0));
-  __m512 acc[MR][2];
-  for (int64_t r = 0; r < MR; ++r) {
-    if (accumulate && r < rows) {
-      acc[r][0] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
-      acc[r][1] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
-    } else {
-      acc[r][0] = _mm512_setzero_ps();
-      acc[r][1] = _mm512_setzero_ps();
-    }
-  }
-  for (int64_t p = 0; p < np; ++p) {
-    const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp + p * NR * 2);
-    const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + p * NR * 2 + 32);
-    const uint32_t* a = ap + p * MR;
-    for (int64_t r = 0; r < MR; ++r) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[r]));
-      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
-      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
-    }
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
-  }
-}
 
 // Packing buffers are kept per calling thread up to kKeepBytes, so repeated
 // products of moderate size do not map and fault in fresh pages on every call.
@@ -106,89 +88,6 @@ void* scratch(Scratch& s, size_t bytes, bool* owned) {
   return s.p;
 }
 
-// The rounding of norch::BFloat16(float), 16 lanes at a time.
-void round_to_bf16(const float* src, uint16_t* dst, int64_t n, int threads) {
-  const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), qnan = _mm512_set1_epi32(0x7fc0);
-#pragma omp parallel for schedule(static) num_threads(n > 65536 ? threads : 1)
-  for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1u);
-    const __m512 v = _mm512_maskz_loadu_ps(m, src + i);
-    const __m512i x = _mm512_castps_si512(v);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), one);
-    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, bias), lsb), 16);
-    r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), qnan);
-    _mm256_mask_storeu_epi16(dst + i, m, _mm512_cvtepi32_epi16(r));
-  }
-}
-
-// C (float32, row-major, c_rs apart) = A @ B.
-bool gemm_v1_f32(const GemmArgs& g) {
-  const int64_t M = g.M, N = g.N, K = g.K;
-  if (M <= 0 || N <= 0) return true;
-  const int64_t P = (K + 1) / 2;
-  // Panels are PS pairs apart: a few pairs past P, so that panels of a power-of-two K
-  // do not all map to the same cache sets.
-  const int64_t PS = P + 3;
-  const int64_t mp = (M + MR - 1) / MR, npn = (N + NR - 1) / NR;
-  const size_t a_elems = static_cast<size_t>(mp * MR * PS);
-  const size_t b_elems = static_cast<size_t>(npn * NR * 2 * PS);
-  static thread_local Scratch a_scratch, b_scratch;
-  bool a_owned = false, b_owned = false;
-  uint32_t* apack = static_cast<uint32_t*>(scratch(a_scratch, a_elems * 4, &a_owned));
-  uint16_t* bpack = static_cast<uint16_t*>(scratch(b_scratch, b_elems * 2, &b_owned));
-  if (!apack || !bpack) {
-    if (a_owned) free(apack);
-    if (b_owned) free(bpack);
-    return false;
-  }
-  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-  const int threads = flops > 2e5 ? (g.threads > 0 ? g.threads : 1) : 1;
-  for (int64_t bi = 0; bi < g.batch; ++bi) {
-    const uint16_t* a = static_cast<const uint16_t*>(g.a) + bi * g.a_batch;
-    const uint16_t* b = static_cast<const uint16_t*>(g.b) + bi * g.b_batch;
-    float* c = static_cast<float*>(g.c) + bi * g.c_batch;
-    if (K == 0) {
-      for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) c[i * g.c_rs + j] = 0.0f;
-      continue;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-#pragma omp for schedule(static)
-      for (int64_t jp = 0; jp < npn; ++jp)
-        pack_b_panel(b, g.b_rs, g.b_cs, K, jp * NR, N - jp * NR < NR ? N - jp * NR : NR, bpack + jp * NR * 2 * PS);
-#pragma omp for schedule(static)
-      for (int64_t ip = 0; ip < mp; ++ip)
-        pack_a_panel(a, g.a_rs, g.a_cs, K, ip * MR, M - ip * MR < MR ? M - ip * MR : MR, apack + ip * MR * PS);
-      const int64_t nblocks = (mp + MCP - 1) / MCP;
-      for (int64_t p0 = 0; p0 < P; p0 += KC) {
-        const int64_t np = P - p0 < KC ? P - p0 : KC;
-#pragma omp for collapse(2) schedule(static)
-        for (int64_t blk = 0; blk < nblocks; ++blk) {
-          for (int64_t jp = 0; jp < npn; ++jp) {
-            const int64_t cols = N - jp * NR < NR ? N - jp * NR : NR;
-            const int64_t ip_end = (blk + 1) * MCP < mp ? (blk + 1) * MCP : mp;
-            for (int64_t ip = blk * MCP; ip < ip_end; ++ip) {
-              const int64_t rows = M - ip * MR < MR ? M - ip * MR : MR;
-              tile(apack + ip * MR * PS + p0 * MR, bpack + jp * NR * 2 * PS + p0 * NR * 2, np,
-                   c + ip * MR * g.c_rs + jp * NR, g.c_rs, rows, cols, p0 > 0);
-            }
-          }
-        }
-      }
-    }
-  }
-  if (a_owned) free(apack);
-  if (b_owned) free(bpack);
-  return true;
-}
-
-
-// ---- v2 ----------------------------------------------------------------------------
-// A is read in place (row-major bfloat16 rows are already the (k, k+1) pairs a broadcast
-// needs); only B is packed, with vector shuffles. Each tile keeps its sums in registers
-// over all of K up to KC2 pairs and rounds them straight into the bfloat16 output.
-
 constexpr int MR2 = 12;       // rows of a tile (24 accumulators with NV2 = 2)
 constexpr int NV2 = 2;        // zmm per tile row: NR2 = 32 columns
 constexpr int64_t NR2 = 16 * NV2;
@@ -199,7 +98,7 @@ constexpr int64_t KC2 = 512, KC2S = 256;
 constexpr int64_t kPrefetch2 = 16;  // pairs of B fetched ahead of the tile
 // One packed B block, kept in L2 (1 MiB): with several K slices the float partial sums
 // and A's slice pass through L2 beside it, so the block is smaller there.
-constexpr int64_t kBBlockBytes = int64_t(768) << 10, kBBlockBytesSliced = int64_t(512) << 10;
+constexpr int64_t kBBlockBytes = int64_t(512) << 10, kBBlockBytesSliced = int64_t(512) << 10;
 
 struct TileOut {
   float* cf;     // float partial sums when K takes more than one slice
@@ -469,24 +368,32 @@ void run_chunk2(void* ctx, int64_t chunk, int slot) {
       t.last = pc + np >= j.P;
       t.cfs = j.N;
       t.cos = g.c_rs;
-      for (int64_t i = i0; i < i1; i += MR2) {
-        const int rows = int(min64(MR2, i1 - i));
+      // Tiles of equal height (11 and 12 rows rather than twelve 12s and a 4): a short
+      // tile has too few accumulators to cover vdpbf16ps's latency.
+      const int64_t ntiles = ceil_div(i1 - i0, MR2), base = (i1 - i0) / ntiles, extra = (i1 - i0) % ntiles;
+      for (int64_t ti = 0, i = i0; ti < ntiles; ++ti) {
+        const int rows = int(base + (ti < extra ? 1 : 0));
         const Micro2 fn = kMicro2[t.first][t.last][rows];
         const char* ap = abase + (i - i0) * ars + pc * 4;
         // The next row tile's A slice into L2 while this one runs over the block's panels:
         // read in place it comes from L3 or memory, twelve rows at once.
-        if (i + MR2 < i1) {
-          const int64_t nrows = min64(MR2, i1 - i - MR2);
-          for (int64_t r = 0; r < nrows; ++r)
-            for (int64_t off = 0; off < np * 4; off += 64) _mm_prefetch(ap + (MR2 + r) * ars + off, _MM_HINT_T1);
-        }
+        const int64_t next_rows = ti + 1 < ntiles ? base + (ti + 1 < extra ? 1 : 0) : 0;
+        for (int64_t r = 0; r < next_rows; ++r)
+          for (int64_t off = 0; off < np * 4; off += 64) _mm_prefetch(ap + (rows + r) * ars + off, _MM_HINT_T1);
         for (int64_t q = 0; q < panels; ++q) {
           const int64_t col = jc + q * NR2;
           t.cols = int(min64(NR2, ncb - q * NR2));
           t.co = out + i * g.c_rs + col;
           t.cf = cf ? cf + i * j.N + col : nullptr;
+          // The partial sums the next tile starts from, out of L3 while this one runs.
+          if (!t.first && q + 1 < panels)
+            for (int r = 0; r < rows; ++r) {
+              _mm_prefetch(reinterpret_cast<const char*>(t.cf + r * j.N + NR2), _MM_HINT_T0);
+              _mm_prefetch(reinterpret_cast<const char*>(t.cf + r * j.N + NR2 + 16), _MM_HINT_T0);
+            }
           fn(ap, ars, bpack + q * pstride, np, t);
         }
+        i += rows;
       }
     }
   }
@@ -548,28 +455,6 @@ bool gemm_v2(const GemmArgs& g) {
   return ok;
 }
 
-// v1 writes float32 sums and rounds them in a second pass, through a kept buffer.
-bool gemm_v1(const GemmArgs& g) {
-  const size_t count = size_t(g.batch * g.M * g.N);
-  static thread_local Scratch sums;
-  bool owned = false;
-  float* c = static_cast<float*>(scratch(sums, count * 4, &owned));
-  if (!c) return false;
-  GemmArgs f = g;
-  f.c = c;
-  f.c_rs = g.N;
-  f.c_batch = g.M * g.N;
-  const bool ok = gemm_v1_f32(f);
-  uint16_t* out = static_cast<uint16_t*>(g.c);
-  if (ok && g.c_rs == g.N && g.c_batch == g.M * g.N)
-    round_to_bf16(c, out, int64_t(count), g.threads);
-  else if (ok)
-    for (int64_t bi = 0; bi < g.batch; ++bi)
-      for (int64_t i = 0; i < g.M; ++i) round_to_bf16(c + (bi * g.M + i) * g.N, out + bi * g.c_batch + i * g.c_rs, g.N, 1);
-  if (owned) free(c);
-  return ok;
-}
-
 }  // namespace
 
 bool gemm_bf16(const GemmArgs& g) {
@@ -581,7 +466,7 @@ bool gemm_bf16(const GemmArgs& g) {
     return true;
   }
   switch (g.kernel < 1 || g.kernel > kGemmBf16KernelLatest ? kGemmBf16KernelLatest : g.kernel) {
-    case 1: return gemm_v1(g);
+    case 1: return gemm_bf16_v1(g);
     default: return gemm_v2(g);
   }
 }

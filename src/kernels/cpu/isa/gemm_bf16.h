@@ -15,8 +15,11 @@ int gemm_bf16_kernel();
 
 #if defined(__x86_64__) || defined(_M_X64)
 namespace avx512 {
-// Returns false only when a packing buffer cannot be allocated.
+// Returns false only when a packing buffer cannot be allocated. g.kernel picks the
+// version (0 or out of range: the newest).
 bool gemm_bf16(const GemmArgs& args);
+// Version 1 (gemm_bf16_v1.cpp); gemm_bf16 calls it for g.kernel == 1.
+bool gemm_bf16_v1(const GemmArgs& args);
 }  // namespace avx512
 #endif
 }  // namespace norch::cpu
