@@ -316,8 +316,8 @@ struct Job2 {
   float* cf;      // M x N float partial sums per matrix, when K takes several slices
   int tm = 1, tn = 1;
   int64_t grid = 1;  // tm * tn chunks per matrix
-  uint32_t* buf;
-  size_t slot_dwords, a_dwords;
+  uint32_t* buf = nullptr;
+  size_t slot_dwords = 0, a_dwords = 0;
 };
 
 void run_chunk2(void* ctx, int64_t chunk, int slot) {
