@@ -20,6 +20,9 @@ const char* simd_level_name();
 // setting. For tests and benchmarks; not thread-safe against running GEMMs.
 int set_gemm_kernel(int version);
 int gemm_kernel_latest();
+// The same for the bfloat16 GEMM (src/kernels/cpu/isa/gemm_bf16.cpp).
+int set_gemm_bf16_kernel(int version);
+int gemm_bf16_kernel_latest();
 }  // namespace cpu
 
 }  // namespace norch

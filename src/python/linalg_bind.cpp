@@ -40,6 +40,8 @@ void init_linalg(py::module_& m, TensorClass& cls) {
   m.def("_simd_level", [] { return std::string(cpu::simd_level_name()); });
   m.def("_set_gemm_kernel", cpu::set_gemm_kernel, py::arg("version"));
   m.def("_gemm_kernel_latest", cpu::gemm_kernel_latest);
+  m.def("_set_gemm_bf16_kernel", cpu::set_gemm_bf16_kernel, py::arg("version"));
+  m.def("_gemm_bf16_kernel_latest", cpu::gemm_bf16_kernel_latest);
   cls.def("addmm", addmm_fn, py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1,
           py::arg("alpha") = 1);
   // Note [float32 matmul precision] and Note [CUDA matmul ladder]: process-wide

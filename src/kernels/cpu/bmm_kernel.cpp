@@ -120,29 +120,11 @@ bool use_bf16_dot() {
 // bfloat16 operands straight into vdpbf16ps (no float copies), float32 sums rounded once.
 void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
 #if defined(__x86_64__) || defined(_M_X64)
-  const int64_t B = a.sizes()[0], n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
-  // Every element is written by the kernel: no zero fill. Up to 8 MiB is kept per
-  // calling thread, so repeated products do not fault in fresh pages each call.
-  const size_t count = static_cast<size_t>(B * n * m);
-  static thread_local std::unique_ptr<float[]> kept;
-  static thread_local size_t kept_count = 0;
-  std::unique_ptr<float[]> own;
-  float* c = nullptr;
-  if (count * sizeof(float) <= (size_t(8) << 20)) {
-    if (kept_count < count) {
-      kept.reset(new float[count]);
-      kept_count = count;
-    }
-    c = kept.get();
-  } else {
-    own.reset(new float[count]);
-    c = own.get();
-  }
   GemmArgs g{};
-  g.batch = B;
-  g.M = n;
-  g.K = k;
-  g.N = m;
+  g.batch = a.sizes()[0];
+  g.M = a.sizes()[1];
+  g.K = a.sizes()[2];
+  g.N = b.sizes()[2];
   g.a = a.data_ptr();
   g.a_batch = a.strides()[0];
   g.a_rs = a.strides()[1];
@@ -151,13 +133,13 @@ void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
   g.b_batch = b.strides()[0];
   g.b_rs = b.strides()[1];
   g.b_cs = b.strides()[2];
-  g.c = c;
-  g.c_batch = n * m;
-  g.c_rs = m;
+  g.c = out.data_ptr();
+  g.c_batch = out.strides()[0];
+  g.c_rs = out.strides()[1];
   g.threads = get_num_threads();
-  NORCH_CHECK(avx512::gemm_bf16_dpbf16(g), "bmm: could not allocate the packing buffer for shapes ", a.sizes(),
-              " and ", b.sizes());
-  avx512::round_to_bf16(c, reinterpret_cast<uint16_t*>(out.data<BFloat16>()), B * n * m, g.threads);
+  g.kernel = gemm_bf16_kernel();
+  NORCH_CHECK(avx512::gemm_bf16(g), "bmm: could not allocate the packing buffer for shapes ", a.sizes(), " and ",
+              b.sizes());
 #else
   bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
 #endif

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/cpu/isa/gemm.h"
+#include "kernels/cpu/isa/gemm_bf16.h"
 #include "norch/debug.h"
 
 namespace norch::cpu {
@@ -66,6 +67,7 @@ const Table& table() {
 
 namespace {
 int g_gemm_kernel = 0;
+int g_gemm_bf16_kernel = 0;
 }
 int set_gemm_kernel(int version) {
   const int old = g_gemm_kernel;
@@ -73,6 +75,13 @@ int set_gemm_kernel(int version) {
   return old;
 }
 int gemm_kernel_latest() { return kGemmKernelLatest; }
+int set_gemm_bf16_kernel(int version) {
+  const int old = g_gemm_bf16_kernel;
+  g_gemm_bf16_kernel = version;
+  return old;
+}
+int gemm_bf16_kernel() { return g_gemm_bf16_kernel; }
+int gemm_bf16_kernel_latest() { return kGemmBf16KernelLatest; }
 
 bool gemm_f32(const GemmArgs& args) {
   GemmArgs g = args;
