@@ -69,34 +69,36 @@ __attribute__((optimize("no-tree-loop-distribute-patterns")))
 #endif
 void im2col_plane(const T* plane, const Window2d& w, T* base, int64_t rs) {
   for (int64_t ki = 0; ki < w.kh; ++ki) {
+    // Output rows [ylo, yhi) read input rows; the rest lie in the padding. Found once
+    // per tap rather than tested per row: with LeNet's 8-float rows the per-row
+    // bookkeeping cost more than the copying.
+    const int64_t y0 = ki * w.dh - w.ph;
+    int64_t ylo, yhi;
+    valid_range(y0, w.sh, w.H, w.oh, ylo, yhi);
+    yhi = std::max(ylo, yhi);
     for (int64_t kj = 0; kj < w.kw; ++kj) {
       T* row = base + (ki * w.kw + kj) * rs;
       const int64_t x0 = kj * w.dw - w.pw;
       int64_t lo, hi;
       valid_range(x0, w.sw, w.W, w.ow, lo, hi);
-      const int64_t y0 = ki * w.dh - w.ph;
-      if (w.sw == 1 && lo == 0 && hi == w.ow && y0 >= 0 && y0 + (w.oh - 1) * w.sh < w.H) {
-        // No padding reaches this tap: a tight loop of whole rows (LeNet's 8-float rows
-        // spent more time in the general loop's bookkeeping than in copying).
+      hi = std::max(lo, hi);
+      if (w.sw == 1 && lo == 0 && hi == w.ow && ylo == 0 && yhi == w.oh) {   // no padding reaches this tap
         const T* src = plane + y0 * w.W + x0;
         for (int64_t oy = 0; oy < w.oh; ++oy) copy_row(src + oy * w.sh * w.W, row + oy * w.ow, w.ow);
         continue;
       }
-      for (int64_t oy = 0; oy < w.oh; ++oy) {
+      for (int64_t i = 0; i < ylo * w.ow; ++i) row[i] = T(0);
+      for (int64_t i = yhi * w.ow; i < w.oh * w.ow; ++i) row[i] = T(0);
+      for (int64_t oy = ylo; oy < yhi; ++oy) {
         T* dst = row + oy * w.ow;
-        const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
-        if (iy < 0 || iy >= w.H) {
-          for (int64_t ox = 0; ox < w.ow; ++ox) dst[ox] = T(0);
-          continue;
-        }
-        const T* src = plane + iy * w.W;
+        const T* src = plane + (oy * w.sh + y0) * w.W + x0;
         for (int64_t ox = 0; ox < lo; ++ox) dst[ox] = T(0);
         if (w.sw == 1) {
-          copy_row(src + x0 + lo, dst + lo, hi - lo);
+          copy_row(src + lo, dst + lo, hi - lo);
         } else {
-          for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[x0 + ox * w.sw];
+          for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * w.sw];
         }
-        for (int64_t ox = std::max(lo, hi); ox < w.ow; ++ox) dst[ox] = T(0);
+        for (int64_t ox = hi; ox < w.ow; ++ox) dst[ox] = T(0);
       }
     }
   }
