@@ -104,25 +104,38 @@ void im2col_plane(const T* plane, const Window2d& w, T* base, int64_t rs) {
   }
 }
 
-// The adjoint of im2col_plane: adds the rows back into the plane.
+// dst[i] += src[i]: fixed-count pieces the compiler turns into vector adds, for the
+// same short rows as copy_row.
+template <typename T>
+inline void add_row(const T* __restrict src, T* __restrict dst, int64_t n) {
+  constexpr int64_t P = 32 / sizeof(T);
+  int64_t i = 0;
+  for (; i + P <= n; i += P)
+    for (int64_t j = 0; j < P; ++j) dst[i + j] += src[i + j];
+  for (; i < n; ++i) dst[i] += src[i];
+}
+
+// The adjoint of im2col_plane: adds the rows back into the plane (padded rows and
+// columns of each tap found once, as there).
 template <typename T>
 void col2im_plane(const T* base, int64_t rs, const Window2d& w, T* plane) {
   for (int64_t ki = 0; ki < w.kh; ++ki) {
+    const int64_t y0 = ki * w.dh - w.ph;
+    int64_t ylo, yhi;
+    valid_range(y0, w.sh, w.H, w.oh, ylo, yhi);
     for (int64_t kj = 0; kj < w.kw; ++kj) {
       const T* row = base + (ki * w.kw + kj) * rs;
       const int64_t x0 = kj * w.dw - w.pw;
       int64_t lo, hi;
       valid_range(x0, w.sw, w.W, w.ow, lo, hi);
-      for (int64_t oy = 0; oy < w.oh; ++oy) {
-        const int64_t iy = oy * w.sh - w.ph + ki * w.dh;
-        if (iy < 0 || iy >= w.H) continue;
+      if (hi <= lo) continue;
+      for (int64_t oy = ylo; oy < yhi; ++oy) {
         const T* src = row + oy * w.ow;
-        T* dst = plane + iy * w.W;
+        T* dst = plane + (oy * w.sh + y0) * w.W + x0;
         if (w.sw == 1) {
-#pragma omp simd
-          for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox] += src[ox];
+          add_row(src + lo, dst + lo, hi - lo);
         } else {
-          for (int64_t ox = lo; ox < hi; ++ox) dst[x0 + ox * w.sw] += src[ox];
+          for (int64_t ox = lo; ox < hi; ++ox) dst[ox * w.sw] += src[ox];
         }
       }
     }
