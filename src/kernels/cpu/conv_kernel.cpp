@@ -45,19 +45,23 @@ inline int64_t row_offset(int64_t n, int64_t c, int64_t kidx, int64_t N, int64_t
   return batch_inner ? ((c * K + kidx) * N + n) * L : ((n * C + c) * K + kidx) * L;
 }
 
-// Rows of im2col are short (8 and 24 floats in LeNet, 4-32 in a CIFAR ResNet): a
-// memcpy call per row was half of LeNet conv2's forward time. Fixed-size pieces compile
-// to plain vector moves, inline.
+// Rows of im2col are short (8 and 24 floats in LeNet, 4-32 in a CIFAR ResNet, one less
+// where padding cuts them): a memcpy call per row was half of LeNet conv2's forward
+// time. Fixed-size pieces compile to plain vector moves, inline; a ragged end is one
+// more piece overlapping the last (the same values written twice), not a scalar loop.
 template <typename T>
 inline void copy_row(const T* src, T* dst, int64_t n) {
-  constexpr int64_t P = 32 / sizeof(T);
-  int64_t i = 0;
-  for (; i + P <= n; i += P) std::memcpy(dst + i, src + i, 32);
-  if (i + P / 2 <= n) {
-    std::memcpy(dst + i, src + i, 16);
-    i += P / 2;
+  constexpr int64_t P = 32 / sizeof(T), H = P / 2;
+  if (n >= P) {
+    int64_t i = 0;
+    for (; i + P <= n; i += P) std::memcpy(dst + i, src + i, 32);
+    if (i < n) std::memcpy(dst + n - P, src + n - P, 32);
+  } else if (n >= H && H > 0) {
+    std::memcpy(dst, src, 16);
+    std::memcpy(dst + n - H, src + n - H, 16);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
   }
-  for (; i < n; ++i) dst[i] = src[i];
 }
 
 // One input plane into its kh*kw rows of columns: row kidx starts at base + kidx * rs.
