@@ -11,11 +11,29 @@
 // multiplies it while it is hot, so memory sees only x, the weights and the output.
 // Blocks never depend on the thread count, and the weight gradient sums per-block
 // products in a fixed order (kWeightGroups partial sums), so results are the same on
-// any number of threads. Measured, 1 thread, GFLOP/s (Zen 5, load 4-8; bench_conv.py):
-//                      forward       grad input    grad weight
-//   v1 LeNet conv2     43            52            67
-//   v1 ResNet 16@32    30            31            40
-//   v1 ResNet 64@8     64            67            86
+// any number of threads. v3 cut the per-row work of the unfolding: short rows copied
+// and added in fixed-size vector pieces instead of memcpy calls, the padded rows and
+// columns of each tap found once per tap, no memset call per one-element fill.
+// GFLOP/s on one core (AMD Zen 5, AVX-512; bench_conv.py --threads 1 --cpu-time, the
+// machine at load 7-9, so +-10%); "grad input" and "grad weight" time the forward with
+// that one gradient and count both passes; PyTorch 2.13 (oneDNN) in the same run:
+//                       forward      grad input   grad weight
+//   LeNet conv2  v1     43           52           67
+//                v2     61           63           55
+//                v3     86           74           75
+//                torch  131          61           64
+//   ResNet 16@32 v1     30           31           40
+//                v2     95           93           84
+//                v3     89           87           79
+//                torch  108          52           52
+//   ResNet 64@8  v1     64           67           86
+//                v2     121          129          117
+//                v3     136          132          128
+//                torch  217          200          189
+// What is left: the product itself runs at 210-230 GFLOP/s on these blocks
+// (bench_gemm.py), so the unfolding (a third of the time at 64@8) is what keeps the
+// 32- and 64-channel layers behind oneDNN's direct convolution; beating it needs the
+// columns never written (a direct kernel, or packing GEMM panels straight from x).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
