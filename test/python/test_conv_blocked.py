@@ -193,3 +193,16 @@ def test_blocked_conv2d_on_every_simd_level(level):
     env = dict(os.environ, NORCH_SIMD=level, EXPECTED_SIMD=expected, TEST_DIR=os.path.dirname(__file__))
     proc = subprocess.run([sys.executable, "-c", SIMD_CHECK], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_blocked_conv2d_sample_too_large_to_keep_scratch():
+    # One sample's columns (8 * 9 * 300 * 300 floats, 26 MB) exceed what a thread keeps
+    # between calls: that block gets scratch of its own.
+    x, w, b, kw = make(((1, 8, 300, 300), (4, 8, 3, 3), 1, 1, 1, 1, True), np.float32)
+    nx, nw = norch.tensor(x, requires_grad=True), norch.tensor(w, requires_grad=True)
+    out = F.conv2d(nx, nw, norch.tensor(b), **kw)
+    out.sum().backward()
+    ref_out, ref_gx, ref_gw, _ = torch_ref(x, w, b, kw)
+    np.testing.assert_allclose(out.detach().numpy(), ref_out, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(nx.grad.numpy(), ref_gx, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(nw.grad.numpy(), ref_gw, rtol=1e-4, atol=0.05)

@@ -204,13 +204,29 @@ constexpr int64_t kBlockBytes = 384 << 10;
 constexpr int64_t kWeightGroups = 8;
 
 // Scratch that grows and is kept, one per thread and dtype, so steady-state calls
-// neither allocate nor fault in pages.
+// neither allocate nor fault in pages; a block too large to keep (one huge sample)
+// gets memory of its own, freed when the block is done.
+constexpr size_t kKeepBytes = size_t(8) << 20;
+
 template <typename T>
-T* scratch(int which, size_t n) {
-  thread_local std::vector<T> bufs[3];
-  if (bufs[which].size() < n) bufs[which].resize(n);
-  return bufs[which].data();
-}
+class Scratch {
+ public:
+  Scratch(int which, size_t n) {
+    if (n * sizeof(T) > kKeepBytes) {
+      own_.resize(n);
+      p_ = own_.data();
+      return;
+    }
+    thread_local std::vector<T> kept[3];
+    if (kept[which].size() < n) kept[which].resize(n);
+    p_ = kept[which].data();
+  }
+  T* get() const { return p_; }
+
+ private:
+  std::vector<T> own_;
+  T* p_ = nullptr;
+};
 
 struct ConvShape {
   int64_t N, C, G, OC, Cg, OCg, K, Ckk, L, plane, nb, blocks;
@@ -267,8 +283,10 @@ void conv_forward_typed(const T* x, const T* wt, const T* bias, const Window2d& 
   parallel_for(s.blocks, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t n0 = blk * s.nb, m = std::min(s.nb, s.N - n0), cols_n = m * s.L;
-      T* cols = scratch<T>(0, size_t(s.C * s.K * cols_n));
-      T* tmp = scratch<T>(1, size_t(s.OCg * cols_n));
+      Scratch<T> cols_buf(0, size_t(s.C * s.K * cols_n));
+      T* cols = cols_buf.get();
+      Scratch<T> tmp_buf(1, size_t(s.OCg * cols_n));
+      T* tmp = tmp_buf.get();
       unfold_block(x, w, s, n0, m, cols);
       for (int64_t g = 0; g < s.G; ++g) {
         if (!gemm1<T>(s.OCg, cols_n, s.Ckk, wt + g * s.OCg * s.Ckk, s.Ckk, 1, cols + g * s.Ckk * cols_n, cols_n, 1,
@@ -294,8 +312,10 @@ void conv_grad_input_typed(const T* grad, const T* wt, const Window2d& w, const 
   parallel_for(s.blocks, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t n0 = blk * s.nb, m = std::min(s.nb, s.N - n0), cols_n = m * s.L;
-      T* gT = scratch<T>(1, size_t(s.OC * cols_n));
-      T* gcols = scratch<T>(0, size_t(s.C * s.K * cols_n));
+      Scratch<T> gT_buf(1, size_t(s.OC * cols_n));
+      T* gT = gT_buf.get();
+      Scratch<T> gcols_buf(0, size_t(s.C * s.K * cols_n));
+      T* gcols = gcols_buf.get();
       gather_grad(grad, s, n0, m, gT);
       // gcols[g] [Ckk, m*L] = W[g]^T [Ckk, OCg] @ gT[g] [OCg, m*L]
       for (int64_t g = 0; g < s.G; ++g)
@@ -322,9 +342,12 @@ void conv_grad_weight_typed(const T* grad, const T* x, const Window2d& w, const 
       T* acc = partial.data() + p * wsize;
       for (int64_t blk = s.blocks * p / parts; blk < s.blocks * (p + 1) / parts; ++blk) {
         const int64_t n0 = blk * s.nb, m = std::min(s.nb, s.N - n0), cols_n = m * s.L;
-        T* cols = scratch<T>(0, size_t(s.C * s.K * cols_n));
-        T* gT = scratch<T>(1, size_t(s.OC * cols_n));
-        T* tmp = scratch<T>(2, size_t(wsize));
+        Scratch<T> cols_buf(0, size_t(s.C * s.K * cols_n));
+        T* cols = cols_buf.get();
+        Scratch<T> gT_buf(1, size_t(s.OC * cols_n));
+        T* gT = gT_buf.get();
+        Scratch<T> tmp_buf(2, size_t(wsize));
+        T* tmp = tmp_buf.get();
         unfold_block(x, w, s, n0, m, cols);
         gather_grad(grad, s, n0, m, gT);
         // dW[g] [OCg, Ckk] += gT[g] [OCg, m*L] @ cols[g]^T [m*L, Ckk]
