@@ -1,9 +1,17 @@
-"""Times conv2d forward+backward and a LeNet-style training step (batch 64) in norch
-and PyTorch side by side and prints the ratio.
-Run: PYTHONPATH=python python3 benchmarks/bench_conv.py [threads] [--cpu-time]
-Both libraries use `threads`. On a busy shared machine wall-clock minima are noise;
---cpu-time measures the process's CPU time instead, which is stable with 1 thread."""
-import sys
+"""conv2d in norch beside PyTorch (oneDNN), one shape at a time: forward, the input
+gradient alone, the weight gradient alone, and forward with both gradients, each with
+the time ratio (norch / torch, lower is better) and norch's GFLOP/s (2 * N * OC * oh *
+ow * C/groups * kh * kw per pass), at LeNet's shapes and at the CIFAR example's small
+ResNet (examples/cifar10/main.py, width 16, batch 128), then a LeNet-style training step.
+
+    PYTHONPATH=python python3 benchmarks/bench_conv.py [--threads 1] [--cpu-time]
+        [--repeat 15] [--only lenet|resnet]
+
+Samples alternate between the libraries so a burst of load hits both; each figure is the
+median of `repeat` samples. --cpu-time measures process CPU time, steadier on a busy
+machine with 1 thread (with 2 it also counts the threads' waiting)."""
+import argparse
+import statistics
 import time
 
 import numpy as np
@@ -12,41 +20,81 @@ import torch
 import norch
 import norch.nn.functional as F
 
+# (label, input shape, weight shape, stride, padding)
+LENET = [
+    ("lenet conv1", (64, 1, 28, 28), (6, 1, 5, 5), 1, 0),
+    ("lenet conv2", (64, 6, 12, 12), (16, 6, 5, 5), 1, 0),
+]
+RESNET = [
+    ("resnet stem 3->16 @32", (128, 3, 32, 32), (16, 3, 3, 3), 1, 1),
+    ("resnet 16->16 @32", (128, 16, 32, 32), (16, 16, 3, 3), 1, 1),
+    ("resnet 16->32 s2 @32", (128, 16, 32, 32), (32, 16, 3, 3), 2, 1),
+    ("resnet 1x1 16->32 s2", (128, 16, 32, 32), (32, 16, 1, 1), 2, 0),
+    ("resnet 32->32 @16", (128, 32, 16, 16), (32, 32, 3, 3), 1, 1),
+    ("resnet 32->64 s2 @16", (128, 32, 16, 16), (64, 32, 3, 3), 2, 1),
+    ("resnet 1x1 32->64 s2", (128, 32, 16, 16), (64, 32, 1, 1), 2, 0),
+    ("resnet 64->64 @8", (128, 64, 8, 8), (64, 64, 3, 3), 1, 1),
+]
 
-CLOCK = time.process_time if "--cpu-time" in sys.argv else time.perf_counter
 
-
-def best_of(fn, repeat=50):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = CLOCK()
+def timed(fns, repeat, clock):
+    """fns: {name: callable}; interleaved samples, each a batch of calls of ~10 ms."""
+    counts = {}
+    for name, fn in fns.items():
         fn()
-        times.append(CLOCK() - t0)
-    return min(times) * 1e3
+        t0 = clock()
+        fn()
+        counts[name] = max(1, int(0.01 / max(clock() - t0, 1e-6)))
+    samples = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = clock()
+            for _ in range(counts[name]):
+                fn()
+            samples[name].append((clock() - t0) / counts[name])
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def conv_case(x_shape, w_shape):
+def conv_passes(lib, Fn, x, w, stride, padding):
+    """The four timed passes of one library: forward, grad input, grad weight, both."""
+    g = lib.ones(*Fn.conv2d(x, w, None, stride, padding).shape) if lib is norch else None
+
+    def fwd():
+        with lib.no_grad():
+            Fn.conv2d(x, w, None, stride, padding)
+
+    def grad(need_x, need_w):
+        xi = x.detach().requires_grad_(need_x)
+        wi = w.detach().requires_grad_(need_w)
+
+        def run():
+            out = Fn.conv2d(xi, wi, None, stride, padding)
+            out.backward(g if g is not None else lib.ones_like(out))
+            xi.grad = None
+            wi.grad = None
+        return run
+
+    return {"forward": fwd, "grad input": grad(True, False), "grad weight": grad(False, True),
+            "fwd+both": grad(True, True)}
+
+
+def conv_rows(cases, repeat, clock):
     rng = np.random.default_rng(0)
-    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape, w_shape[:1]))
-    nx, nw, nb = (norch.tensor(a, requires_grad=True) for a in (x, w, b))
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-
-    def n_step():
-        F.conv2d(nx, nw, nb).sum().backward()
-
-    def t_step():
-        torch.nn.functional.conv2d(tx, tw, tb).sum().backward()
-
-    def n_fwd():
-        with norch.no_grad():
-            F.conv2d(nx, nw, nb)
-
-    def t_fwd():
-        with torch.no_grad():
-            torch.nn.functional.conv2d(tx, tw, tb)
-
-    return best_of(n_fwd), best_of(t_fwd), best_of(n_step), best_of(t_step)
+    print(f"{'shape':24} {'pass':12} {'norch':>9} {'torch':>9} {'ratio':>6} {'GFLOP/s':>8} {'torch':>7}")
+    for label, xs, ws, stride, padding in cases:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = (rng.standard_normal(ws) * 0.1).astype(np.float32)
+        n = conv_passes(norch, F, norch.tensor(x), norch.tensor(w), stride, padding)
+        t = conv_passes(torch, torch.nn.functional, torch.tensor(x), torch.tensor(w), stride, padding)
+        oh = (xs[2] + 2 * padding - ws[2]) // stride + 1
+        ow = (xs[3] + 2 * padding - ws[3]) // stride + 1
+        flop = 2.0 * xs[0] * ws[0] * oh * ow * ws[1] * ws[2] * ws[3]
+        for name in n:
+            r = timed({"norch": n[name], "torch": t[name]}, repeat, clock)
+            passes = {"forward": 1, "grad input": 2, "grad weight": 2, "fwd+both": 3}[name]
+            print(f"{label:24} {name:12} {r['norch'] * 1e3:7.3f}ms {r['torch'] * 1e3:7.3f}ms "
+                  f"{r['norch'] / r['torch']:6.2f} {passes * flop / r['norch'] / 1e9:8.1f} "
+                  f"{passes * flop / r['torch'] / 1e9:7.1f}")
 
 
 def lenet_step(lib, F_, params, x, y_onehot):
@@ -61,28 +109,41 @@ def lenet_step(lib, F_, params, x, y_onehot):
     return loss
 
 
-def lenet():
+def lenet(repeat, clock):
     rng = np.random.default_rng(0)
     shapes = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (256, 120), (120,), (120, 10), (10,)]
     arrs = [(rng.standard_normal(s) * 0.1).astype(np.float32) for s in shapes]
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)]
-    np_params = [norch.tensor(a, requires_grad=True) for a in arrs]
+    n_params = [norch.tensor(a, requires_grad=True) for a in arrs]
     t_params = [torch.tensor(a, requires_grad=True) for a in arrs]
-    n = best_of(lambda: lenet_step(norch, F, np_params, norch.tensor(x), norch.tensor(y)))
-    t = best_of(lambda: lenet_step(torch, torch.nn.functional, t_params, torch.tensor(x), torch.tensor(y)))
-    return n, t
+    nx, ny, tx, ty = norch.tensor(x), norch.tensor(y), torch.tensor(x), torch.tensor(y)
+    r = timed({"norch": lambda: lenet_step(norch, F, n_params, nx, ny),
+               "torch": lambda: lenet_step(torch, torch.nn.functional, t_params, tx, ty)}, repeat, clock)
+    print(f"LeNet-style step (batch 64, no optimizer): norch {r['norch'] * 1e3:.3f} ms torch "
+          f"{r['torch'] * 1e3:.3f} ms ({r['norch'] / r['torch']:.2f}x)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("threads_pos", nargs="?", type=int, help=argparse.SUPPRESS)   # the old positional form
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--repeat", type=int, default=15)
+    p.add_argument("--cpu-time", action="store_true")
+    p.add_argument("--only", choices=("lenet", "resnet"))
+    a = p.parse_args()
+    threads = a.threads or a.threads_pos
+    if threads:
+        norch.set_num_threads(threads)
+        torch.set_num_threads(threads)
+    clock = time.process_time if a.cpu_time else time.perf_counter
+    print(f"threads: norch {norch.get_num_threads()}, torch {torch.get_num_threads()}; "
+          f"clock: {'process CPU time' if a.cpu_time else 'wall'}")
+    cases = {"lenet": LENET, "resnet": RESNET, None: LENET + RESNET}[a.only]
+    conv_rows(cases, a.repeat, clock)
+    if a.only != "resnet":
+        lenet(a.repeat, clock)
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    if args:
-        norch.set_num_threads(int(args[0]))
-        torch.set_num_threads(int(args[0]))
-    print(f"threads: norch {norch.get_num_threads()}, torch {torch.get_num_threads()}")
-    for xs, ws in [((64, 1, 28, 28), (6, 1, 5, 5)), ((64, 6, 12, 12), (16, 6, 5, 5))]:
-        nf, tf, nb, tb = conv_case(xs, ws)
-        print(f"conv2d {xs} x {ws}: forward norch {nf:.2f} ms torch {tf:.2f} ms ({nf / tf:.2f}x); "
-              f"forward+backward norch {nb:.2f} ms torch {tb:.2f} ms ({nb / tb:.2f}x)")
-    n, t = lenet()
-    print(f"LeNet training step (batch 64): norch {n:.2f} ms torch {t:.2f} ms ({n / t:.2f}x)")
+    main()

@@ -2,7 +2,7 @@
 kernels forced) and PyTorch, on 1 and 2 threads, as GFLOP/s and as a fraction of the
 machine's FMA peak, which a short kernel measures in the same run.
 
-    python benchmarks/bench_gemm.py [--repeat 9] [--threads 1,2] [--quick] [--versions]
+    python benchmarks/bench_gemm.py [--repeat 9] [--threads 1,2] [--quick] [--versions] [--only TEXT]
 
 Times are the minimum over samples (best of N): on a shared machine the minimum is the
 run that other processes disturbed least, and the peak is measured the same way, so the
@@ -150,6 +150,19 @@ def cases(quick):
         ("LeNet conv2 dX (16x150)^T @ 16x4096", 1, 150, 16, 4096, True, False, f32),
         ("LeNet conv2 dW 16x4096 @ (150x4096)^T", 1, 16, 4096, 150, False, True, f32),
         ("ResNet 3x3 64ch fwd 64x576 @ 576x4096", 1, 64, 576, 4096, False, False, f32),
+        # The per-block products of the blocked conv2d (conv_kernel.cpp, Note [Blocked
+        # convolution]): LeNet conv2 in blocks of 10 samples, the CIFAR ResNet's 3x3
+        # layers (batch 128) in blocks of 1, 1 and 2 samples.
+        ("LeNet conv2 block fwd 16x150 @ 150x640", 1, 16, 150, 640, False, False, f32),
+        ("LeNet conv2 block dX (16x150)^T @ 16x640", 1, 150, 16, 640, True, False, f32),
+        ("LeNet conv2 block dW 16x640 @ (150x640)^T", 1, 16, 640, 150, False, True, f32),
+        ("ResNet 16ch@32 block fwd 16x144 @ 144x1024", 1, 16, 144, 1024, False, False, f32),
+        ("ResNet 16ch@32 block dX (16x144)^T @ 16x1024", 1, 144, 16, 1024, True, False, f32),
+        ("ResNet 16ch@32 block dW 16x1024 @ (144x1024)^T", 1, 16, 1024, 144, False, True, f32),
+        ("ResNet 32ch@16 block fwd 32x288 @ 288x256", 1, 32, 288, 256, False, False, f32),
+        ("ResNet 64ch@8 block fwd 64x576 @ 576x128", 1, 64, 576, 128, False, False, f32),
+        ("ResNet 64ch@8 block dX (64x576)^T @ 64x128", 1, 576, 64, 128, True, False, f32),
+        ("ResNet 64ch@8 block dW 64x128 @ (576x128)^T", 1, 64, 128, 576, False, True, f32),
         ("attention 32x(128x64 @ (128x64)^T)", 32, 128, 64, 128, False, True, f32),
         ("attention 32x(128x128 @ 128x64)", 32, 128, 128, 64, False, False, f32),
         ("DGEMM square 1024", 1, 1024, 1024, 1024, False, False, f64),
@@ -190,6 +203,7 @@ def main():
     p.add_argument("--target-ms", type=float, default=15.0, help="approximate duration of one sample")
     p.add_argument("--quick", action="store_true", help="leave out the N = 2048 cases")
     p.add_argument("--versions", action="store_true", help="also time every kernel version on one thread")
+    p.add_argument("--only", default="", help="run only the cases whose label contains this text")
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
     avx512 = norch._C._simd_level() == "avx512"
@@ -209,6 +223,8 @@ def main():
             peaks = {dt: fma_peak(dt, nt, avx512, ext) for dt in (np.float32, np.float64)}
             rows = []
             for label, bs, m, k, n, ta, tb, dt in cases(args.quick):
+                if args.only not in label:
+                    continue
                 (na, nb), (pa, pb), (ta_, tb_) = operands(rng, bs, m, k, n, dt, ta, tb)
                 mm_n = norch.bmm if bs > 1 else norch.matmul
                 best = best_time({"norch": lambda: mm_n(na, nb), "numpy": lambda: pa @ pb,

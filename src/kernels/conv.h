@@ -28,6 +28,20 @@ using Col2imKernel = void (*)(const Tensor& cols, const Window2d& w, bool batch_
 extern DispatchStub<Im2colKernel> im2col_stub;
 extern DispatchStub<Col2imKernel> col2im_stub;
 
+// Blocked conv2d on the CPU (Note [Blocked convolution] in cpu/conv_kernel.cpp), float32
+// and float64: x [N, C, H, W], weight [OC, C / groups, kh, kw], grad and out [N, OC, oh,
+// ow], all contiguous. forward writes out (+ bias [OC] when defined); grad_input and
+// grad_weight write the first-order gradients (no autograd inside).
+using Conv2dForwardKernel = void (*)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Window2d& w,
+                                     int64_t groups, const Tensor& out);
+using Conv2dGradInputKernel = void (*)(const Tensor& grad, const Tensor& weight, const Window2d& w, int64_t groups,
+                                       const Tensor& grad_input);
+using Conv2dGradWeightKernel = void (*)(const Tensor& grad, const Tensor& x, const Window2d& w, int64_t groups,
+                                        const Tensor& grad_weight);
+extern DispatchStub<Conv2dForwardKernel> conv2d_forward_stub;
+extern DispatchStub<Conv2dGradInputKernel> conv2d_grad_input_stub;
+extern DispatchStub<Conv2dGradWeightKernel> conv2d_grad_weight_stub;
+
 // Max pooling over x [B, H, W] -> out, indices [B, oh, ow] (index = h * W + w in the plane;
 // padding acts as -inf; NaN wins, as in PyTorch).
 using MaxPool2dKernel = void (*)(const Tensor& x, const Window2d& w, const Tensor& out, const Tensor& indices);

@@ -1,8 +1,9 @@
 // Convolution ops: unfold/fold (im2col/col2im), conv2d, conv1d, conv_transpose2d.
-// Forward = im2col + batched matmul (the bmm op, so a faster matmul speeds this up
-// too). Backward formulas are built from these same ops, so gradients of any
-// order exist: d conv2d / d input is a conv_transpose2d, d conv2d / d weight is a
-// matmul of grad with the unfolded input, and the reverse for conv_transpose2d.
+// Forward = im2col + matmul (float32/float64 on the CPU: blocked kernels that unfold
+// and multiply a few samples at a time; otherwise the bmm op over the whole batch).
+// Backward formulas are built from these same ops, so gradients of any order exist:
+// d conv2d / d input is a conv_transpose2d, d conv2d / d weight is a matmul of grad
+// with the unfolded input, and the reverse for conv_transpose2d.
 #include <tuple>
 
 #include "kernels/conv.h"
@@ -21,6 +22,9 @@ namespace norch {
 
 DispatchStub<Im2colKernel> im2col_stub("im2col");
 DispatchStub<Col2imKernel> col2im_stub("col2im");
+DispatchStub<Conv2dForwardKernel> conv2d_forward_stub("conv2d");
+DispatchStub<Conv2dGradInputKernel> conv2d_grad_input_stub("conv2d_backward");
+DispatchStub<Conv2dGradWeightKernel> conv2d_grad_weight_stub("conv2d_backward");
 
 using autograd::BackwardContext;
 using nn_detail::bracket;
@@ -221,12 +225,21 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
   Window2d w = window(H, W, k, p);
   const int64_t G = groups, OCg = OC / G, Ckk = Cg * k[0] * k[1], L = w.oh * w.ow;
 
-  // Note [Batched im2col]: the columns of all samples sit side by side,
+  // float32/float64 on a device with the blocked kernels (Note [Blocked convolution] in
+  // cpu/conv_kernel.cpp): no batch-wide columns; first-order backward runs them too.
+  // Otherwise, Note [Batched im2col]: the columns of all samples sit side by side,
   // cols [G, Cg*kk, N*L], so one product per group covers the whole batch:
   // out^T [G, OCg, N*L] = W [G, OCg, Cg*kk] @ cols. The same cols serve the
   // weight gradient, so they are kept for backward instead of recomputed.
+  const bool blocked = (x.dtype() == ScalarType::Float32 || x.dtype() == ScalarType::Float64) &&
+                       conv2d_forward_stub.has(x.device()) && N * L > 0 && OC > 0;
   Tensor out, cols;
-  {
+  if (blocked) {
+    autograd::NoGradGuard no_grad;
+    out = empty({N, OC, w.oh, w.ow}, TensorOptions(x.dtype(), x.device()));
+    conv2d_forward_stub(x.device())(contiguous(x.detach()), contiguous(weight.detach()),
+                                    bias.defined() ? contiguous(bias.detach()) : Tensor(), w, G, out);
+  } else {
     autograd::NoGradGuard no_grad;
     cols = view(im2col_raw(x.detach(), w, /*batch_inner=*/true), {G, Ckk, N * L});
     Tensor outT = view(bmm(view(contiguous(weight.detach()), {G, OCg, Ckk}), cols), {OC, N, L});
@@ -241,14 +254,27 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Sha
     if (!weight.requires_grad()) cols = Tensor();
     autograd::record(
         "ConvolutionBackward0", {input, weight, bias}, {out}, {input, weight, cols},
-        [unbatched, p, k, w, G, N, C, H, W, L, OC, OCg, Ckk, eh, ew, wshape = weight.sizes()](
+        [unbatched, blocked, p, k, w, G, N, C, H, W, L, OC, OCg, Ckk, eh, ew, wshape = weight.sizes()](
             BackwardContext& ctx, const TensorList& grads) -> TensorList {
           Tensor xs = ctx.saved(0), ws = ctx.saved(1);
           Tensor g = unbatched ? unsqueeze(grads[0], 0) : grads[0];    // [N, OC, oh, ow]
           if (unbatched) xs = unsqueeze(xs, 0);
           Tensor gi, gw, gb;
           if (ctx.needs_input_grad(2)) gb = sum(g, {0, 2, 3});
-          if (!autograd::GradMode::is_enabled()) {
+          if (blocked && !autograd::GradMode::is_enabled()) {
+            const Tensor gc = contiguous(g);
+            if (ctx.needs_input_grad(0)) {
+              gi = empty({N, C, H, W}, TensorOptions(gc.dtype(), gc.device()));
+              conv2d_grad_input_stub(gc.device())(gc, contiguous(ws), w, G, gi);
+              if (unbatched) gi = squeeze(gi, {0});
+            }
+            if (ctx.needs_input_grad(1)) {
+              gw = empty(wshape, TensorOptions(gc.dtype(), gc.device()));
+              conv2d_grad_weight_stub(gc.device())(gc, contiguous(xs), w, G, gw);
+            }
+            return {gi, gw, gb};
+          }
+          if (!autograd::GradMode::is_enabled() && !blocked) {
             // First-order backward (no create_graph): reuse the batched layout of the
             // forward. The branch below is the differentiable version of the same maths.
             Tensor gT = view(contiguous(permute(reshape(g, {N, OC, L}), {1, 0, 2})), {G, OCg, N * L});
