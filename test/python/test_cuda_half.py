@@ -472,13 +472,19 @@ def _pending_bytes():
     return st["active_bytes.all.current"] - st["allocated_bytes.all.current"]
 
 
+# 12 MiB: above the allocator's 10 MiB threshold a block is a segment of exactly its
+# size, so after a free the best fit for the same size is that block again.
+_N = 3 << 20
+_BYTES = 4 * _N
+
+
 @cuda
 def test_record_stream_delays_reuse_until_the_stream_has_finished():
     side = norch.cuda.Stream()
     norch.cuda.synchronize()
     norch.cuda.empty_cache()
     assert _pending_bytes() == 0
-    x = norch.empty(1 << 20, device="cuda")  # 4 MiB, allocated on the default stream
+    x = norch.empty(_N, device="cuda")  # allocated on the default stream
     with norch.cuda.stream(side):
         for _ in range(20):  # work on the side stream that reads x
             y = x * 2
@@ -486,9 +492,9 @@ def test_record_stream_delays_reuse_until_the_stream_has_finished():
     ptr = x.data_ptr()
     del x
     # Freed by its tensor, but held back for the side stream: active, not allocated.
-    assert _pending_bytes() == 4 << 20
+    assert _pending_bytes() == _BYTES
     side.synchronize()
-    w = norch.empty(1 << 20, device="cuda")  # an allocation collects the completed event
+    w = norch.empty(_N, device="cuda")  # an allocation collects the completed event
     assert _pending_bytes() == 0
     assert w.data_ptr() == ptr  # and the block is handed out again
     del y, w
@@ -498,14 +504,14 @@ def test_record_stream_delays_reuse_until_the_stream_has_finished():
 def test_record_stream_is_not_reused_while_the_stream_runs():
     side = norch.cuda.Stream()
     norch.cuda.synchronize()
-    x = norch.empty(1 << 20, device="cuda")
+    x = norch.empty(_N, device="cuda")
     ptr = x.data_ptr()
     with norch.cuda.stream(side):  # milliseconds of queued work that reads x
         for _ in range(200):
-            y = x.view(1024, 1024) @ x.view(1024, 1024)
+            y = x[:1 << 20].view(1024, 1024) @ x[:1 << 20].view(1024, 1024)
     x.record_stream(side)
     del x
-    z = norch.empty(1 << 20, device="cuda")
+    z = norch.empty(_N, device="cuda")
     # If the block came back, the side stream must have finished before the allocation.
     assert z.data_ptr() != ptr or side.query()
     side.synchronize()
@@ -516,17 +522,17 @@ def test_record_stream_is_not_reused_while_the_stream_runs():
 def test_record_stream_on_the_allocation_stream_needs_nothing():
     norch.cuda.synchronize()
     norch.cuda.empty_cache()
-    x = norch.empty(1 << 18, device="cuda")
+    x = norch.empty(_N, device="cuda")
     x.record_stream(norch.cuda.current_stream())  # its own stream already orders reuse
     ptr = x.data_ptr()
     del x
     assert _pending_bytes() == 0
-    assert norch.empty(1 << 18, device="cuda").data_ptr() == ptr
+    assert norch.empty(_N, device="cuda").data_ptr() == ptr
     side = norch.cuda.Stream()
-    a = norch.empty(1 << 18, device="cuda")
+    a = norch.empty(_N, device="cuda")
     a.record_stream(side)
     del a
-    assert _pending_bytes() == 1 << 20
+    assert _pending_bytes() == _BYTES
     norch.cuda.empty_cache()  # waits for the recorded events before releasing the cache
     assert _pending_bytes() == 0
     norch.empty(0, device="cuda").record_stream(side)  # no memory, nothing to record
