@@ -62,8 +62,8 @@ void init_cuda(py::module_& m, TensorClass& cls) {
                             stream.attr("cuda_stream").cast<cuda::StreamHandle>());
       },
       py::arg("stream"),
-      "Marks the tensor's memory as used by `stream`: the caching allocator does not reuse it, once freed, "
-      "until the work queued on that stream at the time of the free has finished.");
+      "Marks the tensor's memory as used by `stream`: once freed, the caching allocator does not\n"
+      "reuse it until the work queued on that stream at the time of the free has finished.");
   // The caching allocator.
   c.def("memory_allocated", &cuda::memory_allocated);
   c.def("memory_reserved", &cuda::memory_reserved);

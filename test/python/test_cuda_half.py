@@ -185,7 +185,8 @@ REDUCTIONS = {
     "sum": lambda x: x.sum(), "sum_rows": lambda x: x.sum(1), "sum_cols": lambda x: x.sum(0, keepdim=True),
     "mean": lambda x: x.mean(-1), "prod": lambda x: (x * 0.1 + 1).prod(1), "amax": lambda x: x.amax(1),
     "amin": lambda x: x.amin(0), "var": lambda x: x.var(1), "std": lambda x: x.std(0), "norm": lambda x: x.norm(),
-    "logsumexp": lambda x: x.logsumexp(1), "cumsum": lambda x: x.cumsum(1), "cumprod": lambda x: (x * 0.1 + 1).cumprod(0),
+    "logsumexp": lambda x: x.logsumexp(1), "cumsum": lambda x: x.cumsum(1),
+    "cumprod": lambda x: (x * 0.1 + 1).cumprod(0),
     "softmax": lambda x: x.softmax(1), "log_softmax_dim0": lambda x: x.log_softmax(0),
 }
 # Exact on both devices: a max/min picks an element, an index is an index.
@@ -316,7 +317,8 @@ def _nn_cases(name):
 
 
 NN_NAMES = ["conv2d", "conv2d_stride", "conv1d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
-            "adaptive_avg_pool2d", "interpolate", "reflect_pad", "layer_norm", "layer_norm_affine", "group_norm", "batch_norm",
+            "adaptive_avg_pool2d", "interpolate", "reflect_pad", "layer_norm", "layer_norm_affine", "group_norm",
+            "batch_norm",
             "softmax", "log_softmax_last", "gelu", "silu", "mse_loss", "l1_loss", "cross_entropy",
             "nll_loss_weighted", "embedding", "embedding_padding"]
 

@@ -48,7 +48,8 @@ __global__ void col2im_kernel(const T* cols, Window2d w, T* out, int64_t N, int6
         if (tx < 0 || tx % w.sw != 0) continue;
         const int64_t ox = tx / w.sw;
         if (ox >= w.ow) continue;
-        acc += static_cast<opmath_t<T>>(cols[row_offset(n, c, ki * w.kw + kj, N, C, K, L, batch_inner) + oy * w.ow + ox]);
+        const int64_t at = row_offset(n, c, ki * w.kw + kj, N, C, K, L, batch_inner) + oy * w.ow + ox;
+        acc += static_cast<opmath_t<T>>(cols[at]);
       }
     }
     out[i] = static_cast<T>(acc);

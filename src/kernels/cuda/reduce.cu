@@ -79,7 +79,9 @@ template <bool kMax, typename T>
 struct ArgPolicy {
   using V = opmath_t<T>;
   using acc_t = ArgPair<V>;
-  __device__ acc_t identity() const { return {functors::reduce_identity<kMax ? ReduceOp::Max : ReduceOp::Min, V>(), INT64_MAX}; }
+  __device__ acc_t identity() const {
+    return {functors::reduce_identity<kMax ? ReduceOp::Max : ReduceOp::Min, V>(), INT64_MAX};
+  }
   __device__ acc_t load(T x, int64_t k) const { return {static_cast<V>(x), k}; }
   __device__ acc_t combine(acc_t a, acc_t b) const {
     if constexpr (std::is_floating_point_v<V>) {

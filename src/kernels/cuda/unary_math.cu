@@ -15,9 +15,10 @@ void unary_math_typed(TensorIterator& it, UnaryOp op) {
     NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
     switch (op) {
-#define NORCH_UNARY_CASE(E, name, kind, inplace)                                          \
-  case UnaryOp::E:                                                                      \
-    if constexpr (computes_in_float(UnaryKind::kind)) return launch_elementwise<T, T>(it, in_opmath<T>(functors::E{}), #name); \
+#define NORCH_UNARY_CASE(E, name, kind, inplace)                                 \
+  case UnaryOp::E:                                                             \
+    if constexpr (computes_in_float(UnaryKind::kind))                          \
+      return launch_elementwise<T, T>(it, in_opmath<T>(functors::E{}), #name); \
     break;
       NORCH_UNARY_OPS(NORCH_UNARY_CASE)
 #undef NORCH_UNARY_CASE
