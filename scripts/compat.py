@@ -60,7 +60,7 @@ REASONS = [
           r"^int8$|^int16$|^short$|^char$|^cdouble$|^float16$|^e8m0|^CharTensor$|^ShortTensor$|^HalfTensor$|"
           r"^BFloat16Tensor$", _HALF),
     ("*", r"xpu|mps|ipu|mtia|maia|xla|vulkan|mkldnn|hpu|privateuse|^is_mkldnn$|^to_mkldnn$|metal", _DEVICE),
-    ("*", r"[Ss]torage|^set_$|share_memory|is_shared|^is_set_to$|record_stream|^pin_memory$|^is_pinned$|"
+    ("*", r"[Ss]torage|^set_$|share_memory|is_shared|^is_set_to$|^pin_memory$|^is_pinned$|"
           r"^module_load$|^data_ptr$|const_data_ptr|resize_as_sparse", _STORAGE),
     ("*", r"^names$|refine_names|align_to|align_as|^rename_?$|^has_names$", _NAMED),
     ("*", r"nested|to_padded_tensor|jagged", _NESTED),

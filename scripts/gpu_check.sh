@@ -109,7 +109,8 @@ SANITIZER=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanit
 if [ -n "$SANITIZER" ]; then
   # The op-table tests on the `device` fixture, CUDA cases only: a memcheck run is 10-50x slower.
   op_tests=()
-  for f in test_elementwise test_reduce test_index test_shape test_linalg test_nn_functional test_nn_conv test_random test_cuda_runtime; do
+  for f in test_elementwise test_reduce test_index test_shape test_linalg test_nn_functional test_nn_conv test_random \
+      test_cuda_runtime test_cuda_half; do
     [ -f "test/python/$f.py" ] && op_tests+=("test/python/$f.py")
   done
   run memcheck "$T_MEMCHECK" "$SANITIZER" --tool memcheck --error-exitcode 99 --leak-check no \

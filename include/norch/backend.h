@@ -60,6 +60,11 @@ void event_synchronize(EventHandle e);
 float event_elapsed_time(EventHandle start, EventHandle end);  // milliseconds
 
 Storage allocate_storage(size_t nbytes, Device device);
+// Tensor.record_stream: the CUDA memory at `data` (a storage's base pointer on
+// `device`) is also used by stream `s`, so the caching allocator reuses it only
+// after the work queued on `s` when it is freed has finished (Note [record_stream]
+// in norch/tensor/caching_allocator.h).
+void record_stream(const void* data, int device, StreamHandle s);
 // Page-locked host memory (a CPU storage): copies from and to it can be asynchronous.
 Storage allocate_pinned(size_t nbytes);
 bool is_pinned(const void* p);

@@ -65,6 +65,22 @@ void init_cuda(py::module_& m, TensorClass& cls) {
   c.def("event_query", &cuda::event_query);
   c.def("event_synchronize", &cuda::event_synchronize, py::call_guard<py::gil_scoped_release>());
   c.def("event_elapsed_time", &cuda::event_elapsed_time);
+  // Note [record_stream]: the storage's block waits for `stream` before it is reused.
+  cls.def(
+      "record_stream",
+      [](const Tensor& self, py::handle stream) {
+        NORCH_CHECK_TYPE(py::hasattr(stream, "cuda_stream"), "record_stream(): argument 'stream' must be Stream, not ",
+                         py::str(py::type::of(stream).attr("__name__")).cast<std::string>());
+        const Device d = self.device();
+        if (!d.is_cuda())
+          NORCH_NOT_IMPLEMENTED("Could not run 'aten::record_stream' with arguments from the '",
+                                d.is_cpu() ? "CPU" : d.str(), "' backend: record_stream is for CUDA tensors");
+        cuda::record_stream(self.impl()->storage->data, d.index,
+                            stream.attr("cuda_stream").cast<cuda::StreamHandle>());
+      },
+      py::arg("stream"),
+      "Marks the tensor's memory as used by `stream`: once freed, the caching allocator does not\n"
+      "reuse it until the work queued on that stream at the time of the free has finished.");
   // The caching allocator.
   c.def("memory_allocated", &cuda::memory_allocated);
   c.def("memory_reserved", &cuda::memory_reserved);

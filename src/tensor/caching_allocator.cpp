@@ -33,6 +33,7 @@ CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, std::strin
 CachingAllocator::~CachingAllocator() {
   // Blocks still in use belong to tensors that outlive the allocator (process exit):
   // their segments are left alone; cached ones go back.
+  synchronize_events();
   release_cached();
 }
 
@@ -70,8 +71,10 @@ CachingAllocator::Block* CachingAllocator::new_segment(size_t size, size_t reque
   void* p = raw_->malloc(seg);
   ++stats_.num_device_alloc;
   if (!p) {
-    // Note [Caching allocator]: free what the cache holds and try once more.
+    // Note [Caching allocator]: free what the cache holds and try once more, after
+    // the blocks waiting for recorded streams have come back (Note [record_stream]).
     ++stats_.num_alloc_retries;
+    synchronize_events();
     if (!release_cached()) return nullptr;
     p = raw_->malloc(seg);
     ++stats_.num_device_alloc;
@@ -87,6 +90,7 @@ void* CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   const size_t size = round_size(nbytes);
   const bool small = size <= kSmallSize;
   std::lock_guard<std::mutex> lock(mutex_);
+  process_events();
   Pool& pool = small ? small_ : large_;
   Block* b = find_free(pool, size, stream);
   if (b && b->is_split()) {
@@ -143,11 +147,24 @@ void CachingAllocator::free(void* p) {
   NORCH_CHECK(it != active_.end(), "caching allocator: free of a pointer it did not allocate");
   Block* b = it->second;
   active_.erase(it);
-  b->allocated = false;
   stats_.allocated_bytes.sub(static_cast<int64_t>(b->size));
-  stats_.active_bytes.sub(static_cast<int64_t>(b->size));
   stats_.requested_bytes.sub(static_cast<int64_t>(b->requested));
   stats_.allocation.sub(1);
+  // Note [record_stream]: an event on every other stream that used the block; it
+  // stays allocated (and active) until they have all completed.
+  for (StreamId s : b->stream_uses) {
+    if (void* e = raw_->record_event(s)) {
+      pending_events_.emplace_back(e, b);
+      ++b->event_count;
+    }
+  }
+  b->stream_uses.clear();
+  if (b->event_count == 0) free_block(b);
+}
+
+void CachingAllocator::free_block(Block* b) {
+  b->allocated = false;
+  stats_.active_bytes.sub(static_cast<int64_t>(b->size));
   Pool& pool = pool_of(b);
   try_merge(b, b->prev, pool);
   try_merge(b, b->next, pool);
@@ -156,6 +173,44 @@ void CachingAllocator::free(void* p) {
     stats_.inactive_split_bytes.add(static_cast<int64_t>(b->size));
   }
   pool.insert(b);
+}
+
+void CachingAllocator::record_stream(const void* p, StreamId stream) {
+  if (!p) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = active_.find(p);
+  if (it == active_.end() || it->second->stream == stream) return;
+  it->second->stream_uses.insert(stream);
+}
+
+size_t CachingAllocator::pending_frees() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::set<const Block*> blocks;
+  for (const auto& pe : pending_events_) blocks.insert(pe.second);
+  return blocks.size();
+}
+
+void CachingAllocator::process_events() {
+  size_t kept = 0;
+  for (size_t i = 0; i < pending_events_.size(); ++i) {
+    auto [e, b] = pending_events_[i];
+    if (!raw_->event_done(e)) {
+      pending_events_[kept++] = pending_events_[i];
+      continue;
+    }
+    raw_->event_release(e);
+    if (--b->event_count == 0) free_block(b);
+  }
+  pending_events_.resize(kept);
+}
+
+void CachingAllocator::synchronize_events() {
+  for (auto [e, b] : pending_events_) {
+    raw_->event_wait(e);
+    raw_->event_release(e);
+    if (--b->event_count == 0) free_block(b);
+  }
+  pending_events_.clear();
 }
 
 void CachingAllocator::release_segment(Block* b) {
@@ -183,6 +238,7 @@ bool CachingAllocator::release_cached() {
 
 void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(mutex_);
+  synchronize_events();
   release_cached();
 }
 

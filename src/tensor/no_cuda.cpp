@@ -35,6 +35,7 @@ float event_elapsed_time(EventHandle, EventHandle) { refuse("a CUDA event"); }
 Storage allocate_storage(size_t, Device device) {
   NORCH_ERROR("norch was built without CUDA: cannot allocate memory on ", device.str());
 }
+void record_stream(const void*, int, StreamHandle) { refuse("record_stream"); }
 Storage allocate_pinned(size_t) { NORCH_ERROR("Cannot access accelerator device when none is available."); }
 bool is_pinned(const void*) { return false; }
 void memcpy(void*, Device, const void*, Device, size_t, bool) { refuse("a copy to or from a GPU"); }

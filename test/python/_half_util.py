@@ -21,7 +21,7 @@ def td(name):
 
 
 def to_torch(t):
-    t = t.detach()
+    t = t.detach().cpu()
     if t.dtype == norch.bfloat16:
         return torch.from_numpy(t.view(norch.float16).numpy().copy()).view(torch.bfloat16)
     return torch.from_numpy(t.numpy().copy())

@@ -1,7 +1,8 @@
 """Half-precision parameters through nn: Module.half()/.bfloat16()/.to(dtype),
 modules and losses forward and backward against PyTorch with the same weights,
 one step of each optimizer, a small MLP trained in bfloat16 tracking PyTorch's,
-and checkpoints that keep F16/BF16 tensors bit for bit."""
+and checkpoints that keep F16/BF16 tensors bit for bit. Modules, losses and optimizer
+steps run on the `device` fixture: on CUDA too where there is a GPU."""
 import io
 
 import numpy as np
@@ -48,22 +49,23 @@ MODULES = {
 
 @pytest.mark.parametrize("name", HALF)
 @pytest.mark.parametrize("mod", sorted(MODULES))
-def test_modules_forward_backward(mod, name):
+def test_modules_forward_backward(mod, name, device):
     make, shape = MODULES[mod]
     torch.manual_seed(0)
     tm = make(torch).to(td(name))
     nm = make(norch).to(nd(name))
     _copy_params(tm, nm)
+    nm.to(device)
     if shape is None:
-        tx, nx = torch.tensor([[1, 3], [9, 0]]), norch.tensor([[1, 3], [9, 0]])
+        tx, nx = torch.tensor([[1, 3], [9, 0]]), norch.tensor([[1, 3], [9, 0]], device=device)
     else:
         tx = torch.randn(shape).to(td(name)).requires_grad_(True)
-        nx = to_norch(tx.detach()).requires_grad_(True)
+        nx = to_norch(tx.detach()).to(device).requires_grad_(True)
     if mod == "mha":
         to, no = tm(tx, tx, tx)[0], nm(nx, nx, nx)[0]
     else:
         to, no = tm(tx), nm(nx)
-    assert no.dtype == nd(name)
+    assert no.dtype == nd(name) and no.device.type == device
     tol = 4 * rtol(name)
     torch.testing.assert_close(to_torch(no).double(), to.detach().double(), rtol=tol, atol=tol)
     to.float().square().sum().backward()
@@ -82,13 +84,13 @@ LOSSES = {
 
 @pytest.mark.parametrize("name", HALF)
 @pytest.mark.parametrize("loss", sorted(LOSSES))
-def test_losses(loss, name):
+def test_losses(loss, name, device):
     g = torch.Generator().manual_seed(1)
     x = torch.randn(4, 5, generator=g).to(td(name)).requires_grad_(True)
     y = torch.rand(4, 5, generator=g).to(td(name))
-    nx = to_norch(x.detach()).requires_grad_(True)
-    tl, nl = LOSSES[loss](torch)(x, y), LOSSES[loss](norch)(nx, to_norch(y))
-    assert nl.dtype == nd(name)
+    nx = to_norch(x.detach()).to(device).requires_grad_(True)
+    tl, nl = LOSSES[loss](torch)(x, y), LOSSES[loss](norch)(nx, to_norch(y).to(device))
+    assert nl.dtype == nd(name) and nl.device.type == device
     tol = 4 * rtol(name)
     torch.testing.assert_close(to_torch(nl).double(), tl.detach().double(), rtol=tol, atol=tol)
     tl.backward()
@@ -122,17 +124,17 @@ OPTIMS = {
 
 @pytest.mark.parametrize("name", HALF)
 @pytest.mark.parametrize("opt", sorted(OPTIMS))
-def test_optimizer_steps(opt, name):
+def test_optimizer_steps(opt, name, device):
     g = torch.Generator().manual_seed(3)
     tp = torch.randn(20, generator=g).to(td(name)).requires_grad_(True)
-    npar = norch.nn.Parameter(to_norch(tp.detach()))
+    npar = norch.nn.Parameter(to_norch(tp.detach()).to(device))
     to, no = OPTIMS[opt](torch, [tp]), OPTIMS[opt](norch, [npar])
     for step in range(3):
         grad = torch.randn(20, generator=g).to(td(name))
-        tp.grad, npar.grad = grad.clone(), to_norch(grad)
+        tp.grad, npar.grad = grad.clone(), to_norch(grad).to(device)
         to.step()
         no.step()
-        assert npar.dtype == nd(name)
+        assert npar.dtype == nd(name) and npar.device.type == device
         # Each library rounds the update's intermediate steps to the dtype in its own order.
         torch.testing.assert_close(to_torch(npar.detach()).double(), tp.detach().double(), rtol=8 * rtol(name),
                                    atol=8 * rtol(name))

@@ -1,7 +1,8 @@
 """Every op PyTorch's CPU backend runs in float16 and bfloat16, against PyTorch on
 the same inputs: forward within the dtype's rounding (both compute in float32 and
 round once), backward within a few units in the last place (each backward op
-rounds), on plain, broadcast, non-contiguous, 0-d and empty inputs."""
+rounds), on plain, broadcast, non-contiguous, 0-d and empty inputs. The elementwise,
+reduction and matmul cases run on the `device` fixture: on CUDA too where there is a GPU."""
 import pytest
 import torch
 
@@ -36,11 +37,12 @@ BINARY.update({n: (lambda L, a, b, n=n: getattr(L, n)(a, b), (0.5, 3)) for n in 
 SHAPES = {"plain": [(4, 5), (4, 5)], "broadcast": [(3, 1, 5), (4, 1)], "zero_d": [(), ()], "empty": [(0, 3), (0, 3)]}
 
 
-def _run(fn, xs, name, grad, atol_scale=1.0, grad_tol=4.0):
+def _run(fn, xs, name, grad, atol_scale=1.0, grad_tol=4.0, device="cpu"):
     tx = [x.clone().requires_grad_(grad) for x in xs]
-    nx = [to_norch(x).requires_grad_(grad) for x in xs]
+    nx = [to_norch(x).to(device).requires_grad_(grad) for x in xs]
     want = fn(torch, *tx)
     got = fn(norch, *nx)
+    assert got.device.type == device, got.device
     if want.dtype == torch.bool or not want.dtype.is_floating_point:
         assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
         assert to_torch(got).tolist() == want.tolist()
@@ -55,7 +57,7 @@ def _run(fn, xs, name, grad, atol_scale=1.0, grad_tol=4.0):
     if grad and want.numel():
         g = _inputs([tuple(want.shape)], name, (-1, 1), 99)[0]
         want.backward(g)
-        got.backward(to_norch(g))
+        got.backward(to_norch(g).to(device))
         for t, n in zip(tx, nx):
             if t.grad is None:
                 assert n.grad is None
@@ -69,27 +71,27 @@ def _run(fn, xs, name, grad, atol_scale=1.0, grad_tol=4.0):
 @pytest.mark.parametrize("name", HALF)
 @pytest.mark.parametrize("op", sorted(UNARY))
 @pytest.mark.parametrize("layout", ["plain", "zero_d", "empty", "strided"])
-def test_unary(op, name, layout):
+def test_unary(op, name, layout, device):
     fn, domain = UNARY[op]
     if layout == "strided":
         xs = [x.t() for x in _inputs([(5, 6)], name, domain, 1)]
     else:
         xs = _inputs(SHAPES[layout][:1], name, domain, 1)
     grad = op not in ("sign", "floor", "ceil", "round", "trunc")
-    _run(fn, xs, name, grad)
+    _run(fn, xs, name, grad, device=device)
 
 
 @pytest.mark.parametrize("name", HALF)
 @pytest.mark.parametrize("op", sorted(BINARY))
 @pytest.mark.parametrize("layout", ["plain", "broadcast", "zero_d", "empty", "strided"])
-def test_binary(op, name, layout):
+def test_binary(op, name, layout, device):
     fn, domain = BINARY[op]
     if layout == "strided":
         xs = [x[:, ::2] for x in _inputs([(4, 8), (4, 8)], name, domain, 2)]
     else:
         xs = _inputs(SHAPES[layout], name, domain, 2)
     grad = op in ("add", "sub", "mul", "div", "maximum", "minimum", "atan2", "hypot", "pow")
-    _run(fn, xs, name, grad)
+    _run(fn, xs, name, grad, device=device)
 
 
 @pytest.mark.parametrize("name", HALF)
@@ -116,20 +118,20 @@ REDUCE = {
 
 @pytest.mark.parametrize("name", HALF)
 @pytest.mark.parametrize("op", sorted(REDUCE))
-def test_reductions(op, name):
+def test_reductions(op, name, device):
     x = _inputs([(6, 7)], name, (-2, 2), 4)
     grad = op not in ("argmax", "argmin", "all", "any", "count_nonzero")
-    _run(REDUCE[op], x, name, grad)
-    _run(REDUCE[op], [x[0].t()], name, grad)  # non-contiguous
+    _run(REDUCE[op], x, name, grad, device=device)
+    _run(REDUCE[op], [x[0].t()], name, grad, device=device)  # non-contiguous
 
 
 @pytest.mark.parametrize("name", HALF)
-def test_long_sum_accumulates_in_float(name):
+def test_long_sum_accumulates_in_float(name, device):
     # 4096 ones in a half type: a half accumulator would stall at 2048 (float16) or 256 (bfloat16).
     x = torch.ones(4096, dtype=td(name))
-    _run(lambda L, t: t.sum(), [x], name, False)
-    _run(lambda L, t: t.mean(), [x * 0.1], name, False)
-    _run(lambda L, t: t.cumsum(0), [x[:600] * 0.1], name, False, atol_scale=4.0)
+    _run(lambda L, t: t.sum(), [x], name, False, device=device)
+    _run(lambda L, t: t.mean(), [x * 0.1], name, False, device=device)
+    _run(lambda L, t: t.cumsum(0), [x[:600] * 0.1], name, False, atol_scale=4.0, device=device)
 
 
 MATMUL = {
@@ -145,10 +147,10 @@ MATMUL = {
 
 @pytest.mark.parametrize("name", HALF)
 @pytest.mark.parametrize("op", sorted(MATMUL))
-def test_matmul_accumulates_in_float(op, name):
+def test_matmul_accumulates_in_float(op, name, device):
     sa, sb, fn = MATMUL[op]
     xs = _inputs([sa, sb], name, (-1, 1), 5)
-    _run(fn, xs, name, True, atol_scale=2.0, grad_tol=8.0)
+    _run(fn, xs, name, True, atol_scale=2.0, grad_tol=8.0, device=device)
 
 
 def _nn(L):
@@ -237,13 +239,13 @@ def test_inplace_ops_stay_in_dtype(name):
 
 
 @pytest.mark.parametrize("name", HALF)
-def test_special_values_propagate(name):
+def test_special_values_propagate(name, device):
     x = torch.tensor([float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 65504.0 if name == "float16" else 3e38],
                      dtype=td(name))
     for fn in (lambda L, t: t * 2, lambda L, t: t.exp(), lambda L, t: t.sum(), lambda L, t: t.max(),
                lambda L, t: L.isnan(t), lambda L, t: L.isinf(t), lambda L, t: L.isfinite(t), lambda L, t: t.relu(),
                lambda L, t: t.sort()[0], lambda L, t: t.clamp(-1, 1), lambda L, t: L.nan_to_num(t)):
-        _run(fn, [x], name, False)
+        _run(fn, [x], name, False, device=device)
 
 
 @pytest.mark.parametrize("name", HALF)

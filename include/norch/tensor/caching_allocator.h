@@ -15,6 +15,11 @@
 //    than 1 MiB); freed neighbours in one segment merge back together;
 //  - each block belongs to the stream it was allocated on and is reused only by
 //    that stream, so reuse is ordered after the kernels that used it before;
+//  - Note [record_stream]: a block that other streams use too (Tensor.record_stream)
+//    is not reused when its tensor is freed: an event is recorded on each of those
+//    streams at free time, and the block returns to its pool only once every one of
+//    them has completed (checked on each allocation; waited for before the cache is
+//    released), so work queued there before the free can still read it;
 //  - when the raw allocator fails, every cached segment that is wholly free is
 //    released and the request retried once; a second failure raises
 //    OutOfMemoryError naming the size asked for and what the allocator holds.
@@ -26,6 +31,8 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "norch/error.h"
 
@@ -41,6 +48,20 @@ class RawAllocator {
   // A sentence about the device's memory for the out-of-memory message ("GPU 0 has
   // a total capacity of 80.00 GiB of which 1.20 GiB is free"); may be empty.
   virtual std::string describe() { return {}; }
+  // The device's events, for Note [record_stream]: an event recorded now on `stream`
+  // (an opaque handle; nullptr when there is nothing to wait for), whether it has
+  // completed, a wait for it, and its release. None of them may throw: they run
+  // when a tensor's storage is freed. The defaults suit memory without streams.
+  virtual void* record_event(uintptr_t stream) {
+    (void)stream;
+    return nullptr;
+  }
+  virtual bool event_done(void* event) {
+    (void)event;
+    return true;
+  }
+  virtual void event_wait(void* event) { (void)event; }
+  virtual void event_release(void* event) { (void)event; }
 };
 
 // Raised (as norch.cuda.OutOfMemoryError in Python) when a request cannot be met
@@ -64,7 +85,7 @@ struct MemoryStat {
 struct AllocatorStats {
   MemoryStat allocated_bytes;  // bytes handed out to tensors (rounded sizes)
   MemoryStat reserved_bytes;   // bytes obtained from the raw allocator (segments)
-  MemoryStat active_bytes;     // same as allocated: norch has no record_stream
+  MemoryStat active_bytes;     // allocated, plus freed blocks still waiting for recorded streams
   MemoryStat requested_bytes;  // bytes asked for, before rounding
   MemoryStat allocation;       // count of blocks handed out
   MemoryStat segment;          // count of segments held
@@ -94,6 +115,13 @@ class CachingAllocator {
 
   void* allocate(size_t nbytes, StreamId stream = 0);
   void free(void* p);
+  // Note [record_stream]: the block behind p is also used by `stream`, so its reuse
+  // waits for the work queued there when it is freed. The block's own stream, and
+  // a pointer this allocator did not hand out (memory it will never reuse), need
+  // nothing.
+  void record_stream(const void* p, StreamId stream);
+  // Blocks freed but still waiting for their recorded streams' events.
+  size_t pending_frees() const;
   // Releases every cached segment that no tensor uses.
   void empty_cache();
   AllocatorStats stats() const;
@@ -116,18 +144,25 @@ class CachingAllocator {
   bool release_cached();  // frees whole free segments; true if anything was freed
   void release_segment(Block* b);
   Block* try_merge(Block* dst, Block* src, Pool& pool);
+  void free_block(Block* b);  // back into its pool, merged with free neighbours
+  void process_events();      // returns the blocks whose recorded events have all completed
+  void synchronize_events();  // waits for every pending event, then returns their blocks
   Pool& pool_of(const Block* b) { return b->small ? small_ : large_; }
   [[noreturn]] void raise_oom(size_t nbytes, size_t size);
 
   struct Block {
+    Block(void* p, size_t s, size_t req, StreamId st, bool sm)
+        : ptr(p), size(s), requested(req), stream(st), small(sm) {}
     void* ptr;
     size_t size;
     size_t requested = 0;
     StreamId stream;
     bool small;
-    bool allocated = false;
+    bool allocated = false;  // in use, or freed and waiting for recorded streams
     Block* prev = nullptr;  // neighbours in the same segment
     Block* next = nullptr;
+    std::set<StreamId> stream_uses;  // other streams recorded on it (record_stream)
+    int event_count = 0;             // pending events of a freed block
     bool is_split() const { return prev != nullptr || next != nullptr; }
   };
 
@@ -136,6 +171,7 @@ class CachingAllocator {
   mutable std::mutex mutex_;
   Pool small_, large_;
   std::unordered_map<const void*, Block*> active_;
+  std::vector<std::pair<void*, Block*>> pending_events_;  // in recording order
   AllocatorStats stats_;
 };
 

@@ -1052,6 +1052,11 @@ class Tensor:
         ...
     def reciprocal_(self) -> Tensor:
         ...
+    def record_stream(self, stream: typing.Any) -> None:
+        """
+        Marks the tensor's memory as used by `stream`: once freed, the caching allocator does not
+        reuse it until the work queued on that stream at the time of the free has finished.
+        """
     def register_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
         ...
     def relu(self) -> Tensor:

@@ -37,13 +37,15 @@ def handler(*keys):
     return deco
 
 
-# Tensor attributes that only read metadata (never wrapped).
+# Tensor attributes that only read metadata, or only tell the allocator about the
+# memory (record_stream): never wrapped.
 _METADATA = {"__init__", "__doc__", "__module__", "_pybind11_conduit_v1_", "dim", "ndimension", "ndim", "numel",
              "nelement", "__len__", "dtype", "device", "stride", "storage_offset", "element_size", "itemsize",
              "nbytes", "data_ptr", "_version", "_storage_id", "_is_view", "_is_same", "__hash__", "requires_grad",
              "requires_grad_", "grad", "grad_fn", "retains_grad", "output_nr", "retain_grad", "register_hook",
              "backward", "__array_priority__", "layout", "volatile", "__repr__", "__str__", "__format__",
-             "get_device", "__iter__", "__reversed__", "__contains__", "dim_order", "new", "type", "cuda"}
+             "get_device", "__iter__", "__reversed__", "__contains__", "dim_order", "new", "type", "cuda",
+             "record_stream"}
 # Calls that hand a traced tensor's data to Python: the graph cannot follow them.
 _DATA_DEPENDENT = {"Tensor.item", "Tensor.numpy", "Tensor.__bool__", "Tensor.__float__", "Tensor.__int__",
                    "Tensor.__index__", "Tensor.__array__", "Tensor.__setitem__", "Tensor.tolist"}

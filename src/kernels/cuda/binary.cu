@@ -1,7 +1,8 @@
 // CUDA binary elementwise kernels: each op maps to the functor the CPU kernel
 // runs (kernels/binary.h) and the loop of loops.cuh; the op's kind decides
 // which dtypes reach it, with the CPU kernel's errors. Arithmetic lives here,
-// comparisons, logical, bitwise and shift ops in binary_compare.cu.
+// comparisons, logical, bitwise and shift ops in binary_compare.cu. Half-type
+// elements reach the functor as float (in_opmath) and round once, as on the CPU.
 #include <type_traits>
 
 #include "kernels/cuda/elementwise_ops.cuh"
@@ -19,10 +20,10 @@ template <BinaryKind kind, typename T, typename F>
 void run_arith(TensorIterator& it, BinaryOp op, F f) {
   if constexpr (std::is_same_v<T, bool> && kind != BinaryKind::ArithBool) {
     NORCH_ERROR(binary_op_name(op), ": not supported for bool tensors");
-  } else if constexpr (computes_in_float(kind) && !std::is_floating_point_v<T>) {
+  } else if constexpr (computes_in_float(kind) && !is_floating_type_v<T>) {
     NORCH_ERROR(binary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
-    launch_elementwise<T, T, T>(it, f, binary_op_name(op));
+    launch_elementwise<T, T, T>(it, in_opmath<T>(f), binary_op_name(op));
   }
 }
 

@@ -1,5 +1,6 @@
 // CUDA kernels of the Compare (bool out), Bitwise and Shift binary ops, through
-// the functors of kernels/binary.h; the arithmetic ops are in binary.cu.
+// the functors of kernels/binary.h; the arithmetic ops are in binary.cu. The half
+// types compare as float; bitwise and shift ops refuse them, as on the CPU.
 #include <type_traits>
 
 #include "kernels/cuda/elementwise_ops.cuh"
@@ -11,7 +12,7 @@ namespace {
 template <BinaryKind kind, typename T, typename F>
 void run_compare(TensorIterator& it, BinaryOp op, F f) {
   if constexpr (kind == BinaryKind::Compare) {
-    launch_elementwise<bool, T, T>(it, f, binary_op_name(op));
+    launch_elementwise<bool, T, T>(it, in_opmath<T>(f), binary_op_name(op));
   } else {
     constexpr bool ok = kind == BinaryKind::Bitwise ? std::is_integral_v<T>
                                                     : std::is_integral_v<T> && !std::is_same_v<T, bool>;

@@ -2,7 +2,8 @@
 // product (the convolution ops in src/nn/conv.cpp run bmm on the columns).
 // im2col writes each column entry from its source pixel; col2im gathers, for each
 // pixel, every column entry that came from it, so no two threads write one place
-// and the sums are formed in a fixed order (deterministic, no atomics).
+// and the sums are formed in a fixed order (deterministic, no atomics); the half
+// types sum in float and round once.
 #include "kernels/conv.h"
 #include "kernels/cuda/nn_common.cuh"
 
@@ -36,7 +37,7 @@ __global__ void col2im_kernel(const T* cols, Window2d w, T* out, int64_t N, int6
   const int64_t L = w.oh * w.ow, K = w.kh * w.kw, total = N * C * w.H * w.W;
   NORCH_CUDA_LOOP(i, total) {
     const int64_t ix = i % w.W, iy = (i / w.W) % w.H, c = (i / (w.W * w.H)) % C, n = i / (w.W * w.H * C);
-    T acc = T(0);
+    opmath_t<T> acc = 0;
     for (int64_t ki = 0; ki < w.kh; ++ki) {
       const int64_t ty = iy + w.ph - ki * w.dh;
       if (ty < 0 || ty % w.sh != 0) continue;
@@ -47,17 +48,18 @@ __global__ void col2im_kernel(const T* cols, Window2d w, T* out, int64_t N, int6
         if (tx < 0 || tx % w.sw != 0) continue;
         const int64_t ox = tx / w.sw;
         if (ox >= w.ow) continue;
-        acc += cols[row_offset(n, c, ki * w.kw + kj, N, C, K, L, batch_inner) + oy * w.ow + ox];
+        const int64_t at = row_offset(n, c, ki * w.kw + kj, N, C, K, L, batch_inner) + oy * w.ow + ox;
+        acc += static_cast<opmath_t<T>>(cols[at]);
       }
     }
-    out[i] = acc;
+    out[i] = static_cast<T>(acc);
   }
 }
 
 void im2col_cuda(const Tensor& x, const Window2d& w, bool batch_inner, const Tensor& cols) {
   const int64_t N = x.sizes()[0], C = x.sizes()[1];
   if (cols.numel() == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "im2col", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "im2col", [&] {
     im2col_kernel<scalar_t><<<blocks_for(cols.numel()), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), w, cols.data<scalar_t>(), N, C, batch_inner);
   });
@@ -68,7 +70,7 @@ void col2im_cuda(const Tensor& cols, const Window2d& w, bool batch_inner, const 
   const int64_t N = out.sizes()[0], C = out.sizes()[1];
   if (out.numel() == 0) return;
   if (cols.numel() == 0) return zero(out, "col2im");
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "col2im", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "col2im", [&] {
     col2im_kernel<scalar_t><<<blocks_for(out.numel()), kThreads, 0, cuda::current_stream()>>>(
         cols.data<scalar_t>(), w, out.data<scalar_t>(), N, C, batch_inner);
   });

@@ -1,6 +1,7 @@
 // CUDA embedding lookup and its backward. The lookup checks every index on the
 // device first (an IndexError, as on the CPU); the backward adds each gradient row
-// into its weight row with atomicAdd, since several lookups may share a row.
+// into its weight row atomically (atomic.cuh), since several lookups may share a
+// row; a half-type add computes in float and rounds, as the CPU's `+=` does.
 #include "kernels/cuda/nn_common.cuh"
 #include "kernels/nn_fused.h"
 
@@ -22,7 +23,7 @@ template <typename T>
 __global__ void embedding_backward_kernel(const T* g, const int64_t* idx, int64_t L, int64_t D, int64_t pad, T* out) {
   NORCH_CUDA_LOOP(i, L * D) {
     const int64_t row = idx[i / D];
-    if (row != pad) atomicAdd(out + row * D + i % D, g[i]);
+    if (row != pad) atomic_add(out + row * D + i % D, g[i]);
   }
 }
 
@@ -36,7 +37,7 @@ void embedding_cuda(const Tensor& weight, const Tensor& indices, const Tensor& o
     NORCH_CHECK_INDEX(!bad.read(), "index out of range in self");
   }
   if (D == 0) return;
-  NORCH_DISPATCH_ALL_TYPES(weight.dtype(), "embedding", [&] {
+  NORCH_DISPATCH_ALL_TYPES_AND_HALF(weight.dtype(), "embedding", [&] {
     embedding_kernel<scalar_t><<<blocks_for(L * D), kThreads, 0, cuda::current_stream()>>>(
         weight.data<scalar_t>(), indices.data<int64_t>(), out.data<scalar_t>(), L, D);
   });
@@ -47,7 +48,7 @@ void embedding_backward_cuda(const Tensor& grad, const Tensor& indices, int64_t 
   const int64_t L = indices.numel(), D = out.size(1);
   zero(out, "embedding_backward");
   if (L * D == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(grad.dtype(), "embedding_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(grad.dtype(), "embedding_backward", [&] {
     embedding_backward_kernel<scalar_t><<<blocks_for(L * D), kThreads, 0, cuda::current_stream()>>>(
         grad.data<scalar_t>(), indices.data<int64_t>(), L, D, padding_idx, out.data<scalar_t>());
   });

@@ -14,11 +14,15 @@
 namespace norch::cuda_kernels {
 
 // The dtypes CUDA kernels are compiled for, listed once here rather than taken
-// from dtype.h, so a dtype the CPU gains (float16, bfloat16) reaches CUDA with
-// its device type as one line in NORCH_CUDA_FLOAT_CASES, and not before.
-#define NORCH_CUDA_FLOAT_CASES(...)                 \
-  NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)     \
-  NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)
+// from dtype.h, so a dtype the CPU gains reaches CUDA as one line here, and not
+// before. float16 and bfloat16 are norch::Half / norch::BFloat16 on the device
+// too (half.h is NORCH_HD): kernels load them, compute in opmath_t (float) and
+// round once on the store, with the CPU's round-to-nearest-even code.
+#define NORCH_CUDA_FLOAT_CASES(...)                           \
+  NORCH_DTYPE_CASE(Float32, float, __VA_ARGS__)               \
+  NORCH_DTYPE_CASE(Float64, double, __VA_ARGS__)              \
+  NORCH_DTYPE_CASE(Float16, ::norch::Half, __VA_ARGS__)       \
+  NORCH_DTYPE_CASE(BFloat16, ::norch::BFloat16, __VA_ARGS__)
 #define NORCH_CUDA_INT_CASES(...)                   \
   NORCH_DTYPE_CASE(UInt8, uint8_t, __VA_ARGS__)     \
   NORCH_DTYPE_CASE(Int32, int32_t, __VA_ARGS__)     \
@@ -53,6 +57,27 @@ namespace norch::cuda_kernels {
   }()
 
 constexpr int kVec = 4;
+
+// The device twin of cpu::in_opmath (kernels/cpu/loops.h): a half-type element
+// reaches the functor as float and the result rounds once on the way out (a
+// predicate's bool is returned unrounded). A named struct, since nvcc runs
+// without --extended-lambda; other dtypes get the functor unchanged.
+template <typename T, typename F>
+struct InOpMath {
+  F f;
+  template <typename... A>
+  NORCH_HD auto operator()(A... a) const {
+    using R = decltype(f(static_cast<float>(a)...));
+    if constexpr (std::is_same_v<R, bool>) return f(static_cast<float>(a)...);
+    else return T(f(static_cast<float>(a)...));
+  }
+};
+
+template <typename T, typename F>
+auto in_opmath(F f) {
+  if constexpr (is_half_type_v<T>) return InOpMath<T, F>{f};
+  else return f;
+}
 
 // Geometry for N operands (Geometry in common.cuh holds three; where needs four).
 template <int N>

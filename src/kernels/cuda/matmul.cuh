@@ -12,7 +12,7 @@ namespace norch::cuda_kernels {
 // 1. one thread per output element, the k loop straight from global memory.
 void bmm_naive(const Tensor& a, const Tensor& b, const Tensor& out);
 // 2. 32x32 tiles of a and b staged through shared memory, each thread computing
-//    four outputs of its tile (float32 and float64 only).
+//    four outputs of its tile (the floating dtypes).
 void bmm_tiled(const Tensor& a, const Tensor& b, const Tensor& out);
 
 }  // namespace norch::cuda_kernels

@@ -1,5 +1,8 @@
-// CUDA bmm: cuBLAS for float32/float64 (or a ladder kernel, Note [CUDA matmul
-// ladder]), the naive kernel for integer dtypes and for bmm_reference.
+// CUDA bmm: cuBLAS for float32/float64 and float16/bfloat16 (or a ladder kernel,
+// Note [CUDA matmul ladder]), the naive kernel for integer dtypes and for
+// bmm_reference. The half types go through cublasGemmStridedBatchedEx with 16-bit
+// operands and CUBLAS_COMPUTE_32F: products accumulate in float32 and round once
+// into the 16-bit output, as the CPU's half matmul does (and PyTorch's).
 //
 // cuBLAS is column-major and norch row-major. A row-major [r, c] matrix is the
 // column-major [c, r] matrix of its transpose, so out = a @ b is computed as
@@ -99,13 +102,17 @@ void bmm_cublas(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   }
   cublasHandle_t h = handle();
   const ScalarType dt = out.dtype();
-  if (dt == ScalarType::Float32) {
+  if (dt != ScalarType::Float64) {
+    // alpha and beta are float for every CUBLAS_COMPUTE_32F variant.
     const float alpha = 1.f, beta = 0.f;
+    const cudaDataType_t type = dt == ScalarType::Float16    ? CUDA_R_16F
+                                : dt == ScalarType::BFloat16 ? CUDA_R_16BF
+                                                             : CUDA_R_32F;
     const cublasComputeType_t compute = use_tf32(dt) ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     check_cublas(cublasGemmStridedBatchedEx(h, ob.op, oa.op, static_cast<int>(m), static_cast<int>(n),
-                                            static_cast<int>(k), &alpha, b.data_ptr(), CUDA_R_32F,
-                                            static_cast<int>(ob.ld), sb, a.data_ptr(), CUDA_R_32F,
-                                            static_cast<int>(oa.ld), sa, &beta, out.data_ptr(), CUDA_R_32F,
+                                            static_cast<int>(k), &alpha, b.data_ptr(), type,
+                                            static_cast<int>(ob.ld), sb, a.data_ptr(), type,
+                                            static_cast<int>(oa.ld), sa, &beta, out.data_ptr(), type,
                                             static_cast<int>(m), n * m, static_cast<int>(B), compute,
                                             CUBLAS_GEMM_DEFAULT),
                  "bmm");
@@ -121,8 +128,7 @@ void bmm_cublas(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
 }
 
 void bmm_cuda(const Tensor& a, const Tensor& b, const Tensor& out) {
-  const ScalarType dt = out.dtype();
-  if (dt != ScalarType::Float32 && dt != ScalarType::Float64) return bmm_naive(a, b, out);
+  if (!is_floating_point(out.dtype())) return bmm_naive(a, b, out);
   switch (cuda_matmul_kernel()) {
     case CudaMatmulKernel::Naive: return bmm_naive(a, b, out);
     case CudaMatmulKernel::Tiled: return bmm_tiled(a, b, out);

@@ -1,6 +1,7 @@
 // The CUDA matmul ladder, llm.c style: each kernel a step up from the one before,
 // each tested against cuBLAS (test_linalg.py) and timed beside it
 // (benchmarks/bench_cuda.py). Shapes in comments: a [B, n, k], b [B, k, m], out [B, n, m].
+// The half types accumulate in float (opmath_t) and round once into out.
 #include "kernels/cuda/matmul.cuh"
 #include "norch/tensor/dtype.h"
 
@@ -26,9 +27,10 @@ __global__ void bmm_naive_kernel(const T* a, Strides3 sa, const T* b, Strides3 s
   if (i >= n || j >= m) return;
   const T* ar = a + z * sa.batch + i * sa.row;
   const T* bc = b + z * sb.batch + j * sb.col;
-  T acc = T(0);
-  for (int64_t kk = 0; kk < k; ++kk) acc += ar[kk * sa.col] * bc[kk * sb.row];
-  out[(z * n + i) * m + j] = acc;
+  using A = opmath_t<T>;
+  A acc = A(0);
+  for (int64_t kk = 0; kk < k; ++kk) acc += static_cast<A>(ar[kk * sa.col]) * static_cast<A>(bc[kk * sb.row]);
+  out[(z * n + i) * m + j] = static_cast<T>(acc);
 }
 
 // 2. Tiled: a block owns a 32x32 tile of out. It walks k in steps of 32, staging a
@@ -50,8 +52,9 @@ __global__ void bmm_tiled_kernel(const T* a, Strides3 sa, const T* b, Strides3 s
   const int64_t z = blockIdx.z;
   a += z * sa.batch;
   b += z * sb.batch;
-  T acc[kRowsPerThread];
-  for (int r = 0; r < kRowsPerThread; ++r) acc[r] = T(0);
+  using A = opmath_t<T>;
+  A acc[kRowsPerThread];
+  for (int r = 0; r < kRowsPerThread; ++r) acc[r] = A(0);
   for (int64_t k0 = 0; k0 < k; k0 += kTile) {
     for (int r = 0; r < kRowsPerThread; ++r) {
       const int ly = ty + r * kTileThreadsY;
@@ -62,14 +65,14 @@ __global__ void bmm_tiled_kernel(const T* a, Strides3 sa, const T* b, Strides3 s
     }
     __syncthreads();
     for (int kk = 0; kk < kTile; ++kk) {
-      const T bv = bs[kk][tx];
-      for (int r = 0; r < kRowsPerThread; ++r) acc[r] += as[ty + r * kTileThreadsY][kk] * bv;
+      const A bv = static_cast<A>(bs[kk][tx]);
+      for (int r = 0; r < kRowsPerThread; ++r) acc[r] += static_cast<A>(as[ty + r * kTileThreadsY][kk]) * bv;
     }
     __syncthreads();
   }
   for (int r = 0; r < kRowsPerThread; ++r) {
     const int64_t i = row0 + ty + r * kTileThreadsY, j = col0 + tx;
-    if (i < n && j < m) out[(z * n + i) * m + j] = acc[r];
+    if (i < n && j < m) out[(z * n + i) * m + j] = static_cast<T>(acc[r]);
   }
 }
 
@@ -91,7 +94,7 @@ void bmm_naive(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
   const Strides3 sa = strides_of(a), sb = strides_of(b);
   NORCH_CHECK((n + 7) / 8 <= 65535, "bmm: ", n, " rows are too many for the naive CUDA kernel");
-  NORCH_DISPATCH_NUMERIC_TYPES(out.dtype(), "bmm", [&] {
+  NORCH_DISPATCH_NUMERIC_TYPES_AND_HALF(out.dtype(), "bmm", [&] {
     const scalar_t* pa = a.data<scalar_t>();
     const scalar_t* pb = b.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();
@@ -109,7 +112,7 @@ void bmm_tiled(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t n = a.sizes()[1], k = a.sizes()[2], m = b.sizes()[2];
   const Strides3 sa = strides_of(a), sb = strides_of(b);
   NORCH_CHECK((n + kTile - 1) / kTile <= 65535, "bmm: ", n, " rows are too many for the tiled CUDA kernel");
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "bmm", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "bmm", [&] {
     const scalar_t* pa = a.data<scalar_t>();
     const scalar_t* pb = b.data<scalar_t>();
     scalar_t* po = out.data<scalar_t>();

@@ -2,6 +2,7 @@
 // warp and block sums, a Welford merge, and the device-side input check that
 // turns a bad index into the same Python exception the CPU kernel raises.
 #pragma once
+#include "kernels/cuda/atomic.cuh"
 #include "kernels/cuda/common.cuh"
 #include "norch/tensor/dtype.h"
 

@@ -160,7 +160,7 @@ void row_norm_cuda(const Tensor& x, const Tensor& weight, const Tensor& bias, in
                    const Tensor& y, const Tensor& mean, const Tensor& rstd) {
   const int64_t R = x.size(0), K = x.size(1);
   if (R == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "norm", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "norm", [&] {
     row_norm_kernel<scalar_t><<<grid_for(R), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), ptr_or_null<scalar_t>(weight), ptr_or_null<scalar_t>(bias), R, K, G, S, eps,
         y.data<scalar_t>(), mean.data<scalar_t>(), rstd.data<scalar_t>());
@@ -173,7 +173,7 @@ void row_norm_backward_cuda(const Tensor& g, const Tensor& x, const Tensor& mean
                             const Tensor& gb) {
   const int64_t R = x.size(0), K = x.size(1);
   const int64_t channels = gw.defined() ? gw.numel() : gb.defined() ? gb.numel() : 0;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "norm_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "norm_backward", [&] {
     if (gx.defined() && R > 0)
       row_norm_backward_gx<scalar_t><<<grid_for(R), kThreads, 0, cuda::current_stream()>>>(
           g.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(), rstd.data<scalar_t>(),
@@ -195,7 +195,7 @@ void row_norm_backward_cuda(const Tensor& g, const Tensor& x, const Tensor& mean
 void channel_stats_cuda(const Tensor& x, const Tensor& mean, const Tensor& var) {
   const int64_t N = x.size(0), C = x.size(1), S = x.size(2);
   if (C == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "batch_norm", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "batch_norm", [&] {
     channel_stats_kernel<scalar_t><<<grid_for(C), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), N, C, S, mean.data<scalar_t>(), var.data<scalar_t>());
   });
@@ -205,7 +205,7 @@ void channel_stats_cuda(const Tensor& x, const Tensor& mean, const Tensor& var) 
 void channel_affine_cuda(const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& y) {
   const int64_t N = x.size(0), C = x.size(1), S = x.size(2);
   if (N * C * S == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "batch_norm", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "batch_norm", [&] {
     channel_affine_kernel<scalar_t><<<blocks_for(N * C * S), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), scale.data<scalar_t>(), shift.data<scalar_t>(), N, C, S, y.data<scalar_t>());
   });
@@ -216,7 +216,7 @@ void batch_norm_backward_cuda(const Tensor& g, const Tensor& x, const Tensor& me
                               const Tensor& weight, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
   const int64_t N = x.size(0), C = x.size(1), S = x.size(2);
   if (C == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "batch_norm_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "batch_norm_backward", [&] {
     batch_norm_backward_kernel<scalar_t><<<grid_for(C), kThreads, 0, cuda::current_stream()>>>(
         g.data<scalar_t>(), x.data<scalar_t>(), mean.data<scalar_t>(), rstd.data<scalar_t>(),
         ptr_or_null<scalar_t>(weight), N, C, S, ptr_or_null<scalar_t>(gx), ptr_or_null<scalar_t>(gw),

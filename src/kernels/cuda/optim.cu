@@ -1,5 +1,7 @@
 // CUDA fused optimizer updates (SGD, Adam/AdamW, RMSprop, Adagrad), element by
 // element the formulas of src/kernels/cpu/optim_kernel.cpp, in the parameter's dtype.
+// A half-type expression computes in float and rounds where the CPU's rounds (each
+// named T value), so float16/bfloat16 parameters step as they do on the CPU.
 //
 // Note [Multi-tensor apply]: a model has many small parameters, and a launch per
 // tensor per state buffer costs more than the arithmetic. multi_tensor_apply packs
@@ -74,17 +76,21 @@ void multi_tensor_apply(const std::vector<std::array<void*, NP>>& tensors, const
   launch();
 }
 
+// sqrt of a stored value, in float for the half types (no 16-bit overload to pick).
+template <typename T>
+__device__ inline opmath_t<T> sqrt_of(T v) { return sqrt(static_cast<opmath_t<T>>(v)); }
+
 template <typename T>
 struct SgdOp {
   T lr, mom, wd, damp;
   bool maximize, has_wd, has_mom, init_buffer, nesterov;
   __device__ void operator()(T** p, int64_t i) const {  // p: param, grad, buf
-    T gi = maximize ? -p[1][i] : p[1][i];
+    T gi = maximize ? T(-p[1][i]) : p[1][i];
     if (has_wd) gi = gi + wd * p[0][i];
     if (has_mom) {
-      const T b = init_buffer ? gi : p[2][i] * mom + damp * gi;
+      const T b = init_buffer ? gi : T(p[2][i] * mom + damp * gi);
       p[2][i] = b;
-      gi = nesterov ? gi + mom * b : b;
+      gi = nesterov ? T(gi + mom * b) : b;
     }
     p[0][i] = p[0][i] - lr * gi;
   }
@@ -95,7 +101,7 @@ struct AdamOp {
   T step_size, bc2_sqrt, b1, b2, b2c, wd, eps, decay;
   bool maximize, has_wd, decoupled, amsgrad;
   __device__ void operator()(T** p, int64_t i) const {  // p: param, grad, m, v, vmax
-    T gi = maximize ? -p[1][i] : p[1][i];
+    T gi = maximize ? T(-p[1][i]) : p[1][i];
     if (has_wd) {
       if (decoupled) p[0][i] = p[0][i] * decay;
       else gi = gi + wd * p[0][i];
@@ -109,7 +115,7 @@ struct AdamOp {
       second = p[4][i] > v ? p[4][i] : v;
       p[4][i] = second;
     }
-    const T denom = sqrt(second) / bc2_sqrt + eps;
+    const T denom = sqrt_of(second) / bc2_sqrt + eps;
     p[0][i] = p[0][i] - step_size * (m / denom);
   }
 };
@@ -119,7 +125,7 @@ struct RmspropOp {
   T alpha, ac, eps, wd, mom, lr;
   bool maximize, has_wd, centered, has_mom;
   __device__ void operator()(T** p, int64_t i) const {  // p: param, grad, square_avg, grad_avg, buf
-    T gi = maximize ? -p[1][i] : p[1][i];
+    T gi = maximize ? T(-p[1][i]) : p[1][i];
     if (has_wd) gi = gi + wd * p[0][i];
     const T sq = p[2][i] * alpha + ac * gi * gi;
     p[2][i] = sq;
@@ -127,9 +133,9 @@ struct RmspropOp {
     if (centered) {
       const T ga = p[3][i] + ac * (gi - p[3][i]);
       p[3][i] = ga;
-      avg = sqrt(sq - ga * ga);
+      avg = sqrt(static_cast<opmath_t<T>>(sq - ga * ga));
     } else {
-      avg = sqrt(sq);
+      avg = sqrt_of(sq);
     }
     avg = avg + eps;
     if (has_mom) {
@@ -147,11 +153,12 @@ struct AdagradOp {
   T clr, wd, eps;
   bool maximize, has_wd;
   __device__ void operator()(T** p, int64_t i) const {  // p: param, grad, sum
-    T gi = maximize ? -p[1][i] : p[1][i];
+    T gi = maximize ? T(-p[1][i]) : p[1][i];
     if (has_wd) gi = gi + wd * p[0][i];
     const T s = p[2][i] + gi * gi;
     p[2][i] = s;
-    p[0][i] = p[0][i] - clr * (gi / (sqrt(s) + eps));
+    const T std_ = sqrt_of(s) + eps;
+    p[0][i] = p[0][i] - clr * (gi / std_);
   }
 };
 
@@ -204,7 +211,7 @@ void collect(const std::vector<OptimTensors>& t, size_t first, size_t last, std:
 void sgd_cuda(const std::vector<OptimTensors>& t, const std::vector<SgdArgs>& args) {
   for_each_run(t, args, [&](size_t first, size_t last) {
     const SgdArgs& a = args[first];
-    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "sgd_step_", [&] {
+    NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(t[first].p.dtype(), "sgd_step_", [&] {
       using T = scalar_t;
       SgdOp<T> op{static_cast<T>(a.lr), static_cast<T>(a.momentum), static_cast<T>(a.weight_decay),
                   static_cast<T>(1 - a.dampening), a.maximize, a.weight_decay != 0, a.momentum != 0, a.init_buffer,
@@ -222,7 +229,7 @@ void adam_cuda(const std::vector<OptimTensors>& t, const std::vector<AdamArgs>& 
     const AdamArgs& a = args[first];
     const double bc1 = 1 - std::pow(a.beta1, static_cast<double>(a.step));
     const double bc2 = 1 - std::pow(a.beta2, static_cast<double>(a.step));
-    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "adam_step_", [&] {
+    NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(t[first].p.dtype(), "adam_step_", [&] {
       using T = scalar_t;
       AdamOp<T> op{static_cast<T>(a.lr / bc1), static_cast<T>(std::sqrt(bc2)), static_cast<T>(1 - a.beta1),
                    static_cast<T>(a.beta2), static_cast<T>(1 - a.beta2), static_cast<T>(a.weight_decay),
@@ -239,7 +246,7 @@ void adam_cuda(const std::vector<OptimTensors>& t, const std::vector<AdamArgs>& 
 void rmsprop_cuda(const std::vector<OptimTensors>& t, const std::vector<RmspropArgs>& args) {
   for_each_run(t, args, [&](size_t first, size_t last) {
     const RmspropArgs& a = args[first];
-    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "rmsprop_step_", [&] {
+    NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(t[first].p.dtype(), "rmsprop_step_", [&] {
       using T = scalar_t;
       RmspropOp<T> op{static_cast<T>(a.alpha), static_cast<T>(1 - a.alpha), static_cast<T>(a.eps),
                       static_cast<T>(a.weight_decay), static_cast<T>(a.momentum), static_cast<T>(a.lr), a.maximize,
@@ -255,7 +262,7 @@ void rmsprop_cuda(const std::vector<OptimTensors>& t, const std::vector<RmspropA
 void adagrad_cuda(const std::vector<OptimTensors>& t, const std::vector<AdagradArgs>& args) {
   for_each_run(t, args, [&](size_t first, size_t last) {
     const AdagradArgs& a = args[first];
-    NORCH_DISPATCH_FLOATING_TYPES(t[first].p.dtype(), "adagrad_step_", [&] {
+    NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(t[first].p.dtype(), "adagrad_step_", [&] {
       using T = scalar_t;
       AdagradOp<T> op{static_cast<T>(a.lr / (1 + static_cast<double>(a.step - 1) * a.lr_decay)),
                       static_cast<T>(a.weight_decay), static_cast<T>(a.eps), a.maximize, a.weight_decay != 0};

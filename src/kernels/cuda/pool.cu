@@ -1,7 +1,8 @@
 // CUDA pooling and separable resampling (Note [Separable resampling] in
 // kernels/conv.h): max pooling with its indices, the per-plane gather/scatter of
 // its backward, and the one resampling kernel and its adjoint behind avg/adaptive
-// pooling, interpolate and reflect/replicate pad.
+// pooling, interpolate and reflect/replicate pad. The half types compare and
+// accumulate in float (opmath_t) and round once on the store.
 #include <cstring>
 #include <vector>
 
@@ -26,16 +27,17 @@ __global__ void max_pool_kernel(const T* x, Window2d w, T* out, int64_t* ind, in
     const int64_t we = min(ws + (w.kw - 1) * w.dw + 1, w.W);
     while (ws < 0) ws += w.dw;
     int64_t best = hs * w.W + ws;
-    T bv = -INFINITY;
+    using A = opmath_t<T>;
+    A bv = -INFINITY;
     for (int64_t iy = hs; iy < he; iy += w.dh)
       for (int64_t ix = ws; ix < we; ix += w.dw) {
-        const T v = plane[iy * w.W + ix];
+        const A v = static_cast<A>(plane[iy * w.W + ix]);
         if (v > bv || isnan(v)) {
           bv = v;
           best = iy * w.W + ix;
         }
       }
-    out[o] = bv;
+    out[o] = static_cast<T>(bv);
     ind[o] = best;
   }
 }
@@ -53,13 +55,13 @@ template <typename T>
 __global__ void scatter_kernel(const T* src, const int64_t* idx, T* out, int64_t B, int64_t P, int64_t Q) {
   NORCH_CUDA_LOOP(i, B * Q) {
     const int64_t b = i / Q, j = idx[i];
-    if (j >= 0 && j < P) atomicAdd(out + b * P + j, src[i]);
+    if (j >= 0 && j < P) atomic_add(out + b * P + j, src[i]);
   }
 }
 
 void max_pool2d_cuda(const Tensor& x, const Window2d& w, const Tensor& out, const Tensor& indices) {
   if (out.numel() == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "max_pool2d", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "max_pool2d", [&] {
     max_pool_kernel<scalar_t><<<blocks_for(out.numel()), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), w, out.data<scalar_t>(), indices.data<int64_t>(), x.sizes()[0]);
   });
@@ -68,7 +70,7 @@ void max_pool2d_cuda(const Tensor& x, const Window2d& w, const Tensor& out, cons
 
 void plane_gather_cuda(const Tensor& x, const Tensor& idx, const Tensor& out) {
   if (out.numel() == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "max_pool2d_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "max_pool2d_backward", [&] {
     gather_kernel<scalar_t><<<blocks_for(out.numel()), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), idx.data<int64_t>(), out.data<scalar_t>(), x.sizes()[0], x.sizes()[1], idx.sizes()[1]);
   });
@@ -78,7 +80,7 @@ void plane_gather_cuda(const Tensor& x, const Tensor& idx, const Tensor& out) {
 void plane_scatter_cuda(const Tensor& src, const Tensor& idx, const Tensor& out) {
   zero(out, "max_pool2d_backward");
   if (idx.numel() == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(src.dtype(), "max_pool2d_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(src.dtype(), "max_pool2d_backward", [&] {
     scatter_kernel<scalar_t><<<blocks_for(idx.numel()), kThreads, 0, cuda::current_stream()>>>(
         src.data<scalar_t>(), idx.data<int64_t>(), out.data<scalar_t>(), out.sizes()[0], out.sizes()[1],
         idx.sizes()[1]);
@@ -174,20 +176,22 @@ __global__ void resample_kernel(const T* x, DeviceTaps<T> rows, DeviceTaps<T> co
   NORCH_CUDA_LOOP(o, B * oh * ow) {
     const int64_t j = o % ow, i = (o / ow) % oh, b = o / (ow * oh);
     const T* plane = x + b * H * W;
-    T acc = T(0);
+    using A = opmath_t<T>;
+    A acc = A(0);
     for (int64_t a = rows.off[i]; a < rows.off[i + 1]; ++a) {
       const T* row = plane + rows.idx[a] * W;
-      T s = T(0);
-      for (int64_t t = cols.off[j]; t < cols.off[j + 1]; ++t) s += cols.wt[t] * row[cols.idx[t]];
-      acc += rows.wt[a] * s;
+      A s = A(0);
+      for (int64_t t = cols.off[j]; t < cols.off[j + 1]; ++t)
+        s += static_cast<A>(cols.wt[t]) * static_cast<A>(row[cols.idx[t]]);
+      acc += static_cast<A>(rows.wt[a]) * s;
     }
-    out[o] = acc;
+    out[o] = static_cast<T>(acc);
   }
 }
 
 void resample_cuda(const Tensor& x, const Taps& rows, const Taps& cols, const Tensor& out) {
   if (out.numel() == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "resample", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "resample", [&] {
     TapsUpload<scalar_t> up("resample");
     const int r = up.add(rows), c = up.add(cols);
     up.upload();
@@ -200,7 +204,7 @@ void resample_cuda(const Tensor& x, const Taps& rows, const Taps& cols, const Te
 
 void resample_adjoint_cuda(const Tensor& g, const Taps& rows, const Taps& cols, const Tensor& out) {
   if (out.numel() == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(g.dtype(), "resample_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(g.dtype(), "resample_backward", [&] {
     TapsUpload<scalar_t> up("resample_backward");
     const int r = up.add_transposed(rows), c = up.add_transposed(cols);
     up.upload();

@@ -1,7 +1,8 @@
 // CUDA random fills: uniform, normal, integer, Bernoulli and exponential
 // draws, element i from the Philox block at counter offset + i through the
 // same per-element math as the CPU kernels (kernels/random_math.h), so a seed
-// gives the CPU's bits on the GPU. randperm and multinomial are sequential
+// gives the CPU's bits on the GPU. The half types draw in float32 and round, as
+// the CPU kernels (and PyTorch) do. randperm and multinomial are sequential
 // algorithms and run on the CPU (the ops copy their results over).
 #include <cmath>
 
@@ -34,10 +35,35 @@ struct UniformDraw {
     return random_math::uniform_value<T>(b, lo, hi, below_hi);
   }
 };
+// The CPU's uniform_half_loop per element: the float32 draw over [from, to),
+// rounded, then stepped below `to` when the rounding reached it.
+template <typename T>
+struct UniformHalfDraw {
+  float lo, hi, below_hi;  // the float32 draw
+  T hi_t, below_hi_t;
+  bool nonempty;
+  __device__ T operator()(const random_math::Block& b, int64_t) const {
+    const T v = T(random_math::uniform_value<float>(b, lo, hi, below_hi));
+    return nonempty && static_cast<float>(v) >= static_cast<float>(hi_t) ? below_hi_t : v;
+  }
+};
+
+// The largest value of the half type T below v (v finite), as the CPU kernel steps.
+template <typename T>
+T half_below(T v) {
+  uint16_t bits = v.x;
+  if ((bits & 0x7fffu) == 0) return T(uint16_t(0x8001u), FromBits{});  // below +-0: -denorm_min
+  bits = (bits & 0x8000u) ? uint16_t(bits + 1) : uint16_t(bits - 1);
+  return T(bits, FromBits{});
+}
+
 template <typename T>
 struct NormalDraw {
   double mean, std;
-  __device__ T operator()(const random_math::Block& b, int64_t) const { return random_math::normal_value<T>(b, mean, std); }
+  __device__ T operator()(const random_math::Block& b, int64_t) const {
+    if constexpr (is_half_type_v<T>) return T(random_math::normal_value<float>(b, mean, std));
+    else return random_math::normal_value<T>(b, mean, std);
+  }
 };
 template <typename T>
 struct IntDraw {
@@ -56,14 +82,25 @@ struct BernoulliDraw {
 template <typename T>
 struct ExponentialDraw {
   double lambd;
-  __device__ T operator()(const random_math::Block& b, int64_t) const { return random_math::exponential_value<T>(b, lambd); }
+  __device__ T operator()(const random_math::Block& b, int64_t) const {
+    if constexpr (is_half_type_v<T>) return T(random_math::exponential_value<float>(b, lambd));
+    else return random_math::exponential_value<T>(b, lambd);
+  }
 };
 
 void uniform_cuda(const Tensor& out, uint64_t key, uint64_t offset, double from, double to) {
   NORCH_CUDA_DISPATCH_FLOATING_TYPES(out.dtype(), "uniform_", [&] {
     using T = scalar_t;
-    const T lo = T(from), hi = T(to);
-    generate<T>(out, key, offset, UniformDraw<T>{lo, hi, std::nextafter(hi, lo)}, "uniform_");
+    if constexpr (is_half_type_v<T>) {
+      const float lo = float(from), hi = float(to);
+      const T hi_t = T(to);
+      const bool nonempty = static_cast<float>(hi_t) > static_cast<float>(T(from));
+      generate<T>(out, key, offset,
+                  UniformHalfDraw<T>{lo, hi, std::nextafter(hi, lo), hi_t, half_below(hi_t), nonempty}, "uniform_");
+    } else {
+      const T lo = T(from), hi = T(to);
+      generate<T>(out, key, offset, UniformDraw<T>{lo, hi, std::nextafter(hi, lo)}, "uniform_");
+    }
   });
 }
 

@@ -1,7 +1,9 @@
 // CUDA reductions (sum, prod, max, min, all, any) and arg-reductions (values
 // and first-occurrence indices of the max/min) over Note [Reduction layout],
 // on the deterministic machinery of reduce.cuh with the CPU's combine steps
-// (kernels/reduce_functors.h). Float sums accumulate in double, as on the CPU.
+// (kernels/reduce_functors.h). Float sums accumulate in double, as on the CPU;
+// the half types accumulate every op in float (opmath_t) and round once, at the
+// store, as PyTorch's CUDA reductions do.
 #include <type_traits>
 
 #include "kernels/cuda/loops.cuh"
@@ -13,7 +15,7 @@ namespace {
 
 template <ReduceOp Op, typename T>
 struct ReducePolicy {
-  using acc_t = std::conditional_t<Op == ReduceOp::Sum && std::is_floating_point_v<T>, double, T>;
+  using acc_t = std::conditional_t<Op == ReduceOp::Sum && std::is_floating_point_v<T>, double, opmath_t<T>>;
   __device__ acc_t identity() const { return functors::reduce_identity<Op, acc_t>(); }
   __device__ acc_t load(T x, int64_t) const { return static_cast<acc_t>(x); }
   __device__ acc_t combine(acc_t a, acc_t b) const { return functors::reduce_combine<Op, acc_t>(a, b); }
@@ -27,7 +29,7 @@ struct StoreOut {
 
 template <typename T, ReduceOp Op>
 struct FillIdentity {
-  NORCH_HD T operator()() const { return functors::reduce_identity<Op, T>(); }
+  NORCH_HD T operator()() const { return static_cast<T>(functors::reduce_identity<Op, opmath_t<T>>()); }
 };
 
 template <ReduceOp Op, typename T>
@@ -71,14 +73,18 @@ struct ArgPair {
 
 // Order-free choice between two candidates: NaN beats every number, and equal
 // values (or two NaNs) go to the lower index, so any combining order gives
-// the CPU's sequential first-occurrence answer.
+// the CPU's sequential first-occurrence answer. A half-type candidate is held
+// as float (exact), so the shuffles move whole words.
 template <bool kMax, typename T>
 struct ArgPolicy {
-  using acc_t = ArgPair<T>;
-  __device__ acc_t identity() const { return {functors::reduce_identity<kMax ? ReduceOp::Max : ReduceOp::Min, T>(), INT64_MAX}; }
-  __device__ acc_t load(T x, int64_t k) const { return {x, k}; }
+  using V = opmath_t<T>;
+  using acc_t = ArgPair<V>;
+  __device__ acc_t identity() const {
+    return {functors::reduce_identity<kMax ? ReduceOp::Max : ReduceOp::Min, V>(), INT64_MAX};
+  }
+  __device__ acc_t load(T x, int64_t k) const { return {static_cast<V>(x), k}; }
   __device__ acc_t combine(acc_t a, acc_t b) const {
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (std::is_floating_point_v<V>) {
       const bool an = a.v != a.v, bn = b.v != b.v;
       if (an || bn) return an && bn ? (a.i < b.i ? a : b) : (an ? a : b);
     }
@@ -91,9 +97,9 @@ template <typename T>
 struct StoreArg {
   T* values;
   int64_t* indices;
-  __device__ void operator()(int64_t m, int64_t, ArgPair<T> v) const {
+  __device__ void operator()(int64_t m, int64_t, ArgPair<opmath_t<T>> v) const {
     indices[m] = v.i;
-    if (values) values[m] = v.v;
+    if (values) values[m] = static_cast<T>(v.v);
   }
 };
 

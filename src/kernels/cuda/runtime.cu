@@ -65,6 +65,31 @@ class DeviceRaw : public RawAllocator {
     DeviceGuard guard(device_);
     check(cudaFree(p), "cudaFree");
   }
+  // Note [record_stream]: events for blocks other streams used. These run when a
+  // storage is freed, so a failure never throws: a stream whose event could not
+  // be recorded is waited for instead, and nothing is left to wait for.
+  void* record_event(uintptr_t stream) override {
+    DeviceGuard guard(device_);
+    cudaEvent_t e = nullptr;
+    cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
+    if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) == cudaSuccess && cudaEventRecord(e, s) == cudaSuccess)
+      return e;
+    cudaGetLastError();
+    if (e) cudaEventDestroy(e);
+    cudaStreamSynchronize(s);
+    cudaGetLastError();
+    return nullptr;
+  }
+  bool event_done(void* e) override {
+    const cudaError_t err = cudaEventQuery(static_cast<cudaEvent_t>(e));
+    if (err == cudaSuccess) return true;
+    cudaGetLastError();
+    return err != cudaErrorNotReady;  // an event that failed will never complete: stop waiting for it
+  }
+  void event_wait(void* e) override {
+    if (cudaEventSynchronize(static_cast<cudaEvent_t>(e)) != cudaSuccess) cudaGetLastError();
+  }
+  void event_release(void* e) override { cudaEventDestroy(static_cast<cudaEvent_t>(e)); }
   std::string describe() override {
     DeviceGuard guard(device_);
     size_t free_b = 0, total_b = 0;
@@ -226,6 +251,11 @@ Storage allocate_storage(size_t nbytes, Device device) {
   return std::make_shared<StorageImpl>(p, nbytes, Device(DeviceType::CUDA, d), [d](void* q) {
     if (q) allocator(d).free(q);
   });
+}
+
+void record_stream(const void* data, int device, StreamHandle s) {
+  if (!data) return;
+  allocator(resolve_device(device)).record_stream(data, static_cast<CachingAllocator::StreamId>(s));
 }
 
 Storage allocate_pinned(size_t nbytes) {

@@ -1,6 +1,6 @@
 // CUDA scans (cumsum, cumprod) along the middle dim of a contiguous
 // [outer, n, inner] tensor, accumulating as the CPU does (floats in double,
-// integers in int64). Many lines: a thread walks each line in order, which is
+// the half types in float, integers in int64). Many lines: a thread walks each line in order, which is
 // the CPU's exact arithmetic. Few long lines: a block per line, each thread
 // scanning a fixed slice and one thread carrying the slice totals in order,
 // so results are the same on every run.
@@ -13,7 +13,8 @@ namespace norch::cuda_kernels {
 namespace {
 
 template <typename T>
-using scan_acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+using scan_acc_t = std::conditional_t<is_half_type_v<T>, float,
+                                      std::conditional_t<std::is_floating_point_v<T>, double, int64_t>>;
 
 template <typename A>
 __device__ inline A scan_combine(bool is_sum, A a, A b) {

@@ -9,6 +9,7 @@
 // atomic adds for accumulation, as PyTorch's CUDA scatter_add does.
 #include <type_traits>
 
+#include "kernels/cuda/atomic.cuh"
 #include "kernels/cuda/index_check.cuh"
 #include "kernels/cuda/loops.cuh"
 #include "kernels/select.h"
@@ -87,11 +88,13 @@ __global__ void scatter_lines_kernel(T* self, const int64_t* ix, const T* src, G
 }
 
 // Atomic accumulation for every dtype: native where CUDA has it, a CAS on the
-// enclosing 32-bit word for the one-byte types.
+// enclosing 32-bit word for the one-byte and the half types (atomic.cuh).
 template <typename T>
 __device__ inline void atomic_accumulate(T* p, T v) {
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, int32_t>) {
     atomicAdd(p, v);
+  } else if constexpr (is_half_type_v<T>) {
+    atomic_add_half(p, static_cast<float>(v));
   } else if constexpr (std::is_same_v<T, int64_t>) {
     atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v));
   } else {

@@ -108,7 +108,7 @@ int row_blocks(int64_t rows) {
 
 void softmax_cuda(const Tensor& in, const Tensor& out, int64_t outer, int64_t dim, int64_t inner, bool log) {
   if (outer * dim * inner == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(in.dtype(), "softmax", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(in.dtype(), "softmax", [&] {
     if (inner == 1)
       softmax_rows<scalar_t><<<row_blocks(outer), kThreads, 0, cuda::current_stream()>>>(
           in.data<scalar_t>(), out.data<scalar_t>(), outer, dim, log);
@@ -122,7 +122,7 @@ void softmax_cuda(const Tensor& in, const Tensor& out, int64_t outer, int64_t di
 void softmax_backward_cuda(const Tensor& grad, const Tensor& out, const Tensor& grad_in, int64_t outer, int64_t dim,
                            int64_t inner, bool log) {
   if (outer * dim * inner == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "softmax_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "softmax_backward", [&] {
     if (inner == 1)
       softmax_backward_rows<scalar_t><<<row_blocks(outer), kThreads, 0, cuda::current_stream()>>>(
           grad.data<scalar_t>(), out.data<scalar_t>(), grad_in.data<scalar_t>(), outer, dim, log);
@@ -172,7 +172,7 @@ __global__ void range_check_kernel(const T* x, int64_t n, double lo, double hi, 
 void class_gather_cuda(const Tensor& x, const Tensor& target, int64_t ignore_index, const Tensor& out) {
   const int64_t N = x.size(0), C = x.size(1), S = x.size(2);
   if (N * S == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "nll_loss", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "nll_loss", [&] {
     class_gather_kernel<scalar_t><<<blocks_for(N * S), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), target.data<int64_t>(), ignore_index, out.data<scalar_t>(), N, C, S);
   });
@@ -183,7 +183,7 @@ void class_scatter_cuda(const Tensor& v, const Tensor& target, int64_t ignore_in
   const int64_t N = out.size(0), C = out.size(1), S = out.size(2);
   zero(out, "nll_loss_backward");
   if (N * S == 0) return;
-  NORCH_DISPATCH_FLOATING_TYPES(v.dtype(), "nll_loss_backward", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(v.dtype(), "nll_loss_backward", [&] {
     class_scatter_kernel<scalar_t><<<blocks_for(N * S), kThreads, 0, cuda::current_stream()>>>(
         v.data<scalar_t>(), target.data<int64_t>(), ignore_index, out.data<scalar_t>(), N, C, S);
   });
@@ -201,7 +201,7 @@ void class_weight_cuda(const Tensor& target, const Tensor& weight, int64_t C, in
                                                                                  bad.get());
     NORCH_CHECK_INDEX(!bad.read(), "Target ", bad.value(), " is out of bounds.");
   }
-  NORCH_DISPATCH_FLOATING_TYPES(out.dtype(), "nll_loss", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(out.dtype(), "nll_loss", [&] {
     class_weight_kernel<scalar_t><<<blocks_for(n), kThreads, 0, cuda::current_stream()>>>(
         target.data<int64_t>(), weight.defined() ? weight.data<scalar_t>() : nullptr, n, ignore,
         out.data<scalar_t>());
@@ -212,7 +212,7 @@ void class_weight_cuda(const Tensor& target, const Tensor& weight, int64_t C, in
 void range_check_cuda(const Tensor& x, double lo, double hi, const char* msg) {
   if (x.numel() == 0) return;
   DeviceFlag bad("range_check");
-  NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "range_check", [&] {
+  NORCH_DISPATCH_FLOATING_TYPES_AND_HALF(x.dtype(), "range_check", [&] {
     range_check_kernel<scalar_t><<<blocks_for(x.numel()), kThreads, 0, cuda::current_stream()>>>(
         x.data<scalar_t>(), x.numel(), lo, hi, bad.get());
   });

@@ -14,7 +14,7 @@ namespace {
 
 template <typename T>
 __device__ inline bool is_nan_value(T v) {
-  if constexpr (std::is_floating_point_v<T>) return v != v;
+  if constexpr (is_floating_type_v<T>) return v != v;
   else return false;
 }
 template <typename T>

@@ -12,16 +12,16 @@ template <UnaryKind kind, typename T, typename F>
 void run_unary_functor(TensorIterator& it, UnaryOp op, F f) {
   const char* name = unary_op_name(op);
   if constexpr (kind == UnaryKind::Predicate) {
-    launch_elementwise<bool, T>(it, f, name);
+    launch_elementwise<bool, T>(it, in_opmath<T>(f), name);
   } else if constexpr (kind == UnaryKind::Bitwise) {
     if constexpr (std::is_integral_v<T>) launch_elementwise<T, T>(it, f, name);
     else NORCH_ERROR(name, ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else if constexpr (std::is_same_v<T, bool>) {
     NORCH_ERROR(name, ": not implemented for dtype bool");
-  } else if constexpr (computes_in_float(kind) && !std::is_floating_point_v<T>) {
+  } else if constexpr (computes_in_float(kind) && !is_floating_type_v<T>) {
     NORCH_ERROR(name, ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
-    launch_elementwise<T, T>(it, f, name);
+    launch_elementwise<T, T>(it, in_opmath<T>(f), name);
   }
 }
 
@@ -56,13 +56,14 @@ void where_cuda(TensorIterator& it) {
   });
 }
 
-// The CPU clamp kernel's rule: NaN propagates from the input or from a bound.
+// The CPU clamp kernel's rule: NaN propagates from the input or from a bound. A
+// half-type tensor clamps to bounds rounded to its own dtype, as on the CPU.
 template <typename T>
 struct ClampOp {
   T l, h;
   bool has_lo, has_hi;
   NORCH_HD T operator()(T a) const {
-    if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (is_floating_type_v<T>) {
       if (a != a) return a;
       if ((has_lo && l != l) || (has_hi && h != h)) return has_lo && l != l ? l : h;
     }
@@ -82,7 +83,10 @@ void clamp_cuda(TensorIterator& it, double lo, double hi, bool has_lo, bool has_
 template <typename T>
 struct NanToNumOp {
   T vn, vp, vm;
-  NORCH_HD T operator()(T a) const { return a != a ? vn : (std::isinf(a) ? (a > 0 ? vp : vm) : a); }
+  NORCH_HD T operator()(T a) const {
+    const opmath_t<T> x = static_cast<opmath_t<T>>(a);  // the half types test their value as float
+    return x != x ? vn : (std::isinf(x) ? (x > 0 ? vp : vm) : a);
+  }
 };
 
 void nan_to_num_cuda(TensorIterator& it, double nan, double posinf, double neginf) {

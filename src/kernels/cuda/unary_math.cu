@@ -1,5 +1,6 @@
-// CUDA kernels of the FloatMath unary ops (exp, log, sin, ...): float32 and
-// float64 only, since the op promotes integer inputs before the kernel runs.
+// CUDA kernels of the FloatMath unary ops (exp, log, sin, ...): the floating
+// dtypes only, since the op promotes integer inputs before the kernel runs; the
+// half types compute in float and round once (in_opmath).
 #include <type_traits>
 
 #include "kernels/cuda/elementwise_ops.cuh"
@@ -10,13 +11,14 @@ namespace {
 
 template <typename T>
 void unary_math_typed(TensorIterator& it, UnaryOp op) {
-  if constexpr (!std::is_floating_point_v<T>) {
+  if constexpr (!is_floating_type_v<T>) {
     NORCH_ERROR(unary_op_name(op), ": not implemented for dtype ", dtype_name(it.common_dtype()));
   } else {
     switch (op) {
-#define NORCH_UNARY_CASE(E, name, kind, inplace)                                          \
-  case UnaryOp::E:                                                                      \
-    if constexpr (computes_in_float(UnaryKind::kind)) return launch_elementwise<T, T>(it, functors::E{}, #name); \
+#define NORCH_UNARY_CASE(E, name, kind, inplace)                                 \
+  case UnaryOp::E:                                                             \
+    if constexpr (computes_in_float(UnaryKind::kind))                          \
+      return launch_elementwise<T, T>(it, in_opmath<T>(functors::E{}), #name); \
     break;
       NORCH_UNARY_OPS(NORCH_UNARY_CASE)
 #undef NORCH_UNARY_CASE
