@@ -129,8 +129,8 @@ namespace {
 // int64 wrapped number) converted with the copy kernel's own element cast
 // (functors::cast), so the value is the one to_dtype gives. to_dtype would
 // plan a copy through a second TensorIterator; for one element that planning
-// is the cost: it took about 2400 instructions, this takes about 700, and
-// micrograd's sanity check meets six of these per forward and backward.
+// is the cost: to_dtype took about 2070 instructions here, this takes about
+// 520, and micrograd's sanity check meets seven of these per forward and backward.
 // No autograd record is needed: the iterator's converted inputs only feed the
 // kernel; the op records its history against the inputs it was given.
 Tensor cast_0d(const Tensor& t, ScalarType to) {
