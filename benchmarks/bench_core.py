@@ -2,6 +2,8 @@
 
     python benchmarks/bench_core.py [--threads 2] [--repeat 15]
 """
+import operator
+
 import numpy as np
 
 from common import Table, header, norch, parse_args, torch
@@ -25,6 +27,12 @@ def main():
     (na, nb), (pa, pb), tt = trio(*rng.random((2, 4), dtype=np.float32))
     tab.add("a + b, shape [4]", {"norch": lambda: na + nb, "numpy": lambda: pa + pb,
                                  "torch": (lambda: tt[0] + tt[1]) if tt else None}, args.repeat, target)
+    # A Python number operand (a wrapped number, cast to the tensor's dtype) and the
+    # in-place form (no output to allocate; the version counter is bumped).
+    tab.add("a * 2, shape [4]", {"norch": lambda: na * 2, "numpy": lambda: pa * 2,
+                                 "torch": (lambda: tt[0] * 2) if tt else None}, args.repeat, target)
+    tab.add("a += b, shape [4]", {"norch": lambda: operator.iadd(na, nb), "numpy": lambda: operator.iadd(pa, pb),
+                                  "torch": (lambda: operator.iadd(tt[0], tt[1])) if tt else None}, args.repeat, target)
 
     # Memory-bound: 16M float32 each way into a fresh output (reads 2, writes 1 buffer).
     n16 = 16 * 1024 * 1024

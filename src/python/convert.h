@@ -70,9 +70,30 @@ class GilRelease {
   PyThreadState* state_ = nullptr;
 };
 
+// Note [GIL around elementwise kernels]
+// An elementwise op on a large input releases the GIL while it runs, so other
+// Python threads (a DataLoader's workers, say) go on. A tiny op keeps it:
+// releasing and taking it back costs about as much as `a + b` on four elements.
+// Arguments are converted before and results after, with the GIL held. What the
+// core calls back into Python while it is released takes the GIL itself:
+// anomaly mode's stack capture (autograd_bind.cpp), a NumPy array's storage
+// deleter (convert.cpp) and a Python autograd.Function's node
+// (python_function.cpp); NORCH_DEBUG tracing writes to stderr from C++.
+constexpr int64_t kReleaseGilNumel = int64_t(1) << 15;
+template <typename F>
+decltype(auto) run_kernel(int64_t numel, F&& f) {
+  if (numel < kReleaseGilNumel) return f();
+  py::gil_scoped_release release;
+  return f();
+}
+
 // Binding areas; each adds module functions and Tensor methods. module.cpp calls
 // every one of them, in this order.
 using TensorClass = py::class_<Tensor>;
+// The Tensor type's number slots (operators_bind.cpp), set before the type is
+// readied; init_operators caches what they need once the class exists.
+void tensor_operator_slots(PyHeapTypeObject* heap_type);
+void init_operators(py::module_& m, TensorClass& cls);
 void init_dtype(py::module_& m, TensorClass& cls);
 void init_device(py::module_& m, TensorClass& cls);
 void init_tensor(py::module_& m, TensorClass& cls);

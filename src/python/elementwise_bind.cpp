@@ -8,23 +8,6 @@ namespace {
 using BinaryFn = Tensor (*)(const Tensor&, const Tensor&);
 using UnaryFn = Tensor (*)(const Tensor&);
 
-// Note [GIL around elementwise kernels]
-// An op on a large input releases the GIL while it runs, so other Python threads
-// (a DataLoader's workers, say) go on. A tiny op keeps it: releasing and taking
-// it back costs about as much as `a + b` on four elements. Arguments are
-// converted before and results after, with the GIL held. What the core calls
-// back into Python while it is released takes the GIL itself: anomaly mode's
-// stack capture (autograd_bind.cpp), a NumPy array's storage deleter
-// (convert.cpp) and a Python autograd.Function's node (python_function.cpp);
-// NORCH_DEBUG tracing writes to stderr from C++.
-constexpr int64_t kReleaseGilNumel = int64_t(1) << 15;
-
-template <typename F>
-decltype(auto) run_kernel(int64_t numel, F&& f) {
-  if (numel < kReleaseGilNumel) return f();
-  py::gil_scoped_release release;
-  return f();
-}
 int64_t larger(const Tensor& a, const Tensor& b) { return a.numel() > b.numel() ? a.numel() : b.numel(); }
 
 // a (op) b where either side may be a Python number; NotImplemented otherwise,
@@ -36,18 +19,6 @@ py::object binary_operator(const Tensor& self, py::handle other) {
   Tensor out = run_kernel(larger(self, *o), [&] { return Reflected ? F(*o, self) : F(self, *o); });
   return py::cast(std::move(out));
 }
-
-template <typename F>
-py::object inplace_operator(Tensor& self, py::handle other, F f) {
-  auto o = as_tensor_arg(other, self.device());
-  if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-  run_kernel(larger(self, *o), [&] { f(self, *o); });
-  return py::cast(self);
-}
-
-Tensor add2(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor sub2(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor div2(const Tensor& a, const Tensor& b) { return div(a, b); }
 
 template <typename F>
 void def_binary(py::module_& m, TensorClass& cls, const char* name, F f) {
@@ -81,30 +52,10 @@ void def_unary(py::module_& m, TensorClass& cls, const char* name, F f) {
 
 void init_elementwise(py::module_& m, TensorClass& cls) {
   // Operators. Python numbers become wrapped-number tensors (weak in promotion).
-  cls.def("__add__", &binary_operator<add2>)
-      .def("__radd__", &binary_operator<add2, true>)
-      .def("__sub__", &binary_operator<sub2>)
-      .def("__rsub__", &binary_operator<sub2, true>)
-      .def("__mul__", &binary_operator<mul>)
-      .def("__rmul__", &binary_operator<mul, true>)
-      .def("__truediv__", &binary_operator<div2>)
-      .def("__rtruediv__", &binary_operator<div2, true>)
-      .def("__floordiv__", &binary_operator<floor_divide>)
-      .def("__rfloordiv__", &binary_operator<floor_divide, true>)
-      .def("__mod__", &binary_operator<remainder>)
-      .def("__rmod__", &binary_operator<remainder, true>)
-      .def("__pow__", [](const Tensor& a, py::handle b) { return binary_operator<static_cast<BinaryFn>(pow)>(a, b); })
+  // + - * / // % & | ^ << >> and their in-place forms are number slots
+  // (Note [Operator slots], operators_bind.cpp).
+  cls.def("__pow__", [](const Tensor& a, py::handle b) { return binary_operator<static_cast<BinaryFn>(pow)>(a, b); })
       .def("__rpow__", [](const Tensor& a, py::handle b) { return binary_operator<static_cast<BinaryFn>(pow), true>(a, b); })
-      .def("__and__", &binary_operator<bitwise_and>)
-      .def("__rand__", &binary_operator<bitwise_and, true>)
-      .def("__or__", &binary_operator<bitwise_or>)
-      .def("__ror__", &binary_operator<bitwise_or, true>)
-      .def("__xor__", &binary_operator<bitwise_xor>)
-      .def("__rxor__", &binary_operator<bitwise_xor, true>)
-      .def("__lshift__", &binary_operator<bitwise_left_shift>)
-      .def("__rlshift__", &binary_operator<bitwise_left_shift, true>)
-      .def("__rshift__", &binary_operator<bitwise_right_shift>)
-      .def("__rrshift__", &binary_operator<bitwise_right_shift, true>)
       .def("__eq__", [](const Tensor& a, py::handle b) -> py::object {
         // As PyTorch: == alone among the operators reads a NumPy array as a tensor.
         if (py::isinstance<py::array>(b)) return py::cast(eq(a, tensor_from_data(b, std::nullopt, a.device(), false)));
@@ -124,18 +75,12 @@ void init_elementwise(py::module_& m, TensorClass& cls) {
                          "~ (operator.invert) is only implemented on integer and Boolean-type tensors");
         return bitwise_not(a);
       })
-      .def("__iadd__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { add_(x, y); }); })
-      .def("__isub__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { sub_(x, y); }); })
-      .def("__imul__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { mul_(x, y); }); })
-      .def("__itruediv__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { div_(x, y); }); })
-      .def("__ifloordiv__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { floor_divide_(x, y); }); })
-      .def("__imod__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { remainder_(x, y); }); })
-      .def("__ipow__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { pow_(x, y); }); })
-      .def("__iand__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_and_(x, y); }); })
-      .def("__ior__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_or_(x, y); }); })
-      .def("__ixor__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_xor_(x, y); }); })
-      .def("__ilshift__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_left_shift_(x, y); }); })
-      .def("__irshift__", [](Tensor& a, py::handle b) { return inplace_operator(a, b, [](Tensor& x, const Tensor& y) { bitwise_right_shift_(x, y); }); })
+      .def("__ipow__", [](Tensor& a, py::handle b) -> py::object {
+        auto o = as_tensor_arg(b, a.device());
+        if (!o) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+        run_kernel(larger(a, *o), [&] { pow_(a, *o); });
+        return py::cast(a);
+      })
       .def("__hash__", [](const Tensor& t) { return reinterpret_cast<intptr_t>(t.impl()); });
 
   // Functions and methods with PyTorch's names.

@@ -31,7 +31,12 @@ PYBIND11_MODULE(_C, m) {
   });
   // Every binding area, listed here and nowhere else.
   // Note [Cycles through the graph] (python_gc.cpp)
-  TensorClass cls(m, "Tensor", py::custom_type_setup(tensor_type_setup));
+  // Note [Operator slots] (operators_bind.cpp)
+  TensorClass cls(m, "Tensor", py::custom_type_setup([](PyHeapTypeObject* type) {
+                    tensor_type_setup(type);
+                    tensor_operator_slots(type);
+                  }));
+  init_operators(m, cls);
   init_dtype(m, cls);
   init_device(m, cls);
   init_tensor(m, cls);

@@ -44,9 +44,9 @@ class TensorIterator {
   // Defined in the ops layer (see above).
   static TensorIterator build(Tensor out, const TensorList& inputs, const Config& cfg);
   static TensorIterator unary(Tensor out, const Tensor& a, const Config& cfg) { return build(out, {a}, cfg); }
-  static TensorIterator binary(Tensor out, const Tensor& a, const Tensor& b, const Config& cfg) {
-    return build(out, {a, b}, cfg);
-  }
+  // Note [Binary fast path] (src/ops/iterator_build.cpp): two tensors of one
+  // shape, dtype and device into a fresh output skip the planning build() does.
+  static TensorIterator binary(Tensor out, const Tensor& a, const Tensor& b, const Config& cfg);
 
   // An iterator over `out` alone, in its own dtype and device (fill kernels):
   // nothing to promote or cast, so kernels may build it themselves.

@@ -17,6 +17,13 @@ void TensorIterator::serial_for_each(F&& fn, int64_t begin, int64_t end) const {
   const int nd = ndim();
   const int64_t inner = shape_[nd - 1];
   for (int k = 0; k < nt; ++k) inner_strides[k] = strides_[k][nd - 1];
+  if (nd == 1) {
+    // One run (contiguous or coalesced operands): no multi-index, whose integer
+    // divisions cost more than a small tensor's arithmetic.
+    for (int k = 0; k < nt; ++k) ptrs[k] = data_[k] + begin * inner_strides[k];
+    if (begin < end) fn(ptrs, inner_strides, end - begin);
+    return;
+  }
   // Multi-index of `begin`, innermost last.
   int64_t counter[16];
   int64_t rem = begin;
@@ -46,8 +53,13 @@ template <typename F>
 void TensorIterator::for_each(F&& fn, int64_t grain) const {
   const int64_t n = numel_;
   if (n == 0) return;
+  // The size test first: a small op does not ask OpenMP for its thread count.
+  if (n < grain) {
+    serial_for_each(fn, 0, n);
+    return;
+  }
   const int threads = get_num_threads();
-  if (threads <= 1 || n < grain || in_parallel_region()) {
+  if (threads <= 1 || in_parallel_region()) {
     serial_for_each(fn, 0, n);
     return;
   }

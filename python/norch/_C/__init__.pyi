@@ -78,10 +78,14 @@ class Tensor:
         ...
     def __abs__(self) -> Tensor:
         ...
-    def __add__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __and__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __add__(self, value):
+        """
+        Return self+value.
+        """
+    def __and__(self, value):
+        """
+        Return self&value.
+        """
     def __array__(self, dtype: typing.Any = None, copy: typing.Any = None) -> numpy.ndarray:
         ...
     def __array_wrap__(self, array: numpy.ndarray, context: typing.Any = None, return_scalar: typing.Any = False) -> Tensor:
@@ -104,8 +108,10 @@ class Tensor:
         ...
     def __float__(self) -> builtins.float:
         ...
-    def __floordiv__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __floordiv__(self, value):
+        """
+        Return self//value.
+        """
     def __format__(self, spec):
         ...
     def __ge__(self, arg0: typing.Any) -> typing.Any:
@@ -116,18 +122,30 @@ class Tensor:
         ...
     def __hash__(self) -> builtins.int:
         ...
-    def __iadd__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __iand__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __ifloordiv__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __ilshift__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __imod__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __imul__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __iadd__(self, value):
+        """
+        Return self+=value.
+        """
+    def __iand__(self, value):
+        """
+        Return self&=value.
+        """
+    def __ifloordiv__(self, value):
+        """
+        Return self//=value.
+        """
+    def __ilshift__(self, value):
+        """
+        Return self<<=value.
+        """
+    def __imod__(self, value):
+        """
+        Return self%=value.
+        """
+    def __imul__(self, value):
+        """
+        Return self*=value.
+        """
     def __index__(self) -> builtins.int:
         ...
     def __init__(self, *args) -> None:
@@ -136,88 +154,136 @@ class Tensor:
         ...
     def __invert__(self) -> Tensor:
         ...
-    def __ior__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __ior__(self, value):
+        """
+        Return self|=value.
+        """
     def __ipow__(self, arg0: typing.Any) -> typing.Any:
         ...
-    def __irshift__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __isub__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __irshift__(self, value):
+        """
+        Return self>>=value.
+        """
+    def __isub__(self, value):
+        """
+        Return self-=value.
+        """
     def __iter__(self):
         ...
-    def __itruediv__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __ixor__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __itruediv__(self, value):
+        """
+        Return self/=value.
+        """
+    def __ixor__(self, value):
+        """
+        Return self^=value.
+        """
     def __le__(self, arg0: typing.Any) -> typing.Any:
         ...
     def __len__(self) -> builtins.int:
         ...
-    def __lshift__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __lshift__(self, value):
+        """
+        Return self<<value.
+        """
     def __lt__(self, arg0: typing.Any) -> typing.Any:
         ...
     def __matmul__(self, arg0: typing.Any) -> typing.Any:
         ...
-    def __mod__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __mul__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __mod__(self, value):
+        """
+        Return self%value.
+        """
+    def __mul__(self, value):
+        """
+        Return self*value.
+        """
     def __ne__(self, arg0: typing.Any) -> typing.Any:
         ...
     def __neg__(self) -> Tensor:
         ...
-    def __or__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __or__(self, value):
+        """
+        Return self|value.
+        """
     def __pos__(self) -> Tensor:
         ...
     def __pow__(self, arg0: typing.Any) -> typing.Any:
         ...
-    def __radd__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __rand__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __radd__(self, value):
+        """
+        Return value+self.
+        """
+    def __rand__(self, value):
+        """
+        Return value&self.
+        """
     def __reduce_ex__(self, protocol):
         ...
     def __repr__(self):
         ...
     def __reversed__(self):
         ...
-    def __rfloordiv__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __rlshift__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __rfloordiv__(self, value):
+        """
+        Return value//self.
+        """
+    def __rlshift__(self, value):
+        """
+        Return value<<self.
+        """
     def __rmatmul__(self, arg0: typing.Any) -> typing.Any:
         ...
-    def __rmod__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __rmul__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __ror__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __rmod__(self, value):
+        """
+        Return value%self.
+        """
+    def __rmul__(self, value):
+        """
+        Return value*self.
+        """
+    def __ror__(self, value):
+        """
+        Return value|self.
+        """
     def __rpow__(self, arg0: typing.Any) -> typing.Any:
         ...
-    def __rrshift__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __rshift__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __rsub__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __rtruediv__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __rxor__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __rrshift__(self, value):
+        """
+        Return value>>self.
+        """
+    def __rshift__(self, value):
+        """
+        Return self>>value.
+        """
+    def __rsub__(self, value):
+        """
+        Return value-self.
+        """
+    def __rtruediv__(self, value):
+        """
+        Return value/self.
+        """
+    def __rxor__(self, value):
+        """
+        Return value^self.
+        """
     def __setitem__(self, arg0: typing.Any, arg1: typing.Any) -> None:
         ...
     def __str__(self):
         ...
-    def __sub__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __truediv__(self, arg0: typing.Any) -> typing.Any:
-        ...
-    def __xor__(self, arg0: typing.Any) -> typing.Any:
-        ...
+    def __sub__(self, value):
+        """
+        Return self-value.
+        """
+    def __truediv__(self, value):
+        """
+        Return self/value.
+        """
+    def __xor__(self, value):
+        """
+        Return self^value.
+        """
     def _is_same(self, other: Tensor) -> builtins.bool:
         ...
     def _is_view(self) -> builtins.bool:
