@@ -1,41 +1,68 @@
 // CPU reductions over the 2-d problem of Note [Reduction layout].
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/isa/reduce_isa.h"
 #include "kernels/cpu/loops.h"
 #include "kernels/reduce.h"
 #include "kernels/reduce_functors.h"
+#include "norch/debug.h"
 #include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
 
-// Sum of n contiguous floats: 16 float lanes summed in blocks, blocks summed
-// in double. Close to NumPy's pairwise accuracy at memory speed. Half-type
-// lanes are float (opmath_t), so a half sum rounds once, at the end.
+// The loop copy for this CPU (isa/reduce_isa.h), chosen with the GEMM's level.
+const ReduceIsa& isa() {
+  static const ReduceIsa* table = [] {
+#if defined(__x86_64__) || defined(_M_X64)
+    const char* level = simd_level_name();
+    if (std::strcmp(level, "avx512") == 0) return &avx512::reduce_isa;
+    if (std::strcmp(level, "avx2") == 0) return &avx2::reduce_isa;
+#endif
+    return &baseline::reduce_isa;
+  }();
+  return *table;
+}
+
+// Sum of n contiguous floating values: blocks of kSumBlock summed by the vector loop,
+// the block sums added in order in double (the threaded path below adds the same block
+// sums in the same order). Half types convert per element: 16 float lanes in blocks of
+// 4096, blocks in double, so a half sum rounds once, at the end.
 template <typename T>
 double sum_contiguous(const T* p, int64_t n) {
-  using A = opmath_t<T>;
-  double total = 0;
-  constexpr int64_t kBlock = 4096;
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t e = std::min(n, b + kBlock);
-    A lanes[16] = {};
-    int64_t i = b;
-    for (; i + 16 <= e; i += 16) {
-#pragma omp simd
-      for (int j = 0; j < 16; ++j) lanes[j] += p[i + j];
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    double total = 0;
+    for (int64_t b = 0; b < n; b += kSumBlock) {
+      const int64_t len = std::min(kSumBlock, n - b);
+      total += std::is_same_v<T, float> ? isa().sum_f32(reinterpret_cast<const float*>(p + b), len)
+                                        : isa().sum_f64(reinterpret_cast<const double*>(p + b), len);
     }
-    A rest = 0;
-    for (; i < e; ++i) rest += p[i];
-    double block = rest;
-    for (int j = 0; j < 16; ++j) block += lanes[j];
-    total += block;
+    return total;
+  } else {
+    using A = opmath_t<T>;
+    double total = 0;
+    constexpr int64_t kBlock = 4096;
+    for (int64_t b = 0; b < n; b += kBlock) {
+      const int64_t e = std::min(n, b + kBlock);
+      A lanes[16] = {};
+      int64_t i = b;
+      for (; i + 16 <= e; i += 16) {
+#pragma omp simd
+        for (int j = 0; j < 16; ++j) lanes[j] += p[i + j];
+      }
+      A rest = 0;
+      for (; i < e; ++i) rest += p[i];
+      double block = rest;
+      for (int j = 0; j < 16; ++j) block += lanes[j];
+      total += block;
+    }
+    return total;
   }
-  return total;
 }
 
 // The op is a template parameter so that each loop compiles to straight-line
@@ -52,6 +79,19 @@ inline T combine(T a, T b) { return functors::reduce_combine<Op, T>(a, b); }
 template <ReduceOp Op, typename T>
 opmath_t<T> reduce_row(const T* p, int64_t n) {
   using A = opmath_t<T>;
+  if constexpr (Op == ReduceOp::Max || Op == ReduceOp::Min) {
+    constexpr bool kMax = Op == ReduceOp::Max;
+    if constexpr (std::is_same_v<T, float>) return isa().extreme_f32(p, n, kMax);
+    if constexpr (std::is_same_v<T, double>) return isa().extreme_f64(p, n, kMax);
+    if constexpr (std::is_same_v<T, int64_t>) return isa().extreme_i64(p, n, kMax);
+    if constexpr (std::is_same_v<T, int32_t>) return isa().extreme_i32(p, n, kMax);
+  } else if constexpr (Op == ReduceOp::Sum && std::is_same_v<T, int64_t>) {
+    return isa().sum_i64(p, n);
+  } else if constexpr (Op == ReduceOp::Prod) {
+    if constexpr (std::is_same_v<T, float>) return isa().prod_f32(p, n);
+    if constexpr (std::is_same_v<T, double>) return isa().prod_f64(p, n);
+    if constexpr (std::is_same_v<T, int64_t>) return isa().prod_i64(p, n);
+  }
   A lanes[16];
   for (int j = 0; j < 16; ++j) lanes[j] = identity<Op, A>();
   int64_t i = 0;
@@ -82,13 +122,13 @@ void reduce_impl(const Tensor& in, bool inner, const Tensor& out) {
   if (inner) {
     if (M == 1 && K >= 65536 && get_num_threads() > 1) {
       if constexpr (Op == ReduceOp::Sum && is_floating_type_v<T>) {
-        // One long row. Each 4096-element block of sum_contiguous is summed on its own and
+        // One long row. Each kSumBlock block of sum_contiguous is summed on its own and
         // the block sums are added in order afterwards: exactly sum_contiguous's arithmetic,
         // so the bits are the same on any number of threads.
-        constexpr int64_t kBlock = 4096;
+        const int64_t kBlock = std::is_same_v<T, float> || std::is_same_v<T, double> ? kSumBlock : 4096;
         const int64_t nb = (K + kBlock - 1) / kBlock;
         std::vector<double> blocks(nb);
-        parallel_for(nb, 4, [&](int64_t b, int64_t e) {
+        parallel_for(nb, std::max<int64_t>(1, 16384 / kBlock), [&](int64_t b, int64_t e) {
           for (int64_t i = b; i < e; ++i)
             blocks[i] = sum_contiguous(src + i * kBlock, std::min(K, (i + 1) * kBlock) - i * kBlock);
         });
@@ -150,7 +190,98 @@ void reduce_kernel(ReduceOp op, const Tensor& in, bool inner, const Tensor& out)
   NORCH_DISPATCH_ALL_TYPES_AND_HALF(in.dtype(), "reduce", [&] { reduce_typed<scalar_t>(op, in, inner, out); });
 }
 
+// Sum of (p[i] - mean)^2 over n contiguous values, in the blocks sum_contiguous uses.
+template <typename T>
+double sumsq_block(const T* p, int64_t n, double mean) {
+  if constexpr (std::is_same_v<T, float>) return isa().sumsq_f32(p, n, mean);
+  else return isa().sumsq_f64(p, n, mean);
+}
+
+// A per-block pass over one long row, the blocks on any threads and their results added
+// in order: the same bits as the serial loop over the blocks.
+template <typename F>
+double sum_blocks(int64_t K, F&& block) {
+  const int64_t nb = (K + kSumBlock - 1) / kSumBlock;
+  std::vector<double> parts(nb);
+  parallel_for(nb, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) parts[i] = block(i * kSumBlock, std::min(K, (i + 1) * kSumBlock) - i * kSumBlock);
+  });
+  double total = 0;
+  for (double v : parts) total += v;
+  return total;
+}
+
+// var over K for each of M slices: the mean, then the squared deviations from it, both
+// summed in double; a row of up to kSumBlock values stays in cache for the second pass.
+template <typename T>
+void var_typed(const Tensor& in, bool inner, double correction, const Tensor& out) {
+  const int64_t M = inner ? in.sizes()[0] : in.sizes()[1];
+  const int64_t K = inner ? in.sizes()[1] : in.sizes()[0];
+  const T* src = in.data<T>();
+  T* dst = out.data<T>();
+  const double dof = std::max(0.0, static_cast<double>(K) - correction);
+  const int64_t grain = grain_for(M, M * K, 32768);
+  if (inner && M == 1 && K > kSumBlock) {
+    const double mean = sum_blocks(K, [&](int64_t b, int64_t n) { return sum_contiguous(src + b, n); }) / K;
+    dst[0] = static_cast<T>(sum_blocks(K, [&](int64_t b, int64_t n) { return sumsq_block(src + b, n, mean); }) / dof);
+  } else if (inner) {
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      for (int64_t m = b; m < e; ++m) {
+        const T* row = src + m * K;
+        const double mean = sum_contiguous(row, K) / static_cast<double>(K);
+        double ss = 0;
+        for (int64_t k = 0; k < K; k += kSumBlock) ss += sumsq_block(row + k, std::min(kSumBlock, K - k), mean);
+        dst[m] = static_cast<T>(ss / dof);
+      }
+    });
+  } else {
+    // Columns: two sweeps down the rows with a double accumulator per column.
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      const int64_t w = e - b;
+      std::vector<double> mean(w, 0.0), ss(w, 0.0);
+      for (int64_t k = 0; k < K; ++k) {
+        const T* row = src + k * M + b;
+        for (int64_t m = 0; m < w; ++m) mean[m] += static_cast<double>(row[m]);
+      }
+      for (int64_t m = 0; m < w; ++m) mean[m] /= static_cast<double>(K);
+      for (int64_t k = 0; k < K; ++k) {
+        const T* row = src + k * M + b;
+        for (int64_t m = 0; m < w; ++m) {
+          const double d = static_cast<double>(row[m]) - mean[m];
+          ss[m] += d * d;
+        }
+      }
+      for (int64_t m = 0; m < w; ++m) dst[b + m] = static_cast<T>(ss[m] / dof);
+    });
+  }
+}
+
+void var_kernel(const Tensor& in, bool inner, double correction, const Tensor& out) {
+  NORCH_CHECK(in.dtype() == out.dtype(), "var: input dtype ", dtype_name(in.dtype()), " differs from output dtype ",
+              dtype_name(out.dtype()));
+  if (in.dtype() == ScalarType::Float32) return var_typed<float>(in, inner, correction, out);
+  NORCH_CHECK(in.dtype() == ScalarType::Float64, "var: the CPU kernel takes float32 or float64, got ",
+              dtype_name(in.dtype()));
+  var_typed<double>(in, inner, correction, out);
+}
+
 using functors::arg_better;
+
+// Index of the first max (min) of a contiguous row; the vector loop where there is one.
+template <typename T>
+int64_t arg_row(bool is_max, const T* row, int64_t K) {
+  if constexpr (std::is_same_v<T, float>) return isa().arg_f32(row, K, is_max);
+  else if constexpr (std::is_same_v<T, double>) return isa().arg_f64(row, K, is_max);
+  else if constexpr (std::is_same_v<T, int64_t>) return isa().arg_i64(row, K, is_max);
+  else if constexpr (std::is_same_v<T, int32_t>) return isa().arg_i32(row, K, is_max);
+  else {
+    T best = row[0];
+    int64_t bi = 0;
+    for (int64_t k = 1; k < K; ++k)
+      if (arg_better<T>(is_max, row[k], best)) { best = row[k]; bi = k; }
+    return bi;
+  }
+}
 
 template <typename T>
 void arg_reduce_typed(bool is_max, const Tensor& in, bool inner, const Tensor& values, const Tensor& indices) {
@@ -160,16 +291,29 @@ void arg_reduce_typed(bool is_max, const Tensor& in, bool inner, const Tensor& v
   T* vals = values.defined() ? values.data<T>() : nullptr;
   int64_t* idx = indices.data<int64_t>();
   const int64_t grain = grain_for(M, M * K, 32768);
-  if (inner) {
+  if (inner && M == 1 && K >= 65536 && get_num_threads() > 1) {
+    // One long row in slices; the slices' winners are compared in order, and a later one
+    // wins only when strictly better, so the first occurrence wins as on one thread.
+    constexpr int kSlices = 64;
+    int64_t at[kSlices];
+    parallel_for(kSlices, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t lo = K * t / kSlices;
+        at[t] = lo + arg_row<T>(is_max, src + lo, K * (t + 1) / kSlices - lo);
+      }
+    });
+    int64_t bi = at[0];
+    for (int t = 1; t < kSlices; ++t)
+      if (arg_better<T>(is_max, src[at[t]], src[bi])) bi = at[t];
+    idx[0] = bi;
+    if (vals) vals[0] = src[bi];
+  } else if (inner) {
     parallel_for(M, grain, [&](int64_t b, int64_t e) {
       for (int64_t m = b; m < e; ++m) {
         const T* row = src + m * K;
-        T best = row[0];
-        int64_t bi = 0;
-        for (int64_t k = 1; k < K; ++k)
-          if (arg_better<T>(is_max, row[k], best)) { best = row[k]; bi = k; }
+        const int64_t bi = arg_row<T>(is_max, row, K);
         idx[m] = bi;
-        if (vals) vals[m] = best;
+        if (vals) vals[m] = row[bi];
       }
     });
   } else {
@@ -198,4 +342,5 @@ void arg_reduce_kernel(bool is_max, const Tensor& in, bool inner, const Tensor& 
 }  // namespace
 NORCH_REGISTER_KERNEL(reduce_stub, CPU, reduce_kernel);
 NORCH_REGISTER_KERNEL(arg_reduce_stub, CPU, arg_reduce_kernel);
+NORCH_REGISTER_KERNEL(var_stub, CPU, var_kernel);
 }  // namespace norch::cpu
