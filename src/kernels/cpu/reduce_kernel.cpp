@@ -130,8 +130,16 @@ opmath_t<T> reduce_row(const T* p, int64_t n) {
 // One row of the inner layout; float sums use the accurate blocked loop.
 template <ReduceOp Op, typename T>
 T reduce_inner_row(const T* row, int64_t K) {
-  if constexpr (Op == ReduceOp::Sum && is_floating_type_v<T>) return static_cast<T>(sum_contiguous(row, K));
-  else return static_cast<T>(reduce_row<Op>(row, K));
+  if constexpr (Op == ReduceOp::Sum && is_floating_type_v<T>) {
+    return static_cast<T>(sum_contiguous(row, K));
+  } else if constexpr (Op == ReduceOp::Prod && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+    // Blocks of kSumBlock multiplied in order, as the threaded path below does.
+    T acc = 1;
+    for (int64_t b = 0; b < K; b += kSumBlock) acc *= reduce_row<Op>(row + b, std::min(kSumBlock, K - b));
+    return acc;
+  } else {
+    return static_cast<T>(reduce_row<Op>(row, K));
+  }
 }
 
 template <ReduceOp Op, typename T>
@@ -158,9 +166,20 @@ void reduce_impl(const Tensor& in, bool inner, const Tensor& out) {
         for (double v : blocks) total += v;
         dst[0] = static_cast<T>(total);
         return;
+      } else if constexpr (Op == ReduceOp::Prod && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+        // reduce_inner_row's blocks on any threads, multiplied in the same order.
+        const int64_t nb = (K + kSumBlock - 1) / kSumBlock;
+        std::vector<T> blocks(nb);
+        parallel_for(nb, 1, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) blocks[i] = reduce_row<Op>(src + i * kSumBlock, std::min(kSumBlock, K - i * kSumBlock));
+        });
+        T acc = 1;
+        for (T v : blocks) acc *= v;
+        dst[0] = acc;
+        return;
       } else if constexpr (Op != ReduceOp::Prod || !is_floating_type_v<T>) {
         // The other ops are exact, so slices combined in any grouping give the same bits;
-        // a floating product is not and stays on one thread below.
+        // a half-type product is not and stays on one thread below.
         constexpr int kSlices = 64;
         opmath_t<T> partial[kSlices];
         parallel_for(kSlices, 1, [&](int64_t b, int64_t e) {

@@ -164,7 +164,20 @@ T reduce_impl(const T* p, int64_t n) {
   constexpr int64_t L = kLanes<T>;
   int64_t i = 0;
   T acc = identity<op, T>();
-  if (n >= 2 * L) {
+  if constexpr (op == Op::Max || op == Op::Min) {
+    // Exact, so the lane layout cannot change the result: four accumulators, since the
+    // compare-and-select chain is longer than an add's.
+    if (n >= 4 * L) {
+      vec<T> a0 = vec<T>{} + identity<op, T>(), a1 = a0, a2 = a0, a3 = a0;
+      for (; i + 4 * L <= n; i += 4 * L) {
+        a0 = vcombine<op, T>(a0, load(p + i));
+        a1 = vcombine<op, T>(a1, load(p + i + L));
+        a2 = vcombine<op, T>(a2, load(p + i + 2 * L));
+        a3 = vcombine<op, T>(a3, load(p + i + 3 * L));
+      }
+      acc = fold<T>(vcombine<op, T>(vcombine<op, T>(a0, a2), vcombine<op, T>(a1, a3)), combine<op, T>);
+    }
+  } else if (n >= 2 * L) {
     vec<T> a0 = vec<T>{} + identity<op, T>(), a1 = a0;
     for (; i + 2 * L <= n; i += 2 * L) {
       a0 = vcombine<op, T>(a0, load(p + i));
