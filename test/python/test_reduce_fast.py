@@ -293,3 +293,30 @@ def test_same_bits_on_any_thread_count(threads, dtype, n):
         res = threads(lambda: digest(call()))
         assert res[0] == res[1] == res[2]
     assert t.argmax().item() == a.argmax() and t.argmin().item() == a.argmin()
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS + [np.float16, np.uint8])
+@pytest.mark.parametrize("K", [1023, 2048, 5000, 40000])
+def test_column_blocks(threads, dtype, K):
+    # Down the columns of [K, M]: K >= 2048 rows are cut into blocks of whole rows.
+    M = 37
+    a = data(K * M, np.float64 if np.dtype(dtype).kind == "f" else np.int64, seed=5).reshape(K, M)
+    a = (a % 200).astype(dtype) if np.dtype(dtype).kind == "u" else a.astype(dtype)
+    a[K // 2, 3] = a[:, 3].max()  # a tie in a later block: the first occurrence wins
+    t = norch.from_numpy(a)
+    for op, ref in (("sum", None), ("amax", a.max(0)), ("amin", a.min(0)), ("argmax", a.argmax(0)),
+                    ("argmin", a.argmin(0))):
+        res = threads(lambda: getattr(t, op)(0).numpy())
+        assert res[0].tobytes() == res[1].tobytes() == res[2].tobytes(), op
+        if ref is not None:
+            np.testing.assert_array_equal(res[0], ref)
+        else:
+            x = a.astype(np.float64)
+            tol = {np.float16: 2e-3, np.float32: 1e-6, np.float64: 1e-14}.get(dtype, 0)
+            assert (np.abs(res[0] - x.sum(0)) <= tol * np.abs(x).sum(0)).all()
+    if np.dtype(dtype).kind == "f":
+        a[K - 3, 5] = np.nan
+        a[K // 3, 6] = np.nan
+        t = norch.from_numpy(a)
+        assert t.argmax(0)[5].item() == K - 3 and t.argmin(0)[6].item() == K // 3
+        assert math.isnan(t.amax(0)[5].item()) and math.isnan(t.sum(0)[6].item())

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -142,6 +143,10 @@ T reduce_inner_row(const T* row, int64_t K) {
   }
 }
 
+// How many blocks of whole rows a column reduction of K rows is cut into: from K alone
+// (never the thread count), at least 1024 rows each, at most 16.
+inline int64_t column_blocks(int64_t K) { return std::clamp<int64_t>(K / 1024, 1, 16); }
+
 template <ReduceOp Op, typename T>
 void reduce_impl(const Tensor& in, bool inner, const Tensor& out) {
   const int64_t M = inner ? in.sizes()[0] : in.sizes()[1];
@@ -195,18 +200,40 @@ void reduce_impl(const Tensor& in, bool inner, const Tensor& out) {
       for (int64_t m = b; m < e; ++m) dst[m] = reduce_inner_row<Op>(src + m * K, K);
     });
   } else {
-    // Columns: combine whole rows into a buffer so the inner loop is contiguous. Each column
-    // sees its rows in order whatever the split, so the split cannot change the bits.
-    parallel_for(M, grain, [&](int64_t b, int64_t e) {
-      // uint8_t for bool (no vector<bool> proxies), float for the half types.
-      using A = std::conditional_t<std::is_same_v<T, bool>, uint8_t, opmath_t<T>>;
-      std::vector<A> acc(e - b, static_cast<A>(identity<Op, opmath_t<T>>()));
-      A* accp = acc.data();
-      for (int64_t k = 0; k < K; ++k) {
-        const T* row = src + k * M + b;
+    // Columns: combine whole rows into a buffer so the inner loop is contiguous.
+    // uint8_t for bool (no vector<bool> proxies), float for the half types.
+    using A = std::conditional_t<std::is_same_v<T, bool>, uint8_t, opmath_t<T>>;
+    const A id = static_cast<A>(identity<Op, opmath_t<T>>());
+    auto sweep = [&](int64_t k0, int64_t k1, int64_t m0, int64_t m1, A* accp) {
+      for (int64_t k = k0; k < k1; ++k) {
+        const T* row = src + k * M + m0;
 #pragma omp simd
-        for (int64_t m = 0; m < e - b; ++m) accp[m] = combine<Op, A>(accp[m], static_cast<A>(row[m]));
+        for (int64_t m = 0; m < m1 - m0; ++m) accp[m] = combine<Op, A>(accp[m], static_cast<A>(row[m]));
       }
+    };
+    const int64_t nkb = column_blocks(K);
+    if (nkb > 1) {
+      // Threads take blocks of whole rows (splitting the columns instead gave each thread
+      // narrow strips of every row: two threads ran 4x slower than one). The blocks depend
+      // on K alone and their partials combine in block order, so the bits do not depend
+      // on the thread count.
+      std::vector<A> part(nkb * M, id);
+      parallel_for(nkb, 1, [&](int64_t b, int64_t e) {
+        for (int64_t j = b; j < e; ++j) sweep(K * j / nkb, K * (j + 1) / nkb, 0, M, part.data() + j * M);
+      });
+      parallel_for(M, grain_for(M, M * nkb, 32768), [&](int64_t b, int64_t e) {
+        for (int64_t m = b; m < e; ++m) {
+          A v = part[m];
+          for (int64_t j = 1; j < nkb; ++j) v = combine<Op, A>(v, part[j * M + m]);
+          dst[m] = static_cast<T>(v);
+        }
+      });
+      return;
+    }
+    // Each column sees its rows in order whatever the split, so the split cannot change the bits.
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      std::vector<A> acc(e - b, id);
+      sweep(0, K, b, e, acc.data());
       for (int64_t m = b; m < e; ++m) dst[m] = static_cast<T>(acc[m - b]);
     });
   }
@@ -359,14 +386,37 @@ void arg_reduce_typed(bool is_max, const Tensor& in, bool inner, const Tensor& v
     });
   } else {
     // Columns: keep a running best per column so each pass reads one contiguous row.
-    parallel_for(M, grain, [&](int64_t b, int64_t e) {
-      std::vector<T> best(src + b, src + e);
-      std::vector<int64_t> bi(e - b, 0);
-      for (int64_t k = 1; k < K; ++k) {
+    // sweep(k0, k1, ...) starts from row k0 itself and compares rows k0 + 1 ... k1 - 1.
+    auto sweep = [&](int64_t k0, int64_t k1, int64_t m0, int64_t m1, T* best, int64_t* bi) {
+      for (int64_t m = m0; m < m1; ++m) best[m - m0] = src[k0 * M + m], bi[m - m0] = k0;
+      for (int64_t k = k0 + 1; k < k1; ++k) {
         const T* row = src + k * M;
-        for (int64_t m = b; m < e; ++m)
-          if (arg_better<T>(is_max, row[m], best[m - b])) { best[m - b] = row[m]; bi[m - b] = k; }
+        for (int64_t m = m0; m < m1; ++m)
+          if (arg_better<T>(is_max, row[m], best[m - m0])) { best[m - m0] = row[m]; bi[m - m0] = k; }
       }
+    };
+    const int64_t nkb = column_blocks(K);
+    if (nkb > 1) {
+      // Blocks of whole rows per thread, as in reduce_impl; a later block's winner
+      // replaces an earlier one only when strictly better, so the first occurrence wins.
+      std::unique_ptr<T[]> best(new T[nkb * M]);  // not vector: vector<bool> has no data()
+      std::vector<int64_t> bi(nkb * M);
+      parallel_for(nkb, 1, [&](int64_t b, int64_t e) {
+        for (int64_t j = b; j < e; ++j) sweep(K * j / nkb, K * (j + 1) / nkb, 0, M, best.get() + j * M, bi.data() + j * M);
+      });
+      for (int64_t m = 0; m < M; ++m) {
+        int64_t w = m;
+        for (int64_t j = 1; j < nkb; ++j)
+          if (arg_better<T>(is_max, best[j * M + m], best[w])) w = j * M + m;
+        idx[m] = bi[w];
+        if (vals) vals[m] = best[w];
+      }
+      return;
+    }
+    parallel_for(M, grain, [&](int64_t b, int64_t e) {
+      std::unique_ptr<T[]> best(new T[e - b]);
+      std::vector<int64_t> bi(e - b);
+      sweep(0, K, b, e, best.get(), bi.data());
       for (int64_t m = b; m < e; ++m) {
         idx[m] = bi[m - b];
         if (vals) vals[m] = best[m - b];
