@@ -12,12 +12,13 @@
 //   sum rows [16384, 1024]: 36 -> 37 GB/s, already near DRAM speed.
 //   sum rows [1M, 16] float32: 7-12 -> 22 GB/s (PyTorch 9-18): short rows skip the vector
 //     call and run four double chains inline; int64 4 -> 14-16 GB/s (PyTorch 15-19).
-//   amax/amin 16M: 27 -> 36-38 GB/s float32, int64 19 -> 39 (PyTorch 36-37): vectorised,
-//     with four accumulators (two gave int64 27 GB/s: the compare-select chain is long).
-//   argmax 16M float32: 2.8 -> 31 GB/s (PyTorch 3-5): block maxima at vector speed, one
-//     block searched again; argmax rows 5 -> 4-9 GB/s (PyTorch 2.5-6, NumPy faster: 9-10).
-//   prod 16M float32: 33-37 -> 48 GB/s (PyTorch 50), and now on every thread.
-//   var/std 16M float32: 4 -> 8-9 GB/s at load 8 (PyTorch 3-4, Welford): one kernel, mean
+//   amax/amin 16M: float32 27 -> 34-35 GB/s (PyTorch 33-38), int64 17 -> 38-39 (PyTorch
+//     36): vectorised; floats as vmaxps with NaNs noted aside, integers with four
+//     compare-select accumulators (two gave int64 27 GB/s).
+//   argmax 16M float32: 2.1 -> 34 GB/s (PyTorch 3-5, NumPy 33): block maxima at vector
+//     speed, one block searched again; argmax rows 3.8 -> 9 GB/s (PyTorch 4.5, NumPy 10.5).
+//   prod 16M float32: 36 -> 42-49 GB/s (PyTorch 37-42), and now on every thread.
+//   var/std 16M float32: 2 -> 6-12 GB/s at load 8 (PyTorch 2-4, Welford): one kernel, mean
 //     and squared deviations in double, no temporaries (the composite made four passes and
 //     two 64 MB temporaries); var rows 3.8 -> 7 GB/s (PyTorch 0.4).
 //   sum cols [16384, 1024] dim 0 on 2 threads: 38 ms -> 6 ms (one thread: 6 ms): threads
