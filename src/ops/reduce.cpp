@@ -46,11 +46,7 @@ Tensor unsqueeze_reduced(const Tensor& g, const std::vector<bool>& mask, bool ke
   return r;
 }
 
-namespace {
-
-// Views `a` as the 2-d problem of Note [Reduction layout] (kernels/reduce.h)
-// for reducing the dims in `mask`; sets `inner` and returns the (possibly
-// copied) 2-d tensor. An op-side step, since it may copy.
+// An op-side step, since it may copy (declared in kernels/reduce.h for var's kernel).
 Tensor reduction_2d(const Tensor& a, const std::vector<bool>& mask, bool& inner) {
   autograd::NoGradGuard no_grad;
   Shape kept, reduced;
@@ -73,6 +69,8 @@ Tensor reduction_2d(const Tensor& a, const std::vector<bool>& mask, bool& inner)
   }
   return view(contiguous(p), {M, K});
 }
+
+namespace {
 
 // Runs a ReduceOp over `mask`, producing `out_dtype`; no autograd.
 Tensor run_reduce(const char* name, ReduceOp op, const Tensor& a, const std::vector<bool>& mask, bool keepdim,

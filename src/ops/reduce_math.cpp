@@ -15,6 +15,7 @@
 namespace norch {
 
 DispatchStub<ScanKernel> scan_stub("cumsum");
+DispatchStub<VarKernel> var_stub("var");
 
 using autograd::BackwardContext;
 
@@ -33,15 +34,40 @@ void check_float(const Tensor& a, const char* msg) {
 
 }  // namespace
 
-// Two passes (mean, then squared deviations) for accuracy; a composite, so its
-// gradient and double gradient come from the primitives.
+// Two passes (mean, then squared deviations) for accuracy. Where a fused kernel exists
+// (CPU float32/float64) it reads the input twice without temporaries, under a node whose
+// backward is PyTorch's var_backward, 2 (x - mean) / dof, built from primitives so that
+// double backward works; elsewhere a composite, whose gradient comes from the primitives.
 Tensor var(const Tensor& a, const Shape& dims, double correction, bool keepdim) {
   check_float(a, "std and var only support floating point and complex dtypes.");
   auto mask = reduction_mask(a, dims, "var");
   const double n = static_cast<double>(reduced_count(a, mask));
-  Tensor d = sub(a, mean(a, dims, true));
   // PyTorch clamps the degrees of freedom at 0, so too few samples give NaN or inf.
-  return div(sum(mul(d, d), dims, keepdim), scalar(std::max(0.0, n - correction)));
+  const double dof = std::max(0.0, n - correction);
+  const bool fused = var_stub.has(a.device()) &&
+                     (a.dtype() == ScalarType::Float32 || a.dtype() == ScalarType::Float64);
+  if (!fused) {
+    Tensor d = sub(a, mean(a, dims, true));
+    return div(sum(mul(d, d), dims, keepdim), scalar(dof));
+  }
+  Tensor out = empty(reduced_shape(a, mask, keepdim), TensorOptions(a.dtype(), a.device()));
+  {
+    autograd::NoGradGuard no_grad;
+    bool inner = true;
+    Tensor two_d = reduction_2d(a.detach(), mask, inner);
+    var_stub(a.device())(two_d, inner, correction, out);
+  }
+  if (autograd::needs_grad(a))
+    autograd::record("VarBackward0", {a}, {out}, {a}, [mask, keepdim, dof](BackwardContext& ctx, const TensorList& g) -> TensorList {
+      Tensor x = ctx.saved(0);
+      Tensor gy = unsqueeze_reduced(g[0], mask, keepdim);
+      Shape rd;
+      for (size_t i = 0; i < mask.size(); ++i)
+        if (mask[i]) rd.push_back(static_cast<int64_t>(i));
+      Tensor d = sub(x, mean(x, rd, true));
+      return {mul(gy, div(mul(d, scalar(2)), scalar(dof)))};
+    });
+  return out;
 }
 
 // Its own node, not sqrt(var): at a zero std (a constant slice) sqrt's
