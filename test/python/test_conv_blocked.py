@@ -32,6 +32,9 @@ CASES = [
     ((2, 3, 5, 5), (7, 3, 3, 3), 3, 2, 2, 1, True),             # padding wider than the taps reach
     ((1, 1, 1, 1), (1, 1, 1, 1), 1, 0, 1, 1, True),
     ((3, 2, 1, 9), (4, 2, 1, 3), 1, (0, 1), 1, 1, True),        # conv1d's form
+    ((3, 16, 24, 24), (16, 8, 3, 3), 1, 1, 1, 2, True),         # one-sample blocks: output and grad used in place
+    ((2, 3, 14, 7), (4, 3, 3, 3), (3, 1), (0, 1), 1, 1, True),  # padded plane: last input rows beyond every window
+    ((3, 4, 9, 7), (5, 4, 3, 3), (2, 1), (0, 3), (1, 2), 1, False),  # padding wider than the taps reach, dilated
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -98,7 +101,8 @@ def test_blocked_conv2d_matches_references(case, dtype):
     assert out.dtype == nx.dtype and nx.grad.dtype == nx.dtype and nw.grad.dtype == nx.dtype
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[3], CASES[5]], ids=["lenet2", "stride2", "groups"])
+@pytest.mark.parametrize("case", [CASES[1], CASES[3], CASES[5], CASES[11], CASES[12]],
+                         ids=["lenet2", "stride2", "groups", "one_sample_blocks", "padded_plane"])
 def test_blocked_conv2d_each_gradient_alone(case):
     # Only the input, or only the weight, requiring grad runs one backward kernel by itself.
     x, w, b, kw = make(case, np.float32)
@@ -113,15 +117,16 @@ def test_blocked_conv2d_each_gradient_alone(case):
     np.testing.assert_allclose(nw.grad.numpy(), ref_gw, rtol=rtol, atol=atol * np.sqrt(out.numel()))
 
 
-def test_blocked_conv2d_noncontiguous_operands():
-    x, w, b, kw = make(CASES[3], np.float32)
+@pytest.mark.parametrize("case", [CASES[3], CASES[11]], ids=["stride2", "one_sample_blocks"])
+def test_blocked_conv2d_noncontiguous_operands(case):
+    x, w, b, kw = make(case, np.float32)
     nx = norch.tensor(np.ascontiguousarray(np.swapaxes(x, -1, -2))).transpose(-1, -2).requires_grad_(True)
     nw = norch.tensor(np.ascontiguousarray(np.swapaxes(w, 0, 1))).transpose(0, 1).requires_grad_(True)
     assert not nx.is_contiguous() and not nw.is_contiguous()
     out = F.conv2d(nx, nw, None, **kw)
     out.sum().backward()
     ref_out, ref_gx, ref_gw, _ = torch_ref(x, w, None, kw)
-    atol, rtol = tol(np.float32, CASES[3])
+    atol, rtol = tol(np.float32, case)
     np.testing.assert_allclose(out.detach().numpy(), ref_out, rtol=rtol, atol=atol)
     np.testing.assert_allclose(nx.grad.numpy(), ref_gx, rtol=rtol, atol=atol)
     np.testing.assert_allclose(nw.grad.numpy(), ref_gw, rtol=rtol, atol=atol * np.sqrt(out.numel()))
@@ -138,7 +143,8 @@ def test_blocked_conv2d_unbatched_and_conv1d():
                                rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", [((2, 4, 9, 7), (6, 4, 3, 3), 2, 1, 1, 1, True), CASES[5]], ids=["stride2", "groups"])
+@pytest.mark.parametrize("case", [((2, 4, 9, 7), (6, 4, 3, 3), 2, 1, 1, 1, True), CASES[5], CASES[12], CASES[13]],
+                         ids=["stride2", "groups", "padded_plane", "wide_padding"])
 def test_blocked_conv2d_gradcheck(case):
     xs, ws, stride, padding, dilation, groups, _ = case
     xs = (2,) + xs[1:3] + (min(xs[3], 7),)
@@ -162,7 +168,8 @@ def _grads_on(threads, x, w, b, kw):
         norch.set_num_threads(old)
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5]], ids=["lenet2", "resnet", "groups"])
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[11], CASES[12]],
+                         ids=["lenet2", "resnet", "groups", "one_sample_blocks", "padded_plane"])
 def test_blocked_conv2d_bit_identical_on_every_thread_count(case):
     x, w, b, kw = make(case, np.float32)
     ref = _grads_on(1, x, w, b, kw)

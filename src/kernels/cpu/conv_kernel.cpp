@@ -14,8 +14,8 @@
 // any number of threads. v3 cut the per-row work of the unfolding: short rows copied
 // and added in fixed-size vector pieces instead of memcpy calls, the padded rows and
 // columns of each tap found once per tap, no memset call per one-element fill.
-// GFLOP/s on one core (AMD Zen 5, AVX-512; bench_conv.py --threads 1 --cpu-time, the
-// machine at load 7-9, so +-10%); "grad input" and "grad weight" time the forward with
+// v1-v3 GFLOP/s on one core (AMD Zen 5, AVX-512; bench_conv.py --threads 1 --cpu-time,
+// the machine at load 7-9, so +-10%); "grad input" and "grad weight" time the forward with
 // that one gradient and count both passes; PyTorch 2.13 (oneDNN) in the same run:
 //                       forward      grad input   grad weight
 //   LeNet conv2  v1     43           52           67
@@ -30,10 +30,26 @@
 //                v2     121          129          117
 //                v3     136          132          128
 //                torch  217          200          189
-// What is left: the product itself runs at 210-230 GFLOP/s on these blocks
-// (bench_gemm.py), so the unfolding (a third of the time at 64@8) is what keeps the
-// 32- and 64-channel layers behind oneDNN's direct convolution; beating it needs the
-// columns never written (a direct kernel, or packing GEMM panels straight from x).
+// v4: padded stride-1 windows unfold from (and fold into) a zero-padded copy of each
+// plane, so every row of a tap is one plain copy (add) with no edge tests, and a block
+// of one sample multiplies straight into the output and reads grad in place (its
+// layout is already the product's); sums and results are bit for bit those of v3.
+// Forward / grad input ms on one core (AMD EPYC, AVX-512; bench_conv.py shapes, 1 thread,
+// CPU time, v3 and v4 alternated twice in one session at load 2.4-2.8, medians of 11-15):
+//                       v3 fwd  v4 fwd  torch   v3 gi   v4 gi   torch
+//   ResNet 16->16 @32   5.6-6.3 5.3-5.7 4.8     12.0-13.2 12.0-12.4 23-25
+//   ResNet 32->32 @16   4.1-4.2 3.9     2.8-3.0 8.8-9.2 8.6-8.7 6.1-6.6
+//   ResNet 64->64 @8    3.9-4.0 3.7-3.8 2.4-2.5 8.3-8.7 7.8-7.9 5.2-5.6
+// What is left: with the unfolding skipped altogether (a timing experiment, wrong
+// results) the forward takes 3.49 / 2.54 / 2.83 ms at those three shapes against
+// torch's 4.78 / 2.81 / 2.64, so the unfolding is still 30-40% of the time, and even
+// columns that cost nothing would leave 64@8 7% behind: the product runs at ~213
+// GFLOP/s there, oneDNN at ~240. Packing GEMM panels straight from x does not remove
+// a copy in the forward: with at most 72 output channels the product already reads
+// the columns in place (gemm_isa.cpp v5), so a gather packer writes what im2col
+// writes. Removing it needs the micro-kernel to read B through a table of row
+// offsets (per tap c*Hp*Wp + ki*dh*Wp + kj*dw into padded planes, output on the
+// padded-width grid: (Wp-ow)/Wp more columns, 20% at ow = 8), or a direct kernel.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -217,7 +233,7 @@ class Scratch {
       p_ = own_.data();
       return;
     }
-    thread_local std::vector<T> kept[3];
+    thread_local std::vector<T> kept[4];
     if (kept[which].size() < n) kept[which].resize(n);
     p_ = kept[which].data();
   }
@@ -261,12 +277,98 @@ bool gemm1(int64_t M, int64_t N, int64_t K, const T* a, int64_t a_rs, int64_t a_
   else return gemm_f64(g);
 }
 
+// The part of a plane's zero-extended copy that the windows reach: rows -ph .. Hp-ph-1,
+// columns -pw .. Wp-pw-1, so each row of a tap's columns is one plain copy.
+template <typename T>
+void pad_plane(const T* plane, const Window2d& w, int64_t Hp, int64_t Wp, T* dst) {
+  const int64_t xlo = std::min(w.pw, Wp), xhi = std::max(xlo, std::min(Wp, w.W + w.pw));
+  for (int64_t y = 0; y < Hp; ++y) {
+    T* d = dst + y * Wp;
+    const int64_t sy = y - w.ph;
+    if (sy < 0 || sy >= w.H) {
+      std::fill(d, d + Wp, T(0));
+      continue;
+    }
+    std::fill(d, d + xlo, T(0));
+    std::memcpy(d + xlo, plane + sy * w.W + (xlo - w.pw), sizeof(T) * size_t(xhi - xlo));
+    std::fill(d + xhi, d + Wp, T(0));
+  }
+}
+
+// im2col_plane for stride-1 columns from a padded plane: no edge cases left per row.
+template <typename T>
+void im2col_padded(const T* xp, int64_t Wp, const Window2d& w, T* base, int64_t rs) {
+  for (int64_t ki = 0; ki < w.kh; ++ki)
+    for (int64_t kj = 0; kj < w.kw; ++kj) {
+      T* row = base + (ki * w.kw + kj) * rs;
+      const T* src = xp + ki * w.dh * Wp + kj * w.dw;
+      for (int64_t oy = 0; oy < w.oh; ++oy) copy_row(src + oy * w.sh * Wp, row + oy * w.ow, w.ow);
+    }
+}
+
 // Samples [n0, n0 + m) of x unfolded into cols [C*K, m*L] (every group's rows stacked).
+// Padded stride-1 windows go through a padded copy of each plane (v4): the edge
+// bookkeeping per row cost more than the copying (ResNet's 8- to 32-float rows).
 template <typename T>
 void unfold_block(const T* x, const Window2d& w, const ConvShape& s, int64_t n0, int64_t m, T* cols) {
+  if (w.sw == 1 && (w.ph > 0 || w.pw > 0) && w.oh > 0 && w.ow > 0) {
+    const int64_t Hp = (w.oh - 1) * w.sh + (w.kh - 1) * w.dh + 1, Wp = w.ow + (w.kw - 1) * w.dw;
+    Scratch<T> pad_buf(3, size_t(Hp * Wp));
+    T* xp = pad_buf.get();
+    for (int64_t n = 0; n < m; ++n)
+      for (int64_t c = 0; c < s.C; ++c) {
+        pad_plane(x + ((n0 + n) * s.C + c) * s.plane, w, Hp, Wp, xp);
+        im2col_padded(xp, Wp, w, cols + c * s.K * m * s.L + n * s.L, m * s.L);
+      }
+    return;
+  }
   for (int64_t n = 0; n < m; ++n)
     for (int64_t c = 0; c < s.C; ++c)
       im2col_plane(x + ((n0 + n) * s.C + c) * s.plane, w, cols + c * s.K * m * s.L + n * s.L, m * s.L);
+}
+
+// The adjoint of unfold_block: cols [C*K, m*L] added into samples [n0, n0 + m) of gi,
+// which it overwrites. Padded stride-1 windows add into a zeroed padded plane and copy
+// its interior out, in the same order of additions as col2im_plane, so bit for bit the
+// same sums.
+template <typename T>
+void fold_block(const T* cols, const Window2d& w, const ConvShape& s, int64_t n0, int64_t m, T* gi) {
+  const int64_t cols_n = m * s.L;
+  if (w.sw == 1 && (w.ph > 0 || w.pw > 0) && w.oh > 0 && w.ow > 0) {
+    const int64_t Hp = (w.oh - 1) * w.sh + (w.kh - 1) * w.dh + 1, Wp = w.ow + (w.kw - 1) * w.dw;
+    const int64_t xlo = std::min(w.pw, Wp), xhi = std::max(xlo, std::min(Wp, w.W + w.pw));
+    Scratch<T> pad_buf(3, size_t(Hp * Wp));
+    T* xp = pad_buf.get();
+    for (int64_t n = 0; n < m; ++n)
+      for (int64_t c = 0; c < s.C; ++c) {
+        std::fill(xp, xp + Hp * Wp, T(0));
+        const T* base = cols + c * s.K * cols_n + n * s.L;
+        for (int64_t ki = 0; ki < w.kh; ++ki)
+          for (int64_t kj = 0; kj < w.kw; ++kj) {
+            const T* row = base + (ki * w.kw + kj) * cols_n;
+            T* dst = xp + ki * w.dh * Wp + kj * w.dw;
+            for (int64_t oy = 0; oy < w.oh; ++oy) add_row(row + oy * w.ow, dst + oy * w.sh * Wp, w.ow);
+          }
+        T* plane = gi + ((n0 + n) * s.C + c) * s.plane;
+        for (int64_t y = 0; y < w.H; ++y) {
+          T* d = plane + y * w.W;
+          const int64_t py = y + w.ph;
+          if (py >= Hp) {
+            std::fill(d, d + w.W, T(0));
+            continue;
+          }
+          // Columns x = px - pw for px in [xlo, xhi) lie in the padded plane; the rest
+          // of the row is beyond every window.
+          std::memcpy(d, xp + py * Wp + xlo, sizeof(T) * size_t(xhi - xlo));
+          std::fill(d + (xhi - xlo), d + w.W, T(0));
+        }
+      }
+    return;
+  }
+  std::memset(gi + n0 * s.C * s.plane, 0, sizeof(T) * size_t(m * s.C * s.plane));
+  for (int64_t n = 0; n < m; ++n)
+    for (int64_t c = 0; c < s.C; ++c)
+      col2im_plane(cols + c * s.K * cols_n + n * s.L, cols_n, w, gi + ((n0 + n) * s.C + c) * s.plane);
 }
 
 // grad [N, OC, L] samples [n0, n0 + m) as gT [OC, m*L]: each group's rows side by side.
@@ -285,9 +387,24 @@ void conv_forward_typed(const T* x, const T* wt, const T* bias, const Window2d& 
       const int64_t n0 = blk * s.nb, m = std::min(s.nb, s.N - n0), cols_n = m * s.L;
       Scratch<T> cols_buf(0, size_t(s.C * s.K * cols_n));
       T* cols = cols_buf.get();
+      unfold_block(x, w, s, n0, m, cols);
+      if (m == 1) {  // one sample: its [OC, L] output is the product's layout, written in place
+        T* dst = out + n0 * s.OC * s.L;
+        for (int64_t g = 0; g < s.G; ++g)
+          if (!gemm1<T>(s.OCg, cols_n, s.Ckk, wt + g * s.OCg * s.Ckk, s.Ckk, 1, cols + g * s.Ckk * cols_n, cols_n, 1,
+                        dst + g * s.OCg * s.L, s.L))
+            ok = false;
+        if (bias)
+          for (int64_t oc = 0; oc < s.OC; ++oc) {
+            const T bv = bias[oc];
+            T* row = dst + oc * s.L;
+#pragma omp simd
+            for (int64_t l = 0; l < s.L; ++l) row[l] += bv;
+          }
+        continue;
+      }
       Scratch<T> tmp_buf(1, size_t(s.OCg * cols_n));
       T* tmp = tmp_buf.get();
-      unfold_block(x, w, s, n0, m, cols);
       for (int64_t g = 0; g < s.G; ++g) {
         if (!gemm1<T>(s.OCg, cols_n, s.Ckk, wt + g * s.OCg * s.Ckk, s.Ckk, 1, cols + g * s.Ckk * cols_n, cols_n, 1,
                       tmp, cols_n))
@@ -312,20 +429,17 @@ void conv_grad_input_typed(const T* grad, const T* wt, const Window2d& w, const 
   parallel_for(s.blocks, 1, [&](int64_t b0, int64_t b1) {
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t n0 = blk * s.nb, m = std::min(s.nb, s.N - n0), cols_n = m * s.L;
-      Scratch<T> gT_buf(1, size_t(s.OC * cols_n));
-      T* gT = gT_buf.get();
+      Scratch<T> gT_buf(1, m == 1 ? 0 : size_t(s.OC * cols_n));
+      const T* gT = m == 1 ? grad + n0 * s.OC * s.L : gT_buf.get();
       Scratch<T> gcols_buf(0, size_t(s.C * s.K * cols_n));
       T* gcols = gcols_buf.get();
-      gather_grad(grad, s, n0, m, gT);
+      if (m > 1) gather_grad(grad, s, n0, m, gT_buf.get());
       // gcols[g] [Ckk, m*L] = W[g]^T [Ckk, OCg] @ gT[g] [OCg, m*L]
       for (int64_t g = 0; g < s.G; ++g)
         if (!gemm1<T>(s.Ckk, cols_n, s.OCg, wt + g * s.OCg * s.Ckk, 1, s.Ckk, gT + g * s.OCg * cols_n, cols_n, 1,
                       gcols + g * s.Ckk * cols_n, cols_n))
           ok = false;
-      std::memset(gi + n0 * s.C * s.plane, 0, sizeof(T) * size_t(m * s.C * s.plane));
-      for (int64_t n = 0; n < m; ++n)
-        for (int64_t c = 0; c < s.C; ++c)
-          col2im_plane(gcols + c * s.K * cols_n + n * s.L, cols_n, w, gi + ((n0 + n) * s.C + c) * s.plane);
+      fold_block(gcols, w, s, n0, m, gi);
     }
   });
 }
@@ -344,12 +458,12 @@ void conv_grad_weight_typed(const T* grad, const T* x, const Window2d& w, const 
         const int64_t n0 = blk * s.nb, m = std::min(s.nb, s.N - n0), cols_n = m * s.L;
         Scratch<T> cols_buf(0, size_t(s.C * s.K * cols_n));
         T* cols = cols_buf.get();
-        Scratch<T> gT_buf(1, size_t(s.OC * cols_n));
-        T* gT = gT_buf.get();
+        Scratch<T> gT_buf(1, m == 1 ? 0 : size_t(s.OC * cols_n));
+        const T* gT = m == 1 ? grad + n0 * s.OC * s.L : gT_buf.get();
         Scratch<T> tmp_buf(2, size_t(wsize));
         T* tmp = tmp_buf.get();
         unfold_block(x, w, s, n0, m, cols);
-        gather_grad(grad, s, n0, m, gT);
+        if (m > 1) gather_grad(grad, s, n0, m, gT_buf.get());
         // dW[g] [OCg, Ckk] += gT[g] [OCg, m*L] @ cols[g]^T [m*L, Ckk]
         for (int64_t g = 0; g < s.G; ++g)
           if (!gemm1<T>(s.OCg, s.Ckk, cols_n, gT + g * s.OCg * cols_n, cols_n, 1, cols + g * s.Ckk * cols_n, 1,
