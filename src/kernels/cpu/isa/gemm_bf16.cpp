@@ -6,18 +6,22 @@
 // matmul may keep them; every other result is float32 sums rounded once, with
 // norch::BFloat16's rounding (nearest even, NaN -> 0x7fc0).
 //
-// v2 (this file): a row-major A with even K is read in place, its rows already being
-// the pairs a broadcast needs (otherwise each thread packs its rows once, with 16 x 16
-// dword transposes); B is packed per block (KC x NC, kept in L2) into 32-column panels
-// with word permutes (row-major B) or dword transposes (a transposed weight). A 12 x 32
-// tile keeps 24 accumulators in registers over all of K up to 1024 (longer K in
-// 512-element slices through a float buffer) and rounds them straight into the
-// bfloat16 output: no float C, no second pass. Rows outer, panels inner, so a tile's
+// v2 and v3 (this file): a row-major A with even K is read in place, its rows already
+// being the pairs a broadcast needs (otherwise each thread packs its rows once, with
+// 16 x 16 dword transposes); B is packed per block (KC x NC, kept in L2) into 32-column
+// panels with word permutes (row-major B) or dword transposes (a transposed weight). A
+// 12 x 32 tile keeps 24 accumulators in registers over all of K up to 1024 (longer K in
+// slices through a float buffer) and rounds them straight into the bfloat16 output:
+// no float C, no second pass. Rows outer, panels inner, so a tile's
 // 12 A rows stay in L1 while the block's B panels stream from L2; the next tile's A is
 // prefetched into L2. Threads take rectangles of C on the pool (Note [GEMM threading]
 // in gemm_isa.cpp), each packing its own B; every output's sum runs over the same
 // pairs in the same order whatever the thread count, so results are bit-identical
-// across thread counts and across v1/v2.
+// across thread counts and across v1/v2/v3 (slicing K only stores and reloads exact
+// float partial sums; it does not change the order).
+// v3 is v2's code with other settings (Tune2): K slices of 512 pairs, not 256, beside a
+// 768 KiB B block; software prefetch while packing B; output rounding by
+// vcvtne2ps2bf16 (round32) rather than integer arithmetic.
 //
 // Versions (GemmArgs::kernel, norch._C._set_gemm_bf16_kernel; test_half_gemm.py tests
 // each against the reference loop and against each other). GFLOP/s on one core of an
@@ -28,11 +32,29 @@
 //                     256^3  512^3  1024^3  64x784x256  2048x512x128  x@W^T  dY@W  dY^T@x (*)
 //   v1 8x32, packed A    386    430     329         324           376    241   317     340
 //   v2 12x32, A direct   478    505     495         450           507    451   428     429
+//   v3 v2 + Tune2 (**)   478    497     507         438           504    444   427     452
 //   torch bf16           407    477     479         359           486    365   358     380
 //   norch float32        242    245     238         235           229    206   228     239
 // (*) linear 784 -> 256 at batch 64. The 1024 -> 4096 layer at batch 256 (x@W^T,
 // dY@W with K = 4096, dY^T@x with A transposed): v1 243/313/236, v2 461/422/452,
 // torch 459/435/454.
+// (**) A later run (load average 2.5-2.9), v2/v3/torch in that run: 256^3 470/478/412,
+// x@W^T 446/444/365, dY^T@x 427/452/384; the 1024 -> 4096 layer 480/497/470,
+// 455/487/460, 472/498/480 (v3/torch 1.04-1.06; the default column, the same kernel
+// timed apart, 1.02-1.03, and 1.03 on all three in the run before). On 2 threads, wall
+// time, the same three: v3 479/469/494 against torch 457/450/475 with the other core
+// busy, and 969/934/539 against 884/880/477 in a run where it came free (x@W^T at 97%
+// and dY@W at 92% of the 2-thread peak): they do scale where the second core is idle;
+// the "44% of peak" seen before most likely had another process on that core.
+// v2 -> v3, by measurement (1 thread, CPU time): the prefetch of B's rows 4 pairs
+// ahead while packing (each row's run is only the block's width, too short for the
+// hardware prefetcher) made B's packing ~25% faster and dY@W (K = 4096) 3.5%; 512-pair
+// slices and the 768 KiB block ~2% more there (fewer partial-sum round trips); the
+// column prefetch in the transposed-B packing ~2.5% on x@W^T (4096); round32 ~3-8%
+// where K is short (dY^T@x 784x64: 426 -> 467), the rounding epilogue having been
+// ~5% of a 128-pair tile's instructions, on the same vector pipes as the products.
+// Tried and dropped (no measurable gain): K up to 4096 in one slice (a 64-column B
+// block), packing a transposed A K-major, streaming stores of an 8 MiB output.
 // v1 -> v2, by measurement: packing was scalar (64x784x256 spent more time packing B
 // than multiplying); A's packing is gone for row-major A; C no longer makes a float32
 // round trip and a second rounding pass (2048x512x128, K = 128, was output-bound);
@@ -92,13 +114,21 @@ constexpr int MR2 = 12;       // rows of a tile (24 accumulators with NV2 = 2)
 constexpr int NV2 = 2;        // zmm per tile row: NR2 = 32 columns
 constexpr int64_t NR2 = 16 * NV2;
 // K up to 2 * KC2 runs as one slice, the sums never leaving the registers (12 A rows of
-// it, 24 KiB, stay in L1); longer K in slices of about KC2S pairs, whose partial sums go
-// through memory, so that the B block can be wider and A is streamed fewer times.
-constexpr int64_t KC2 = 512, KC2S = 256;
+// it, 24 KiB, stay in L1); longer K in slices of about Tune2::slice pairs, whose partial
+// sums go through memory, so that the B block can be wider and A is streamed fewer times.
+constexpr int64_t KC2 = 512;
 constexpr int64_t kPrefetch2 = 16;  // pairs of B fetched ahead of the tile
-// One packed B block, kept in L2 (1 MiB): with several K slices the float partial sums
-// and A's slice pass through L2 beside it, so the block is smaller there.
-constexpr int64_t kBBlockBytes = int64_t(512) << 10, kBBlockBytesSliced = int64_t(512) << 10;
+
+// What v2 and v3 differ in; the tile, the loops and every sum's order are the same.
+struct Tune2 {
+  int64_t slice;               // pairs per K slice when K takes more than one
+  int64_t block, block_sliced; // bytes of one packed B block (kept in L2, 1 MiB), one / several slices
+  int64_t pf_rows;             // row-major B: pack-time prefetch this many pairs ahead (0: none)
+  int64_t pf_cols;             // transposed B: this many 32-element column runs ahead (0: none)
+  bool hw_round;               // round the output with round32 rather than round16
+};
+constexpr Tune2 kTuneV2{256, int64_t(512) << 10, int64_t(512) << 10, 0, 0, false};
+constexpr Tune2 kTuneV3{512, int64_t(512) << 10, int64_t(768) << 10, 4, 2, true};
 
 struct TileOut {
   float* cf;     // float partial sums when K takes more than one slice
@@ -118,10 +148,26 @@ inline __m256i round16(__m512 v) {
   return _mm512_cvtepi32_epi16(r);
 }
 
+// 32 float lanes (lo: columns 0-15, hi: 16-31) rounded to bfloat16 by vcvtne2ps2bf16:
+// nearest even like round16, whose result it equals bit for bit here because
+// vdpbf16ps flushes subnormal results, so no sum it rounds is subnormal; only NaN
+// differs (the hardware keeps sign and payload), and is set to norch's 0x7fc0.
+NORCH_BF16_TARGET inline __m512i round32(__m512 lo, __m512 hi) {
+  const __m512i r = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+  const __mmask32 nan =
+      _mm512_kunpackw(_mm512_cmp_ps_mask(hi, hi, _CMP_UNORD_Q), _mm512_cmp_ps_mask(lo, lo, _CMP_UNORD_Q));
+  return _mm512_mask_mov_epi16(r, nan, _mm512_set1_epi16(0x7fc0));
+}
+
+// What a tile does with its sums: store the partial sums (more K slices follow), or
+// round into the bfloat16 output with round16 (v2) or round32 (v3: a third of the
+// instructions, where round16's were ~5% of a 128-pair tile's, beside the products).
+enum Out2 { kPartial = 0, kRound = 1, kRoundHw = 2 };
+
 // R x NR2 tile over np pairs. a: row 0's first pair, rows `ars` bytes apart; b: the
 // packed panel, NR2 dwords (column pairs) per pair. First: start from zero, not from the
-// partial sums in cf; Last: round into co rather than store partial sums.
-template <int R, bool First, bool Last>
+// partial sums in cf; O: what to do with the sums (Out2).
+template <int R, bool First, int O>
 NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int64_t np, const TileOut& t) {
   __mmask16 mk[NV2];
   for (int v = 0; v < NV2; ++v) {
@@ -147,7 +193,14 @@ NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int
     }
   }
   // Unrolled, so that the accumulators are stored from their registers, not spilled first.
-  if (Last) {
+  static_assert(NV2 == 2, "round32 takes one row's two vectors");
+  if (O == kRoundHw) {
+    uint16_t* co = t.co;
+    const int64_t cos = t.cos;
+    const __mmask32 m32 = _mm512_kunpackw(mk[1], mk[0]);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) _mm512_mask_storeu_epi16(co + r * cos, m32, round32(acc[r][0], acc[r][1]));
+  } else if (O == kRound) {
     uint16_t* co = t.co;
     const int64_t cos = t.cos;
 #pragma GCC unroll 16
@@ -165,13 +218,14 @@ NORCH_BF16_TARGET void micro2(const char* a, int64_t ars, const uint32_t* b, int
 }
 
 using Micro2 = void (*)(const char*, int64_t, const uint32_t*, int64_t, const TileOut&);
-#define NORCH_MICRO2_ROWS(F, L)                                                                          \
-  {nullptr,            micro2<1, F, L>,  micro2<2, F, L>,  micro2<3, F, L>, micro2<4, F, L>,             \
-   micro2<5, F, L>,    micro2<6, F, L>,  micro2<7, F, L>,  micro2<8, F, L>, micro2<9, F, L>,             \
-   micro2<10, F, L>,   micro2<11, F, L>, micro2<12, F, L>}
-// kMicro2[first][last][rows]
-const Micro2 kMicro2[2][2][MR2 + 1] = {{NORCH_MICRO2_ROWS(false, false), NORCH_MICRO2_ROWS(false, true)},
-                                       {NORCH_MICRO2_ROWS(true, false), NORCH_MICRO2_ROWS(true, true)}};
+#define NORCH_MICRO2_ROWS(F, O)                                                                          \
+  {nullptr,            micro2<1, F, O>,  micro2<2, F, O>,  micro2<3, F, O>, micro2<4, F, O>,             \
+   micro2<5, F, O>,    micro2<6, F, O>,  micro2<7, F, O>,  micro2<8, F, O>, micro2<9, F, O>,             \
+   micro2<10, F, O>,   micro2<11, F, O>, micro2<12, F, O>}
+// kMicro2[first][Out2][rows]
+const Micro2 kMicro2[2][3][MR2 + 1] = {
+    {NORCH_MICRO2_ROWS(false, kPartial), NORCH_MICRO2_ROWS(false, kRound), NORCH_MICRO2_ROWS(false, kRoundHw)},
+    {NORCH_MICRO2_ROWS(true, kPartial), NORCH_MICRO2_ROWS(true, kRound), NORCH_MICRO2_ROWS(true, kRoundHw)}};
 #undef NORCH_MICRO2_ROWS
 
 // In-register transpose of 16 rows of 16 dwords.
@@ -206,7 +260,7 @@ inline void transpose16(__m512i r[16]) {
 // transposed weight) already holds each column's pairs as dwords, and 16 x 16 blocks of
 // them are transposed in registers.
 void pack_b2(const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t p0, int64_t np, int64_t j0, int64_t ncols,
-             uint32_t* dst) {
+             uint32_t* dst, int64_t pf_cols) {
   if (cs == 1) {
     alignas(64) static const uint16_t lo_idx[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
                                                    8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
@@ -229,6 +283,11 @@ void pack_b2(const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t p0, i
         const int64_t k0 = 2 * (p0 + pp), kn = K - k0 < 32 ? K - k0 : 32;
         const __mmask32 km = kn >= 32 ? ~__mmask32(0) : (__mmask32(1) << kn) - 1u;
         __m512i r[16];
+        // Sixteen columns read side by side, K * 2 bytes apart, 64 bytes each: too short a run
+        // per column for the hardware prefetcher, so the next ones are asked for here.
+        if (pf_cols && k0 + 32 * pf_cols < K)
+          for (int64_t j = 0; j < 16 && jj + j < ncols; ++j)
+            _mm_prefetch(reinterpret_cast<const char*>(b + (j0 + jj + j) * cs + k0 + 32 * pf_cols), _MM_HINT_T0);
         for (int64_t j = 0; j < 16; ++j)
           r[j] = jj + j < ncols ? _mm512_maskz_loadu_epi16(km, b + (j0 + jj + j) * cs + k0) : _mm512_setzero_si512();
         transpose16(r);
@@ -309,6 +368,7 @@ inline void split(int64_t n, int parts, int idx, int64_t& lo, int64_t& hi) {
 
 struct Job2 {
   const GemmArgs& g;
+  const Tune2& tune;
   int64_t M, N, K, P;
   bool direct_a;  // A's rows are (k, k+1) pairs in memory: read in place
   int64_t kc, nc; // pairs per slice, columns per B block
@@ -355,13 +415,23 @@ void run_chunk2(void* ctx, int64_t chunk, int slot) {
       if (g.b_cs == 1) {
         // Row-major B: pair by pair across the whole block, so each row is read in one
         // sequential run rather than one cache line per row per panel.
-        for (int64_t p = 0; p < np; p += 4)
+        // Each row's run is only the block's width (1 KiB at 512 columns) before the next
+        // row: the rows a few pairs ahead are fetched here, the hardware prefetcher
+        // having no time to find them (dY @ W, K = 4096: B's packing 25% faster).
+        const int64_t pf = j.tune.pf_rows;
+        for (int64_t p = 0; p < np; p += 4) {
+          if (pf)
+            for (int64_t k = 2 * (pc + p + pf), ke = min64(k + 8, j.K); k < ke; ++k)
+              for (int64_t c = 0; c < ncb; c += 32)
+                _mm_prefetch(reinterpret_cast<const char*>(b + k * g.b_rs + jc + c), _MM_HINT_T0);
           for (int64_t q = 0; q < panels; ++q)
             pack_b2(b, g.b_rs, 1, j.K, pc + p, min64(4, np - p), jc + q * NR2, min64(NR2, ncb - q * NR2),
-                    bpack + q * pstride + p * NR2);
+                    bpack + q * pstride + p * NR2, 0);
+        }
       } else {
         for (int64_t q = 0; q < panels; ++q)
-          pack_b2(b, g.b_rs, g.b_cs, j.K, pc, np, jc + q * NR2, min64(NR2, ncb - q * NR2), bpack + q * pstride);
+          pack_b2(b, g.b_rs, g.b_cs, j.K, pc, np, jc + q * NR2, min64(NR2, ncb - q * NR2), bpack + q * pstride,
+                  j.tune.pf_cols);
       }
       TileOut t{};
       t.first = pc == 0;
@@ -373,7 +443,7 @@ void run_chunk2(void* ctx, int64_t chunk, int slot) {
       const int64_t ntiles = ceil_div(i1 - i0, MR2), base = (i1 - i0) / ntiles, extra = (i1 - i0) % ntiles;
       for (int64_t ti = 0, i = i0; ti < ntiles; ++ti) {
         const int rows = int(base + (ti < extra ? 1 : 0));
-        const Micro2 fn = kMicro2[t.first][t.last][rows];
+        const Micro2 fn = kMicro2[t.first][!t.last ? kPartial : j.tune.hw_round ? kRoundHw : kRound][rows];
         const char* ap = abase + (i - i0) * ars + pc * 4;
         // The next row tile's A slice into L2 while this one runs over the block's panels:
         // read in place it comes from L3 or memory, twelve rows at once.
@@ -399,14 +469,14 @@ void run_chunk2(void* ctx, int64_t chunk, int slot) {
   }
 }
 
-bool gemm_v2(const GemmArgs& g) {
+bool gemm_v2(const GemmArgs& g, const Tune2& tune) {
   const int64_t M = g.M, N = g.N, K = g.K, P = (K + 1) / 2;
   static_assert(NR2 == 32, "pack_b2 fills one 32-column panel per call");
-  Job2 j{g, M, N, K, P, false, 0, 0, 0, nullptr};
+  Job2 j{g, tune, M, N, K, P, false, 0, 0, 0, nullptr};
   j.direct_a = g.a_cs == 1 && K % 2 == 0;
-  const int64_t nslices = P <= KC2 ? 1 : ceil_div(P, KC2S);
+  const int64_t nslices = P <= KC2 ? 1 : ceil_div(P, tune.slice);
   j.kc = ceil_div(P, nslices);  // equal slices
-  j.nc = ((nslices > 1 ? kBBlockBytesSliced : kBBlockBytes) / (j.kc * 4)) / NR2 * NR2;
+  j.nc = ((nslices > 1 ? tune.block_sliced : tune.block) / (j.kc * 4)) / NR2 * NR2;
   if (j.nc < NR2) j.nc = NR2;
   j.psa = ceil_div(P, 16) * 16 + 8;
   // Threads: ~2^20 multiply-adds (a few microseconds) each before another one is woken.
@@ -467,7 +537,8 @@ bool gemm_bf16(const GemmArgs& g) {
   }
   switch (g.kernel < 1 || g.kernel > kGemmBf16KernelLatest ? kGemmBf16KernelLatest : g.kernel) {
     case 1: return gemm_bf16_v1(g);
-    default: return gemm_v2(g);
+    case 2: return gemm_v2(g, kTuneV2);
+    default: return gemm_v2(g, kTuneV3);
   }
 }
 

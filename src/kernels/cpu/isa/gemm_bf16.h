@@ -9,7 +9,7 @@
 namespace norch::cpu {
 
 // The newest bfloat16 kernel version (GemmArgs::kernel; gemm_bf16.cpp's header lists them).
-constexpr int kGemmBf16KernelLatest = 2;
+constexpr int kGemmBf16KernelLatest = 3;
 // The version set by set_gemm_bf16_kernel (norch/debug.h); 0 runs the newest.
 int gemm_bf16_kernel();
 
