@@ -45,7 +45,7 @@ CASES = [
     ((3, 7, 12, 12), (14, 7, 3, 5), 1, (1, 2), 1, 1, True),      # K = 105 (no whole K step), 12 + 2 rows
     ((2, 4, 20, 21), (16, 4, 3, 3), 1, 0, (2, 1), 1, True),      # no padding: read from x itself
     ((2, 3, 40, 40), (4, 3, 3, 3), 1, 1, 1, 1, False),           # several column blocks, ragged last panel
-    ((2, 8, 9, 9), (24, 8, 3, 3), 1, 1, 1, 1, False),            # 24 channels: the unfolding path again
+    ((2, 8, 9, 9), (24, 8, 3, 3), 1, 1, 1, 1, False),            # 24 channels: unfolded forward, row-table dW
     ((2, 3, 5, 5), (4, 3, 3, 3), 1, 3, 1, 1, True),              # padding past d*(k-1): grad input unfolds
 ]
 ROWS = [14, 15, 16, 17, 18, 20, 2, 6, 11]   # cases the row-table forward (and grad input) runs
@@ -182,9 +182,10 @@ def _grads_on(threads, x, w, b, kw):
         norch.set_num_threads(old)
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[11], CASES[12], CASES[15], CASES[18]],
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[11], CASES[12], CASES[15], CASES[18],
+                                  CASES[19]],
                          ids=["lenet2", "resnet", "groups", "one_sample_blocks", "padded_plane", "rows_groups",
-                              "rows_blocks"])
+                              "rows_blocks", "rows_weight_only"])
 def test_blocked_conv2d_bit_identical_on_every_thread_count(case):
     x, w, b, kw = make(case, np.float32)
     ref = _grads_on(1, x, w, b, kw)

@@ -73,6 +73,7 @@ void pad_plane(const T* plane, const Window2d& w, int64_t Hp, int64_t Wp, T* dst
 // weight gradient) in fixed runs of samples, so results do not depend on thread count.
 bool use_rows(const Window2d& w, const ConvShape& s);
 bool use_rows_grad_input(const Window2d& t, const ConvShape& ts);
+bool use_rows_grad_weight(const Window2d& w, const ConvShape& s);
 template <typename T>
 void conv_forward_rows(const T* x, const T* wt, const T* bias, const Window2d& w, const ConvShape& s, T* out,
                        std::atomic<bool>& ok);
