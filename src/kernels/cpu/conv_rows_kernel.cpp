@@ -34,10 +34,10 @@ constexpr int64_t kRowsMaxChannels = 16;
 //   LeNet conv2           0.21 0.21 0.13   0.45 (v4) 0.44   0.48 0.46 0.46
 //   ResNet stem 3->16@32  1.20 0.84 1.1    3.12 2.98 16     3.44 3.15 2.6
 //   ResNet 16->16 @32     5.6  4.1  4.6*   12.1 8.7  26     13.3 10.2 21
-//   ResNet 32->32 @16     3.72 (v4) 2.66   8.41 (v4) 5.85   9.2  8.6  6.0 (+)
+//   ResNet 32->32 @16     3.72 (v4) 2.66   8.41 (v4) 5.85   9.11 8.73 6.0 (+)
 // (* torch's figure swung between 4.6 and 15 ms across runs; "grad input" and "grad
-// weight" time the forward with that gradient; (+) from a shorter script of the same
-// pass at load 2.7, medians of 15.) At 32->32 @16 and 64->64 @8 the row-table
+// weight" time the forward with that gradient; (+) a shorter script of the same pass,
+// v4 and v5 alternated 3 times at load 1.3, medians of 15.) At 32->32 @16 and 64->64 @8 the row-table
 // forward took 4.03 / 4.58 ms against 3.85 / 3.86 ms unfolded (12% and 25% extra
 // columns, and B loads that straddle cache lines at every tap offset), so those shapes
 // keep the unfolding path (kRowsMaxChannels).
@@ -178,8 +178,9 @@ bool use_rows_grad_input(const Window2d& t, const ConvShape& ts) {
 }
 
 // The weight gradient saves the unfolding's write but still packs B^T, so its reuse
-// per column matters less: 32 channels at 16 x 16 (12% extra columns) win, fwd + grad
-// weight 9.2 -> 8.6 ms; 64 at 8 x 8 (25% extra) lose, 8.25 -> 8.5.
+// per column matters less: 32 channels at 16 x 16 (12% extra columns) win, forward +
+// weight gradient 9.11 -> 8.73 ms (v4 and v5 alternated 3 times, load 1.3); 64 at 8 x 8
+// (25% extra) lose, 8.25 -> 8.5.
 bool use_rows_grad_weight(const Window2d& w, const ConvShape& s) {
   return w.sh == 1 && w.sw == 1 && w.oh > 0 && w.ow > 0 && s.N > 0 && s.OCg <= 2 * kRowsMaxChannels;
 }
