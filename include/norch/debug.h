@@ -23,6 +23,13 @@ int gemm_kernel_latest();
 // The same for the bfloat16 GEMM (src/kernels/cpu/isa/gemm_bf16.cpp).
 int set_gemm_bf16_kernel(int version);
 int gemm_bf16_kernel_latest();
+// The packed GEMM with B addressed through a table (GemmArgs::b_rows / b_cols, the
+// stride-1 convolution's operand), for its tests: C [M x N] = A [M x K] @ B with
+// B[k][j] = b[offsets[k] + j] (columns false, K offsets) or b[offsets[j] + k]
+// (columns true, N offsets); A and C row-major, float32 (f64 false) or float64.
+// Returns false only when the packing buffer cannot be allocated.
+bool gemm_table(bool f64, long long M, long long N, long long K, const void* a, const void* b,
+                const long long* offsets, bool columns, void* c, int threads);
 }  // namespace cpu
 
 }  // namespace norch

@@ -42,6 +42,35 @@ void init_linalg(py::module_& m, TensorClass& cls) {
   m.def("_gemm_kernel_latest", cpu::gemm_kernel_latest);
   m.def("_set_gemm_bf16_kernel", cpu::set_gemm_bf16_kernel, py::arg("version"));
   m.def("_gemm_bf16_kernel_latest", cpu::gemm_bf16_kernel_latest);
+  // cpu::gemm_table: input [M, K] @ B, B's rows (or columns) windows into the 1-D `buffer`
+  // at `offsets`; `n` is N for rows (columns take N from the offsets).
+  m.def(
+      "_gemm_table",
+      [](const Tensor& input, const Tensor& buffer, const Tensor& offsets, int64_t n, bool columns, int threads) {
+        NORCH_CHECK(input.dim() == 2 && buffer.dim() == 1 && offsets.dim() == 1 && !input.is_cuda() &&
+                        !buffer.is_cuda() && input.dtype() == buffer.dtype() &&
+                        (input.dtype() == ScalarType::Float32 || input.dtype() == ScalarType::Float64) &&
+                        offsets.dtype() == ScalarType::Int64,
+                    "_gemm_table: expected a 2-D input, a 1-D buffer of its dtype (float32 or float64) and 1-D "
+                    "int64 offsets on the CPU");
+        const int64_t M = input.sizes()[0], K = input.sizes()[1], N = columns ? offsets.numel() : n;
+        NORCH_CHECK(columns || offsets.numel() == K, "_gemm_table: ", offsets.numel(), " row offsets for K = ", K);
+        const Tensor a = contiguous(input), b = contiguous(buffer), off = contiguous(offsets);
+        const int64_t span = columns ? K : N;  // each window's length
+        for (int64_t i = 0; i < off.numel(); ++i) {
+          const int64_t o = off.data<int64_t>()[i];
+          NORCH_CHECK(o >= 0 && o + span <= b.numel(), "_gemm_table: window ", i, " at ", o, " of length ", span,
+                      " leaves the buffer of ", b.numel());
+        }
+        Tensor c = empty({M, N}, TensorOptions(input.dtype()));
+        GilRelease release(M * N * K);
+        NORCH_CHECK(cpu::gemm_table(input.dtype() == ScalarType::Float64, M, N, K, a.data_ptr(), b.data_ptr(),
+                                    reinterpret_cast<const long long*>(off.data<int64_t>()), columns,
+                                    c.data_ptr(), threads),
+                    "_gemm_table: could not allocate the packing buffer");
+        return c;
+      },
+      py::arg("input"), py::arg("buffer"), py::arg("offsets"), py::arg("n"), py::arg("columns"), py::arg("threads"));
   cls.def("addmm", addmm_fn, py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1,
           py::arg("alpha") = 1);
   // Note [float32 matmul precision] and Note [CUDA matmul ladder]: process-wide

@@ -3,7 +3,10 @@ forward, input gradient and weight gradient against PyTorch and against the unfo
 matmul reference computed in float64 by NumPy, on shapes that cut the batch into several
 blocks with a partial last one, odd sizes, strides, padding, dilation, groups, 1 x 1
 kernels, non-contiguous operands, float32 and float64, every thread count (bit for bit)
-and every SIMD level the dispatcher can select."""
+and every SIMD level the dispatcher can select. The stride-1 cases with few channels run
+the row-table path (Note [Row-table convolution], conv_rows_kernel.cpp), whose products
+read B through a table of row or column offsets; ROWS lists them, and their forward and
+input gradient are also checked on every GEMM kernel version."""
 import os
 import subprocess
 import sys
@@ -35,7 +38,17 @@ CASES = [
     ((3, 16, 24, 24), (16, 8, 3, 3), 1, 1, 1, 2, True),         # one-sample blocks: output and grad used in place
     ((2, 3, 14, 7), (4, 3, 3, 3), (3, 1), (0, 1), 1, 1, True),  # padded plane: last input rows beyond every window
     ((3, 4, 9, 7), (5, 4, 3, 3), (2, 1), (0, 3), (1, 2), 1, False),  # padding wider than the taps reach, dilated
+    # Stride 1 with at most 16 output channels per group: the row-table forward
+    # (Note [Row-table convolution]), B rows read in place from padded planes.
+    ((3, 5, 9, 11), (7, 5, 3, 3), 1, 2, 1, 1, True),             # padding 2, odd padded width (15)
+    ((2, 6, 10, 13), (10, 3, 3, 3), 1, 1, 2, 2, False),          # dilation 2, groups
+    ((3, 7, 12, 12), (14, 7, 3, 5), 1, (1, 2), 1, 1, True),      # K = 105 (no whole K step), 12 + 2 rows
+    ((2, 4, 20, 21), (16, 4, 3, 3), 1, 0, (2, 1), 1, True),      # no padding: read from x itself
+    ((2, 3, 40, 40), (4, 3, 3, 3), 1, 1, 1, 1, False),           # several column blocks, ragged last panel
+    ((2, 8, 9, 9), (24, 8, 3, 3), 1, 1, 1, 1, False),            # 24 channels: unfolded forward, row-table dW
+    ((2, 3, 5, 5), (4, 3, 3, 3), 1, 3, 1, 1, True),              # padding past d*(k-1): grad input unfolds
 ]
+ROWS = [14, 15, 16, 17, 18, 20, 2, 6, 11]   # cases the row-table forward (and grad input) runs
 IDS = [f"case{i}" for i in range(len(CASES))]
 
 
@@ -143,8 +156,9 @@ def test_blocked_conv2d_unbatched_and_conv1d():
                                rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", [((2, 4, 9, 7), (6, 4, 3, 3), 2, 1, 1, 1, True), CASES[5], CASES[12], CASES[13]],
-                         ids=["stride2", "groups", "padded_plane", "wide_padding"])
+@pytest.mark.parametrize("case", [((2, 4, 9, 7), (6, 4, 3, 3), 2, 1, 1, 1, True), CASES[5], CASES[12], CASES[13],
+                                  CASES[14], CASES[15]],
+                         ids=["stride2", "groups", "padded_plane", "wide_padding", "rows_pad2", "rows_dilated"])
 def test_blocked_conv2d_gradcheck(case):
     xs, ws, stride, padding, dilation, groups, _ = case
     xs = (2,) + xs[1:3] + (min(xs[3], 7),)
@@ -168,14 +182,44 @@ def _grads_on(threads, x, w, b, kw):
         norch.set_num_threads(old)
 
 
-@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[11], CASES[12]],
-                         ids=["lenet2", "resnet", "groups", "one_sample_blocks", "padded_plane"])
+@pytest.mark.parametrize("case", [CASES[1], CASES[2], CASES[5], CASES[11], CASES[12], CASES[15], CASES[18],
+                                  CASES[19]],
+                         ids=["lenet2", "resnet", "groups", "one_sample_blocks", "padded_plane", "rows_groups",
+                              "rows_blocks", "rows_weight_only"])
 def test_blocked_conv2d_bit_identical_on_every_thread_count(case):
     x, w, b, kw = make(case, np.float32)
     ref = _grads_on(1, x, w, b, kw)
     for threads in (2, 3):
         for r, got in zip(ref, _grads_on(threads, x, w, b, kw)):
             np.testing.assert_array_equal(r, got)
+
+
+def _forward_on_every_gemm_kernel(cases, dtype):
+    # Versions before 5 pack B from the row table; 5 reads its whole panels in place.
+    # The input gradient of these cases runs the same product on grad.
+    old = norch._C._set_gemm_kernel(0)
+    try:
+        for version in range(1, norch._C._gemm_kernel_latest() + 1):
+            norch._C._set_gemm_kernel(version)
+            for case in cases:
+                x, w, b, kw = make(case, dtype)
+                nx = norch.tensor(x, requires_grad=True)
+                out = F.conv2d(nx, norch.tensor(w), None if b is None else norch.tensor(b), **kw)
+                g = np.cos(np.arange(out.numel())).reshape(tuple(out.shape)).astype(dtype)
+                out.backward(norch.tensor(g))
+                ref_out, ref_gx, _, _ = torch_ref(x, w, b, kw, g)
+                atol, rtol = tol(dtype, case)
+                np.testing.assert_allclose(out.detach().numpy(), ref_out, rtol=rtol, atol=atol,
+                                           err_msg=f"GEMM kernel {version}, case {case}")
+                np.testing.assert_allclose(nx.grad.numpy(), ref_gx, rtol=rtol, atol=atol,
+                                           err_msg=f"grad input, GEMM kernel {version}, case {case}")
+    finally:
+        norch._C._set_gemm_kernel(old)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_table_forward_on_every_gemm_kernel(dtype):
+    _forward_on_every_gemm_kernel([CASES[i] for i in ROWS], dtype)
 
 
 SIMD_CHECK = r"""
@@ -186,6 +230,7 @@ import test_conv_blocked as t
 for dtype in (np.float32, np.float64):
     for case in t.CASES[1:]:   # LeNet 1 is the slowest and adds no new blocking
         t.test_blocked_conv2d_matches_references(case, dtype)
+    t._forward_on_every_gemm_kernel([t.CASES[i] for i in t.ROWS], dtype)
 assert norch._C._simd_level() == os.environ["EXPECTED_SIMD"], norch._C._simd_level()
 """
 LEVELS = ("baseline", "avx2", "avx512")

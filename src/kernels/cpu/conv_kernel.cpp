@@ -1,5 +1,6 @@
 // CPU im2col / col2im (the unfolding that turns convolution into a matrix product) and
-// the blocked float32/float64 conv2d forward and first-order backward built on them.
+// the blocked float32/float64 conv2d forward and first-order backward built on them,
+// each choosing conv_rows_kernel.cpp's row-table path where that is faster.
 // im2col/col2im loop over (sample, channel) planes in parallel; each plane owns its rows
 // of `cols` and its slice of the output, so no two threads write the same place.
 //
@@ -50,6 +51,8 @@
 // writes. Removing it needs the micro-kernel to read B through a table of row
 // offsets (per tap c*Hp*Wp + ki*dh*Wp + kj*dw into padded planes, output on the
 // padded-width grid: (Wp-ow)/Wp more columns, 20% at ow = 8), or a direct kernel.
+// v5 does the former for stride 1 and at most 16 output channels per group (Note
+// [Row-table convolution] in conv_rows_kernel.cpp, with its measurements).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -57,12 +60,14 @@
 #include <vector>
 
 #include "kernels/conv.h"
+#include "kernels/cpu/conv_common.h"
 #include "kernels/cpu/isa/gemm.h"
 #include "kernels/cpu/loops.h"
 #include "norch/tensor/parallel.h"
 
 namespace norch::cpu {
 namespace {
+using namespace conv;
 
 // The output positions ox in [lo, hi) whose source x0 + ox * stride lies in [0, W).
 inline void valid_range(int64_t x0, int64_t stride, int64_t W, int64_t ow, int64_t& lo, int64_t& hi) {
@@ -216,44 +221,6 @@ void col2im_kernel(const Tensor& cols, const Window2d& w, bool batch_inner, cons
 }
 
 // ---- blocked conv2d (Note [Blocked convolution]) --------------------------------------
-constexpr int64_t kBlockBytes = 384 << 10;
-constexpr int64_t kWeightGroups = 8;
-
-// Scratch that grows and is kept, one per thread and dtype, so steady-state calls
-// neither allocate nor fault in pages; a block too large to keep (one huge sample)
-// gets memory of its own, freed when the block is done.
-constexpr size_t kKeepBytes = size_t(8) << 20;
-
-template <typename T>
-class Scratch {
- public:
-  Scratch(int which, size_t n) {
-    if (n * sizeof(T) > kKeepBytes) {
-      own_.resize(n);
-      p_ = own_.data();
-      return;
-    }
-    thread_local std::vector<T> kept[4];
-    if (kept[which].size() < n) kept[which].resize(n);
-    p_ = kept[which].data();
-  }
-  T* get() const { return p_; }
-
- private:
-  std::vector<T> own_;
-  T* p_ = nullptr;
-};
-
-struct ConvShape {
-  int64_t N, C, G, OC, Cg, OCg, K, Ckk, L, plane, nb, blocks;
-  ConvShape(int64_t n, int64_t c, int64_t g, int64_t oc, const Window2d& w, size_t elem)
-      : N(n), C(c), G(g), OC(oc), Cg(c / g), OCg(oc / g), K(w.kh * w.kw), Ckk(c / g * w.kh * w.kw),
-        L(w.oh * w.ow), plane(w.H * w.W) {
-    const int64_t per_sample = std::max<int64_t>(C * K * L * int64_t(elem), 1);
-    nb = std::max<int64_t>(1, std::min<int64_t>(N, kBlockBytes / per_sample));
-    blocks = (N + nb - 1) / nb;
-  }
-};
 
 // C [M x N] (row stride c_rs) = A [M x K] @ B [K x N], on the calling thread.
 template <typename T>
@@ -275,24 +242,6 @@ bool gemm1(int64_t M, int64_t N, int64_t K, const T* a, int64_t a_rs, int64_t a_
   g.threads = 1;
   if constexpr (std::is_same_v<T, float>) return gemm_f32(g);
   else return gemm_f64(g);
-}
-
-// The part of a plane's zero-extended copy that the windows reach: rows -ph .. Hp-ph-1,
-// columns -pw .. Wp-pw-1, so each row of a tap's columns is one plain copy.
-template <typename T>
-void pad_plane(const T* plane, const Window2d& w, int64_t Hp, int64_t Wp, T* dst) {
-  const int64_t xlo = std::min(w.pw, Wp), xhi = std::max(xlo, std::min(Wp, w.W + w.pw));
-  for (int64_t y = 0; y < Hp; ++y) {
-    T* d = dst + y * Wp;
-    const int64_t sy = y - w.ph;
-    if (sy < 0 || sy >= w.H) {
-      std::fill(d, d + Wp, T(0));
-      continue;
-    }
-    std::fill(d, d + xlo, T(0));
-    std::memcpy(d + xlo, plane + sy * w.W + (xlo - w.pw), sizeof(T) * size_t(xhi - xlo));
-    std::fill(d + xhi, d + Wp, T(0));
-  }
 }
 
 // im2col_plane for stride-1 columns from a padded plane: no edge cases left per row.
@@ -488,7 +437,11 @@ void conv2d_forward_kernel(const Tensor& x, const Tensor& weight, const Tensor& 
   std::atomic<bool> ok{true};
   NORCH_DISPATCH_FLOATING_TYPES(x.dtype(), "conv2d", [&] {
     const ConvShape s(x.sizes()[0], x.sizes()[1], groups, weight.sizes()[0], w, sizeof(scalar_t));
-    conv_forward_typed<scalar_t>(x.data<scalar_t>(), weight.data<scalar_t>(),
+    if (use_rows(w, s))
+      conv_forward_rows<scalar_t>(x.data<scalar_t>(), weight.data<scalar_t>(),
+                                  bias.defined() ? bias.data<scalar_t>() : nullptr, w, s, out.data<scalar_t>(), ok);
+    else
+      conv_forward_typed<scalar_t>(x.data<scalar_t>(), weight.data<scalar_t>(),
                                  bias.defined() ? bias.data<scalar_t>() : nullptr, w, s, out.data<scalar_t>(), ok);
   });
   check_gemm(ok, "conv2d");
@@ -499,7 +452,24 @@ void conv2d_grad_input_kernel(const Tensor& grad, const Tensor& weight, const Wi
   std::atomic<bool> ok{true};
   NORCH_DISPATCH_FLOATING_TYPES(grad.dtype(), "conv2d_backward", [&] {
     const ConvShape s(gi.sizes()[0], gi.sizes()[1], groups, weight.sizes()[0], w, sizeof(scalar_t));
-    conv_grad_input_typed<scalar_t>(grad.data<scalar_t>(), weight.data<scalar_t>(), w, s, gi.data<scalar_t>(), ok);
+    // Stride 1: the full correlation of grad with the flipped weights, run as a forward
+    // (Note [Row-table convolution]) padded by d*(k-1) - p, where that is not negative.
+    const Window2d t{w.oh, w.ow, w.kh, w.kw, 1, 1, w.dh * (w.kh - 1) - w.ph, w.dw * (w.kw - 1) - w.pw,
+                     w.dh, w.dw, w.H, w.W};
+    const ConvShape ts(s.N, s.OC, groups, s.C, t, sizeof(scalar_t));
+    if (w.sh == 1 && w.sw == 1 && t.ph >= 0 && t.pw >= 0 && w.H > 0 && w.W > 0 && use_rows_grad_input(t, ts)) {
+      std::vector<scalar_t> flipped(size_t(s.C * s.OCg * s.K));
+      const scalar_t* wt = weight.data<scalar_t>();
+      // flipped[g*Cg + c, o, i, j] = weight[g*OCg + o, c, kh-1-i, kw-1-j]
+      for (int64_t g = 0; g < s.G; ++g)
+        for (int64_t c = 0; c < s.Cg; ++c)
+          for (int64_t o = 0; o < s.OCg; ++o)
+            for (int64_t k = 0; k < s.K; ++k)
+              flipped[size_t(((g * s.Cg + c) * s.OCg + o) * s.K + k)] =
+                  wt[((g * s.OCg + o) * s.Cg + c) * s.K + (s.K - 1 - k)];
+      conv_forward_rows<scalar_t>(grad.data<scalar_t>(), flipped.data(), nullptr, t, ts, gi.data<scalar_t>(), ok);
+    } else
+      conv_grad_input_typed<scalar_t>(grad.data<scalar_t>(), weight.data<scalar_t>(), w, s, gi.data<scalar_t>(), ok);
   });
   check_gemm(ok, "conv2d_backward");
 }
@@ -509,7 +479,10 @@ void conv2d_grad_weight_kernel(const Tensor& grad, const Tensor& x, const Window
   std::atomic<bool> ok{true};
   NORCH_DISPATCH_FLOATING_TYPES(grad.dtype(), "conv2d_backward", [&] {
     const ConvShape s(x.sizes()[0], x.sizes()[1], groups, gw.sizes()[0], w, sizeof(scalar_t));
-    conv_grad_weight_typed<scalar_t>(grad.data<scalar_t>(), x.data<scalar_t>(), w, s, gw.data<scalar_t>(), ok);
+    if (use_rows_grad_weight(w, s))
+      conv_grad_weight_rows<scalar_t>(grad.data<scalar_t>(), x.data<scalar_t>(), w, s, gw.data<scalar_t>(), ok);
+    else
+      conv_grad_weight_typed<scalar_t>(grad.data<scalar_t>(), x.data<scalar_t>(), w, s, gw.data<scalar_t>(), ok);
   });
   check_gemm(ok, "conv2d_backward");
 }

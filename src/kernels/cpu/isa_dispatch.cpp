@@ -94,6 +94,27 @@ bool gemm_f64(const GemmArgs& args) {
   return table().f64(g);
 }
 
+bool gemm_table(bool f64, long long M, long long N, long long K, const void* a, const void* b,
+                const long long* offsets, bool columns, void* c, int threads) {
+  static_assert(sizeof(long long) == sizeof(int64_t), "offsets are passed as the table itself");
+  GemmArgs g{};
+  g.batch = 1;
+  g.M = M;
+  g.N = N;
+  g.K = K;
+  g.a = a;
+  g.a_rs = K;
+  g.a_cs = 1;
+  g.b = b;
+  g.b_rs = columns ? 1 : 0;
+  g.b_cs = columns ? 0 : 1;
+  (columns ? g.b_cols : g.b_rows) = reinterpret_cast<const int64_t*>(offsets);
+  g.c = c;
+  g.c_rs = N;
+  g.threads = threads;
+  return f64 ? gemm_f64(g) : gemm_f32(g);
+}
+
 const char* simd_level_name() { return kNames[static_cast<int>(table().level)]; }
 
 }  // namespace norch::cpu

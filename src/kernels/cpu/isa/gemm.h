@@ -28,6 +28,13 @@ struct GemmArgs {
   int64_t c_batch, c_rs;
   int threads;  // upper bound; small problems use fewer
   int kernel;   // version (gemm_isa.cpp's header); 0 or out of range: the newest
+  // When set, row k of B[b] starts at b + b * b_batch + b_rows[k] (b_rs is unused and
+  // b_cs must be 1): B's rows are windows into one buffer, as in a stride-1
+  // convolution's taps over a padded plane (Note [Row-table convolution]).
+  const int64_t* b_rows = nullptr;
+  // When set, column j of B[b] starts at b + b * b_batch + b_cols[j] (b_cs is unused and
+  // b_rs must be 1): the transpose of the row table, for the weight gradient.
+  const int64_t* b_cols = nullptr;
 };
 
 // The newest kernel version; gemm_isa.cpp's header lists what each one changed.

@@ -31,6 +31,12 @@
 // 2048^3 call (perf). v4: K = 784 ran as 3 x 256 + 16. v5: for few row panels (M up to
 // 72) or short B rows, packing B costs more than the reuse it buys. Tried and dropped:
 // prefetching the C tile and unrolling k by 4 (no gain, 1024^3 slower).
+// Row and column tables (GemmArgs::b_rows / b_cols, any version): B's rows (or columns)
+// are windows into one buffer, for the stride-1 convolution of conv_rows_kernel.cpp. A
+// row table is read in place by the micro-kernel (its Tab argument: step k loads from
+// bp + rows[k]) where v5 would read a strided B in place, and packed from the table
+// otherwise; a column table is always packed (4 x 4 transposes through a pointer per
+// column). test_conv_blocked.py checks both against PyTorch on every version and level.
 //
 // This file may use only its own code, intrinsics and C library calls: any inline
 // function from a shared header (std:: templates included) would be compiled here with
@@ -278,14 +284,79 @@ void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t nc, T
   }
 }
 
+// pack_b_panels for a B whose row k starts at b + rows[k] (GemmArgs::b_rows).
+template <typename T>
+void pack_b_rows(const T* b, const int64_t* rows, int64_t kc, int64_t nc, T* dst) {
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  for (int64_t q = 0; q * NR < nc; ++q) {
+    const int64_t cols = min64(NR, nc - q * NR);
+    const T* src = b + q * NR;
+    T* d = dst + q * NR * kc;
+    for (int64_t k = 0; k < kc; ++k) {
+      const T* s = src + rows[k];
+      T* o = d + k * NR;
+      for (int64_t j = 0; j < cols; ++j) o[j] = s[j];
+      for (int64_t j = cols; j < NR; ++j) o[j] = T(0);
+    }
+  }
+}
+
+// pack_b_panels for a B whose column j starts at b + cols[j] (GemmArgs::b_cols): the
+// transposing copy, through a pointer per column.
+#if defined(__SSE2__)
+template <typename T>
+void transpose_cols(const T* b, const int64_t* t, T* d, int64_t P);
+template <>
+inline void transpose_cols<float>(const float* b, const int64_t* t, float* d, int64_t P) {
+  __m128 r0 = _mm_loadu_ps(b + t[0]), r1 = _mm_loadu_ps(b + t[1]), r2 = _mm_loadu_ps(b + t[2]),
+         r3 = _mm_loadu_ps(b + t[3]);
+  _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+  _mm_storeu_ps(d, r0);
+  _mm_storeu_ps(d + P, r1);
+  _mm_storeu_ps(d + 2 * P, r2);
+  _mm_storeu_ps(d + 3 * P, r3);
+}
+template <>
+inline void transpose_cols<double>(const double* b, const int64_t* t, double* d, int64_t P) {
+  const __m128d r0 = _mm_loadu_pd(b + t[0]), r1 = _mm_loadu_pd(b + t[1]);
+  _mm_storeu_pd(d, _mm_unpacklo_pd(r0, r1));
+  _mm_storeu_pd(d + P, _mm_unpackhi_pd(r0, r1));
+}
+#endif
+
+template <typename T>
+void pack_b_cols(const T* b, const int64_t* tab, int64_t kc, int64_t nc, T* dst) {
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  [[maybe_unused]] constexpr int64_t B = kBlock<T>;
+  for (int64_t q = 0; q * NR < nc; ++q) {
+    const int64_t cols = min64(NR, nc - q * NR);
+    const int64_t* t = tab + q * NR;
+    T* d = dst + q * NR * kc;
+    if (cols < NR)
+      for (int64_t i = 0; i < NR * kc; ++i) d[i] = T(0);
+    int64_t j = 0;
+#if defined(__SSE2__)
+    for (; j + B <= cols; j += B) {
+      int64_t k = 0;
+      for (; k + B <= kc; k += B) transpose_cols<T>(b + k, t + j, d + k * NR + j, NR);
+      for (; k < kc; ++k)
+        for (int64_t r = 0; r < B; ++r) d[k * NR + j + r] = b[t[j + r] + k];
+    }
+#endif
+    for (; j < cols; ++j)
+      for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = b[t[j] + k];
+  }
+}
+
 // ---- micro-kernel: C[R x NV*W] (+)= Ap[R x kc] @ Bp[kc x NV*W] ------------------------
 // R <= MR rows and NV <= NRV vectors are template arguments, so the last row panel of an
 // M that is not a multiple of MR (M = 64 with MR = 12), or a narrow N (16 columns with
 // NR = 32), runs a smaller kernel instead of multiplying padding. Panels keep their
-// full MR / NR strides either way.
-template <typename T, int R, int NV>
-void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, int64_t ldb, T* __restrict c,
-                  int64_t ldc, bool accumulate) {
+// full MR / NR strides either way. Tab: step k reads B at bp + rows[k] (a row table)
+// instead of advancing bp by ldb.
+template <typename T, int R, int NV, bool Tab>
+void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, int64_t ldb,
+                  const int64_t* __restrict rows, T* __restrict c, int64_t ldc, bool accumulate) {
   using V = Vec<T>;
   constexpr int W = V::W;
   typename V::R acc[R][NV];
@@ -295,8 +366,9 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, in
     for (int j = 0; j < NV; ++j) acc[i][j] = V::zero();
   for (int64_t k = 0; k < kc; ++k) {
     typename V::R bv[NV];
+    const T* brow = Tab ? bp + rows[k] : bp;
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) bv[j] = V::load(bp + j * W);
+    for (int j = 0; j < NV; ++j) bv[j] = V::load(brow + j * W);
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
       const typename V::R av = V::set1(ap[i]);
@@ -304,7 +376,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, in
       for (int j = 0; j < NV; ++j) acc[i][j] = V::fma(av, bv[j], acc[i][j]);
     }
     ap += kMR;
-    bp += ldb;
+    if constexpr (!Tab) bp += ldb;
   }
 #pragma GCC unroll 16
   for (int i = 0; i < R; ++i)
@@ -316,13 +388,13 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, in
 }
 
 template <typename T>
-using KernelFn = void (*)(int64_t, const T*, const T*, int64_t, T*, int64_t, bool);
+using KernelFn = void (*)(int64_t, const T*, const T*, int64_t, const int64_t*, T*, int64_t, bool);
 
 // The kernel for 1 <= rows <= MR (a short chain of compares, once per tile).
-template <typename T, int NV, int R = 1>
+template <typename T, int NV, bool Tab, int R = 1>
 KernelFn<T> kernel_for_rows(int64_t rows) {
-  if constexpr (R >= kMR) return micro_kernel<T, kMR, NV>;
-  else return rows == R ? micro_kernel<T, R, NV> : kernel_for_rows<T, NV, R + 1>(rows);
+  if constexpr (R >= kMR) return micro_kernel<T, kMR, NV, Tab>;
+  else return rows == R ? micro_kernel<T, R, NV, Tab> : kernel_for_rows<T, NV, Tab, R + 1>(rows);
 }
 
 // Vectors of B a tile of `cols` columns needs: one when it fits in one, else all.
@@ -331,21 +403,32 @@ int vectors_for(int64_t cols) {
   return cols <= Vec<T>::W ? 1 : kNRV;
 }
 
-template <typename T>
+template <typename T, bool Tab>
 KernelFn<T> kernel_for(int64_t rows, int nv) {
-  return nv == 1 ? kernel_for_rows<T, 1>(rows) : kernel_for_rows<T, kNRV>(rows);
+  return nv == 1 ? kernel_for_rows<T, 1, Tab>(rows) : kernel_for_rows<T, kNRV, Tab>(rows);
 }
 
 // A tile cut by the right edge of C: computed into a scratch tile, stored in part.
-template <typename T>
-void edge_tile(int64_t kc, const T* ap, const T* bp, int64_t ldb, T* c, int64_t ldc, bool accumulate, int64_t rows,
-               int64_t cols) {
+template <typename T, bool Tab>
+void edge_tile(int64_t kc, const T* ap, const T* bp, int64_t ldb, const int64_t* tab, T* c, int64_t ldc,
+               bool accumulate, int64_t rows, int64_t cols) {
   constexpr int NR = kNRV * Vec<T>::W;
   alignas(64) T tile[kMR * NR];
-  kernel_for<T>(rows, vectors_for<T>(cols))(kc, ap, bp, ldb, tile, NR, false);
+  kernel_for<T, Tab>(rows, vectors_for<T>(cols))(kc, ap, bp, ldb, tab, tile, NR, false);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
       c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+// One MR x NR (or smaller) tile: the full-size kernel, a smaller one, or an edge tile.
+template <typename T, bool Tab>
+void tile(int64_t kc, const T* ap, const T* bp, int64_t ldb, const int64_t* tab, T* c, int64_t ldc, bool accumulate,
+          int64_t rows, int64_t cols) {
+  constexpr int64_t NR = kNRV * Vec<T>::W;
+  const int nv = vectors_for<T>(cols);
+  if (rows == kMR && cols == NR) micro_kernel<T, kMR, kNRV, Tab>(kc, ap, bp, ldb, tab, c, ldc, accumulate);
+  else if (cols == nv * Vec<T>::W) kernel_for<T, Tab>(rows, nv)(kc, ap, bp, ldb, tab, c, ldc, accumulate);
+  else edge_tile<T, Tab>(kc, ap, bp, ldb, tab, c, ldc, accumulate, rows, cols);
 }
 
 // ---- one matrix (or one thread's rectangle of it) --------------------------------------
@@ -357,6 +440,8 @@ struct Mat {
   int64_t b_rs, b_cs;
   T* c;
   int64_t c_rs;
+  const int64_t* b_rows;  // GemmArgs::b_rows
+  const int64_t* b_cols;  // GemmArgs::b_cols
 };
 
 // Version 1 walks ic -> jc -> pc, so the A block is packed again for every NC block of
@@ -385,11 +470,15 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, in
         // ragged right edge is packed) when packing would not pay: the block has few row
         // panels, so each B panel is read only that often, or B's rows are short enough
         // that kc of them stream through the prefetchers and L1 without 4 KiB aliasing.
-        const bool in_place =
-            ver >= 5 && m.b_cs == 1 && (mp <= kInPlaceRows || m.b_rs * int64_t(sizeof(T)) <= kInPlaceStride);
-        const T* bsrc = m.b + pc * m.b_rs + jc * m.b_cs;
-        const int64_t full = in_place ? nc / NR : 0;
-        if (full < np)
+        // A row table (b_rows) has no row stride to judge by: read in place for few row panels.
+        const int64_t* tab = m.b_rows ? m.b_rows + pc : nullptr;
+        const bool in_place = ver >= 5 && m.b_cs == 1 &&
+                              (mp <= kInPlaceRows || (!tab && m.b_rs * int64_t(sizeof(T)) <= kInPlaceStride));
+        const T* bsrc = tab ? m.b + jc : m.b + pc * m.b_rs + jc * m.b_cs;
+        const int64_t full = in_place && !m.b_cols ? nc / NR : 0;
+        if (m.b_cols) pack_b_cols<T>(m.b + pc, m.b_cols + jc, kc, nc, Bp);
+        else if (full < np && tab) pack_b_rows<T>(bsrc + full * NR, tab, kc, nc - full * NR, Bp + full * NR * kc);
+        else if (full < np)
           pack_b_panels<T>(bsrc + full * NR * m.b_cs, m.b_rs, m.b_cs, kc, nc - full * NR, Bp + full * NR * kc, ver);
         const bool accumulate = pc > 0;
         for (int64_t ir = 0; ir < mp; ++ir) {
@@ -400,11 +489,8 @@ void gemm_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, in
             T* c = m.c + (ic + ir * kMR) * m.c_rs + jc + jr * NR;
             const bool direct = jr < full;
             const T* bp = direct ? bsrc + jr * NR : Bp + jr * NR * kc;
-            const int64_t ldb = direct ? m.b_rs : NR;
-            const int nv = vectors_for<T>(cols);
-            if (rows == kMR && cols == NR) micro_kernel<T, kMR, kNRV>(kc, ap, bp, ldb, c, m.c_rs, accumulate);
-            else if (cols == nv * Vec<T>::W) kernel_for<T>(rows, nv)(kc, ap, bp, ldb, c, m.c_rs, accumulate);
-            else edge_tile<T>(kc, ap, bp, ldb, c, m.c_rs, accumulate, rows, cols);
+            if (direct && tab) tile<T, true>(kc, ap, bp, 0, tab, c, m.c_rs, accumulate, rows, cols);
+            else tile<T, false>(kc, ap, bp, direct ? m.b_rs : NR, nullptr, c, m.c_rs, accumulate, rows, cols);
           }
         }
       }
@@ -466,8 +552,9 @@ void gemv_cols(const Mat<T>& m, int64_t N, int64_t K) {
 
 template <typename T>
 void run_one(const Mat<T>& m, int64_t M, int64_t N, int64_t K, T* Ap, T* Bp, int ver) {
-  if (N == 1) gemv_rows<T>(m, M, K);
-  else if (M == 1) gemv_cols<T>(m, N, K);
+  const bool table = m.b_rows || m.b_cols;
+  if (N == 1 && !table) gemv_rows<T>(m, M, K);
+  else if (M == 1 && !table) gemv_cols<T>(m, N, K);
   else gemm_one<T>(m, M, N, K, Ap, Bp, ver);
 }
 
@@ -475,7 +562,7 @@ template <typename T>
 Mat<T> matrix(const GemmArgs& g, int64_t i) {
   return Mat<T>{static_cast<const T*>(g.a) + i * g.a_batch, g.a_rs, g.a_cs,
                 static_cast<const T*>(g.b) + i * g.b_batch, g.b_rs, g.b_cs,
-                static_cast<T*>(g.c) + i * g.c_batch, g.c_rs};
+                static_cast<T*>(g.c) + i * g.c_batch, g.c_rs, g.b_rows, g.b_cols};
 }
 
 // Note [GEMM threading]: C is cut into kChunksPerThread rectangles per thread, and each
@@ -547,7 +634,8 @@ void run_chunk(void* ctx, int64_t chunk, int slot) {
   for (int64_t i = 0; i < j.g.batch; ++i) {
     Mat<T> m = matrix<T>(j.g, i);
     m.a += r0 * m.a_rs;
-    m.b += c0 * m.b_cs;
+    if (m.b_cols) m.b_cols += c0;
+    else m.b += c0 * m.b_cs;
     m.c += r0 * m.c_rs + c0;
     run_one<T>(m, r1 - r0, c1 - c0, j.K, Ap, Bp, j.ver);
   }
