@@ -258,3 +258,23 @@ def test_blocked_conv2d_sample_too_large_to_keep_scratch():
     np.testing.assert_allclose(out.detach().numpy(), ref_out, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(nx.grad.numpy(), ref_gx, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(nw.grad.numpy(), ref_gw, rtol=1e-4, atol=0.05)
+
+
+@pytest.mark.parametrize("where", [(0, 0, 0, 9), (1, 2, 5, 0), (0, 1, 9, 9)])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_row_table_grad_weight_with_non_finite_input(where, value):
+    # The row-table weight gradient's padded-width grid multiplies its zero columns by
+    # real inputs; an inf there must not turn into NaN (0 * inf) where torch's sum is not.
+    x = RNG.standard_normal((2, 3, 10, 10)).astype(np.float32)
+    x[where] = value
+    wt = RNG.standard_normal((8, 3, 3, 3)).astype(np.float32)
+    g = RNG.standard_normal((2, 8, 10, 10)).astype(np.float32)
+    xn, wn = norch.tensor(x, requires_grad=True), norch.tensor(wt, requires_grad=True)
+    F.conv2d(xn, wn, padding=1).backward(norch.tensor(g))
+    xt, wt_t = torch.tensor(x, requires_grad=True), torch.tensor(wt, requires_grad=True)
+    TF.conv2d(xt, wt_t, padding=1).backward(torch.tensor(g))
+    got, want = wn.grad.numpy(), wt_t.grad.numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-4, atol=1e-4)

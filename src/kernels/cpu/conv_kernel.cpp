@@ -479,7 +479,7 @@ void conv2d_grad_weight_kernel(const Tensor& grad, const Tensor& x, const Window
   std::atomic<bool> ok{true};
   NORCH_DISPATCH_FLOATING_TYPES(grad.dtype(), "conv2d_backward", [&] {
     const ConvShape s(x.sizes()[0], x.sizes()[1], groups, gw.sizes()[0], w, sizeof(scalar_t));
-    if (use_rows_grad_weight(w, s))
+    if (use_rows_grad_weight(w, s) && all_finite(x.data<scalar_t>(), x.numel()))
       conv_grad_weight_rows<scalar_t>(grad.data<scalar_t>(), x.data<scalar_t>(), w, s, gw.data<scalar_t>(), ok);
     else
       conv_grad_weight_typed<scalar_t>(grad.data<scalar_t>(), x.data<scalar_t>(), w, s, gw.data<scalar_t>(), ok);

@@ -26,7 +26,7 @@ constexpr int64_t kRowsMaxChannels = 16;
 // The input gradient is the same forward applied to grad with the flipped, transposed
 // weights and padding d*(k-1) - p (conv_kernel.cpp); the weight gradient reads B^T
 // through the same table as columns (GemmArgs::b_cols), packing from the padded planes.
-// Milliseconds on one core (Intel Xeon, AVX-512; bench_conv.py --threads 1 --cpu-time,
+// Milliseconds on one core (AMD EPYC, AVX-512; bench_conv.py --threads 1 --cpu-time,
 // load 1.6-1.8), v4 (unfolding) and v5 in one session, PyTorch 2.13 (oneDNN) beside:
 //                         forward          grad input       grad weight
 //                         v4   v5   torch  v4   v5   torch  v4   v5   torch
