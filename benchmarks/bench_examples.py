@@ -26,6 +26,11 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 EXAMPLES = os.path.join(ROOT, "examples")
+# The norch the runs import: the checkout's python/ once scripts/build.sh has put the
+# extension there, else the installed package (a fresh clone after `pip install .`).
+NORCH_PATH = os.path.join(ROOT, "python")
+if not any(name.startswith("_C.") for name in os.listdir(os.path.join(NORCH_PATH, "norch"))):
+    NORCH_PATH = ""
 
 # (case, example folder, extra arguments)
 CASES = {
@@ -116,7 +121,7 @@ runpy.run_path({script!r}, run_name="__main__")
 
 def run_epoch(lib, script, argv, threads, timeout):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "python"), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([p for p in (NORCH_PATH, env.get("PYTHONPATH", "")) if p])
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = str(threads)
     code = RUNNER.format(lib=lib, threads=threads, bench_dir=HERE, script=script, argv=argv)

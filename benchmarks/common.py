@@ -11,7 +11,11 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+# The checkout's python/ comes first when scripts/build.sh has put the extension there;
+# otherwise (a fresh clone after `pip install .`) the installed package is the one timed.
+_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")
+if any(name.startswith("_C.") for name in os.listdir(os.path.join(_SOURCE, "norch"))):
+    sys.path.insert(0, _SOURCE)
 
 
 def _threads_from_argv(default=2):

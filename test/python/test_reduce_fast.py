@@ -247,8 +247,9 @@ def _run_level(level):
     env.pop("NORCH_SIMD", None)
     if level is not None:
         env["NORCH_SIMD"] = level
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python")
-    env["PYTHONPATH"] = os.path.abspath(root) + os.pathsep + env.get("PYTHONPATH", "")
+    # The child imports the norch this process runs (the source tree or the installed package).
+    root = os.path.dirname(os.path.dirname(os.path.abspath(norch.__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run([sys.executable, "-c", _LEVEL_SCRIPT], env=env, capture_output=True, text=True, check=True)
     return out.stdout.split()
 
