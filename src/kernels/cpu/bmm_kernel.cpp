@@ -117,9 +117,8 @@ bool use_bf16_dot() {
 #endif
 }
 
-// bfloat16 operands straight into vdpbf16ps (no float copies), float32 sums rounded once.
-void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
-#if defined(__x86_64__) || defined(_M_X64)
+// The GEMM's view of a [B, n, k] @ [B, k, m] -> [B, n, m] product of strided tensors.
+GemmArgs gemm_args(const Tensor& a, const Tensor& b, const Tensor& out) {
   GemmArgs g{};
   g.batch = a.sizes()[0];
   g.M = a.sizes()[1];
@@ -137,6 +136,13 @@ void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
   g.c_batch = out.strides()[0];
   g.c_rs = out.strides()[1];
   g.threads = get_num_threads();
+  return g;
+}
+
+// bfloat16 operands straight into vdpbf16ps (no float copies), float32 sums rounded once.
+void bmm_bf16_dot(const Tensor& a, const Tensor& b, const Tensor& out) {
+#if defined(__x86_64__) || defined(_M_X64)
+  GemmArgs g = gemm_args(a, b, out);
   g.kernel = gemm_bf16_kernel();
   NORCH_CHECK(avx512::gemm_bf16(g), "bmm: could not allocate the packing buffer for shapes ", a.sizes(), " and ",
               b.sizes());
@@ -153,23 +159,7 @@ void bmm_fast_kernel(const Tensor& a, const Tensor& b, const Tensor& out) {
     return bmm_via_float<BFloat16>(a, b, out, bmm_float_gemm);
   }
   if (dt != ScalarType::Float32 && dt != ScalarType::Float64) return bmm_reference_kernel(a, b, out);
-  GemmArgs g{};
-  g.batch = a.sizes()[0];
-  g.M = a.sizes()[1];
-  g.K = a.sizes()[2];
-  g.N = b.sizes()[2];
-  g.a = a.data_ptr();
-  g.a_batch = a.strides()[0];
-  g.a_rs = a.strides()[1];
-  g.a_cs = a.strides()[2];
-  g.b = b.data_ptr();
-  g.b_batch = b.strides()[0];
-  g.b_rs = b.strides()[1];
-  g.b_cs = b.strides()[2];
-  g.c = out.data_ptr();
-  g.c_batch = out.strides()[0];
-  g.c_rs = out.strides()[1];
-  g.threads = get_num_threads();
+  GemmArgs g = gemm_args(a, b, out);
   const bool ok = dt == ScalarType::Float32 ? gemm_f32(g) : gemm_f64(g);
   NORCH_CHECK(ok, "bmm: could not allocate the packing buffer for shapes ", a.sizes(), " and ", b.sizes());
 }

@@ -87,29 +87,6 @@ namespace {
 
 #define NORCH_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
-// Packing buffers are kept per calling thread up to kKeepBytes, so repeated
-// products of moderate size do not map and fault in fresh pages on every call.
-constexpr size_t kKeepBytes = size_t(8) << 20;
-
-struct Scratch {
-  void* p = nullptr;
-  size_t bytes = 0;
-  ~Scratch() { free(p); }
-};
-
-// A 64-byte aligned buffer of `bytes`; *owned is set when the caller must free it.
-void* scratch(Scratch& s, size_t bytes, bool* owned) {
-  bytes = (bytes + 63) / 64 * 64;
-  *owned = bytes > kKeepBytes;
-  if (*owned) return aligned_alloc(64, bytes);
-  if (s.bytes < bytes) {
-    free(s.p);
-    s.p = aligned_alloc(64, bytes);
-    s.bytes = s.p ? bytes : 0;
-  }
-  return s.p;
-}
-
 constexpr int MR2 = 12;       // rows of a tile (24 accumulators with NV2 = 2)
 constexpr int NV2 = 2;        // zmm per tile row: NR2 = 32 columns
 constexpr int64_t NR2 = 16 * NV2;
@@ -508,10 +485,10 @@ bool gemm_v2(const GemmArgs& g, const Tune2& tune) {
   j.a_dwords = j.direct_a ? 0 : size_t((min64(M, ceil_div(mt, j.tm) * MR2) * j.psa + 15) / 16 * 16);
   const int64_t blk_cols = min64(j.nc, ceil_div(qn, j.tn) * NR2);
   j.slot_dwords = j.a_dwords + size_t(ceil_div(blk_cols, NR2) * (j.kc * NR2 + 16));
-  static thread_local Scratch pack_scratch, sum_scratch;
+  static thread_local Bf16Scratch pack_scratch, sum_scratch;
   bool pack_owned = false, sum_owned = false;
-  j.buf = static_cast<uint32_t*>(scratch(pack_scratch, size_t(nt) * j.slot_dwords * 4, &pack_owned));
-  if (nslices > 1) j.cf = static_cast<float*>(scratch(sum_scratch, size_t(g.batch * M * N) * 4, &sum_owned));
+  j.buf = static_cast<uint32_t*>(bf16_scratch(pack_scratch, size_t(nt) * j.slot_dwords * 4, &pack_owned));
+  if (nslices > 1) j.cf = static_cast<float*>(bf16_scratch(sum_scratch, size_t(g.batch * M * N) * 4, &sum_owned));
   const bool ok = j.buf && (nslices == 1 || j.cf);
   if (ok) {
     if (nt == 1) {
@@ -526,6 +503,22 @@ bool gemm_v2(const GemmArgs& g, const Tune2& tune) {
 }
 
 }  // namespace
+
+constexpr size_t kKeepBytes = size_t(8) << 20;
+
+Bf16Scratch::~Bf16Scratch() { free(p); }
+
+void* bf16_scratch(Bf16Scratch& s, size_t bytes, bool* owned) {
+  bytes = (bytes + 63) / 64 * 64;
+  *owned = bytes > kKeepBytes;
+  if (*owned) return aligned_alloc(64, bytes);
+  if (s.bytes < bytes) {
+    free(s.p);
+    s.p = aligned_alloc(64, bytes);
+    s.bytes = s.p ? bytes : 0;
+  }
+  return s.p;
+}
 
 bool gemm_bf16(const GemmArgs& g) {
   if (g.batch <= 0 || g.M <= 0 || g.N <= 0) return true;

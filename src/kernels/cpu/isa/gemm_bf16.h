@@ -4,6 +4,8 @@
 // CPU has avx512_bf16 and the dispatcher chose the avx512 level. Like gemm.h, free of
 // inline functions and templates (Note [SIMD dispatch] in CMakeLists.txt).
 #pragma once
+#include <cstddef>
+
 #include "kernels/cpu/isa/gemm.h"
 
 namespace norch::cpu {
@@ -20,6 +22,17 @@ namespace avx512 {
 bool gemm_bf16(const GemmArgs& args);
 // Version 1 (gemm_bf16_v1.cpp); gemm_bf16 calls it for g.kernel == 1.
 bool gemm_bf16_v1(const GemmArgs& args);
+
+// The packing buffers every version keeps per calling thread (gemm_bf16.cpp): a buffer
+// up to 8 MiB is kept for the next call, so repeated products of moderate size do not
+// fault in fresh pages each time; a larger one is the caller's to free (*owned).
+struct Bf16Scratch {
+  void* p = nullptr;
+  size_t bytes = 0;
+  ~Bf16Scratch();
+};
+// A 64-byte aligned buffer of at least `bytes` bytes, or nullptr when out of memory.
+void* bf16_scratch(Bf16Scratch& s, size_t bytes, bool* owned);
 }  // namespace avx512
 #endif
 }  // namespace norch::cpu

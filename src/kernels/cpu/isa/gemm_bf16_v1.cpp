@@ -99,29 +99,6 @@ NORCH_BF16_TARGET void tile(const uint32_t* ap, const uint16_t* bp, int64_t np, 
   }
 }
 
-// Packing buffers are kept per calling thread up to kKeepBytes, so repeated
-// products of moderate size do not map and fault in fresh pages on every call.
-constexpr size_t kKeepBytes = size_t(8) << 20;
-
-struct Scratch {
-  void* p = nullptr;
-  size_t bytes = 0;
-  ~Scratch() { free(p); }
-};
-
-// A 64-byte aligned buffer of `bytes`; *owned is set when the caller must free it.
-void* scratch(Scratch& s, size_t bytes, bool* owned) {
-  bytes = (bytes + 63) / 64 * 64;
-  *owned = bytes > kKeepBytes;
-  if (*owned) return aligned_alloc(64, bytes);
-  if (s.bytes < bytes) {
-    free(s.p);
-    s.p = aligned_alloc(64, bytes);
-    s.bytes = s.p ? bytes : 0;
-  }
-  return s.p;
-}
-
 // The rounding of norch::BFloat16(float), 16 lanes at a time.
 void round_to_bf16(const float* src, uint16_t* dst, int64_t n, int threads) {
   const __m512i bias = _mm512_set1_epi32(0x7fff), one = _mm512_set1_epi32(1), qnan = _mm512_set1_epi32(0x7fc0);
@@ -148,10 +125,10 @@ bool gemm_v1_f32(const GemmArgs& g) {
   const int64_t mp = (M + MR - 1) / MR, npn = (N + NR - 1) / NR;
   const size_t a_elems = static_cast<size_t>(mp * MR * PS);
   const size_t b_elems = static_cast<size_t>(npn * NR * 2 * PS);
-  static thread_local Scratch a_scratch, b_scratch;
+  static thread_local Bf16Scratch a_scratch, b_scratch;
   bool a_owned = false, b_owned = false;
-  uint32_t* apack = static_cast<uint32_t*>(scratch(a_scratch, a_elems * 4, &a_owned));
-  uint16_t* bpack = static_cast<uint16_t*>(scratch(b_scratch, b_elems * 2, &b_owned));
+  uint32_t* apack = static_cast<uint32_t*>(bf16_scratch(a_scratch, a_elems * 4, &a_owned));
+  uint16_t* bpack = static_cast<uint16_t*>(bf16_scratch(b_scratch, b_elems * 2, &b_owned));
   if (!apack || !bpack) {
     if (a_owned) free(apack);
     if (b_owned) free(bpack);
@@ -205,9 +182,9 @@ bool gemm_v1_f32(const GemmArgs& g) {
 // v1 writes float32 sums and rounds them in a second pass, through a kept buffer.
 bool gemm_bf16_v1(const GemmArgs& g) {
   const size_t count = size_t(g.batch * g.M * g.N);
-  static thread_local Scratch sums;
+  static thread_local Bf16Scratch sums;
   bool owned = false;
-  float* c = static_cast<float*>(scratch(sums, count * 4, &owned));
+  float* c = static_cast<float*>(bf16_scratch(sums, count * 4, &owned));
   if (!c) return false;
   GemmArgs f = g;
   f.c = c;
