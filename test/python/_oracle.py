@@ -3,7 +3,12 @@
 two norch/torch/NumPy values), the torch-module oracle of norch.nn (`compare`), and
 `check_op`, which runs an op's forward against its reference, gradcheck and
 gradgradcheck in one call. On a device other than the CPU, `check_op` and `compare`
-also take a CPU run as the reference."""
+also take a CPU run as the reference. `run_at_simd_level` runs a script under each
+NORCH_SIMD level the dispatcher can select."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 
 import norch
@@ -248,3 +253,26 @@ def check_op(fn, args, ref=None, device="cpu", grad=True, gradgrad=True, rtol=No
             if isinstance(c, norch.Tensor) and c.requires_grad:
                 check(d.grad, to_np(c.grad), rtol=rtol, atol=atol)
     return out
+
+
+# ---- SIMD levels ----------------------------------------------------------------------
+
+SIMD_LEVELS = ("baseline", "avx2", "avx512")
+
+
+def best_simd_level():
+    """The level norch picks without NORCH_SIMD: the best this CPU has."""
+    env = {k: v for k, v in os.environ.items() if k != "NORCH_SIMD"}
+    out = subprocess.run([sys.executable, "-c", "import norch; print(norch._C._simd_level())"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def run_at_simd_level(level, script, test_dir):
+    """Runs `script` in a fresh process under NORCH_SIMD=level. It sees EXPECTED_SIMD (the level
+    norch must pick: NORCH_SIMD never raises it above what the CPU has) and TEST_DIR."""
+    expected = SIMD_LEVELS[min(SIMD_LEVELS.index(level), SIMD_LEVELS.index(best_simd_level()))]
+    env = dict(os.environ, NORCH_SIMD=level, EXPECTED_SIMD=expected, TEST_DIR=test_dir)
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]

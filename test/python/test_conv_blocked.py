@@ -8,8 +8,6 @@ the row-table path (Note [Row-table convolution], conv_rows_kernel.cpp), whose p
 read B through a table of row or column offsets; ROWS lists them, and their forward and
 input gradient are also checked on every GEMM kernel version."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ import torch.nn.functional as TF
 import norch
 import norch.nn.functional as F
 from norch.autograd import gradcheck, gradgradcheck
+from _oracle import SIMD_LEVELS, run_at_simd_level
 
 RNG = np.random.default_rng(3)
 
@@ -233,18 +232,11 @@ for dtype in (np.float32, np.float64):
     t._forward_on_every_gemm_kernel([t.CASES[i] for i in t.ROWS], dtype)
 assert norch._C._simd_level() == os.environ["EXPECTED_SIMD"], norch._C._simd_level()
 """
-LEVELS = ("baseline", "avx2", "avx512")
 
 
-@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 def test_blocked_conv2d_on_every_simd_level(level):
-    env = {k: v for k, v in os.environ.items() if k != "NORCH_SIMD"}
-    best = subprocess.run([sys.executable, "-c", "import norch; print(norch._C._simd_level())"], env=env,
-                          capture_output=True, text=True, timeout=120).stdout.strip()
-    expected = LEVELS[min(LEVELS.index(level), LEVELS.index(best))]
-    env = dict(os.environ, NORCH_SIMD=level, EXPECTED_SIMD=expected, TEST_DIR=os.path.dirname(__file__))
-    proc = subprocess.run([sys.executable, "-c", SIMD_CHECK], env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_at_simd_level(level, SIMD_CHECK, os.path.dirname(__file__))
 
 
 def test_blocked_conv2d_sample_too_large_to_keep_scratch():

@@ -5,13 +5,12 @@ reference loop (_bmm_reference) and NumPy in float64, on every kernel version, t
 count and SIMD level, with shapes that leave partial row and column panels, K not a
 multiple of any step, windows that overlap and a B that is read in place or packed."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import norch
+from _oracle import SIMD_LEVELS, run_at_simd_level
 
 RNG = np.random.default_rng(7)
 
@@ -93,15 +92,8 @@ for dtype in (np.float32, np.float64):
     t.every_version(dtype, 2)
 assert norch._C._simd_level() == os.environ["EXPECTED_SIMD"], norch._C._simd_level()
 """
-LEVELS = ("baseline", "avx2", "avx512")
 
 
-@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 def test_gemm_table_on_every_simd_level(level):
-    env = {k: v for k, v in os.environ.items() if k != "NORCH_SIMD"}
-    best = subprocess.run([sys.executable, "-c", "import norch; print(norch._C._simd_level())"], env=env,
-                          capture_output=True, text=True, timeout=120).stdout.strip()
-    expected = LEVELS[min(LEVELS.index(level), LEVELS.index(best))]
-    env = dict(os.environ, NORCH_SIMD=level, EXPECTED_SIMD=expected, TEST_DIR=os.path.dirname(__file__))
-    proc = subprocess.run([sys.executable, "-c", SIMD_CHECK], env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_at_simd_level(level, SIMD_CHECK, os.path.dirname(__file__))

@@ -11,7 +11,7 @@ import pytest
 
 import norch
 
-from _oracle import T, assert_close, check_op
+from _oracle import SIMD_LEVELS, T, assert_close, check_op, run_at_simd_level
 
 RNG = np.random.default_rng(1234)
 ODD = (1, 3, 17, 65, 129, 257)
@@ -278,26 +278,12 @@ SIMD_CHECK = textwrap.dedent("""
             norch._C._set_gemm_kernel(0)
     assert norch._C._simd_level() == os.environ["EXPECTED_SIMD"], norch._C._simd_level()
 """)
-LEVELS = ("baseline", "avx2", "avx512")
 
 
-def best_simd_level():
-    """The level norch picks without NORCH_SIMD: the best this CPU has."""
-    env = {k: v for k, v in os.environ.items() if k != "NORCH_SIMD"}
-    out = subprocess.run([sys.executable, "-c", "import norch; print(norch._C._simd_level())"], env=env,
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 def test_fast_kernel_matches_reference(level):
     # NORCH_SIMD never raises the level above what the CPU has: asking for more runs the best it has.
-    best = best_simd_level()
-    expected = LEVELS[min(LEVELS.index(level), LEVELS.index(best))]
-    env = dict(os.environ, NORCH_SIMD=level, EXPECTED_SIMD=expected)
-    proc = subprocess.run([sys.executable, "-c", SIMD_CHECK], env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
+    run_at_simd_level(level, SIMD_CHECK, os.path.dirname(__file__))
 
 
 def test_simd_level_reported():
